@@ -1,0 +1,120 @@
+//! `--hash-key NAME=env:VAR` and `NAME=file:PATH`: where hash keys come from.
+
+use std::str::FromStr;
+
+use anyhow::{bail, Context};
+
+use crate::rules::KeyRing;
+
+/// Shortest key we accept; shorter keys make the hashes guessable.
+pub const MIN_KEY_BYTES: usize = 16;
+
+/// Where one named key is read from. The key itself never appears on the
+/// command line or in rule files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    pub name: String,
+    pub source: KeySource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Env(String),
+    File(std::path::PathBuf),
+}
+
+impl FromStr for KeySpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<KeySpec, String> {
+        let usage =
+            "write NAME=env:VARIABLE or NAME=file:PATH, for example default=env:LOGREDACT_HASH_KEY";
+        let (name, source) = s.split_once('=').ok_or_else(|| usage.to_owned())?;
+        let source = if let Some(var) = source.strip_prefix("env:") {
+            KeySource::Env(var.to_owned())
+        } else if let Some(path) = source.strip_prefix("file:") {
+            KeySource::File(path.into())
+        } else {
+            return Err(usage.to_owned());
+        };
+        if name.is_empty() {
+            return Err(usage.to_owned());
+        }
+        Ok(KeySpec {
+            name: name.to_owned(),
+            source,
+        })
+    }
+}
+
+impl KeySpec {
+    /// Reads the key. Errors name where it was looked for, never its value.
+    pub fn read(&self) -> anyhow::Result<Vec<u8>> {
+        let key = match &self.source {
+            KeySource::Env(var) => match std::env::var_os(var) {
+                Some(v) => v.into_encoded_bytes(),
+                None => bail!(
+                    "hash key \"{}\": the environment variable {var} is not set; set it to a secret of at least {MIN_KEY_BYTES} bytes",
+                    self.name
+                ),
+            },
+            KeySource::File(path) => {
+                let mut bytes = std::fs::read(path)
+                    .with_context(|| format!("hash key \"{}\": cannot read {}", self.name, path.display()))?;
+                while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    bytes.pop();
+                }
+                bytes
+            }
+        };
+        if key.len() < MIN_KEY_BYTES {
+            bail!(
+                "hash key \"{}\" is shorter than {MIN_KEY_BYTES} bytes; generate a longer one, for example with `openssl rand -hex 32`",
+                self.name
+            );
+        }
+        Ok(key)
+    }
+}
+
+/// Reads every key into a ring.
+pub fn key_ring(specs: &[KeySpec]) -> anyhow::Result<KeyRing> {
+    let mut ring = KeyRing::new();
+    for spec in specs {
+        ring.insert(&spec.name, spec.read()?);
+    }
+    Ok(ring)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_sources() {
+        assert_eq!(
+            "default=env:K".parse::<KeySpec>().unwrap(),
+            KeySpec {
+                name: "default".into(),
+                source: KeySource::Env("K".into())
+            }
+        );
+        assert!("x=file:/k".parse::<KeySpec>().is_ok());
+        assert!("x=/k".parse::<KeySpec>().is_err());
+        assert!("=env:K".parse::<KeySpec>().is_err());
+    }
+
+    #[test]
+    fn short_keys_are_refused_without_showing_them() {
+        let dir = std::env::temp_dir().join(format!("logredact-key-{}", std::process::id()));
+        std::fs::write(&dir, "tiny\n").unwrap();
+        let spec = KeySpec {
+            name: "k".into(),
+            source: KeySource::File(dir.clone()),
+        };
+        let err = spec.read().unwrap_err().to_string();
+        assert!(err.contains("shorter than"), "{err}");
+        assert!(!err.contains("tiny"));
+        std::fs::remove_file(dir).unwrap();
+    }
+}

@@ -1,0 +1,8 @@
+//! The command-line subcommands. Each takes parsed options and does IO;
+//! the rule engine itself stays pure.
+
+pub mod apply;
+pub mod check;
+pub mod keys;
+
+pub use keys::KeySpec;

@@ -1,0 +1,8 @@
+//! logredact: masks personal data in JSON access logs on their way from
+//! Kafka to Elasticsearch, tags privileged actions and routes events.
+//!
+//! The library holds everything; `main.rs` only parses the command line.
+//! See ARCHITECTURE.md for the map.
+
+pub mod commands;
+pub mod rules;

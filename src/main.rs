@@ -1,0 +1,140 @@
+//! The `logredact` command line: parses arguments and calls the library.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use logredact::commands::{self, KeySpec};
+use logredact::rules::RuleSet;
+
+#[derive(Parser)]
+#[command(
+    name = "logredact",
+    version,
+    about = "Masks personal data in JSON access logs."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check that the rule files are valid; exits non-zero on any problem.
+    Check {
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+        /// A secret key for hash rules: NAME=env:VARIABLE or NAME=file:PATH.
+        #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
+        hash_keys: Vec<KeySpec>,
+    },
+    /// Run the examples embedded in the rule files.
+    Test {
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+        #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
+        hash_keys: Vec<KeySpec>,
+    },
+    /// Redact NDJSON events from FILE (or standard input) to standard output.
+    Apply {
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+        /// Add `_explain` to each event: which rules fired at which paths.
+        #[arg(long)]
+        explain: bool,
+        /// Where rejected lines are reported (line number and reason, no content).
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+        #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
+        hash_keys: Vec<KeySpec>,
+        /// Lines longer than this are rejected.
+        #[arg(long, default_value_t = commands::apply::DEFAULT_MAX_LINE_BYTES)]
+        max_line_bytes: usize,
+        /// Input file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ok = |b: bool| {
+        if b {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    };
+    let (stdout, stderr) = (&mut std::io::stdout(), &mut std::io::stderr());
+    match cli.command {
+        Command::Check { rules, hash_keys } => {
+            let ring = commands::keys::key_ring(&hash_keys)?;
+            Ok(ok(commands::check::check(
+                &rules,
+                ring,
+                !hash_keys.is_empty(),
+                stdout,
+                stderr,
+            )?))
+        }
+        Command::Test { rules, hash_keys } => {
+            let ring = commands::keys::key_ring(&hash_keys)?;
+            Ok(ok(commands::check::test(&rules, ring, stdout, stderr)?))
+        }
+        Command::Apply {
+            rules,
+            explain,
+            rejects,
+            hash_keys,
+            max_line_bytes,
+            file,
+        } => {
+            let ring = commands::keys::key_ring(&hash_keys)?;
+            let set = match RuleSet::load(&rules, &ring) {
+                Ok(set) => set,
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let file = file.filter(|f| f.as_os_str() != "-");
+            let mut input: Box<dyn BufRead> = match &file {
+                Some(path) => Box::new(std::io::BufReader::with_capacity(
+                    1 << 16,
+                    std::fs::File::open(path)
+                        .with_context(|| format!("cannot open {}", path.display()))?,
+                )),
+                None => Box::new(std::io::stdin().lock()),
+            };
+            let mut rejects_out: Box<dyn std::io::Write> = match &rejects {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                )),
+                None => Box::new(std::io::stderr()),
+            };
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let options = commands::apply::Options {
+                explain,
+                max_line_bytes,
+                progress_len: commands::apply::progress_len(file.as_deref()),
+            };
+            let started = std::time::Instant::now();
+            let summary =
+                commands::apply::run(&set, &mut input, &mut out, &mut rejects_out, &options)?;
+            drop(out);
+            commands::apply::write_summary(stderr, &set, &summary, started)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

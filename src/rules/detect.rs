@@ -1,0 +1,493 @@
+//! Built-in detectors for personal data, and the custom regex detector.
+//!
+//! Detectors work on bytes and return byte ranges. Built-in ones are written
+//! by hand rather than as regexes: they check boundaries, check characters
+//! and Luhn sums in one pass over digit runs, and skip text with too few
+//! digits without looking further.
+//!
+//! Boundary rule: a match never starts or ends inside a longer run of ASCII
+//! letters or digits. Any other character, Chinese text included, is a
+//! boundary.
+
+use std::fmt;
+use std::ops::Range;
+
+/// What a mask rule looks for.
+#[derive(Debug, Clone)]
+pub enum Detector {
+    CnId,
+    CnMobile,
+    BankCard,
+    Email,
+    Regex(regex::bytes::Regex),
+}
+
+/// The names compliance staff write in `detector = "..."`.
+pub const DETECTOR_NAMES: &[&str] = &["cn_id", "cn_mobile", "bank_card", "email", "regex"];
+
+impl Detector {
+    /// The name used in rule files, metrics and replacement text.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Detector::CnId => "cn_id",
+            Detector::CnMobile => "cn_mobile",
+            Detector::BankCard => "bank_card",
+            Detector::Email => "email",
+            Detector::Regex(_) => "regex",
+        }
+    }
+
+    /// Whether text with these features could hold a match at all.
+    pub fn may_match(&self, f: &Features) -> bool {
+        match self {
+            Detector::CnId => f.digits >= 17,
+            Detector::CnMobile => f.digits >= 11,
+            Detector::BankCard => f.digits >= 15,
+            Detector::Email => f.has_at,
+            Detector::Regex(_) => true,
+        }
+    }
+
+    /// Appends the ranges of every match in `hay`, left to right, without overlap.
+    pub fn find(&self, hay: &[u8], out: &mut Vec<Range<usize>>) {
+        match self {
+            Detector::CnId => find_cn_id(hay, out),
+            Detector::CnMobile => find_cn_mobile(hay, out),
+            Detector::BankCard => find_bank_card(hay, out),
+            Detector::Email => find_email(hay, out),
+            Detector::Regex(re) => out.extend(
+                re.find_iter(hay)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| m.range()),
+            ),
+        }
+    }
+
+    /// The canonical form of a match, so that one person's value hashes the
+    /// same however it was written: digits only, `X` upper-cased, e-mail
+    /// lower-cased.
+    pub fn normalize(&self, matched: &[u8]) -> Vec<u8> {
+        match self {
+            Detector::CnId => matched.to_ascii_uppercase(),
+            Detector::CnMobile | Detector::BankCard => {
+                matched.iter().copied().filter(u8::is_ascii_digit).collect()
+            }
+            Detector::Email => matched.to_ascii_lowercase(),
+            Detector::Regex(_) => matched.to_vec(),
+        }
+    }
+}
+
+impl fmt::Display for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Cheap facts about a text, computed once and shared by all detectors.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Features {
+    /// Count of ASCII digits.
+    pub digits: usize,
+    /// Whether the text holds an `@`.
+    pub has_at: bool,
+}
+
+impl Features {
+    pub fn of(hay: &[u8]) -> Features {
+        Features {
+            digits: hay.iter().filter(|b| b.is_ascii_digit()).count(),
+            has_at: memchr::memchr(b'@', hay).is_some(),
+        }
+    }
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// True when no ASCII letter or digit touches `range` on either side.
+fn bounded(hay: &[u8], range: &Range<usize>) -> bool {
+    let before_ok = range.start == 0 || !is_word(hay[range.start - 1]);
+    let after_ok = range.end == hay.len() || !is_word(hay[range.end]);
+    before_ok && after_ok
+}
+
+/// Maximal runs of ASCII digits, as ranges.
+fn digit_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < hay.len() && !hay[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i >= hay.len() {
+            return None;
+        }
+        let start = i;
+        while i < hay.len() && hay[i].is_ascii_digit() {
+            i += 1;
+        }
+        Some(start..i)
+    })
+}
+
+// ---------------------------------------------------------------- cn_id
+
+const CN_ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CN_ID_CHECK: &[u8; 11] = b"10X98765432";
+
+/// GB 11643-1999: 17 digits, then a MOD 11-2 check character, with a real
+/// birth date in positions 7-14.
+pub fn is_valid_cn_id(id: &[u8]) -> bool {
+    if id.len() != 18 || !id[..17].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    if id[0] == b'0' {
+        return false;
+    }
+    let num = |r: Range<usize>| {
+        id[r]
+            .iter()
+            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+    };
+    if !is_real_date(num(6..10), num(10..12), num(12..14)) {
+        return false;
+    }
+    cn_id_check_char(&id[..17]) == id[17].to_ascii_uppercase()
+}
+
+/// The MOD 11-2 check character for the first 17 digits of an ID.
+pub fn cn_id_check_char(first17: &[u8]) -> u8 {
+    let sum: u32 = first17
+        .iter()
+        .zip(CN_ID_WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    CN_ID_CHECK[(sum % 11) as usize]
+}
+
+fn is_real_date(year: u32, month: u32, day: u32) -> bool {
+    if !(1800..=2099).contains(&year) || !(1..=12).contains(&month) || day == 0 {
+        return false;
+    }
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    day <= days
+}
+
+fn find_cn_id(hay: &[u8], out: &mut Vec<Range<usize>>) {
+    for run in digit_runs(hay) {
+        let candidate = match run.len() {
+            18 => run,
+            17 if run.end < hay.len() && matches!(hay[run.end], b'X' | b'x') => {
+                run.start..run.end + 1
+            }
+            _ => continue,
+        };
+        if bounded(hay, &candidate) && is_valid_cn_id(&hay[candidate.clone()]) {
+            out.push(candidate);
+        }
+    }
+}
+
+// ------------------------------------------------------------ cn_mobile
+
+fn is_mobile(digits: &[u8]) -> bool {
+    digits.len() == 11 && digits[0] == b'1' && (b'3'..=b'9').contains(&digits[1])
+}
+
+/// Mainland mobile numbers: `13812345678`, `+86 138 1234 5678`,
+/// `0086-13812345678`. The match covers the national number; the country
+/// prefix is left in place.
+fn find_cn_mobile(hay: &[u8], out: &mut Vec<Range<usize>>) {
+    let runs: Vec<Range<usize>> = digit_runs(hay).collect();
+    let mut i = 0;
+    while i < runs.len() {
+        let run = runs[i].clone();
+        let text = &hay[run.clone()];
+        // One unbroken run, possibly with the country code glued on.
+        let plus_before = run.start > 0 && hay[run.start - 1] == b'+';
+        let national = match text.len() {
+            11 => Some(run.clone()),
+            13 if plus_before && text.starts_with(b"86") => Some(run.start + 2..run.end),
+            15 if text.starts_with(b"0086") => Some(run.start + 4..run.end),
+            _ => None,
+        };
+        if let Some(national) = national {
+            if bounded(hay, &run) && is_mobile(&hay[national.clone()]) {
+                out.push(national);
+            }
+            i += 1;
+            continue;
+        }
+        // 3-4-4 groups joined by one space or dash: `138 1234 5678`.
+        if text.len() == 3 && i + 2 < runs.len() {
+            let (b, c) = (runs[i + 1].clone(), runs[i + 2].clone());
+            let whole = run.start..c.end;
+            if b.len() == 4
+                && c.len() == 4
+                && single_separator(hay, run.end, b.start)
+                && single_separator(hay, b.end, c.start)
+                && hay[run.end] == hay[b.end]
+                && bounded(hay, &whole)
+            {
+                let digits: Vec<u8> = [text, &hay[b.clone()], &hay[c.clone()]].concat();
+                if is_mobile(&digits) {
+                    out.push(whole);
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+fn single_separator(hay: &[u8], end: usize, next_start: usize) -> bool {
+    next_start == end + 1 && matches!(hay[end], b' ' | b'-')
+}
+
+// ------------------------------------------------------------ bank_card
+
+/// The Luhn (mod 10) check over ASCII digits.
+pub fn luhn_valid(digits: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut v = u32::from(d - b'0');
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum % 10 == 0
+}
+
+/// 15-19 digits passing Luhn, unbroken or in groups of 3-6 joined by one
+/// space or dash (`6222 0212 3456 7890`).
+fn find_bank_card(hay: &[u8], out: &mut Vec<Range<usize>>) {
+    let runs: Vec<Range<usize>> = digit_runs(hay).collect();
+    let mut i = 0;
+    while i < runs.len() {
+        let run = runs[i].clone();
+        if (15..=19).contains(&run.len()) {
+            if bounded(hay, &run) && luhn_valid(&hay[run.clone()]) {
+                out.push(run);
+            }
+            i += 1;
+            continue;
+        }
+        // Grow a chain of short groups with one consistent separator.
+        let mut j = i;
+        while j + 1 < runs.len()
+            && (3..=6).contains(&runs[j].len())
+            && (3..=6).contains(&runs[j + 1].len())
+            && single_separator(hay, runs[j].end, runs[j + 1].start)
+            && hay[runs[j].end] == hay[run.end]
+        {
+            j += 1;
+        }
+        if j - i >= 2 {
+            let whole = run.start..runs[j].end;
+            let digits: Vec<u8> = runs[i..=j]
+                .iter()
+                .flat_map(|r| hay[r.clone()].iter().copied())
+                .collect();
+            if (15..=19).contains(&digits.len()) && bounded(hay, &whole) && luhn_valid(&digits) {
+                out.push(whole);
+            }
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- email
+
+fn is_local_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+fn is_domain_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
+}
+
+/// `local@domain.tld`, with a top-level domain of two or more letters.
+fn find_email(hay: &[u8], out: &mut Vec<Range<usize>>) {
+    let mut from = 0;
+    while let Some(off) = memchr::memchr(b'@', &hay[from..]) {
+        let at = from + off;
+        from = at + 1;
+        let mut start = at;
+        while start > 0 && is_local_char(hay[start - 1]) {
+            start -= 1;
+        }
+        while start < at && hay[start] == b'.' {
+            start += 1;
+        }
+        if start == at || out.last().is_some_and(|m| m.end > start) {
+            continue;
+        }
+        let mut end = at + 1;
+        while end < hay.len() && is_domain_char(hay[end]) {
+            end += 1;
+        }
+        while end > at + 1 && matches!(hay[end - 1], b'.' | b'-') {
+            end -= 1;
+        }
+        let domain = &hay[at + 1..end];
+        let Some(dot) = domain.iter().rposition(|&b| b == b'.') else {
+            continue;
+        };
+        let tld = &domain[dot + 1..];
+        let labels_ok = domain
+            .split(|&b| b == b'.')
+            .all(|l| !l.is_empty() && l[0] != b'-' && l[l.len() - 1] != b'-');
+        if tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic) && labels_ok {
+            out.push(start..end);
+            from = end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(d: &Detector, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        d.find(text.as_bytes(), &mut out);
+        out.into_iter().map(|r| text[r].to_owned()).collect()
+    }
+
+    #[test]
+    fn cn_id_accepts_valid_check_characters() {
+        assert!(is_valid_cn_id(b"11010519491231002X"));
+        assert!(is_valid_cn_id(b"11010519491231002x"));
+        assert!(is_valid_cn_id(b"440524188001010014"));
+    }
+
+    #[test]
+    fn cn_id_rejects_wrong_check_and_unreal_dates() {
+        assert!(!is_valid_cn_id(b"110105194912310021")); // wrong check character
+        let id = |first17: &str| {
+            let mut s = first17.as_bytes().to_vec();
+            s.push(cn_id_check_char(first17.as_bytes()));
+            s
+        };
+        assert!(is_valid_cn_id(&id("11010120000229001"))); // 2000 is a leap year
+        assert!(!is_valid_cn_id(&id("11010119000229001"))); // 1900 is not
+        assert!(!is_valid_cn_id(&id("11010117990101001"))); // born before 1800
+        assert!(!is_valid_cn_id(&id("11010119991301001"))); // month 13
+        assert!(!is_valid_cn_id(&id("11010119990431001"))); // 31 April
+        assert!(!is_valid_cn_id(&id("11010119990100001"))); // day 0
+        assert!(!is_valid_cn_id(b"010105194912310021")); // no region 01
+    }
+
+    #[test]
+    fn cn_id_in_text_and_at_boundaries() {
+        let d = Detector::CnId;
+        assert_eq!(
+            found(&d, "身份证11010519491231002X已核验"),
+            ["11010519491231002X"]
+        );
+        assert_eq!(
+            found(&d, "id=11010519491231002x&x=1"),
+            ["11010519491231002x"]
+        );
+        assert!(found(&d, "A11010519491231002X").is_empty());
+        assert!(found(&d, "911010519491231002X").is_empty());
+        assert!(found(&d, "11010519491231002XY").is_empty());
+        // An order number whose check character is wrong stays.
+        assert!(found(&d, "order 110105194912310021").is_empty());
+    }
+
+    #[test]
+    fn cn_mobile_forms() {
+        let d = Detector::CnMobile;
+        assert_eq!(found(&d, "13812345678"), ["13812345678"]);
+        assert_eq!(found(&d, "电话13812345678谢谢"), ["13812345678"]);
+        assert_eq!(found(&d, "+8613912345678"), ["13912345678"]);
+        assert_eq!(found(&d, "+86 15912345678"), ["15912345678"]);
+        assert_eq!(found(&d, "0086-18612345678"), ["18612345678"]);
+        assert_eq!(found(&d, "008618612345678"), ["18612345678"]);
+        assert_eq!(found(&d, "call 138 1234 5678 now"), ["138 1234 5678"]);
+        assert_eq!(found(&d, "138-1234-5678"), ["138-1234-5678"]);
+    }
+
+    #[test]
+    fn cn_mobile_respects_boundaries() {
+        let d = Detector::CnMobile;
+        assert!(found(&d, "12812345678").is_empty()); // second digit 2
+        assert!(found(&d, "1700000000000").is_empty()); // epoch millis
+        assert!(found(&d, "x13812345678").is_empty());
+        assert!(found(&d, "138123456789").is_empty());
+        assert!(found(&d, "138 1234-5678").is_empty()); // mixed separators
+        assert!(found(&d, "8613812345678").is_empty()); // 86 without +
+    }
+
+    #[test]
+    fn luhn_edge_cases() {
+        assert!(luhn_valid(b"4111111111111111"));
+        assert!(luhn_valid(b"6222021234567890128"));
+        assert!(!luhn_valid(b"4111111111111112"));
+        assert!(luhn_valid(b"378282246310005")); // 15-digit Amex test number
+        assert!(luhn_valid(b"0000000000000000"));
+    }
+
+    #[test]
+    fn bank_card_forms_and_decoys() {
+        let d = Detector::BankCard;
+        assert_eq!(found(&d, "card 4111111111111111."), ["4111111111111111"]);
+        assert_eq!(
+            found(&d, "卡号4111 1111 1111 1111"),
+            ["4111 1111 1111 1111"]
+        );
+        assert_eq!(found(&d, "4111-1111-1111-1111"), ["4111-1111-1111-1111"]);
+        assert_eq!(found(&d, "3782 822463 10005"), ["3782 822463 10005"]);
+        assert_eq!(found(&d, "6222021234567890128"), ["6222021234567890128"]);
+        // A 16-digit trace id that fails Luhn stays.
+        assert!(found(&d, "trace=4111111111111112").is_empty());
+        assert!(found(&d, "4111 1111-1111 1111").is_empty());
+        assert!(found(&d, "41111111111111110000").is_empty()); // 20 digits
+        assert!(found(&d, "2024-11-24 10:00").is_empty());
+    }
+
+    #[test]
+    fn email_forms() {
+        let d = Detector::Email;
+        assert_eq!(
+            found(&d, "mail alice.w+x@example.com.cn, ok"),
+            ["alice.w+x@example.com.cn"]
+        );
+        assert_eq!(
+            found(&d, "联系zhang_san@mail.qq.com谢谢"),
+            ["zhang_san@mail.qq.com"]
+        );
+        assert_eq!(found(&d, "a@b.co and c@d.org"), ["a@b.co", "c@d.org"]);
+        assert!(found(&d, "user@localhost").is_empty());
+        assert!(found(&d, "@example.com").is_empty());
+        assert!(found(&d, "x@y.c0m").is_empty());
+    }
+
+    #[test]
+    fn normalize_makes_forms_equal() {
+        assert_eq!(
+            Detector::CnMobile.normalize(b"138 1234 5678"),
+            b"13812345678"
+        );
+        assert_eq!(
+            Detector::CnId.normalize(b"11010519491231002x"),
+            b"11010519491231002X"
+        );
+        assert_eq!(Detector::Email.normalize(b"A@B.COM"), b"a@b.com");
+    }
+}

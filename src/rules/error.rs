@@ -1,0 +1,119 @@
+//! Errors for rule authors: file:line:column, the rule id, a plain sentence.
+
+use std::fmt;
+
+/// One problem in one rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub file: String,
+    /// 1-based; 0 when the problem is with the file as a whole.
+    pub line: usize,
+    pub column: usize,
+    /// The id of the rule the problem is in, when there is one.
+    pub rule: Option<String>,
+    pub message: String,
+}
+
+impl RuleError {
+    /// Builds an error at byte offset `offset` of `text`.
+    pub fn at(
+        file: &str,
+        text: &str,
+        offset: usize,
+        rule: Option<&str>,
+        message: String,
+    ) -> RuleError {
+        let (line, column) = line_column(text, offset);
+        RuleError {
+            file: file.to_owned(),
+            line,
+            column,
+            rule: rule.map(str::to_owned),
+            message,
+        }
+    }
+
+    /// An error about the file as a whole (it cannot be read, say).
+    pub fn whole_file(file: &str, message: String) -> RuleError {
+        RuleError {
+            file: file.to_owned(),
+            line: 0,
+            column: 0,
+            rule: None,
+            message,
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary_compat(offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+trait FloorCharBoundary {
+    fn floor_char_boundary_compat(&self, i: usize) -> usize;
+}
+
+impl FloorCharBoundary for str {
+    fn floor_char_boundary_compat(&self, mut i: usize) -> usize {
+        while !self.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: ", self.file)?;
+        } else {
+            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        }
+        if let Some(rule) = &self.rule {
+            write!(f, "rule \"{rule}\": ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Every problem found in a rule set, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleErrors(pub Vec<RuleError>);
+
+impl fmt::Display for RuleErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in &self.0 {
+            writeln!(f, "{e}")?;
+        }
+        let files: std::collections::BTreeSet<&str> =
+            self.0.iter().map(|e| e.file.as_str()).collect();
+        write!(
+            f,
+            "{} problem{} in {} file{}; nothing was changed. Fix them and run `logredact check` again.",
+            self.0.len(),
+            if self.0.len() == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+        )
+    }
+}
+
+impl std::error::Error for RuleErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let text = "a = 1\n中文 = 2\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, 6 + "中文".len()), (2, 3));
+    }
+}

@@ -1,0 +1,272 @@
+//! The rule engine: parse, compile and apply masking, tagging and routing
+//! rules. Pure: this module does no IO except reading rule files in
+//! [`load_dir`], and never logs event content.
+//!
+//! Text becomes a [`RuleSet`] through one path ([`RuleSet::load`]) that
+//! startup, `check`, `test` and reload all share. A `RuleSet` is immutable;
+//! applying it to an event is a plain synchronous function.
+
+mod compile;
+mod condition;
+pub mod detect;
+mod engine;
+mod error;
+pub mod examples;
+pub mod json;
+pub mod path;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use engine::{Explained, Reject, Routes, Verdict, Workspace};
+pub use error::{RuleError, RuleErrors};
+
+use condition::Condition;
+use detect::Detector;
+use path::FieldPattern;
+
+/// The rule file format this build understands.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// Secret keys for `hash` actions, by name. Keys come from the command line
+/// or the daemon config, never from rule files.
+#[derive(Clone, Default)]
+pub struct KeyRing {
+    keys: BTreeMap<String, Arc<[u8]>>,
+    /// When set, a name with no key gets this one instead of an error. Used
+    /// by `check` (which validates without secrets) and `test` (whose
+    /// examples must not depend on the production key).
+    fallback: Option<Arc<[u8]>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("KeyRing")
+            .field("names", &self.keys.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The key `test` uses for hash rules when no real key is given, so that
+/// embedded examples have stable expected values.
+pub const TEST_HASH_KEY: &[u8] = b"logredact-example-key";
+
+impl KeyRing {
+    pub fn new() -> KeyRing {
+        KeyRing::default()
+    }
+
+    pub fn insert(&mut self, name: &str, key: Vec<u8>) {
+        self.keys.insert(name.to_owned(), key.into());
+    }
+
+    /// Any name without a key resolves to `key`.
+    pub fn with_fallback(mut self, key: &[u8]) -> KeyRing {
+        self.fallback = Some(key.into());
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<[u8]>> {
+        self.keys
+            .get(name)
+            .cloned()
+            .or_else(|| self.fallback.clone())
+    }
+}
+
+/// One rule file's text and the name errors should use for it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// Reads every `*.toml` file in `dir`, sorted by file name. The order of
+/// files is the order their rules apply in.
+pub fn load_dir(dir: &Path) -> Result<Vec<SourceFile>, RuleErrors> {
+    let shown = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        RuleErrors(vec![RuleError::whole_file(
+            &shown,
+            format!("cannot read the rules directory ({e}); pass the right one with --rules DIR"),
+        )])
+    })?;
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(RuleErrors(vec![RuleError::whole_file(
+            &shown,
+            "holds no .toml rule files; add one (see docs/rules.md) or pass another directory with --rules DIR"
+                .to_owned(),
+        )]));
+    }
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        let name = p.display().to_string();
+        match std::fs::read_to_string(&p) {
+            Ok(text) => files.push(SourceFile { name, text }),
+            Err(e) => errors.push(RuleError::whole_file(
+                &name,
+                format!("cannot be read as UTF-8 text ({e}); save it as UTF-8"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(RuleErrors(errors))
+    }
+}
+
+/// A compiled, immutable set of rules.
+#[derive(Debug)]
+pub struct RuleSet {
+    masks: Vec<MaskRule>,
+    tags: Vec<TagRule>,
+    routes: Vec<RouteRule>,
+    settings: Settings,
+    /// Every rule's id, indexed by its position in apply order.
+    ids: Vec<String>,
+    /// Output names that route rules mention, in first-seen order.
+    outputs: Vec<String>,
+    examples: Vec<examples::Example>,
+    /// Hex SHA-256 over the source files' names and texts.
+    fingerprint: String,
+    /// Whether any mask rule is limited to some fields or excludes some.
+    scoped: bool,
+    /// Whether any mask rule uses a custom pattern (which may match short
+    /// numbers, so every number must be scanned).
+    has_regex: bool,
+}
+
+/// What one rule file's `[settings]` table can change.
+#[derive(Debug, Clone)]
+struct Settings {
+    /// Where each event records what was done; `None` turns the record off.
+    record_field: Option<String>,
+    /// Whether to run the residual scan.
+    residual_scan: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            record_field: Some("redaction".to_owned()),
+            residual_scan: true,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct MaskRule {
+    /// Position in `RuleSet::ids`.
+    index: usize,
+    detector: Detector,
+    action: Action,
+    /// Empty means every field.
+    fields: Vec<FieldPattern>,
+    exclude: Vec<FieldPattern>,
+}
+
+#[derive(Debug)]
+enum Action {
+    Partial {
+        keep_first: usize,
+        keep_last: usize,
+        mask_char: char,
+    },
+    Full {
+        replacement: String,
+    },
+    Hash {
+        key: HashKey,
+    },
+    Drop,
+}
+
+/// A prepared HMAC-SHA256 key. Its `Debug` never shows the key.
+#[derive(Clone)]
+pub(crate) struct HashKey(pub(crate) hmac::Hmac<sha2::Sha256>);
+
+impl std::fmt::Debug for HashKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashKey(..)")
+    }
+}
+
+#[derive(Debug)]
+struct TagRule {
+    index: usize,
+    when: Condition,
+    set: Vec<(Vec<String>, json::Value<'static>)>,
+    add_tags: Vec<String>,
+}
+
+#[derive(Debug)]
+struct RouteRule {
+    index: usize,
+    when: Option<Condition>,
+    /// Indices into `RuleSet::outputs`; `None` drops the event.
+    outputs: Option<Vec<usize>>,
+}
+
+impl RuleSet {
+    /// Reads and compiles every rule file in `dir`.
+    pub fn load(dir: &Path, keys: &KeyRing) -> Result<RuleSet, RuleErrors> {
+        let files = load_dir(dir)?;
+        RuleSet::compile(&files, keys)
+    }
+
+    /// Compiles rule files; every problem in every file is reported together.
+    pub fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, RuleErrors> {
+        compile::compile(files, keys)
+    }
+
+    /// Rule ids, in apply order.
+    pub fn rule_ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// Output names that route rules mention.
+    pub fn outputs(&self) -> &[String] {
+        &self.outputs
+    }
+
+    pub fn examples(&self) -> &[examples::Example] {
+        &self.examples
+    }
+
+    /// A short hash that names this exact set of files.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Counts of rules by kind: (mask, tag, route).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (self.masks.len(), self.tags.len(), self.routes.len())
+    }
+
+    /// The kind of rule at `index`: "mask", "tag" or "route".
+    pub fn kind_of(&self, index: usize) -> &'static str {
+        if index < self.masks.len() {
+            "mask"
+        } else if index < self.masks.len() + self.tags.len() {
+            "tag"
+        } else {
+            "route"
+        }
+    }
+
+    /// The detector name of the mask rule at `index`, if it is one.
+    pub fn detector_of(&self, index: usize) -> Option<&'static str> {
+        self.masks.get(index).map(|m| m.detector.name())
+    }
+}

@@ -1,0 +1,140 @@
+//! Views of a string value that detectors scan, mapped back to the original.
+//!
+//! URL-encoded text (`phone%3D138...`, `alice%40example.com`) is decoded
+//! before scanning, and each decoded byte remembers where it came from, so a
+//! match found in the decoded text replaces the right bytes of the original.
+
+use std::ops::Range;
+
+/// The text detectors scan for one value: either the value itself, or its
+/// percent-decoded form with an offset map.
+pub struct ScanView<'s> {
+    original: &'s str,
+    decoded: Option<(Vec<u8>, Vec<usize>)>,
+}
+
+impl<'s> ScanView<'s> {
+    pub fn new(original: &'s str) -> ScanView<'s> {
+        let bytes = original.as_bytes();
+        let has_escape = memchr::memchr_iter(b'%', bytes).any(|i| {
+            i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some()
+        });
+        if !has_escape {
+            return ScanView {
+                original,
+                decoded: None,
+            };
+        }
+        let mut text = Vec::with_capacity(bytes.len());
+        // origin[i] is the offset in `original` where decoded byte i starts;
+        // one extra entry marks the end.
+        let mut origin = Vec::with_capacity(bytes.len() + 1);
+        let mut i = 0;
+        while i < bytes.len() {
+            origin.push(i);
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    text.push(h << 4 | l);
+                    i += 3;
+                    continue;
+                }
+            }
+            text.push(bytes[i]);
+            i += 1;
+        }
+        origin.push(bytes.len());
+        ScanView {
+            original,
+            decoded: Some((text, origin)),
+        }
+    }
+
+    /// The bytes to scan.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.decoded {
+            Some((text, _)) => text,
+            None => self.original.as_bytes(),
+        }
+    }
+
+    /// Maps a range of `bytes()` to a range of the original string.
+    pub fn to_original(&self, r: &Range<usize>) -> Range<usize> {
+        match &self.decoded {
+            Some((_, origin)) => origin[r.start]..origin[r.end],
+            None => r.clone(),
+        }
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Keeps the first `keep_first` and last `keep_last` letters or digits of
+/// `text` and replaces the other letters and digits with `mask`. Separators
+/// (spaces, dashes, `@`, dots) stay, so `4111 1111 1111 1111` becomes
+/// `4111 11** **** 1111`. When the text is too short to hide anything that
+/// way, every letter and digit is masked: a partial mask never shows the
+/// whole value.
+pub fn partial_mask(text: &str, keep_first: usize, keep_last: usize, mask: char) -> String {
+    let count = text.chars().filter(|c| c.is_alphanumeric()).count();
+    let (first, last) = if keep_first + keep_last >= count {
+        (0, 0)
+    } else {
+        (keep_first, keep_last)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    for c in text.chars() {
+        if !c.is_alphanumeric() {
+            out.push(c);
+            continue;
+        }
+        out.push(if i < first || i >= count - last {
+            c
+        } else {
+            mask
+        });
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_view_maps_back() {
+        let s = "q=alice%40example.com&p=1";
+        let v = ScanView::new(s);
+        assert_eq!(v.bytes(), b"q=alice@example.com&p=1");
+        let r = v.to_original(&(2..19));
+        assert_eq!(&s[r], "alice%40example.com");
+    }
+
+    #[test]
+    fn plain_text_is_not_copied() {
+        let v = ScanView::new("100% sure, 50%");
+        assert_eq!(v.bytes(), b"100% sure, 50%");
+    }
+
+    #[test]
+    fn partial_mask_counts_characters() {
+        assert_eq!(
+            partial_mask("11010519491231002X", 6, 4, '*'),
+            "110105********002X"
+        );
+        assert_eq!(partial_mask("张三丰", 1, 0, '*'), "张**");
+        assert_eq!(partial_mask("1234", 3, 3, '*'), "****");
+        assert_eq!(
+            partial_mask("4111 1111-1111 1111", 6, 4, '*'),
+            "4111 11**-**** 1111"
+        );
+    }
+}
