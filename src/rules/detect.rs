@@ -270,42 +270,86 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
     sum % 10 == 0
 }
 
-/// 15-19 digits passing Luhn, unbroken or in groups of 3-6 joined by one
-/// space or dash (`6222 0212 3456 7890`).
+/// Whether card-length digits are shaped like a card an issuer would hand
+/// out, by length and leading digits (ISO/IEC 7812 issuer prefixes). This
+/// keeps Luhn's one-in-ten false positives off order numbers and ids.
+fn plausible_card(digits: &[u8]) -> bool {
+    let starts = |p: &[u8]| digits.starts_with(p);
+    match digits.len() {
+        // American Express
+        15 => starts(b"34") || starts(b"37"),
+        // Visa, Mastercard, UnionPay, JCB, Discover
+        16 => (b'2'..=b'6').contains(&digits[0]),
+        // UnionPay only; an 18-digit number with an ID-style birth date is
+        // an identity-shaped number, not a card.
+        17 => starts(b"62"),
+        18 => starts(b"62") && !has_birth_date(digits),
+        // Visa, Maestro, UnionPay, JCB
+        19 => (b'3'..=b'6').contains(&digits[0]),
+        _ => false,
+    }
+}
+
+/// Whether positions 7-14 hold a real date, as in a resident ID.
+fn has_birth_date(digits: &[u8]) -> bool {
+    let num = |r: Range<usize>| {
+        digits[r]
+            .iter()
+            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+    };
+    digits.len() >= 14 && is_real_date(num(6..10), num(10..12), num(12..14))
+}
+
+/// 15-19 digits passing Luhn with a plausible issuer prefix, unbroken or in
+/// groups of 3-6 joined by one space or dash (`6222 0212 3456 7890`).
 fn find_bank_card(hay: &[u8], out: &mut Vec<Range<usize>>) {
     let runs: Vec<Range<usize>> = digit_runs(hay).collect();
+    let mut digits = Vec::with_capacity(19);
     let mut i = 0;
     while i < runs.len() {
         let run = runs[i].clone();
         if (15..=19).contains(&run.len()) {
-            if bounded(hay, &run) && luhn_valid(&hay[run.clone()]) {
+            let d = &hay[run.clone()];
+            if bounded(hay, &run) && plausible_card(d) && luhn_valid(d) {
                 out.push(run);
             }
             i += 1;
             continue;
         }
-        // Grow a chain of short groups with one consistent separator.
+        // Groups of 1-6 digits joined by one consistent separator: find the
+        // longest chain starting here that is a card. A chain that also
+        // holds other numbers ("6222 0212 3456 7890 12") still yields the card.
+        let mut best = None;
+        digits.clear();
         let mut j = i;
-        while j + 1 < runs.len()
-            && (3..=6).contains(&runs[j].len())
-            && (3..=6).contains(&runs[j + 1].len())
-            && single_separator(hay, runs[j].end, runs[j + 1].start)
-            && hay[runs[j].end] == hay[run.end]
-        {
+        while j < runs.len() && runs[j].len() <= 6 {
+            if j > i
+                && !(single_separator(hay, runs[j - 1].end, runs[j].start)
+                    && hay[runs[j - 1].end] == hay[run.end])
+            {
+                break;
+            }
+            digits.extend_from_slice(&hay[runs[j].clone()]);
+            if digits.len() > 19 {
+                break;
+            }
+            let whole = run.start..runs[j].end;
+            if j > i
+                && digits.len() >= 15
+                && bounded(hay, &whole)
+                && plausible_card(&digits)
+                && luhn_valid(&digits)
+            {
+                best = Some((whole, j));
+            }
             j += 1;
         }
-        if j - i >= 2 {
-            let whole = run.start..runs[j].end;
-            let digits: Vec<u8> = runs[i..=j]
-                .iter()
-                .flat_map(|r| hay[r.clone()].iter().copied())
-                .collect();
-            if (15..=19).contains(&digits.len()) && bounded(hay, &whole) && luhn_valid(&digits) {
+        match best {
+            Some((whole, last)) => {
                 out.push(whole);
+                i = last + 1;
             }
-            i = j + 1;
-        } else {
-            i += 1;
+            None => i += 1,
         }
     }
 }
@@ -457,8 +501,23 @@ mod tests {
         // A 16-digit trace id that fails Luhn stays.
         assert!(found(&d, "trace=4111111111111112").is_empty());
         assert!(found(&d, "4111 1111-1111 1111").is_empty());
+        assert_eq!(
+            found(&d, "卡 4111 1111 1111 1111 12 次"),
+            ["4111 1111 1111 1111"]
+        );
+        assert_eq!(
+            found(&d, "6210-0132-3269-1821-6"),
+            ["6210-0132-3269-1821-6"]
+        );
         assert!(found(&d, "41111111111111110000").is_empty()); // 20 digits
         assert!(found(&d, "2024-11-24 10:00").is_empty());
+        // Luhn-valid, but no issuer hands out these.
+        assert!(found(&d, "0000000000000000").is_empty());
+        assert!(found(&d, "9111111111111113").is_empty());
+        // An 18-digit ID-shaped number that happens to pass Luhn is no card.
+        assert!(luhn_valid(b"620102199806181394"));
+        assert!(found(&d, "620102199806181394").is_empty());
+        assert_eq!(found(&d, "622202123456789012"), ["622202123456789012"]);
     }
 
     #[test]

@@ -1,0 +1,327 @@
+//! Data-driven tests of the rule engine: rules + input -> expected output.
+
+use logredact::rules::{KeyRing, Reject, Routes, RuleSet, SourceFile, Workspace};
+
+fn compile_with(rules: &str, keys: &KeyRing) -> RuleSet {
+    let files = [SourceFile {
+        name: "test.toml".into(),
+        text: format!("version = 1\n{rules}"),
+    }];
+    match RuleSet::compile(&files, keys) {
+        Ok(set) => set,
+        Err(e) => panic!("rules do not compile:\n{e}"),
+    }
+}
+
+fn compile(rules: &str) -> RuleSet {
+    compile_with(rules, &KeyRing::new())
+}
+
+/// Applies `set` and returns the output as JSON, with the work space.
+fn run(set: &RuleSet, input: &str) -> (serde_json::Value, Workspace) {
+    let mut work = Workspace::new();
+    let mut out = Vec::new();
+    let verdict = set.apply(input.as_bytes(), &mut out, &mut work);
+    assert!(verdict.is_ok(), "rejected: {verdict:?}");
+    (serde_json::from_slice(&out).expect("output is JSON"), work)
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap()
+}
+
+const NO_RECORD: &str = "[settings]\nrecord = false\n";
+
+#[test]
+fn scoped_rule_leaves_the_rest_to_the_residual_scan() {
+    let set = compile(&format!(
+        r#"{NO_RECORD}
+[[mask]]
+id = "user-phones"
+detector = "cn_mobile"
+action = "full"
+fields = ["user.*"]
+exclude = ["user.support_line"]
+"#
+    ));
+    let (out, work) = run(
+        &set,
+        r#"{"user":{"phone":"13812345678","support_line":"13900000000"},"message":"call 13712345678"}"#,
+    );
+    assert_eq!(
+        out,
+        json(
+            r#"{"user":{"phone":"[cn_mobile]","support_line":"13900000000"},"message":"call [cn_mobile]"}"#
+        )
+    );
+    assert_eq!(work.counts()[0], 1, "the rule itself masked one value");
+    assert_eq!(
+        work.residual_counts()[0],
+        1,
+        "the residual scan caught the gap"
+    );
+}
+
+#[test]
+fn residual_hits_are_recorded_in_the_event() {
+    let set = compile(
+        r#"
+[[mask]]
+id = "only-user"
+detector = "email"
+action = "full"
+fields = ["user"]
+"#,
+    );
+    let (out, _) = run(&set, r#"{"user":{"e":"a@b.cn"},"note":"c@d.cn"}"#);
+    assert_eq!(
+        out["redaction"],
+        json(r#"{"masked":1,"rules":{"only-user":1},"residual":1}"#)
+    );
+}
+
+#[test]
+fn residual_scan_can_be_turned_off() {
+    let set = compile(
+        r#"
+[settings]
+residual_scan = false
+record_field = "_pii"
+[[mask]]
+id = "only-user"
+detector = "email"
+action = "full"
+fields = ["user"]
+"#,
+    );
+    let (out, _) = run(&set, r#"{"user":"a@b.cn","note":"c@d.cn"}"#);
+    assert_eq!(out["note"], "c@d.cn");
+    assert_eq!(out["_pii"]["masked"], 1);
+}
+
+#[test]
+fn hash_is_keyed_marked_and_joins_forms_of_one_value() {
+    let mut keys = KeyRing::new();
+    keys.insert("default", b"0123456789abcdef0123".to_vec());
+    let rules =
+        format!("{NO_RECORD}\n[[mask]]\nid = \"h\"\ndetector = \"cn_mobile\"\naction = \"hash\"\n");
+    let set = compile_with(&rules, &keys);
+    let (out, _) = run(
+        &set,
+        r#"{"a":"13812345678","b":"+86 138 1234 5678","c":13812345678}"#,
+    );
+    let a = out["a"].as_str().unwrap();
+    assert!(a.starts_with("hmac:") && a.len() == 5 + 32, "{a}");
+    assert_eq!(out["b"], format!("+86 {a}"));
+    assert_eq!(out["c"], a);
+    let mut other = KeyRing::new();
+    other.insert("default", b"another-key-entirely".to_vec());
+    let (out2, _) = run(&compile_with(&rules, &other), r#"{"a":"13812345678"}"#);
+    assert_ne!(
+        out2["a"], out["a"],
+        "a different key gives a different hash"
+    );
+}
+
+#[test]
+fn hash_without_a_configured_key_is_an_error() {
+    let files = [SourceFile {
+        name: "h.toml".into(),
+        text: "version = 1\n[[mask]]\nid = \"h\"\ndetector = \"email\"\naction = \"hash\"\nhash_key = \"analytics\"\n"
+            .into(),
+    }];
+    let err = RuleSet::compile(&files, &KeyRing::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("h.toml:5:10: rule \"h\": no secret key named \"analytics\""),
+        "{err}"
+    );
+    assert!(err.contains("--hash-key analytics=env:"), "{err}");
+}
+
+#[test]
+fn drop_removes_fields_and_array_elements() {
+    let set = compile(&format!(
+        "{NO_RECORD}\n[[mask]]\nid = \"d\"\ndetector = \"bank_card\"\naction = \"drop\"\n"
+    ));
+    let (out, work) = run(
+        &set,
+        r#"{"card":"4111111111111111","keep":1,"list":["x","4111 1111 1111 1111","y"]}"#,
+    );
+    assert_eq!(out, json(r#"{"keep":1,"list":["x","y"]}"#));
+    assert_eq!(work.counts()[0], 2);
+}
+
+#[test]
+fn custom_regex_rule() {
+    let set = compile(&format!(
+        "{NO_RECORD}\n[[mask]]\nid = \"emp\"\ndetector = \"regex\"\npattern = 'EMP-[0-9]{{6}}'\naction = \"partial\"\nkeep_first = 3\nkeep_last = 0\n"
+    ));
+    let (out, _) = run(&set, r#"{"m":"by EMP-123456 today","n":123456}"#);
+    assert_eq!(out["m"], "by EMP-****** today");
+    assert_eq!(out["n"], 123456, "numbers that do not match stay numbers");
+}
+
+#[test]
+fn tag_rules_set_nested_fields_and_conditions_combine() {
+    let set = compile(&format!(
+        r#"{NO_RECORD}
+[[tag]]
+id = "risky"
+when = {{ all = [ {{ field = "action", matches = "^(delete|export)_" }}, {{ not = {{ field = "user.role", equals = "auditor" }} }}, {{ any = [ {{ field = "status", one_of = [200, 201] }}, {{ field = "forced", exists = true }} ] }} ] }}
+set = {{ "audit.level" = "high", privilege = "admin" }}
+add_tags = ["audit", "risky"]
+"#
+    ));
+    let (out, _) = run(
+        &set,
+        r#"{"action":"export_data","user":{"role":"clerk"},"status":200,"tags":"existing"}"#,
+    );
+    assert_eq!(out["audit"], json(r#"{"level":"high"}"#));
+    assert_eq!(out["privilege"], "admin");
+    assert_eq!(out["tags"], json(r#"["existing","audit","risky"]"#));
+    let (out, _) = run(
+        &set,
+        r#"{"action":"export_data","user":{"role":"auditor"},"status":200}"#,
+    );
+    assert!(out.get("privilege").is_none());
+}
+
+#[test]
+fn a_tag_that_cannot_be_applied_holds_the_event_back() {
+    let set = compile("[[tag]]\nid = \"t\"\nwhen = { field = \"a\", exists = true }\nset = { \"audit.level\" = \"x\" }\n");
+    let mut out = Vec::new();
+    let err = set
+        .apply(
+            br#"{"a":1,"audit":"13812345678"}"#,
+            &mut out,
+            &mut Workspace::new(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Reject::Rule { .. }));
+    assert_eq!(err.class(), "rule_failed");
+    assert!(!err.to_string().contains("1381"), "{err}");
+    assert!(out.is_empty(), "nothing is emitted");
+}
+
+#[test]
+fn routes_first_match_wins_and_drops_are_counted() {
+    let set = compile(
+        r#"
+[[route]]
+id = "health-checks"
+when = { field = "request.path", equals = "/healthz" }
+drop = true
+[[route]]
+id = "errors-hot-only"
+when = { field = "level", equals = "ERROR" }
+outputs = ["hot"]
+[[route]]
+id = "rest"
+outputs = ["hot", "cold"]
+"#,
+    );
+    let mut work = Workspace::new();
+    let mut out = Vec::new();
+    let v = set
+        .apply(
+            br#"{"request":{"path":"/healthz"},"level":"ERROR"}"#,
+            &mut out,
+            &mut work,
+        )
+        .unwrap();
+    assert_eq!(v.routes, Routes::Dropped(0));
+    assert!(out.is_empty());
+    assert_eq!(work.counts()[0], 1);
+    let v = set
+        .apply(br#"{"level":"ERROR"}"#, &mut out, &mut work)
+        .unwrap();
+    assert_eq!(set.route_outputs(v.routes), Some(vec!["hot"]));
+    let v = set
+        .apply(br#"{"level":"INFO"}"#, &mut out, &mut work)
+        .unwrap();
+    assert_eq!(set.route_outputs(v.routes), Some(vec!["hot", "cold"]));
+}
+
+#[test]
+fn without_route_rules_events_go_everywhere() {
+    let set = compile("[[mask]]\nid = \"m\"\ndetector = \"email\"\naction = \"full\"\n");
+    let mut out = Vec::new();
+    let v = set
+        .apply(br#"{"a":1}"#, &mut out, &mut Workspace::new())
+        .unwrap();
+    assert_eq!(v.routes, Routes::Default);
+    assert_eq!(set.route_outputs(v.routes), None);
+}
+
+#[test]
+fn rejects_carry_a_class_and_no_content() {
+    let set = compile("[[mask]]\nid = \"m\"\ndetector = \"email\"\naction = \"full\"\n");
+    let cases: [(&[u8], &str); 4] = [
+        (b"\xff\xfe13812345678", "not_utf8"),
+        (b"phone 13812345678", "not_json"),
+        (b"[\"13812345678\"]", "not_object"),
+        (b"{\"a\":\"13812345678\"", "not_json"),
+    ];
+    for (input, class) in cases {
+        let err = set
+            .apply(input, &mut Vec::new(), &mut Workspace::new())
+            .unwrap_err();
+        assert_eq!(err.class(), class);
+        assert!(!err.to_string().contains("1381"), "{err}");
+    }
+    let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let err = set
+        .apply(deep.as_bytes(), &mut Vec::new(), &mut Workspace::new())
+        .unwrap_err();
+    assert_eq!(err.class(), "too_deep");
+}
+
+#[test]
+fn explain_names_rules_and_paths() {
+    let set = compile(&format!(
+        "{NO_RECORD}\n[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"full\"\n"
+    ));
+    let mut work = Workspace::with_explain();
+    let mut out = Vec::new();
+    set.apply(
+        br#"{"user":{"phones":["x","13812345678"]}}"#,
+        &mut out,
+        &mut work,
+    )
+    .unwrap();
+    let out: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        out["_explain"],
+        json(r#"[{"stage":"mask","rule":"m","path":"user.phones[1]","count":1}]"#)
+    );
+}
+
+#[test]
+fn unchanged_events_round_trip_exactly() {
+    let set = compile(&format!(
+        "{NO_RECORD}\n[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"full\"\n"
+    ));
+    let line = r#"{"a":"plain","b":[1,2.5,-3,true,null],"c":{"d":"中文"},"ts":1763626530123}"#;
+    let mut out = Vec::new();
+    set.apply(line.as_bytes(), &mut out, &mut Workspace::new())
+        .unwrap();
+    assert_eq!(std::str::from_utf8(&out).unwrap(), line);
+}
+
+#[test]
+fn pii_deep_in_nested_objects_is_found() {
+    let set = compile(&format!(
+        "{NO_RECORD}\n[[mask]]\nid = \"m\"\ndetector = \"cn_id\"\naction = \"full\"\n"
+    ));
+    let mut input = r#"{"id":"11010519491231002X"}"#.to_owned();
+    for i in 0..40 {
+        input = format!(r#"{{"l{i}":[{input}]}}"#);
+    }
+    let mut out = Vec::new();
+    set.apply(input.as_bytes(), &mut out, &mut Workspace::new())
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("[cn_id]") && !text.contains("11010519491231002X"));
+}

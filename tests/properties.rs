@@ -1,0 +1,283 @@
+//! Property tests of the shipped rules' masking invariants:
+//! in random events with planted personal data, no planted value survives in
+//! any form, and look-alike decoys survive untouched.
+
+use std::path::Path;
+
+use logredact::rules::detect::{cn_id_check_char, luhn_valid};
+use logredact::rules::{KeyRing, RuleSet, Workspace};
+use proptest::prelude::*;
+
+fn shipped() -> RuleSet {
+    RuleSet::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &KeyRing::new(),
+    )
+    .expect("shipped rules load")
+}
+
+/// A planted value: how it is written, and its canonical form to look for.
+#[derive(Debug, Clone)]
+struct Planted {
+    canonical: String,
+    /// JSON text for the value, already in its chosen form.
+    json: String,
+}
+
+fn digits(n: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(0u8..10, n)
+        .prop_map(|v| v.into_iter().map(|d| char::from(b'0' + d)).collect())
+}
+
+fn cn_id() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["110105", "310104", "440305", "510107", "650102"]),
+        1900u32..2024,
+        1u32..13,
+        1u32..29,
+        digits(3),
+        any::<bool>(),
+    )
+        .prop_map(|(region, y, m, d, seq, lower)| {
+            let first17 = format!("{region}{y:04}{m:02}{d:02}{seq}");
+            let check = cn_id_check_char(first17.as_bytes()) as char;
+            let check = if lower {
+                check.to_ascii_lowercase()
+            } else {
+                check
+            };
+            format!("{first17}{check}")
+        })
+}
+
+fn mobile() -> impl Strategy<Value = String> {
+    (3u8..10, digits(9)).prop_map(|(second, rest)| format!("1{second}{rest}"))
+}
+
+fn bank_card() -> impl Strategy<Value = String> {
+    let issuer = prop::sample::select(vec![
+        (15, "37"),
+        (16, "4"),
+        (16, "5"),
+        (16, "62"),
+        (17, "62"),
+        (18, "62"),
+        (19, "62"),
+        (19, "4"),
+    ]);
+    (issuer, digits(19)).prop_map(|((len, prefix), body)| {
+        let mut card: String = format!("{prefix}{}", &body[..len - 1 - prefix.len()]);
+        for last in b'0'..=b'9' {
+            let candidate = format!("{card}{}", last as char);
+            if luhn_valid(candidate.as_bytes()) {
+                card = candidate;
+                break;
+            }
+        }
+        card
+    })
+}
+
+fn email() -> impl Strategy<Value = String> {
+    (
+        "[a-z]{1,8}(\\.[a-z]{1,5})?",
+        "[a-z]{2,8}",
+        prop::sample::select(vec!["com", "cn", "org", "com.cn"]),
+    )
+        .prop_map(|(local, domain, tld)| format!("{local}@{domain}.{tld}"))
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+fn percent_all(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+fn unicode_escaped(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect::<String>()
+    )
+}
+
+/// Writes `value` (the text of a planted value) in one of many forms.
+fn written(value: String, kind: u8) -> impl Strategy<Value = Planted> {
+    let canonical = value.to_ascii_lowercase().replace([' ', '-'], "");
+    (
+        0u8..9,
+        prop::sample::select(vec!["用户", "电话：", "(", " ", "，", "id="]),
+    )
+        .prop_map(move |(form, before)| {
+            let v = value.clone();
+            let all_digits = v.bytes().all(|b| b.is_ascii_digit());
+            let json = match form {
+                0 => json_str(&v),
+                1 if all_digits && !v.starts_with('0') && v.parse::<u64>().is_ok() => v.clone(),
+                2 => json_str(&format!("{before}{v}谢谢")),
+                3 => json_str(&format!("/api/v1/x?page=1&k={v}&lang=zh-CN")),
+                4 => json_str(&format!("q={}", percent_all(&v))),
+                5 => unicode_escaped(&v),
+                6 if kind == 1 => json_str(&format!("+86 {} {} {}", &v[..3], &v[3..7], &v[7..])),
+                7 if kind == 2 => {
+                    let groups: Vec<&str> = v
+                        .as_bytes()
+                        .chunks(4)
+                        .map(|c| std::str::from_utf8(c).unwrap())
+                        .collect();
+                    json_str(&format!(
+                        "card {}",
+                        groups.join(if v.len() % 2 == 0 { " " } else { "-" })
+                    ))
+                }
+                8 if kind == 3 => json_str(&format!("mail={}", v.replace('@', "%40"))),
+                _ => json_str(&format!("{before}{v}")),
+            };
+            Planted {
+                canonical: canonical.clone(),
+                json,
+            }
+        })
+}
+
+fn planted() -> impl Strategy<Value = Planted> {
+    prop_oneof![
+        cn_id().prop_flat_map(|v| written(v, 0)),
+        mobile().prop_flat_map(|v| written(v, 1)),
+        bank_card().prop_flat_map(|v| written(v, 2)),
+        email().prop_flat_map(|v| written(v, 3)),
+    ]
+}
+
+/// Look-alikes the rules must keep verbatim.
+fn decoy() -> impl Strategy<Value = String> {
+    prop_oneof![
+        // 18-digit order number whose check character is wrong
+        cn_id().prop_map(|id| {
+            let check = cn_id_check_char(&id.as_bytes()[..17]);
+            let wrong = (b'0'..=b'9').find(|&c| c != check).unwrap();
+            format!("{}{}", &id[..17], wrong as char)
+        }),
+        // 18-digit order number that starts with a date
+        (2020u32..2030, 1u32..13, 1u32..29, digits(10))
+            .prop_map(|(y, m, d, rest)| format!("{y}{m:02}{d:02}{rest}")),
+        // 13-digit epoch milliseconds
+        (1_500_000_000_000u64..1_900_000_000_000).prop_map(|t| t.to_string()),
+        // 16-digit trace id that fails Luhn
+        digits(16).prop_map(|d| {
+            let mut b = d.into_bytes();
+            while luhn_valid(&b) {
+                b[15] = b'0' + (b[15] - b'0' + 1) % 10;
+            }
+            String::from_utf8(b).unwrap()
+        }),
+    ]
+}
+
+/// Wraps `inner` JSON in `depth` levels of objects and arrays.
+fn nest(inner: String, depth: usize, arrays: bool) -> String {
+    (0..depth).fold(inner, |acc, i| {
+        if arrays && i % 3 == 0 {
+            format!("[{acc}]")
+        } else {
+            format!("{{\"n{i}\":{acc}}}")
+        }
+    })
+}
+
+/// Every string in a JSON value, percent-decoded, flattened.
+fn all_text(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::String(s) => {
+            out.push_str(&percent_decode(s));
+            out.push('\n');
+        }
+        serde_json::Value::Number(n) => {
+            out.push_str(&n.to_string());
+            out.push('\n');
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|i| all_text(i, out)),
+        serde_json::Value::Object(o) => o.iter().for_each(|(k, v)| {
+            out.push_str(k);
+            out.push('\n');
+            all_text(v, out);
+        }),
+        _ => {}
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() + 1 && i + 2 <= b.len() - 1 {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn planted_pii_never_survives_and_decoys_always_do(
+        plants in proptest::collection::vec((planted(), 0usize..14, any::<bool>()), 1..6),
+        decoys in proptest::collection::vec(decoy(), 0..4),
+    ) {
+        let set = shipped();
+        let mut fields = Vec::new();
+        for (i, (p, depth, arrays)) in plants.iter().enumerate() {
+            fields.push(format!("\"p{i}\":{}", nest(p.json.clone(), *depth, *arrays)));
+        }
+        for (i, d) in decoys.iter().enumerate() {
+            fields.push(format!("\"d{i}\":\"{d}\",\"dn{i}\":\"ref {d}。\""));
+        }
+        let input = format!("{{{}}}", fields.join(","));
+        let mut out = Vec::new();
+        let verdict = set.apply(input.as_bytes(), &mut out, &mut Workspace::new());
+        prop_assert!(verdict.is_ok(), "rejected {:?}: {}", verdict, input);
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let mut text = String::new();
+        all_text(&value, &mut text);
+        let squeezed = text.to_ascii_lowercase().replace([' ', '-'], "");
+        for (p, _, _) in &plants {
+            prop_assert!(!squeezed.contains(&p.canonical), "{} survived in {}", p.canonical, text);
+        }
+        for d in &decoys {
+            prop_assert!(text.contains(&format!("{d}\n")), "decoy {} was changed: {}", d, text);
+            prop_assert!(text.contains(&format!("ref {d}。")), "decoy {} in text was changed", d);
+        }
+        prop_assert_eq!(value["redaction"]["residual"].as_u64(), None, "the shipped rules leave no gaps");
+    }
+
+    #[test]
+    fn apply_is_deterministic(plants in proptest::collection::vec(planted(), 1..4)) {
+        let set = shipped();
+        let fields: Vec<String> = plants.iter().enumerate().map(|(i, p)| format!("\"f{i}\":{}", p.json)).collect();
+        let input = format!("{{{}}}", fields.join(","));
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        set.apply(input.as_bytes(), &mut a, &mut Workspace::new()).unwrap();
+        set.apply(input.as_bytes(), &mut b, &mut Workspace::new()).unwrap();
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics_and_output_is_json(input in ".{0,200}") {
+        let set = shipped();
+        let mut out = Vec::new();
+        if set.apply(input.as_bytes(), &mut out, &mut Workspace::new()).is_ok() {
+            prop_assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok());
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! What rule authors see when a rule file is wrong: file:line:column, the
+//! rule id, a plain sentence; every problem at once.
+
+use logredact::rules::{KeyRing, RuleSet, SourceFile};
+
+fn errors(files: &[(&str, &str)]) -> Vec<String> {
+    let files: Vec<SourceFile> = files
+        .iter()
+        .map(|(n, t)| SourceFile {
+            name: (*n).into(),
+            text: (*t).into(),
+        })
+        .collect();
+    match RuleSet::compile(&files, &KeyRing::new()) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn unknown_key_suggests_the_right_one() {
+    let got = errors(&[(
+        "rules/10.toml",
+        "version = 1\n[[mask]]\nid = \"m\"\ndetecter = \"cn_id\"\naction = \"full\"\n",
+    )]);
+    assert_eq!(
+        got[0],
+        "rules/10.toml:4:1: rule \"m\": unknown key \"detecter\" in a mask rule; did you mean \"detector\"?"
+    );
+}
+
+#[test]
+fn bad_regex_shows_the_regex_error() {
+    let got = errors(&[(
+        "r.toml",
+        "version = 1\n[[mask]]\nid = \"emp\"\ndetector = \"regex\"\npattern = 'EMP-[0-9'\naction = \"full\"\n",
+    )]);
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].starts_with(
+            "r.toml:5:11: rule \"emp\": the pattern is not a valid regular expression:"
+        ),
+        "{}",
+        got[0]
+    );
+    assert!(got[0].contains("unclosed character class"), "{}", got[0]);
+}
+
+#[test]
+fn unknown_detector_lists_the_valid_ones() {
+    let got = errors(&[(
+        "r.toml",
+        "version = 1\n[[mask]]\nid = \"p\"\ndetector = \"cn_phone\"\naction = \"full\"\n",
+    )]);
+    assert!(
+        got[0].starts_with("r.toml:4:12: rule \"p\": unknown detector \"cn_phone\";"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[0].contains("cn_id, cn_mobile, bank_card, email, regex"),
+        "{}",
+        got[0]
+    );
+}
+
+#[test]
+fn every_problem_in_every_file_is_reported_together() {
+    let got = errors(&[
+        ("a.toml", "version = 1\n[[mask]]\nid = \"a\"\ndetector = \"email\"\naction = \"blur\"\n[[mask]]\nid = \"b\"\ndetector = \"email\"\naction = \"full\"\nkeep_first = 2\n"),
+        ("b.toml", "[[tag]]\nid = \"a\"\nwhen = { field = \"x\" }\nset = { y = 1 }\n"),
+        ("c.toml", "version = 1\n[[route]\n"),
+    ]);
+    let joined = got.join("\n");
+    assert!(
+        joined.contains("a.toml:5:10: rule \"a\": unknown action \"blur\""),
+        "{joined}"
+    );
+    assert!(
+        joined.contains(
+            "a.toml:10:14: rule \"b\": \"keep_first\" only applies to action = \"partial\""
+        ),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("b.toml:1:1: the file has no format version"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("b.toml:2:6: rule \"a\": the id \"a\" is already used at a.toml:3:6"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("b.toml:3:8: rule \"a\": a condition on a field needs exactly one test"),
+        "{joined}"
+    );
+    assert!(joined.contains("c.toml:2:"), "{joined}");
+    assert!(joined.contains("not valid TOML"), "{joined}");
+    assert_eq!(got.len(), 6, "{joined}");
+}
+
+#[test]
+fn wrong_version_and_wrong_types_are_plain_sentences() {
+    let got = errors(&[(
+        "v.toml",
+        "version = 2\n[[mask]]\nid = \"Bad Id\"\ndetector = \"email\"\naction = \"partial\"\nkeep_first = \"two\"\nfields = [\"user..x\"]\n",
+    )]);
+    let joined = got.join("\n");
+    assert!(joined.contains("v.toml:1:11: this file says version = 2, but this logredact reads rule format version 1"), "{joined}");
+    assert!(
+        joined.contains("an id may use only lower-case letters"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("\"keep_first\" must be a whole number, not text"),
+        "{joined}"
+    );
+    assert!(joined.contains("has an empty part"), "{joined}");
+}
+
+#[test]
+fn examples_are_checked_when_the_rules_load() {
+    let got = errors(&[(
+        "e.toml",
+        "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"email\"\naction = \"full\"\n[[mask.example]]\ninput = '{not json'\nexpect = { a = 1 }\n[[mask.example]]\ninput = '{}'\n",
+    )]);
+    let joined = got.join("\n");
+    assert!(
+        joined.contains("e.toml:7:9: rule \"m\": the example's input is not valid JSON"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("e.toml:9:1: rule \"m\": this example expects nothing"),
+        "{joined}"
+    );
+}
+
+#[test]
+fn route_rules_must_send_events_somewhere() {
+    let got = errors(&[("r.toml", "version = 1\n[[route]]\nid = \"r\"\n[[route]]\nid = \"s\"\noutputs = [\"hot\"]\ndrop = true\n")]);
+    assert!(
+        got[0].contains("this route rule sends events nowhere"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[1].contains("either names outputs or drops the event, not both"),
+        "{}",
+        got[1]
+    );
+}
