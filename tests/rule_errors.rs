@@ -149,3 +149,15 @@ fn route_rules_must_send_events_somewhere() {
         got[1]
     );
 }
+
+#[test]
+fn tag_rules_may_not_write_personal_data() {
+    let got = errors(&[(
+        "t.toml",
+        "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"full\"\n[[tag]]\nid = \"t\"\nwhen = { field = \"a\", exists = true }\nset = { contact = \"call 13812345678\" }\n",
+    )]);
+    assert_eq!(
+        got,
+        ["t.toml:6:1: rule \"t\": a value this rule writes looks like personal data (cn_mobile); rule files must not hold personal data"]
+    );
+}

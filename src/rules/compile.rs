@@ -82,6 +82,8 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     let mut errors = Vec::new();
     let mut masks: Vec<(String, MaskRule)> = Vec::new();
     let mut tags: Vec<(String, TagRule)> = Vec::new();
+    // Where each tag rule sits, for the personal-data check below.
+    let mut tag_sites: Vec<RuleError> = Vec::new();
     let mut routes: Vec<(String, RouteRule)> = Vec::new();
     let mut outputs: Vec<String> = Vec::new();
     let mut examples: Vec<Example> = Vec::new();
@@ -148,11 +150,13 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             let Some(id) = cx.rule_id(t, span.clone(), "tag", tags.len(), &mut ids) else {
                 continue;
             };
+            let site = RuleError::at(cx.file, cx.text, span.start, Some(&id), String::new());
             let rule = cx.tag_rule(t, span);
             examples.extend(cx.examples(t));
             if let Some(rule) = rule {
                 if cx.enabled(t) {
                     tags.push((id, rule));
+                    tag_sites.push(site);
                 }
             }
             cx.rule = None;
@@ -169,6 +173,27 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 }
             }
             cx.rule = None;
+        }
+    }
+
+    // Tag rules write constants into events after masking. The residual
+    // scan relies on those constants holding no personal data, so check them
+    // here, once, with every detector the mask rules use.
+    for ((_, tag), site) in tags.iter().zip(&tag_sites) {
+        let mut texts: Vec<String> = tag.add_tags.clone();
+        for (_, v) in &tag.set {
+            collect_strings(v, &mut texts);
+        }
+        for text in &texts {
+            if let Some((_, m)) = masks.iter().find(|(_, m)| !m.detector.find_in(text.as_bytes()).is_empty()) {
+                errors.push(RuleError {
+                    message: format!(
+                        "a value this rule writes looks like personal data ({}); rule files must not hold personal data",
+                        m.detector.name()
+                    ),
+                    ..site.clone()
+                });
+            }
         }
     }
 
@@ -215,7 +240,11 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         .map(|b| format!("{b:02x}"))
         .collect();
 
+    let settings = settings.map(|(s, _)| s).unwrap_or_default();
+    let json_key = |s: &str| serde_json::to_vec(s).expect("strings serialize");
     Ok(RuleSet {
+        record_key: json_key(settings.record_field.as_deref().unwrap_or("")),
+        rule_keys: all_ids.iter().map(|id| json_key(id)).collect(),
         scoped: masks
             .iter()
             .any(|m| !m.fields.is_empty() || !m.exclude.is_empty()),
@@ -225,7 +254,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         masks,
         tags,
         routes,
-        settings: settings.map(|(s, _)| s).unwrap_or_default(),
+        settings,
         ids: all_ids,
         outputs,
         examples,
@@ -969,6 +998,20 @@ impl Cx<'_> {
             }
         }
         out
+    }
+}
+
+/// Every string (and number, as text) inside a constant.
+fn collect_strings(v: &Value<'_>, out: &mut Vec<String>) {
+    match v {
+        Value::Str(s) => out.push(s.to_string()),
+        Value::Number(n) => out.push(n.to_text()),
+        Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        Value::Object(members) => members.iter().for_each(|(k, v)| {
+            out.push(k.to_string());
+            collect_strings(v, out);
+        }),
+        Value::Null | Value::Bool(_) => {}
     }
 }
 

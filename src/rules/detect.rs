@@ -48,19 +48,26 @@ impl Detector {
         }
     }
 
-    /// Appends the ranges of every match in `hay`, left to right, without overlap.
-    pub fn find(&self, hay: &[u8], out: &mut Vec<Range<usize>>) {
+    /// Appends the ranges of every match in the text, left to right,
+    /// without overlap.
+    pub fn find(&self, scan: &Scan<'_>, out: &mut Vec<Range<usize>>) {
+        let hay = scan.hay;
         match self {
-            Detector::CnId => find_cn_id(hay, out),
-            Detector::CnMobile => find_cn_mobile(hay, out),
-            Detector::BankCard => find_bank_card(hay, out),
+            Detector::CnId => find_cn_id(hay, scan.runs, out),
+            Detector::CnMobile => find_cn_mobile(hay, scan.runs, out),
+            Detector::BankCard => find_bank_card(hay, scan.runs, out),
             Detector::Email => find_email(hay, out),
-            Detector::Regex(re) => out.extend(
-                re.find_iter(hay)
-                    .filter(|m| !m.is_empty())
-                    .map(|m| m.range()),
-            ),
+            Detector::Regex(re) => out.extend(re.find_iter(hay).filter(|m| !m.is_empty()).map(|m| m.range())),
         }
+    }
+
+    /// Convenience for tests and one-off checks: finds matches in `hay`.
+    pub fn find_in(&self, hay: &[u8]) -> Vec<Range<usize>> {
+        let mut runs = Vec::new();
+        let scan = Scan::new(hay, &mut runs);
+        let mut out = Vec::new();
+        self.find(&scan, &mut out);
+        out
     }
 
     /// The canonical form of a match, so that one person's value hashes the
@@ -81,6 +88,28 @@ impl Detector {
 impl fmt::Display for Detector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// One text prepared for scanning: its features and, when it has enough
+/// digits to matter, its digit runs. Shared by every detector.
+pub struct Scan<'h> {
+    pub hay: &'h [u8],
+    pub features: Features,
+    /// Maximal runs of ASCII digits; empty when there are too few digits
+    /// for any built-in digit detector.
+    pub runs: &'h [Range<usize>],
+}
+
+impl<'h> Scan<'h> {
+    /// `runs` is a reusable buffer.
+    pub fn new(hay: &'h [u8], runs: &'h mut Vec<Range<usize>>) -> Scan<'h> {
+        let features = Features::of(hay);
+        runs.clear();
+        if features.digits >= 11 {
+            runs.extend(digit_runs(hay));
+        }
+        Scan { hay, features, runs }
     }
 }
 
@@ -180,8 +209,8 @@ fn is_real_date(year: u32, month: u32, day: u32) -> bool {
     day <= days
 }
 
-fn find_cn_id(hay: &[u8], out: &mut Vec<Range<usize>>) {
-    for run in digit_runs(hay) {
+fn find_cn_id(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
+    for run in runs.iter().cloned() {
         let candidate = match run.len() {
             18 => run,
             17 if run.end < hay.len() && matches!(hay[run.end], b'X' | b'x') => {
@@ -204,8 +233,7 @@ fn is_mobile(digits: &[u8]) -> bool {
 /// Mainland mobile numbers: `13812345678`, `+86 138 1234 5678`,
 /// `0086-13812345678`. The match covers the national number; the country
 /// prefix is left in place.
-fn find_cn_mobile(hay: &[u8], out: &mut Vec<Range<usize>>) {
-    let runs: Vec<Range<usize>> = digit_runs(hay).collect();
+fn find_cn_mobile(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
     let mut i = 0;
     while i < runs.len() {
         let run = runs[i].clone();
@@ -236,7 +264,10 @@ fn find_cn_mobile(hay: &[u8], out: &mut Vec<Range<usize>>) {
                 && hay[run.end] == hay[b.end]
                 && bounded(hay, &whole)
             {
-                let digits: Vec<u8> = [text, &hay[b.clone()], &hay[c.clone()]].concat();
+                let mut digits = [0u8; 11];
+                digits[..3].copy_from_slice(text);
+                digits[3..7].copy_from_slice(&hay[b.clone()]);
+                digits[7..].copy_from_slice(&hay[c.clone()]);
                 if is_mobile(&digits) {
                     out.push(whole);
                     i += 3;
@@ -272,39 +303,29 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
 
 /// Whether card-length digits are shaped like a card an issuer would hand
 /// out, by length and leading digits (ISO/IEC 7812 issuer prefixes). This
-/// keeps Luhn's one-in-ten false positives off order numbers and ids.
+/// keeps Luhn's one-in-ten false positives off most order numbers and ids;
+/// where a number is a plausible card, it is masked (fail closed).
 fn plausible_card(digits: &[u8]) -> bool {
     let starts = |p: &[u8]| digits.starts_with(p);
+    let prefix4 = || digits[..4].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
     match digits.len() {
         // American Express
         15 => starts(b"34") || starts(b"37"),
-        // Visa, Mastercard, UnionPay, JCB, Discover
-        16 => (b'2'..=b'6').contains(&digits[0]),
-        // UnionPay only; an 18-digit number with an ID-style birth date is
-        // an identity-shaped number, not a card.
-        17 => starts(b"62"),
-        18 => starts(b"62") && !has_birth_date(digits),
+        // Visa, Mastercard (also its 2221-2720 range), UnionPay, JCB,
+        // Discover. Date-prefixed numbers like 2026... are not cards.
+        16 => (b'3'..=b'6').contains(&digits[0]) || (2221..=2720).contains(&prefix4()),
+        // UnionPay
+        17 | 18 => starts(b"62"),
         // Visa, Maestro, UnionPay, JCB
         19 => (b'3'..=b'6').contains(&digits[0]),
         _ => false,
     }
 }
 
-/// Whether positions 7-14 hold a real date, as in a resident ID.
-fn has_birth_date(digits: &[u8]) -> bool {
-    let num = |r: Range<usize>| {
-        digits[r]
-            .iter()
-            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
-    };
-    digits.len() >= 14 && is_real_date(num(6..10), num(10..12), num(12..14))
-}
-
 /// 15-19 digits passing Luhn with a plausible issuer prefix, unbroken or in
 /// groups of 3-6 joined by one space or dash (`6222 0212 3456 7890`).
-fn find_bank_card(hay: &[u8], out: &mut Vec<Range<usize>>) {
-    let runs: Vec<Range<usize>> = digit_runs(hay).collect();
-    let mut digits = Vec::with_capacity(19);
+fn find_bank_card(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
+    let mut buf = [0u8; 19];
     let mut i = 0;
     while i < runs.len() {
         let run = runs[i].clone();
@@ -320,7 +341,7 @@ fn find_bank_card(hay: &[u8], out: &mut Vec<Range<usize>>) {
         // longest chain starting here that is a card. A chain that also
         // holds other numbers ("6222 0212 3456 7890 12") still yields the card.
         let mut best = None;
-        digits.clear();
+        let mut len = 0;
         let mut j = i;
         while j < runs.len() && runs[j].len() <= 6 {
             if j > i
@@ -329,16 +350,19 @@ fn find_bank_card(hay: &[u8], out: &mut Vec<Range<usize>>) {
             {
                 break;
             }
-            digits.extend_from_slice(&hay[runs[j].clone()]);
-            if digits.len() > 19 {
+            let group = &hay[runs[j].clone()];
+            if len + group.len() > buf.len() {
                 break;
             }
+            buf[len..len + group.len()].copy_from_slice(group);
+            len += group.len();
+            let digits = &buf[..len];
             let whole = run.start..runs[j].end;
             if j > i
                 && digits.len() >= 15
                 && bounded(hay, &whole)
-                && plausible_card(&digits)
-                && luhn_valid(&digits)
+                && plausible_card(digits)
+                && luhn_valid(digits)
             {
                 best = Some((whole, j));
             }
@@ -407,9 +431,7 @@ mod tests {
     use super::*;
 
     fn found(d: &Detector, text: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        d.find(text.as_bytes(), &mut out);
-        out.into_iter().map(|r| text[r].to_owned()).collect()
+        d.find_in(text.as_bytes()).into_iter().map(|r| text[r].to_owned()).collect()
     }
 
     #[test]
@@ -514,9 +536,13 @@ mod tests {
         // Luhn-valid, but no issuer hands out these.
         assert!(found(&d, "0000000000000000").is_empty());
         assert!(found(&d, "9111111111111113").is_empty());
-        // An 18-digit ID-shaped number that happens to pass Luhn is no card.
-        assert!(luhn_valid(b"620102199806181394"));
-        assert!(found(&d, "620102199806181394").is_empty());
+        // An 18-digit order number that passes Luhn is no card unless a
+        // card issuer could have printed it.
+        assert!(luhn_valid(b"650102199806181391"));
+        assert!(found(&d, "650102199806181391").is_empty());
+        assert!(luhn_valid(b"2026112008153016"));
+        assert!(found(&d, "2026112008153016").is_empty());
+        assert_eq!(found(&d, "2221000000000009"), ["2221000000000009"]);
         assert_eq!(found(&d, "622202123456789012"), ["622202123456789012"]);
     }
 

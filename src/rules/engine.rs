@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use hmac::Mac;
 
-use super::detect::Features;
+use super::detect::Scan;
 use super::json::{ParseError, Value};
 use super::text::{partial_mask, ScanView};
 use super::{Action, MaskRule, RuleSet, TagRule};
@@ -95,6 +95,7 @@ pub struct Explained {
 /// Scratch space reused from event to event, and the per-event counts.
 #[derive(Debug, Default)]
 pub struct Workspace {
+    runs: Vec<Range<usize>>,
     counts: Vec<u32>,
     residual: Vec<u32>,
     matches: Vec<Range<usize>>,
@@ -187,7 +188,7 @@ impl RuleSet {
             return Err(Reject::NotObject);
         }
 
-        self.walk(&mut event, Stage::Mask, work)?;
+        self.walk(&mut event, work)?;
         let masked = work.counts[..self.masks.len()].iter().sum();
 
         for tag in &self.tags {
@@ -218,14 +219,10 @@ impl RuleSet {
             });
         }
 
-        if self.settings.residual_scan {
-            self.walk(&mut event, Stage::Residual, work)?;
-        }
         let residual = work.residual.iter().sum();
-
-        if let Some(field) = &self.settings.record_field {
-            let record = self.record(work, masked, residual);
-            set_member(&mut event, field, record);
+        if let (Some(field), Value::Object(members)) = (&self.settings.record_field, &mut event) {
+            // Ours to write: whatever an event brings under this name goes.
+            members.retain(|(k, _)| k != field);
         }
         if let Some(explained) = &work.explain {
             let list = explained
@@ -250,12 +247,12 @@ impl RuleSet {
                 .collect();
             set_member(&mut event, "_explain", Value::Array(list));
         }
+        let start = out.len();
         event.write_to(out);
-        Ok(Verdict {
-            routes,
-            masked,
-            residual,
-        })
+        if self.settings.record_field.is_some() {
+            self.write_record(out, start, work, masked, residual);
+        }
+        Ok(Verdict { routes, masked, residual })
     }
 
     /// The output names an event goes to; `None` means every output.
@@ -276,40 +273,48 @@ impl RuleSet {
         }
     }
 
-    fn record(&self, work: &Workspace, masked: u32, residual: u32) -> Value<'static> {
-        use super::json::Number::Unsigned;
-        let rules = self
-            .ids
-            .iter()
-            .zip(&work.counts)
-            .take(self.masks.len() + self.tags.len())
-            .filter(|(_, &n)| n > 0)
-            .map(|(id, &n)| (Cow::Owned(id.clone()), Value::Number(Unsigned(n.into()))))
-            .collect();
-        let mut record = vec![
-            (
-                Cow::Borrowed("masked"),
-                Value::Number(Unsigned(masked.into())),
-            ),
-            (Cow::Borrowed("rules"), Value::Object(rules)),
-        ];
-        if residual > 0 {
-            record.push((
-                Cow::Borrowed("residual"),
-                Value::Number(Unsigned(residual.into())),
-            ));
+    /// Appends the redaction record to the serialized event that starts at
+    /// `start` in `out`: `"redaction":{"masked":3,"rules":{"mask-cn-id":2,...}}`.
+    /// Written as bytes, from keys escaped once at compile time.
+    fn write_record(&self, out: &mut Vec<u8>, start: usize, work: &Workspace, masked: u32, residual: u32) {
+        debug_assert_eq!(out.last(), Some(&b'}'));
+        out.pop();
+        if out.len() > start + 1 {
+            out.push(b',');
         }
-        Value::Object(record)
+        out.extend_from_slice(&self.record_key);
+        out.extend_from_slice(b":{\"masked\":");
+        push_number(out, masked);
+        out.extend_from_slice(b",\"rules\":{");
+        let mut first = true;
+        for (key, &n) in self.rule_keys.iter().zip(&work.counts).take(self.masks.len() + self.tags.len()) {
+            if n == 0 {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(key);
+            out.push(b':');
+            push_number(out, n);
+        }
+        out.push(b'}');
+        if residual > 0 {
+            out.extend_from_slice(b",\"residual\":");
+            push_number(out, residual);
+        }
+        out.extend_from_slice(b"}}");
     }
 
     /// Visits every value; returns whether the caller should keep it.
-    fn walk(&self, v: &mut Value<'_>, stage: Stage, work: &mut Workspace) -> Result<bool, Reject> {
+    fn walk(&self, v: &mut Value<'_>, work: &mut Workspace) -> Result<bool, Reject> {
         match v {
             Value::Object(members) => {
                 let mut i = 0;
                 while i < members.len() {
                     work.path.push_key(&members[i].0);
-                    let keep = self.walk(&mut members[i].1, stage, work);
+                    let keep = self.walk(&mut members[i].1, work);
                     work.path.pop();
                     if keep? {
                         i += 1;
@@ -324,7 +329,7 @@ impl RuleSet {
                 let mut shown = 0;
                 while i < items.len() {
                     work.path.push_index(shown);
-                    let keep = self.walk(&mut items[i], stage, work);
+                    let keep = self.walk(&mut items[i], work);
                     work.path.pop();
                     shown += 1;
                     if keep? {
@@ -335,7 +340,7 @@ impl RuleSet {
                 }
                 Ok(true)
             }
-            Value::Str(s) => match self.scan_leaf(s, stage, work)? {
+            Value::Str(s) => match self.scan_leaf(s, work)? {
                 Leaf::Unchanged => Ok(true),
                 Leaf::Changed(new) => {
                     *s = Cow::Owned(new);
@@ -350,7 +355,7 @@ impl RuleSet {
                     return Ok(true);
                 }
                 let text = n.to_text();
-                match self.scan_leaf(&text, stage, work)? {
+                match self.scan_leaf(&text, work)? {
                     Leaf::Unchanged => Ok(true),
                     Leaf::Changed(new) => {
                         // A masked number becomes a string.
@@ -364,19 +369,67 @@ impl RuleSet {
         }
     }
 
-    fn scan_leaf(
-        &self,
-        original: &str,
-        stage: Stage,
-        work: &mut Workspace,
-    ) -> Result<Leaf, Reject> {
+    /// Runs the mask rules over one string value, then the residual check.
+    ///
+    /// The residual check runs every mask rule's detector over the final
+    /// text wherever that text is not exactly what every rule already
+    /// scanned: when a rule changed it, or when a rule was scoped away from
+    /// this field. An unchanged value that every rule scanned needs no second
+    /// look: detectors are pure functions of the text, so they would find
+    /// nothing again. Values set by tag rules are constants, checked for
+    /// personal data when the rules compile.
+    fn scan_leaf(&self, original: &str, work: &mut Workspace) -> Result<Leaf, Reject> {
         let mut current: Cow<'_, str> = Cow::Borrowed(original);
+        let mut runs = std::mem::take(&mut work.runs);
+        let mut matches = std::mem::take(&mut work.matches);
+        let result = self.scan_stages(&mut current, &mut runs, &mut matches, work);
+        work.runs = runs;
+        work.matches = matches;
+        Ok(match result? {
+            true => Leaf::Drop,
+            false => match current {
+                Cow::Borrowed(_) => Leaf::Unchanged,
+                Cow::Owned(s) => Leaf::Changed(s),
+            },
+        })
+    }
+
+    /// Returns whether the value is to be dropped.
+    fn scan_stages(
+        &self,
+        current: &mut Cow<'_, str>,
+        runs: &mut Vec<Range<usize>>,
+        matches: &mut Vec<Range<usize>>,
+        work: &mut Workspace,
+    ) -> Result<bool, Reject> {
+        let mut skipped = false;
+        if self.scan_pass(Stage::Mask, current, runs, matches, work, &mut skipped)? {
+            return Ok(true);
+        }
+        let changed = matches!(current, Cow::Owned(_));
+        if self.settings.residual_scan && (changed || skipped) {
+            return self.scan_pass(Stage::Residual, current, runs, matches, work, &mut skipped);
+        }
+        Ok(false)
+    }
+
+    /// One ordered pass of the mask rules over a value. After a rule
+    /// rewrites the text, the following rules see the new text.
+    fn scan_pass(
+        &self,
+        stage: Stage,
+        current: &mut Cow<'_, str>,
+        runs: &mut Vec<Range<usize>>,
+        matches: &mut Vec<Range<usize>>,
+        work: &mut Workspace,
+        skipped: &mut bool,
+    ) -> Result<bool, Reject> {
         let mut next_rule = 0;
         'text: loop {
-            let view = ScanView::new(&current);
-            let features = Features::of(view.bytes());
-            if !self.has_regex && features.digits < 11 && !features.has_at {
-                break;
+            let view = ScanView::new(current);
+            let scan = Scan::new(view.bytes(), runs);
+            if !self.has_regex && scan.features.digits < 11 && !scan.features.has_at {
+                return Ok(false);
             }
             while next_rule < self.masks.len() {
                 let rule = &self.masks[next_rule];
@@ -385,15 +438,19 @@ impl RuleSet {
                     Stage::Mask => rule.applies_at(&work.path),
                     Stage::Residual => !rule.excluded_at(&work.path),
                 };
-                if !applies || !rule.detector.may_match(&features) {
+                if !applies {
+                    *skipped = true;
                     continue;
                 }
-                work.matches.clear();
-                rule.detector.find(view.bytes(), &mut work.matches);
-                if work.matches.is_empty() {
+                if !rule.detector.may_match(&scan.features) {
                     continue;
                 }
-                let n = work.matches.len() as u32;
+                matches.clear();
+                rule.detector.find(&scan, matches);
+                if matches.is_empty() {
+                    continue;
+                }
+                let n = matches.len() as u32;
                 let (stage_name, slot) = match stage {
                     Stage::Mask => ("mask", &mut work.counts[rule.index]),
                     Stage::Residual => ("residual", &mut work.residual[rule.index]),
@@ -401,20 +458,16 @@ impl RuleSet {
                 if let Action::Drop = rule.action {
                     *slot += 1;
                     work.note(stage_name, rule.index, 1, true);
-                    return Ok(Leaf::Drop);
+                    return Ok(true);
                 }
                 *slot += n;
                 work.note(stage_name, rule.index, n, true);
-                let rewritten = self.rewrite(rule, &current, &view, &work.matches)?;
-                current = Cow::Owned(rewritten);
+                let rewritten = self.rewrite(rule, current, &view, matches)?;
+                *current = Cow::Owned(rewritten);
                 continue 'text;
             }
-            break;
+            return Ok(false);
         }
-        Ok(match current {
-            Cow::Borrowed(_) => Leaf::Unchanged,
-            Cow::Owned(s) => Leaf::Changed(s),
-        })
     }
 
     fn rewrite(
@@ -517,6 +570,21 @@ pub(crate) fn keyed_hash(key: &hmac::Hmac<sha2::Sha256>, value: &[u8]) -> String
         out.push(char::from_digit(u32::from(b & 15), 16).expect("nibble"));
     }
     out
+}
+
+fn push_number(out: &mut Vec<u8>, n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 fn set_member<'a>(object: &mut Value<'a>, key: &str, value: Value<'a>) {

@@ -142,6 +142,9 @@ pub struct RuleSet {
     fingerprint: String,
     /// Whether any mask rule is limited to some fields or excludes some.
     scoped: bool,
+    /// The record field's name and each rule id, as escaped JSON strings.
+    record_key: Vec<u8>,
+    rule_keys: Vec<Vec<u8>>,
     /// Whether any mask rule uses a custom pattern (which may match short
     /// numbers, so every number must be scanned).
     has_regex: bool,

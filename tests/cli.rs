@@ -1,0 +1,152 @@
+//! The command line as a person uses it: exit codes, output, rejects.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_logredact"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("logredact runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("logredact-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn shipped_rules_check_and_their_examples_pass() {
+    let out = run(&["check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("rules are valid: 4 mask, 1 tag and 1 route rules"));
+    let out = run(&["test"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(" passed, 0 failed"));
+}
+
+#[test]
+fn check_fails_with_positions_for_a_broken_rule_file() {
+    let dir = temp_dir("check");
+    std::fs::write(dir.join("a.toml"), "version = 1\n[[mask]]\nid = \"x\"\ndetector = \"emial\"\naction = \"full\"\n").unwrap();
+    let out = run(&["check", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("a.toml:4:12: rule \"x\": unknown detector \"emial\"; did you mean \"email\"?"), "{err}");
+    assert!(err.contains("1 problem in 1 file"), "{err}");
+}
+
+#[test]
+fn test_command_shows_a_diff_for_a_failing_example() {
+    let dir = temp_dir("test");
+    std::fs::write(
+        dir.join("a.toml"),
+        r#"version = 1
+[[mask]]
+id = "m"
+detector = "cn_mobile"
+action = "full"
+  [[mask.example]]
+  name = "wrong on purpose"
+  input = '{"p": "13812345678", "q": 1}'
+  output = '{"p": "13812345678", "q": 1}'
+"#,
+    )
+    .unwrap();
+    let out = run(&["test", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL  m / wrong on purpose"), "{stdout}");
+    assert!(stdout.contains("-   \"p\": \"13812345678\","), "{stdout}");
+    assert!(stdout.contains("+   \"p\": \"[cn_mobile]\","), "{stdout}");
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn apply_on_the_sample_is_deterministic_and_accounts_for_every_line() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/access.ndjson");
+    let lines = std::fs::read_to_string(&sample).unwrap().lines().count();
+    let dir = temp_dir("apply");
+    let rejects = dir.join("rejects.ndjson");
+    let a = run(&["apply", "--rejects", rejects.to_str().unwrap(), sample.to_str().unwrap()]);
+    let b = run(&["apply", "--rejects", "/dev/null", sample.to_str().unwrap()]);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout, "same input, same output");
+    let written = a.stdout.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
+    let rejected = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(written + rejected.lines().count(), lines, "every line is written or rejected");
+    let summary = text(&a.stderr);
+    assert!(summary.contains(&format!("{lines} events")), "{summary}");
+    assert!(summary.contains("mask-cn-id"), "{summary}");
+    // The sample's broken lines are reported by number and class only.
+    for line in rejected.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["line"].is_u64() && v["class"] == "not_json", "{line}");
+    }
+    assert!(!rejected.contains("upstream"), "no content in rejects: {rejected}");
+}
+
+#[test]
+fn rejects_and_summary_never_show_content() {
+    let dir = temp_dir("secret");
+    let input = dir.join("in.ndjson");
+    std::fs::write(
+        &input,
+        "plain text with phone 13812345678\n{\"broken\": \"11010519491231002X\"\n\u{1}\u{2}\n{\"ok\":\"13912345678\"}\n",
+    )
+    .unwrap();
+    let out = run(&["apply", input.to_str().unwrap()]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    for secret in ["13812345678", "11010519491231002X", "13912345678", "plain text", "broken"] {
+        assert!(!all.contains(secret), "{secret} leaked:\n{all}");
+    }
+    assert!(text(&out.stdout).contains("139****5678"));
+    assert!(text(&out.stderr).contains("rejected              3"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn explain_and_stdin() {
+    let mut child = bin()
+        .args(["apply", "--explain", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"{\"user\":{\"email\":\"a@b.cn\"},\"action\":\"grant_role\"}\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let explained = v["_explain"].as_array().unwrap();
+    assert!(explained.iter().any(|e| e["rule"] == "mask-email" && e["path"] == "user.email"), "{v}");
+    assert!(explained.iter().any(|e| e["rule"] == "privileged-action" && e["stage"] == "tag"), "{v}");
+    assert_eq!(v["privilege"], "admin");
+}
+
+#[test]
+fn hash_keys_come_from_the_environment_never_the_command_line() {
+    let dir = temp_dir("hash");
+    std::fs::write(dir.join("h.toml"), "version = 1\n[[mask]]\nid = \"h\"\ndetector = \"email\"\naction = \"hash\"\n").unwrap();
+    let rules = dir.to_str().unwrap();
+    let out = run(&["check", "--rules", rules]);
+    assert!(out.status.success(), "check validates without secrets");
+    let out = run(&["apply", "--rules", rules, "/dev/null"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--hash-key default=env:"), "{}", text(&out.stderr));
+    let out = bin()
+        .args(["apply", "--rules", rules, "--hash-key", "default=env:LR_TEST_KEY", "/dev/null"])
+        .env_remove("LR_TEST_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("LR_TEST_KEY is not set"), "{}", text(&out.stderr));
+}
