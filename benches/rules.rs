@@ -24,11 +24,14 @@ fn bench(c: &mut Criterion) {
     group.bench_function("one_event", |b| {
         b.iter(|| {
             out.clear();
-            rules.apply(EVENT.as_bytes(), &mut out, &mut work).expect("event is processed");
+            rules
+                .apply(EVENT.as_bytes(), &mut out, &mut work)
+                .expect("event is processed");
         })
     });
 
-    let sample = std::fs::read_to_string(root.join("samples/access.ndjson")).expect("sample exists");
+    let sample =
+        std::fs::read_to_string(root.join("samples/access.ndjson")).expect("sample exists");
     let lines: Vec<&str> = sample.lines().collect();
     group.throughput(Throughput::Bytes(sample.len() as u64));
     group.sample_size(20);

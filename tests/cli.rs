@@ -37,11 +37,20 @@ fn shipped_rules_check_and_their_examples_pass() {
 #[test]
 fn check_fails_with_positions_for_a_broken_rule_file() {
     let dir = temp_dir("check");
-    std::fs::write(dir.join("a.toml"), "version = 1\n[[mask]]\nid = \"x\"\ndetector = \"emial\"\naction = \"full\"\n").unwrap();
+    std::fs::write(
+        dir.join("a.toml"),
+        "version = 1\n[[mask]]\nid = \"x\"\ndetector = \"emial\"\naction = \"full\"\n",
+    )
+    .unwrap();
     let out = run(&["check", "--rules", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("a.toml:4:12: rule \"x\": unknown detector \"emial\"; did you mean \"email\"?"), "{err}");
+    assert!(
+        err.contains(
+            "a.toml:4:12: rule \"x\": unknown detector \"emial\"; did you mean \"email\"?"
+        ),
+        "{err}"
+    );
     assert!(err.contains("1 problem in 1 file"), "{err}");
 }
 
@@ -77,13 +86,26 @@ fn apply_on_the_sample_is_deterministic_and_accounts_for_every_line() {
     let lines = std::fs::read_to_string(&sample).unwrap().lines().count();
     let dir = temp_dir("apply");
     let rejects = dir.join("rejects.ndjson");
-    let a = run(&["apply", "--rejects", rejects.to_str().unwrap(), sample.to_str().unwrap()]);
+    let a = run(&[
+        "apply",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        sample.to_str().unwrap(),
+    ]);
     let b = run(&["apply", "--rejects", "/dev/null", sample.to_str().unwrap()]);
     assert!(a.status.success());
     assert_eq!(a.stdout, b.stdout, "same input, same output");
-    let written = a.stdout.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
+    let written = a
+        .stdout
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
     let rejected = std::fs::read_to_string(&rejects).unwrap();
-    assert_eq!(written + rejected.lines().count(), lines, "every line is written or rejected");
+    assert_eq!(
+        written + rejected.lines().count(),
+        lines,
+        "every line is written or rejected"
+    );
     let summary = text(&a.stderr);
     assert!(summary.contains(&format!("{lines} events")), "{summary}");
     assert!(summary.contains("mask-cn-id"), "{summary}");
@@ -92,7 +114,10 @@ fn apply_on_the_sample_is_deterministic_and_accounts_for_every_line() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(v["line"].is_u64() && v["class"] == "not_json", "{line}");
     }
-    assert!(!rejected.contains("upstream"), "no content in rejects: {rejected}");
+    assert!(
+        !rejected.contains("upstream"),
+        "no content in rejects: {rejected}"
+    );
 }
 
 #[test]
@@ -106,11 +131,21 @@ fn rejects_and_summary_never_show_content() {
     .unwrap();
     let out = run(&["apply", input.to_str().unwrap()]);
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    for secret in ["13812345678", "11010519491231002X", "13912345678", "plain text", "broken"] {
+    for secret in [
+        "13812345678",
+        "11010519491231002X",
+        "13912345678",
+        "plain text",
+        "broken",
+    ] {
         assert!(!all.contains(secret), "{secret} leaked:\n{all}");
     }
     assert!(text(&out.stdout).contains("139****5678"));
-    assert!(text(&out.stderr).contains("rejected              3"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("rejected              3"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -123,30 +158,64 @@ fn explain_and_stdin() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"{\"user\":{\"email\":\"a@b.cn\"},\"action\":\"grant_role\"}\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"user\":{\"email\":\"a@b.cn\"},\"action\":\"grant_role\"}\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let explained = v["_explain"].as_array().unwrap();
-    assert!(explained.iter().any(|e| e["rule"] == "mask-email" && e["path"] == "user.email"), "{v}");
-    assert!(explained.iter().any(|e| e["rule"] == "privileged-action" && e["stage"] == "tag"), "{v}");
+    assert!(
+        explained
+            .iter()
+            .any(|e| e["rule"] == "mask-email" && e["path"] == "user.email"),
+        "{v}"
+    );
+    assert!(
+        explained
+            .iter()
+            .any(|e| e["rule"] == "privileged-action" && e["stage"] == "tag"),
+        "{v}"
+    );
     assert_eq!(v["privilege"], "admin");
 }
 
 #[test]
 fn hash_keys_come_from_the_environment_never_the_command_line() {
     let dir = temp_dir("hash");
-    std::fs::write(dir.join("h.toml"), "version = 1\n[[mask]]\nid = \"h\"\ndetector = \"email\"\naction = \"hash\"\n").unwrap();
+    std::fs::write(
+        dir.join("h.toml"),
+        "version = 1\n[[mask]]\nid = \"h\"\ndetector = \"email\"\naction = \"hash\"\n",
+    )
+    .unwrap();
     let rules = dir.to_str().unwrap();
     let out = run(&["check", "--rules", rules]);
     assert!(out.status.success(), "check validates without secrets");
     let out = run(&["apply", "--rules", rules, "/dev/null"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("--hash-key default=env:"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--hash-key default=env:"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = bin()
-        .args(["apply", "--rules", rules, "--hash-key", "default=env:LR_TEST_KEY", "/dev/null"])
+        .args([
+            "apply",
+            "--rules",
+            rules,
+            "--hash-key",
+            "default=env:LR_TEST_KEY",
+            "/dev/null",
+        ])
         .env_remove("LR_TEST_KEY")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("LR_TEST_KEY is not set"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("LR_TEST_KEY is not set"),
+        "{}",
+        text(&out.stderr)
+    );
 }

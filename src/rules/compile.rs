@@ -12,7 +12,7 @@ use sha2::Digest;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::condition::Condition;
+use super::condition::{Condition, Field};
 use super::detect::{Detector, DETECTOR_NAMES};
 use super::examples::{Example, Expectation};
 use super::json::Value;
@@ -89,6 +89,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     let mut examples: Vec<Example> = Vec::new();
     let mut settings: Option<(Settings, String)> = None;
     let mut ids: HashMap<String, String> = HashMap::new();
+    let mut watched: Vec<Vec<String>> = Vec::new();
 
     for file in files {
         let mut cx = Cx {
@@ -96,6 +97,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             text: &file.text,
             errors: &mut errors,
             rule: None,
+            watched: &mut watched,
         };
         let root = match DeTable::parse(&file.text) {
             Ok(t) => t,
@@ -185,7 +187,10 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             collect_strings(v, &mut texts);
         }
         for text in &texts {
-            if let Some((_, m)) = masks.iter().find(|(_, m)| !m.detector.find_in(text.as_bytes()).is_empty()) {
+            if let Some((_, m)) = masks
+                .iter()
+                .find(|(_, m)| !m.detector.find_in(text.as_bytes()).is_empty())
+            {
                 errors.push(RuleError {
                     message: format!(
                         "a value this rule writes looks like personal data ({}); rule files must not hold personal data",
@@ -245,6 +250,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     Ok(RuleSet {
         record_key: json_key(settings.record_field.as_deref().unwrap_or("")),
         rule_keys: all_ids.iter().map(|id| json_key(id)).collect(),
+        watched,
         scoped: masks
             .iter()
             .any(|m| !m.fields.is_empty() || !m.exclude.is_empty()),
@@ -300,6 +306,8 @@ struct Cx<'a> {
     errors: &'a mut Vec<RuleError>,
     /// The id of the rule being read, for error messages.
     rule: Option<String>,
+    /// Field paths that conditions read, shared by all files.
+    watched: &'a mut Vec<Vec<String>>,
 }
 
 impl Cx<'_> {
@@ -856,6 +864,15 @@ impl Cx<'_> {
                 self.err(fspan, format!("\"{field}\" is not a field path; write keys separated by dots, like user.role"));
                 return None;
             }
+            let id = self
+                .watched
+                .iter()
+                .position(|w| *w == path)
+                .unwrap_or_else(|| {
+                    self.watched.push(path.clone());
+                    self.watched.len() - 1
+                });
+            let path = Field { id, path };
             if tests.len() != 1 || !groups.is_empty() {
                 self.err(item.span(), "a condition on a field needs exactly one test: equals, one_of, matches or exists".to_owned());
                 return None;

@@ -2,37 +2,75 @@
 
 use super::json::{Number, Value};
 
+/// A field a condition reads: its dotted path, and its position in the rule
+/// set's list of watched fields.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub id: usize,
+    pub path: Vec<String>,
+}
+
 /// A test on an event. Field paths are exact dotted keys; when a path passes
 /// through an array, the test holds if it holds for any element.
 #[derive(Debug)]
 pub enum Condition {
-    Equals(Vec<String>, Value<'static>),
-    OneOf(Vec<String>, Vec<Value<'static>>),
-    Matches(Vec<String>, regex::Regex),
-    Exists(Vec<String>, bool),
+    Equals(Field, Value<'static>),
+    OneOf(Field, Vec<Value<'static>>),
+    Matches(Field, regex::Regex),
+    Exists(Field, bool),
     All(Vec<Condition>),
     Any(Vec<Condition>),
     Not(Box<Condition>),
 }
 
+/// Where conditions read field values from: a parsed tree, or the values
+/// the rewriting pass recorded.
+pub trait FieldSource {
+    /// Whether `pred` holds for any value at `field`.
+    fn any_at(&self, field: &Field, pred: &mut dyn FnMut(&Value<'_>) -> bool) -> bool;
+}
+
+impl FieldSource for Value<'_> {
+    fn any_at(&self, field: &Field, pred: &mut dyn FnMut(&Value<'_>) -> bool) -> bool {
+        self.lookup(&field.path).into_iter().any(pred)
+    }
+}
+
+/// Values recorded during the rewriting pass: `(field id, start, end)`
+/// byte ranges of the output.
+pub struct Watched<'b> {
+    pub buf: &'b [u8],
+    pub spans: &'b [(u32, u32, u32)],
+}
+
+impl FieldSource for Watched<'_> {
+    fn any_at(&self, field: &Field, pred: &mut dyn FnMut(&Value<'_>) -> bool) -> bool {
+        self.spans
+            .iter()
+            .filter(|(id, _, _)| *id as usize == field.id)
+            .any(|&(_, s, e)| {
+                std::str::from_utf8(&self.buf[s as usize..e as usize])
+                    .ok()
+                    .and_then(|t| Value::parse(t).ok())
+                    .is_some_and(|v| pred(&v))
+            })
+    }
+}
+
 impl Condition {
-    pub fn holds(&self, event: &Value<'_>) -> bool {
+    pub fn holds(&self, event: &dyn FieldSource) -> bool {
         match self {
-            Condition::Equals(path, want) => event.lookup(path).into_iter().any(|v| same(v, want)),
-            Condition::OneOf(path, wants) => event
-                .lookup(path)
-                .into_iter()
-                .any(|v| wants.iter().any(|w| same(v, w))),
-            Condition::Matches(path, re) => event.lookup(path).into_iter().any(|v| match v {
+            Condition::Equals(f, want) => event.any_at(f, &mut |v| same(v, want)),
+            Condition::OneOf(f, wants) => {
+                event.any_at(f, &mut |v| wants.iter().any(|w| same(v, w)))
+            }
+            Condition::Matches(f, re) => event.any_at(f, &mut |v| match v {
                 Value::Str(s) => re.is_match(s),
                 Value::Number(n) => re.is_match(&n.to_text()),
                 Value::Bool(b) => re.is_match(if *b { "true" } else { "false" }),
                 _ => false,
             }),
-            Condition::Exists(path, want) => {
-                let exists = event.lookup(path).into_iter().any(|v| *v != Value::Null);
-                exists == *want
-            }
+            Condition::Exists(f, want) => event.any_at(f, &mut |v| *v != Value::Null) == *want,
             Condition::All(cs) => cs.iter().all(|c| c.holds(event)),
             Condition::Any(cs) => cs.iter().any(|c| c.holds(event)),
             Condition::Not(c) => !c.holds(event),
@@ -78,8 +116,11 @@ fn to_f64(n: Number) -> f64 {
 mod tests {
     use super::*;
 
-    fn p(s: &str) -> Vec<String> {
-        s.split('.').map(str::to_owned).collect()
+    fn p(s: &str) -> Field {
+        Field {
+            id: 0,
+            path: s.split('.').map(str::to_owned).collect(),
+        }
     }
 
     #[test]

@@ -50,23 +50,27 @@ impl Detector {
 
     /// Appends the ranges of every match in the text, left to right,
     /// without overlap.
-    pub fn find(&self, scan: &Scan<'_>, out: &mut Vec<Range<usize>>) {
+    pub fn find(&self, scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         let hay = scan.hay;
         match self {
-            Detector::CnId => find_cn_id(hay, scan.runs, out),
-            Detector::CnMobile => find_cn_mobile(hay, scan.runs, out),
-            Detector::BankCard => find_bank_card(hay, scan.runs, out),
+            Detector::CnId => find_cn_id(hay, scan.runs(), out),
+            Detector::CnMobile => find_cn_mobile(hay, scan.runs(), out),
+            Detector::BankCard => find_bank_card(hay, scan.runs(), out),
             Detector::Email => find_email(hay, out),
-            Detector::Regex(re) => out.extend(re.find_iter(hay).filter(|m| !m.is_empty()).map(|m| m.range())),
+            Detector::Regex(re) => out.extend(
+                re.find_iter(hay)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| m.range()),
+            ),
         }
     }
 
     /// Convenience for tests and one-off checks: finds matches in `hay`.
     pub fn find_in(&self, hay: &[u8]) -> Vec<Range<usize>> {
         let mut runs = Vec::new();
-        let scan = Scan::new(hay, &mut runs);
+        let mut scan = Scan::new(hay, Features::of(hay), &mut runs);
         let mut out = Vec::new();
-        self.find(&scan, &mut out);
+        self.find(&mut scan, &mut out);
         out
     }
 
@@ -91,25 +95,34 @@ impl fmt::Display for Detector {
     }
 }
 
-/// One text prepared for scanning: its features and, when it has enough
-/// digits to matter, its digit runs. Shared by every detector.
+/// One text prepared for scanning: its features and, once a digit
+/// detector asks, its digit runs. Shared by every detector.
 pub struct Scan<'h> {
     pub hay: &'h [u8],
     pub features: Features,
-    /// Maximal runs of ASCII digits; empty when there are too few digits
-    /// for any built-in digit detector.
-    pub runs: &'h [Range<usize>],
+    runs: &'h mut Vec<Range<usize>>,
+    runs_ready: bool,
 }
 
 impl<'h> Scan<'h> {
     /// `runs` is a reusable buffer.
-    pub fn new(hay: &'h [u8], runs: &'h mut Vec<Range<usize>>) -> Scan<'h> {
-        let features = Features::of(hay);
-        runs.clear();
-        if features.digits >= 11 {
-            runs.extend(digit_runs(hay));
+    pub fn new(hay: &'h [u8], features: Features, runs: &'h mut Vec<Range<usize>>) -> Scan<'h> {
+        Scan {
+            hay,
+            features,
+            runs,
+            runs_ready: false,
         }
-        Scan { hay, features, runs }
+    }
+
+    /// Maximal runs of ASCII digits, computed on first use.
+    fn runs(&mut self) -> &[Range<usize>] {
+        if !self.runs_ready {
+            self.runs.clear();
+            self.runs.extend(digit_runs(self.hay));
+            self.runs_ready = true;
+        }
+        self.runs
     }
 }
 
@@ -120,14 +133,33 @@ pub struct Features {
     pub digits: usize,
     /// Whether the text holds an `@`.
     pub has_at: bool,
+    /// Whether the text holds a `%` (it may be URL-encoded).
+    pub has_percent: bool,
 }
 
 impl Features {
+    /// One pass, in chunks small enough for byte counters, which the
+    /// compiler turns into vector code.
     pub fn of(hay: &[u8]) -> Features {
-        Features {
-            digits: hay.iter().filter(|b| b.is_ascii_digit()).count(),
-            has_at: memchr::memchr(b'@', hay).is_some(),
+        let mut f = Features::default();
+        for chunk in hay.chunks(128) {
+            let (mut digits, mut at, mut percent) = (0u8, 0u8, 0u8);
+            for &b in chunk {
+                digits += u8::from(b.wrapping_sub(b'0') < 10);
+                at |= u8::from(b == b'@');
+                percent |= u8::from(b == b'%');
+            }
+            f.digits += usize::from(digits);
+            f.has_at |= at != 0;
+            f.has_percent |= percent != 0;
         }
+        f
+    }
+
+    /// Whether no built-in detector could match text like this, even after
+    /// URL-decoding it.
+    pub fn nothing_to_find(&self) -> bool {
+        self.digits < 11 && !self.has_at && !self.has_percent
     }
 }
 
@@ -307,7 +339,11 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
 /// where a number is a plausible card, it is masked (fail closed).
 fn plausible_card(digits: &[u8]) -> bool {
     let starts = |p: &[u8]| digits.starts_with(p);
-    let prefix4 = || digits[..4].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+    let prefix4 = || {
+        digits[..4]
+            .iter()
+            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+    };
     match digits.len() {
         // American Express
         15 => starts(b"34") || starts(b"37"),
@@ -431,7 +467,10 @@ mod tests {
     use super::*;
 
     fn found(d: &Detector, text: &str) -> Vec<String> {
-        d.find_in(text.as_bytes()).into_iter().map(|r| text[r].to_owned()).collect()
+        d.find_in(text.as_bytes())
+            .into_iter()
+            .map(|r| text[r].to_owned())
+            .collect()
     }
 
     #[test]

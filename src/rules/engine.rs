@@ -14,9 +14,11 @@ use std::ops::Range;
 
 use hmac::Mac;
 
-use super::detect::Scan;
+use super::condition::{FieldSource, Watched};
+use super::detect::{Features, Scan};
 use super::json::{ParseError, Value};
-use super::text::{partial_mask, ScanView};
+use super::rewrite::Rewriter;
+use super::text::{partial_mask_into, ScanView};
 use super::{Action, MaskRule, RuleSet, TagRule};
 
 /// Why an event was not emitted. Holds no event content.
@@ -96,6 +98,12 @@ pub struct Explained {
 #[derive(Debug, Default)]
 pub struct Workspace {
     runs: Vec<Range<usize>>,
+    /// Matches a pass keeps, with the index of the mask rule that found each.
+    accepted: Vec<(Range<usize>, usize)>,
+    /// Output ranges of values at watched field paths: (field id, start, end).
+    watched: Vec<(u32, u32, u32)>,
+    /// A copy of the masked event, when tag rules need a tree of it.
+    tree_buf: Vec<u8>,
     counts: Vec<u32>,
     residual: Vec<u32>,
     matches: Vec<Range<usize>>,
@@ -104,6 +112,10 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    pub(crate) fn path_mut(&mut self) -> &mut PathTrack {
+        &mut self.path
+    }
+
     pub fn new() -> Workspace {
         Workspace::default()
     }
@@ -137,12 +149,31 @@ impl Workspace {
         self.residual.clear();
         self.residual.resize(masks, 0);
         self.path.clear();
+        self.watched.clear();
         if let Some(e) = &mut self.explain {
             e.clear();
         }
     }
 
-    fn note(&mut self, stage: &'static str, rule: usize, count: u32, with_path: bool) {
+    /// Records where the value just written sits, if a condition reads it.
+    pub(crate) fn watch(&mut self, rules: &RuleSet, start: usize, end: usize) {
+        if rules.watched.is_empty() || !self.path.enabled {
+            return;
+        }
+        let depth = self.path.key_depth;
+        for (id, path) in rules.watched.iter().enumerate() {
+            if path.len() == depth && self.path.keys().eq(path.iter().map(String::as_str)) {
+                self.watched.push((id as u32, start as u32, end as u32));
+            }
+        }
+    }
+
+    /// Forgets recorded values at or after `pos` (their bytes were removed).
+    pub(crate) fn unwatch_from(&mut self, pos: usize) {
+        self.watched.retain(|&(_, start, _)| (start as usize) < pos);
+    }
+
+    pub(crate) fn note(&mut self, stage: &'static str, rule: usize, count: u32, with_path: bool) {
         if let Some(list) = &mut self.explain {
             let path = if with_path {
                 self.path.render()
@@ -165,7 +196,7 @@ enum Stage {
     Residual,
 }
 
-enum Leaf {
+pub(crate) enum Leaf {
     Unchanged,
     Changed(String),
     Drop,
@@ -173,44 +204,75 @@ enum Leaf {
 
 impl RuleSet {
     /// Applies the rules to one NDJSON line and appends the redacted event to
-    /// `out` (without a newline). A dropped event appends nothing.
+    /// `out` (without a newline). A dropped or rejected event appends nothing.
     pub fn apply(
         &self,
         line: &[u8],
         out: &mut Vec<u8>,
         work: &mut Workspace,
     ) -> Result<Verdict, Reject> {
-        work.reset(self.ids.len(), self.masks.len());
-        work.path.enabled = self.scoped || work.explain.is_some();
-        let text = std::str::from_utf8(line).map_err(|_| Reject::NotUtf8)?;
-        let mut event = Value::parse(text).map_err(Reject::Json)?;
-        if !matches!(event, Value::Object(_)) {
-            return Err(Reject::NotObject);
+        let start = out.len();
+        let result = self.apply_inner(line, out, work, start);
+        if result.is_err()
+            || matches!(
+                result,
+                Ok(Verdict {
+                    routes: Routes::Dropped(_),
+                    ..
+                })
+            )
+        {
+            out.truncate(start);
         }
+        result
+    }
 
-        self.walk(&mut event, work)?;
+    fn apply_inner(
+        &self,
+        line: &[u8],
+        out: &mut Vec<u8>,
+        work: &mut Workspace,
+        start: usize,
+    ) -> Result<Verdict, Reject> {
+        work.reset(self.ids.len(), self.masks.len());
+        work.path.enabled = self.scoped || !self.watched.is_empty() || work.explain.is_some();
+        let text = std::str::from_utf8(line).map_err(|_| Reject::NotUtf8)?;
+
+        // Masks and the residual check, in one pass over the text.
+        Rewriter::new(self, text, out).event(work)?;
         let masked = work.counts[..self.masks.len()].iter().sum();
 
-        for tag in &self.tags {
-            if tag.when.holds(&event) {
-                self.apply_tag(tag, &mut event)?;
-                work.counts[tag.index] += 1;
-                work.note("tag", tag.index, 1, false);
+        // Tags and routes read the values the pass recorded. Once a tag
+        // fires, the event becomes a tree for the rest (tags change it).
+        let first_tag = self.tags.iter().position(|t| {
+            t.when.holds(&Watched {
+                buf: out,
+                spans: &work.watched,
+            })
+        });
+        let routes = match first_tag {
+            None => {
+                let spans = std::mem::take(&mut work.watched);
+                let routes = self.route(
+                    &Watched {
+                        buf: out,
+                        spans: &spans,
+                    },
+                    work,
+                );
+                work.watched = spans;
+                routes
             }
-        }
-
-        let mut routes = Routes::Default;
-        for route in &self.routes {
-            if route.when.as_ref().is_none_or(|c| c.holds(&event)) {
-                work.counts[route.index] += 1;
-                work.note("route", route.index, 1, false);
-                routes = match route.outputs {
-                    Some(_) => Routes::Rule(route.index),
-                    None => Routes::Dropped(route.index),
-                };
-                break;
+            Some(first) => {
+                let mut copy = std::mem::take(&mut work.tree_buf);
+                copy.clear();
+                copy.extend_from_slice(&out[start..]);
+                out.truncate(start);
+                let result = self.tags_on_tree(&copy, first, out, work);
+                work.tree_buf = copy;
+                result?
             }
-        }
+        };
         if let Routes::Dropped(_) = routes {
             return Ok(Verdict {
                 routes,
@@ -220,39 +282,67 @@ impl RuleSet {
         }
 
         let residual = work.residual.iter().sum();
-        if let (Some(field), Value::Object(members)) = (&self.settings.record_field, &mut event) {
-            // Ours to write: whatever an event brings under this name goes.
-            members.retain(|(k, _)| k != field);
-        }
         if let Some(explained) = &work.explain {
-            let list = explained
+            let list: Vec<serde_json::Value> = explained
                 .iter()
-                .map(|e| {
-                    Value::Object(vec![
-                        (Cow::Borrowed("stage"), Value::Str(Cow::Borrowed(e.stage))),
-                        (
-                            Cow::Borrowed("rule"),
-                            Value::Str(Cow::Owned(self.ids[e.rule].clone())),
-                        ),
-                        (
-                            Cow::Borrowed("path"),
-                            Value::Str(Cow::Owned(e.path.clone())),
-                        ),
-                        (
-                            Cow::Borrowed("count"),
-                            Value::Number(super::json::Number::Unsigned(e.count.into())),
-                        ),
-                    ])
-                })
+                .map(|e| serde_json::json!({"stage": e.stage, "rule": self.ids[e.rule], "path": e.path, "count": e.count}))
                 .collect();
-            set_member(&mut event, "_explain", Value::Array(list));
+            let key = serde_json::to_vec("_explain").expect("strings serialize");
+            append_member(
+                out,
+                start,
+                &key,
+                &serde_json::to_vec(&list).expect("values serialize"),
+            );
         }
-        let start = out.len();
-        event.write_to(out);
         if self.settings.record_field.is_some() {
             self.write_record(out, start, work, masked, residual);
         }
-        Ok(Verdict { routes, masked, residual })
+        Ok(Verdict {
+            routes,
+            masked,
+            residual,
+        })
+    }
+
+    /// Applies tag rules from `first` (whose condition holds) on a tree of
+    /// the masked event in `masked`, routes it, and writes it to `out`.
+    fn tags_on_tree(
+        &self,
+        masked: &[u8],
+        first: usize,
+        out: &mut Vec<u8>,
+        work: &mut Workspace,
+    ) -> Result<Routes, Reject> {
+        let text = std::str::from_utf8(masked).map_err(|_| Reject::NotUtf8)?;
+        let mut event = Value::parse(text).map_err(Reject::Json)?;
+        for (i, tag) in self.tags.iter().enumerate().skip(first) {
+            if i == first || tag.when.holds(&event) {
+                self.apply_tag(tag, &mut event)?;
+                work.counts[tag.index] += 1;
+                work.note("tag", tag.index, 1, false);
+            }
+        }
+        let routes = self.route(&event, work);
+        if !matches!(routes, Routes::Dropped(_)) {
+            event.write_to(out);
+        }
+        Ok(routes)
+    }
+
+    /// First route rule that matches, or every output.
+    fn route(&self, event: &dyn FieldSource, work: &mut Workspace) -> Routes {
+        for route in &self.routes {
+            if route.when.as_ref().is_none_or(|c| c.holds(event)) {
+                work.counts[route.index] += 1;
+                work.note("route", route.index, 1, false);
+                return match route.outputs {
+                    Some(_) => Routes::Rule(route.index),
+                    None => Routes::Dropped(route.index),
+                };
+            }
+        }
+        Routes::Default
     }
 
     /// The output names an event goes to; `None` means every output.
@@ -276,18 +366,26 @@ impl RuleSet {
     /// Appends the redaction record to the serialized event that starts at
     /// `start` in `out`: `"redaction":{"masked":3,"rules":{"mask-cn-id":2,...}}`.
     /// Written as bytes, from keys escaped once at compile time.
-    fn write_record(&self, out: &mut Vec<u8>, start: usize, work: &Workspace, masked: u32, residual: u32) {
-        debug_assert_eq!(out.last(), Some(&b'}'));
-        out.pop();
-        if out.len() > start + 1 {
-            out.push(b',');
-        }
+    fn write_record(
+        &self,
+        out: &mut Vec<u8>,
+        start: usize,
+        work: &Workspace,
+        masked: u32,
+        residual: u32,
+    ) {
+        open_member(out, start);
         out.extend_from_slice(&self.record_key);
         out.extend_from_slice(b":{\"masked\":");
         push_number(out, masked);
         out.extend_from_slice(b",\"rules\":{");
         let mut first = true;
-        for (key, &n) in self.rule_keys.iter().zip(&work.counts).take(self.masks.len() + self.tags.len()) {
+        for (key, &n) in self
+            .rule_keys
+            .iter()
+            .zip(&work.counts)
+            .take(self.masks.len() + self.tags.len())
+        {
             if n == 0 {
                 continue;
             }
@@ -307,68 +405,6 @@ impl RuleSet {
         out.extend_from_slice(b"}}");
     }
 
-    /// Visits every value; returns whether the caller should keep it.
-    fn walk(&self, v: &mut Value<'_>, work: &mut Workspace) -> Result<bool, Reject> {
-        match v {
-            Value::Object(members) => {
-                let mut i = 0;
-                while i < members.len() {
-                    work.path.push_key(&members[i].0);
-                    let keep = self.walk(&mut members[i].1, work);
-                    work.path.pop();
-                    if keep? {
-                        i += 1;
-                    } else {
-                        members.remove(i);
-                    }
-                }
-                Ok(true)
-            }
-            Value::Array(items) => {
-                let mut i = 0;
-                let mut shown = 0;
-                while i < items.len() {
-                    work.path.push_index(shown);
-                    let keep = self.walk(&mut items[i], work);
-                    work.path.pop();
-                    shown += 1;
-                    if keep? {
-                        i += 1;
-                    } else {
-                        items.remove(i);
-                    }
-                }
-                Ok(true)
-            }
-            Value::Str(s) => match self.scan_leaf(s, work)? {
-                Leaf::Unchanged => Ok(true),
-                Leaf::Changed(new) => {
-                    *s = Cow::Owned(new);
-                    Ok(true)
-                }
-                Leaf::Drop => Ok(false),
-            },
-            Value::Number(n) => {
-                // Only numbers long enough to be personal data, unless a
-                // custom pattern might want shorter ones.
-                if !(self.has_regex || n.has_digits(11)) {
-                    return Ok(true);
-                }
-                let text = n.to_text();
-                match self.scan_leaf(&text, work)? {
-                    Leaf::Unchanged => Ok(true),
-                    Leaf::Changed(new) => {
-                        // A masked number becomes a string.
-                        *v = Value::Str(Cow::Owned(new));
-                        Ok(true)
-                    }
-                    Leaf::Drop => Ok(false),
-                }
-            }
-            Value::Null | Value::Bool(_) => Ok(true),
-        }
-    }
-
     /// Runs the mask rules over one string value, then the residual check.
     ///
     /// The residual check runs every mask rule's detector over the final
@@ -378,7 +414,10 @@ impl RuleSet {
     /// look: detectors are pure functions of the text, so they would find
     /// nothing again. Values set by tag rules are constants, checked for
     /// personal data when the rules compile.
-    fn scan_leaf(&self, original: &str, work: &mut Workspace) -> Result<Leaf, Reject> {
+    pub(crate) fn scan_leaf(&self, original: &str, work: &mut Workspace) -> Result<Leaf, Reject> {
+        if self.masks.is_empty() {
+            return Ok(Leaf::Unchanged);
+        }
         let mut current: Cow<'_, str> = Cow::Borrowed(original);
         let mut runs = std::mem::take(&mut work.runs);
         let mut matches = std::mem::take(&mut work.matches);
@@ -413,8 +452,10 @@ impl RuleSet {
         Ok(false)
     }
 
-    /// One ordered pass of the mask rules over a value. After a rule
-    /// rewrites the text, the following rules see the new text.
+    /// One pass of the mask rules over a value. Every rule looks at the
+    /// same text; where matches overlap, the earlier rule wins; then one
+    /// rewrite applies them all. (Anything a rewrite could newly expose is
+    /// caught by the residual pass, which runs on every changed value.)
     fn scan_pass(
         &self,
         stage: Stage,
@@ -424,62 +465,90 @@ impl RuleSet {
         work: &mut Workspace,
         skipped: &mut bool,
     ) -> Result<bool, Reject> {
-        let mut next_rule = 0;
-        'text: loop {
-            let view = ScanView::new(current);
-            let scan = Scan::new(view.bytes(), runs);
-            if !self.has_regex && scan.features.digits < 11 && !scan.features.has_at {
-                return Ok(false);
-            }
-            while next_rule < self.masks.len() {
-                let rule = &self.masks[next_rule];
-                next_rule += 1;
-                let applies = match stage {
-                    Stage::Mask => rule.applies_at(&work.path),
-                    Stage::Residual => !rule.excluded_at(&work.path),
-                };
-                if !applies {
-                    *skipped = true;
-                    continue;
-                }
-                if !rule.detector.may_match(&scan.features) {
-                    continue;
-                }
-                matches.clear();
-                rule.detector.find(&scan, matches);
-                if matches.is_empty() {
-                    continue;
-                }
-                let n = matches.len() as u32;
-                let (stage_name, slot) = match stage {
-                    Stage::Mask => ("mask", &mut work.counts[rule.index]),
-                    Stage::Residual => ("residual", &mut work.residual[rule.index]),
-                };
-                if let Action::Drop = rule.action {
-                    *slot += 1;
-                    work.note(stage_name, rule.index, 1, true);
-                    return Ok(true);
-                }
-                *slot += n;
-                work.note(stage_name, rule.index, n, true);
-                let rewritten = self.rewrite(rule, current, &view, matches)?;
-                *current = Cow::Owned(rewritten);
-                continue 'text;
-            }
+        let raw = Features::of(current.as_bytes());
+        if !self.has_regex && raw.nothing_to_find() {
             return Ok(false);
         }
+        let view = ScanView::new(current, raw.has_percent);
+        let features = if view.is_decoded() {
+            Features::of(view.bytes())
+        } else {
+            raw
+        };
+        let mut scan = Scan::new(view.bytes(), features, runs);
+        let mut accepted = std::mem::take(&mut work.accepted);
+        accepted.clear();
+        let mut drop = false;
+        for (i, rule) in self.masks.iter().enumerate() {
+            let applies = match stage {
+                Stage::Mask => rule.applies_at(&work.path),
+                Stage::Residual => !rule.excluded_at(&work.path),
+            };
+            if !applies {
+                *skipped = true;
+                continue;
+            }
+            if !rule.detector.may_match(&scan.features) {
+                continue;
+            }
+            matches.clear();
+            rule.detector.find(&mut scan, matches);
+            let before = accepted.len();
+            for m in matches.iter() {
+                if !accepted
+                    .iter()
+                    .any(|(a, _)| a.start < m.end && m.start < a.end)
+                {
+                    accepted.push((m.clone(), i));
+                }
+            }
+            let hits = (accepted.len() - before) as u32;
+            if hits == 0 {
+                continue;
+            }
+            let hits = if let Action::Drop = rule.action {
+                1
+            } else {
+                hits
+            };
+            let (stage_name, slot) = match stage {
+                Stage::Mask => ("mask", &mut work.counts[rule.index]),
+                Stage::Residual => ("residual", &mut work.residual[rule.index]),
+            };
+            *slot += hits;
+            work.note(stage_name, rule.index, hits, true);
+            if let Action::Drop = rule.action {
+                drop = true;
+                break;
+            }
+        }
+        let result = if drop {
+            Ok(true)
+        } else if accepted.is_empty() {
+            Ok(false)
+        } else {
+            accepted.sort_unstable_by_key(|(r, _)| r.start);
+            self.rewrite(current, &view, &accepted).map(|rewritten| {
+                *current = Cow::Owned(rewritten);
+                false
+            })
+        };
+        work.accepted = accepted;
+        result
     }
 
+    /// Replaces each accepted match (sorted, not overlapping) by what its
+    /// rule's action makes of it.
     fn rewrite(
         &self,
-        rule: &MaskRule,
         current: &str,
         view: &ScanView<'_>,
-        matches: &[Range<usize>],
+        accepted: &[(Range<usize>, usize)],
     ) -> Result<String, Reject> {
         let mut out = String::with_capacity(current.len() + 16);
         let mut last = 0;
-        for m in matches {
+        for (m, rule) in accepted {
+            let rule = &self.masks[*rule];
             let orig = view.to_original(m);
             if orig.start < last
                 || !current.is_char_boundary(orig.start)
@@ -498,17 +567,18 @@ impl RuleSet {
                     keep_first,
                     keep_last,
                     mask_char,
-                } => out.push_str(&partial_mask(
-                    &String::from_utf8_lossy(matched),
-                    *keep_first,
-                    *keep_last,
-                    *mask_char,
-                )),
+                } => {
+                    let text = match std::str::from_utf8(matched) {
+                        Ok(t) => Cow::Borrowed(t),
+                        Err(_) => String::from_utf8_lossy(matched),
+                    };
+                    partial_mask_into(&mut out, &text, *keep_first, *keep_last, *mask_char)
+                }
                 Action::Full { replacement } => out.push_str(replacement),
                 Action::Hash { key } => {
                     out.push_str(&keyed_hash(&key.0, &rule.detector.normalize(matched)))
                 }
-                Action::Drop => unreachable!("drop is handled before rewriting"),
+                Action::Drop => unreachable!("a drop ends the pass before rewriting"),
             }
             last = orig.end;
         }
@@ -570,6 +640,25 @@ pub(crate) fn keyed_hash(key: &hmac::Hmac<sha2::Sha256>, value: &[u8]) -> String
         out.push(char::from_digit(u32::from(b & 15), 16).expect("nibble"));
     }
     out
+}
+
+/// Reopens the serialized object that starts at `start` so a member can be
+/// appended: drops its closing brace and adds a comma if it has members.
+fn open_member(out: &mut Vec<u8>, start: usize) {
+    debug_assert_eq!(out.last(), Some(&b'}'));
+    out.pop();
+    if out.len() > start + 1 {
+        out.push(b',');
+    }
+}
+
+/// Appends `"key":value` (both already JSON) to the object at `start`.
+fn append_member(out: &mut Vec<u8>, start: usize, key: &[u8], value: &[u8]) {
+    open_member(out, start);
+    out.extend_from_slice(key);
+    out.push(b':');
+    out.extend_from_slice(value);
+    out.push(b'}');
 }
 
 fn push_number(out: &mut Vec<u8>, n: u32) {
@@ -638,8 +727,10 @@ impl MaskRule {
 /// The path of the value being visited; kept only when some rule or
 /// `--explain` needs it.
 #[derive(Debug, Default)]
-struct PathTrack {
+pub(crate) struct PathTrack {
     enabled: bool,
+    /// How many object keys (not array positions) the path holds.
+    key_depth: usize,
     text: String,
     segments: Vec<Segment>,
 }
@@ -654,10 +745,12 @@ impl PathTrack {
     fn clear(&mut self) {
         self.text.clear();
         self.segments.clear();
+        self.key_depth = 0;
     }
 
-    fn push_key(&mut self, key: &str) {
+    pub(crate) fn push_key(&mut self, key: &str) {
         if self.enabled {
+            self.key_depth += 1;
             let start = self.text.len();
             self.text.push_str(key);
             self.segments.push(Segment::Key {
@@ -667,14 +760,15 @@ impl PathTrack {
         }
     }
 
-    fn push_index(&mut self, i: usize) {
+    pub(crate) fn push_index(&mut self, i: usize) {
         if self.enabled {
             self.segments.push(Segment::Index(i));
         }
     }
 
-    fn pop(&mut self) {
+    pub(crate) fn pop(&mut self) {
         if let Some(Segment::Key { start, .. }) = self.segments.pop() {
+            self.key_depth -= 1;
             self.text.truncate(start);
         }
     }

@@ -14,6 +14,7 @@ mod error;
 pub mod examples;
 pub mod json;
 pub mod path;
+mod rewrite;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -142,6 +143,9 @@ pub struct RuleSet {
     fingerprint: String,
     /// Whether any mask rule is limited to some fields or excludes some.
     scoped: bool,
+    /// Field paths that tag and route conditions read; the rewriting pass
+    /// records where their values are.
+    watched: Vec<Vec<String>>,
     /// The record field's name and each rule id, as escaped JSON strings.
     record_key: Vec<u8>,
     rule_keys: Vec<Vec<u8>>,

@@ -14,11 +14,13 @@ pub struct ScanView<'s> {
 }
 
 impl<'s> ScanView<'s> {
-    pub fn new(original: &'s str) -> ScanView<'s> {
+    /// `may_be_encoded`: whether the text holds a `%` at all.
+    pub fn new(original: &'s str, may_be_encoded: bool) -> ScanView<'s> {
         let bytes = original.as_bytes();
-        let has_escape = memchr::memchr_iter(b'%', bytes).any(|i| {
-            i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some()
-        });
+        let has_escape = may_be_encoded
+            && memchr::memchr_iter(b'%', bytes).any(|i| {
+                i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some()
+            });
         if !has_escape {
             return ScanView {
                 original,
@@ -47,6 +49,11 @@ impl<'s> ScanView<'s> {
             original,
             decoded: Some((text, origin)),
         }
+    }
+
+    /// Whether the text was URL-decoded.
+    pub fn is_decoded(&self) -> bool {
+        self.decoded.is_some()
     }
 
     /// The bytes to scan.
@@ -82,13 +89,25 @@ fn hex(b: u8) -> Option<u8> {
 /// way, every letter and digit is masked: a partial mask never shows the
 /// whole value.
 pub fn partial_mask(text: &str, keep_first: usize, keep_last: usize, mask: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    partial_mask_into(&mut out, text, keep_first, keep_last, mask);
+    out
+}
+
+/// [`partial_mask`], appending to `out`.
+pub fn partial_mask_into(
+    out: &mut String,
+    text: &str,
+    keep_first: usize,
+    keep_last: usize,
+    mask: char,
+) {
     let count = text.chars().filter(|c| c.is_alphanumeric()).count();
     let (first, last) = if keep_first + keep_last >= count {
         (0, 0)
     } else {
         (keep_first, keep_last)
     };
-    let mut out = String::with_capacity(text.len());
     let mut i = 0;
     for c in text.chars() {
         if !c.is_alphanumeric() {
@@ -102,7 +121,6 @@ pub fn partial_mask(text: &str, keep_first: usize, keep_last: usize, mask: char)
         });
         i += 1;
     }
-    out
 }
 
 #[cfg(test)]
@@ -112,7 +130,7 @@ mod tests {
     #[test]
     fn decoded_view_maps_back() {
         let s = "q=alice%40example.com&p=1";
-        let v = ScanView::new(s);
+        let v = ScanView::new(s, true);
         assert_eq!(v.bytes(), b"q=alice@example.com&p=1");
         let r = v.to_original(&(2..19));
         assert_eq!(&s[r], "alice%40example.com");
@@ -120,7 +138,7 @@ mod tests {
 
     #[test]
     fn plain_text_is_not_copied() {
-        let v = ScanView::new("100% sure, 50%");
+        let v = ScanView::new("100% sure, 50%", true);
         assert_eq!(v.bytes(), b"100% sure, 50%");
     }
 
