@@ -151,11 +151,10 @@ pub fn run(
                 })) {
                     Ok(Ok(v)) => Ok(v),
                     Ok(Err(reject)) => Err(Some(reject)),
-                    Err(_) => Err(Some(Reject::Rule {
-                        rule: "(internal)".to_owned(),
-                        problem: "an internal error stopped processing; please report it"
-                            .to_owned(),
-                    })),
+                    Err(_) => Err(Some(Reject::rule(
+                        "(internal)",
+                        "an internal error stopped processing; please report it",
+                    ))),
                 }
             }
         };

@@ -118,8 +118,7 @@ impl<'h> Scan<'h> {
     /// Maximal runs of ASCII digits, computed on first use.
     fn runs(&mut self) -> &[Range<usize>] {
         if !self.runs_ready {
-            self.runs.clear();
-            self.runs.extend(digit_runs(self.hay));
+            collect_digit_runs(self.hay, self.runs);
             self.runs_ready = true;
         }
         self.runs
@@ -138,8 +137,7 @@ pub struct Features {
 }
 
 impl Features {
-    /// One pass, in chunks small enough for byte counters, which the
-    /// compiler turns into vector code.
+    /// One pass, in chunks small enough for byte counters.
     pub fn of(hay: &[u8]) -> Features {
         let mut f = Features::default();
         for chunk in hay.chunks(128) {
@@ -174,10 +172,59 @@ fn bounded(hay: &[u8], range: &Range<usize>) -> bool {
     before_ok && after_ok
 }
 
+/// Whether any of the 8 bytes in `w` is an ASCII digit (SWAR: each byte
+/// of `w ^ 0x30..` below 10 means a digit; tested with carries kept within
+/// bytes).
+#[inline]
+fn has_digit(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = w ^ (ONES * 0x30); // digits become 0..=9 in their byte
+                               // A byte below 10: (x + 0x76) has no carry into bit 7 and x < 0x80.
+    let below_10 = !(((x & !HIGH) + ONES * 0x76) | x) & HIGH;
+    below_10 != 0
+}
+
+/// Maximal runs of ASCII digits, into `out` (cleared first).
+fn collect_digit_runs(hay: &[u8], out: &mut Vec<Range<usize>>) {
+    out.clear();
+    let mut i = 0;
+    let n = hay.len();
+    loop {
+        while i + 8 <= n
+            && !has_digit(u64::from_le_bytes(
+                hay[i..i + 8].try_into().expect("eight bytes"),
+            ))
+        {
+            i += 8;
+        }
+        while i < n && !hay[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i >= n {
+            return;
+        }
+        let start = i;
+        while i < n && hay[i].is_ascii_digit() {
+            i += 1;
+        }
+        out.push(start..i);
+    }
+}
+
 /// Maximal runs of ASCII digits, as ranges.
+#[cfg(test)]
 fn digit_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut i = 0;
     std::iter::from_fn(move || {
+        // Skip digit-free text eight bytes at a time.
+        while i + 8 <= hay.len() {
+            let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
+            if has_digit(w) {
+                break;
+            }
+            i += 8;
+        }
         while i < hay.len() && !hay[i].is_ascii_digit() {
             i += 1;
         }
@@ -203,7 +250,10 @@ pub fn is_valid_cn_id(id: &[u8]) -> bool {
     if id.len() != 18 || !id[..17].iter().all(u8::is_ascii_digit) {
         return false;
     }
-    if id[0] == b'0' {
+    // The first two digits name a province-level region.
+    let province = u32::from(id[0] - b'0') * 10 + u32::from(id[1] - b'0');
+    if !matches!(province, 11..=15 | 21..=23 | 31..=37 | 41..=46 | 50..=54 | 61..=65 | 71 | 81..=83 | 91)
+    {
         return false;
     }
     let num = |r: Range<usize>| {
@@ -474,6 +524,27 @@ mod tests {
     }
 
     #[test]
+    fn swar_digit_test_agrees_with_the_plain_one() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut bytes = [b'a'; 8];
+                bytes[pos] = b;
+                assert_eq!(
+                    has_digit(u64::from_le_bytes(bytes)),
+                    b.is_ascii_digit(),
+                    "byte {b} at {pos}"
+                );
+            }
+        }
+        let mut runs = Vec::new();
+        collect_digit_runs(b"abcdefghijkl1234567890xyzxyzxyz9", &mut runs);
+        assert_eq!(runs, [12..22, 31..32]);
+        let text = b"a1 22 333 4444 x 55555 666666 ";
+        collect_digit_runs(text, &mut runs);
+        assert_eq!(runs, digit_runs(text).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn cn_id_accepts_valid_check_characters() {
         assert!(is_valid_cn_id(b"11010519491231002X"));
         assert!(is_valid_cn_id(b"11010519491231002x"));
@@ -494,7 +565,8 @@ mod tests {
         assert!(!is_valid_cn_id(&id("11010119991301001"))); // month 13
         assert!(!is_valid_cn_id(&id("11010119990431001"))); // 31 April
         assert!(!is_valid_cn_id(&id("11010119990100001"))); // day 0
-        assert!(!is_valid_cn_id(b"010105194912310021")); // no region 01
+        assert!(!is_valid_cn_id(&id("20271219391005151"))); // no province 20
+        assert!(!is_valid_cn_id(&id("01010119900101001"))); // no province 01
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::condition::{FieldSource, Watched};
 use super::detect::{Features, Scan};
 use super::json::{ParseError, Value};
 use super::rewrite::Rewriter;
-use super::text::{partial_mask_into, ScanView};
+use super::text::{partial_mask_into, DecodeBuffers, ScanView};
 use super::{Action, MaskRule, RuleSet, TagRule};
 
 /// Why an event was not emitted. Holds no event content.
@@ -28,14 +28,27 @@ pub enum Reject {
     Json(ParseError),
     NotObject,
     /// A rule could not be applied; the event is held back rather than
-    /// emitted unmasked.
-    Rule {
-        rule: String,
-        problem: String,
-    },
+    /// emitted unmasked. Boxed: this is the rare path, and it keeps
+    /// `Result<_, Reject>` small on the hot one.
+    Rule(Box<RuleFailure>),
+}
+
+/// Which rule could not be applied, and why (never the event's content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFailure {
+    pub rule: String,
+    pub problem: String,
 }
 
 impl Reject {
+    /// A rule could not be applied.
+    pub fn rule(rule: &str, problem: impl Into<String>) -> Reject {
+        Reject::Rule(Box::new(RuleFailure {
+            rule: rule.to_owned(),
+            problem: problem.into(),
+        }))
+    }
+
     /// A low-cardinality class name, for counters and dead-letter records.
     pub fn class(&self) -> &'static str {
         match self {
@@ -43,7 +56,7 @@ impl Reject {
             Reject::Json(ParseError::TooDeep) => "too_deep",
             Reject::Json(_) => "not_json",
             Reject::NotObject => "not_object",
-            Reject::Rule { .. } => "rule_failed",
+            Reject::Rule(_) => "rule_failed",
         }
     }
 }
@@ -56,7 +69,7 @@ impl fmt::Display for Reject {
             Reject::NotObject => {
                 f.write_str("not processed: the event is valid JSON but not an object")
             }
-            Reject::Rule { rule, problem } => write!(f, "held back by rule \"{rule}\": {problem}"),
+            Reject::Rule(r) => write!(f, "held back by rule \"{}\": {}", r.rule, r.problem),
         }
     }
 }
@@ -98,6 +111,7 @@ pub struct Explained {
 #[derive(Debug, Default)]
 pub struct Workspace {
     runs: Vec<Range<usize>>,
+    decode: DecodeBuffers,
     /// Matches a pass keeps, with the index of the mask rule that found each.
     accepted: Vec<(Range<usize>, usize)>,
     /// Output ranges of values at watched field paths: (field id, start, end).
@@ -469,7 +483,34 @@ impl RuleSet {
         if !self.has_regex && raw.nothing_to_find() {
             return Ok(false);
         }
-        let view = ScanView::new(current, raw.has_percent);
+        let mut buffers = std::mem::take(&mut work.decode);
+        let result = self.scan_view(
+            stage,
+            current,
+            raw,
+            &mut buffers,
+            runs,
+            matches,
+            work,
+            skipped,
+        );
+        work.decode = buffers;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn scan_view(
+        &self,
+        stage: Stage,
+        current: &mut Cow<'_, str>,
+        raw: Features,
+        buffers: &mut DecodeBuffers,
+        runs: &mut Vec<Range<usize>>,
+        matches: &mut Vec<Range<usize>>,
+        work: &mut Workspace,
+        skipped: &mut bool,
+    ) -> Result<bool, Reject> {
+        let view = ScanView::new(current, raw.has_percent, buffers);
         let features = if view.is_decoded() {
             Features::of(view.bytes())
         } else {
@@ -554,11 +595,10 @@ impl RuleSet {
                 || !current.is_char_boundary(orig.start)
                 || !current.is_char_boundary(orig.end)
             {
-                return Err(Reject::Rule {
-                    rule: self.ids[rule.index].clone(),
-                    problem: "a match did not line up with whole characters, so it could not be masked safely"
-                        .to_owned(),
-                });
+                return Err(Reject::rule(
+                    &self.ids[rule.index],
+                    "a match did not line up with whole characters, so it could not be masked safely",
+                ));
             }
             out.push_str(&current[last..orig.start]);
             let matched = &view.bytes()[m.clone()];
@@ -587,10 +627,7 @@ impl RuleSet {
     }
 
     fn apply_tag(&self, tag: &TagRule, event: &mut Value<'_>) -> Result<(), Reject> {
-        let fail = |problem: String| Reject::Rule {
-            rule: self.ids[tag.index].clone(),
-            problem,
-        };
+        let fail = |problem: String| Reject::rule(&self.ids[tag.index], problem);
         for (path, value) in &tag.set {
             let (last, parents) = path.split_last().expect("paths are never empty");
             let mut node = &mut *event;

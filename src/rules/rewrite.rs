@@ -29,6 +29,9 @@ enum Kept {
 
 pub(crate) struct Rewriter<'r, 'i, 'o> {
     rules: &'r RuleSet,
+    /// Whether the line holds a tab, CR or LF; only then must each string be
+    /// checked for them (other control bytes are refused for the whole line).
+    raw_whitespace: bool,
     /// The event's text, already checked as UTF-8; `src` is its bytes.
     text: &'i str,
     src: &'i [u8],
@@ -40,6 +43,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     pub(crate) fn new(rules: &'r RuleSet, src: &'i str, out: &'o mut Vec<u8>) -> Self {
         Rewriter {
             rules,
+            raw_whitespace: true,
             text: src,
             src: src.as_bytes(),
             pos: 0,
@@ -49,6 +53,18 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
 
     /// Rewrites the whole event, which must be one JSON object.
     pub(crate) fn event(mut self, work: &mut Workspace) -> Result<(), Reject> {
+        // JSON allows no control byte anywhere but tab, CR and LF between
+        // tokens. One vectorized look at the whole line settles the others.
+        let (control, whitespace) = control_bytes(self.src);
+        if control {
+            self.pos = self
+                .src
+                .iter()
+                .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+                .unwrap_or(0);
+            return Err(self.syntax("control character in the line"));
+        }
+        self.raw_whitespace = whitespace;
         self.skip_ws();
         if self.peek() != Some(b'{') {
             // Tell "valid, but not an object" from "not JSON".
@@ -154,7 +170,10 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             work.path_mut().push_key(&key);
             let kept = self.value(depth, work);
             let ours = depth == 1 && self.rules.settings.record_field.as_deref() == Some(&*key);
-            if kept.as_ref().is_ok_and(|k| *k == Kept::Yes) && !ours {
+            if !self.rules.watched.is_empty()
+                && kept.as_ref().is_ok_and(|k| *k == Kept::Yes)
+                && !ours
+            {
                 work.watch(self.rules, value_start, self.out.len());
             }
             work.path_mut().pop();
@@ -202,7 +221,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             let value_start = self.out.len();
             work.path_mut().push_index(index);
             let kept = self.value(depth, work);
-            if kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
+            if !self.rules.watched.is_empty() && kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
                 work.watch(self.rules, value_start, self.out.len());
             }
             work.path_mut().pop();
@@ -240,10 +259,11 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 self.pos = self.src.len();
                 return Err(self.syntax("the line ends in the middle of a value"));
             };
-            let skipped = &rest[..off];
-            if skipped.iter().fold(0xff_u8, |m, &b| m.min(b)) < 0x20 {
-                self.pos += skipped.iter().position(|&b| b < 0x20).unwrap_or(0);
-                return Err(self.syntax("control character inside a string"));
+            if self.raw_whitespace {
+                if let Some(bad) = rest[..off].iter().position(|&b| b < 0x20) {
+                    self.pos += bad;
+                    return Err(self.syntax("control character inside a string"));
+                }
             }
             self.pos += off;
             match self.src[self.pos] {
@@ -339,6 +359,18 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             }
         }
         let raw = &self.src[start..self.pos];
+        // Like serde_json (and Elasticsearch), refuse numbers beyond the
+        // range of a double, such as 1e400.
+        if (raw.len() > 300 || raw.iter().any(|&b| b == b'e' || b == b'E'))
+            && !self.text[start..self.pos]
+                .parse::<f64>()
+                .is_ok_and(f64::is_finite)
+        {
+            return Err(Reject::Json(ParseError::Syntax {
+                column: start + 1,
+                what: "number out of range",
+            }));
+        }
         // Only numbers long enough to be personal data, unless a custom
         // pattern might want shorter ones.
         let long = raw.iter().filter(|b| b.is_ascii_digit()).count() >= 11;
@@ -355,6 +387,22 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         }
         Ok(Kept::Yes)
     }
+}
+
+/// Whether `line` holds control bytes other than tab, CR and LF, and
+/// whether it holds any of those three. Written for the vectorizer: byte
+/// flags OR-ed over fixed chunks.
+fn control_bytes(line: &[u8]) -> (bool, bool) {
+    let (mut control, mut whitespace) = (0u8, 0u8);
+    for chunk in line.chunks(64) {
+        for &b in chunk {
+            let low = u8::from(b < 0x20);
+            let ws = u8::from(b == b'\t') | u8::from(b == b'\n') | u8::from(b == b'\r');
+            control |= low & !ws;
+            whitespace |= ws;
+        }
+    }
+    (control & 1 != 0, whitespace != 0)
 }
 
 pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {

@@ -10,12 +10,23 @@ use std::ops::Range;
 /// percent-decoded form with an offset map.
 pub struct ScanView<'s> {
     original: &'s str,
-    decoded: Option<(Vec<u8>, Vec<usize>)>,
+    decoded: Option<(&'s [u8], &'s [usize])>,
+}
+
+/// Buffers a [`ScanView`] decodes into, reused from value to value.
+#[derive(Debug, Default)]
+pub struct DecodeBuffers {
+    text: Vec<u8>,
+    origin: Vec<usize>,
 }
 
 impl<'s> ScanView<'s> {
     /// `may_be_encoded`: whether the text holds a `%` at all.
-    pub fn new(original: &'s str, may_be_encoded: bool) -> ScanView<'s> {
+    pub fn new(
+        original: &'s str,
+        may_be_encoded: bool,
+        buffers: &'s mut DecodeBuffers,
+    ) -> ScanView<'s> {
         let bytes = original.as_bytes();
         let has_escape = may_be_encoded
             && memchr::memchr_iter(b'%', bytes).any(|i| {
@@ -27,10 +38,11 @@ impl<'s> ScanView<'s> {
                 decoded: None,
             };
         }
-        let mut text = Vec::with_capacity(bytes.len());
+        let DecodeBuffers { text, origin } = buffers;
+        text.clear();
         // origin[i] is the offset in `original` where decoded byte i starts;
         // one extra entry marks the end.
-        let mut origin = Vec::with_capacity(bytes.len() + 1);
+        origin.clear();
         let mut i = 0;
         while i < bytes.len() {
             origin.push(i);
@@ -57,8 +69,8 @@ impl<'s> ScanView<'s> {
     }
 
     /// The bytes to scan.
-    pub fn bytes(&self) -> &[u8] {
-        match &self.decoded {
+    pub fn bytes(&self) -> &'s [u8] {
+        match self.decoded {
             Some((text, _)) => text,
             None => self.original.as_bytes(),
         }
@@ -66,7 +78,7 @@ impl<'s> ScanView<'s> {
 
     /// Maps a range of `bytes()` to a range of the original string.
     pub fn to_original(&self, r: &Range<usize>) -> Range<usize> {
-        match &self.decoded {
+        match self.decoded {
             Some((_, origin)) => origin[r.start]..origin[r.end],
             None => r.clone(),
         }
@@ -102,6 +114,30 @@ pub fn partial_mask_into(
     keep_last: usize,
     mask: char,
 ) {
+    if text.len() <= 64 && text.is_ascii() && mask.is_ascii() {
+        // The common case (digits, e-mail): bytes on the stack, no
+        // character decoding.
+        let bytes = text.as_bytes();
+        let count = bytes.iter().filter(|b| b.is_ascii_alphanumeric()).count();
+        let (first, last) = if keep_first + keep_last >= count {
+            (0, 0)
+        } else {
+            (keep_first, keep_last)
+        };
+        let mut buf = [0u8; 64];
+        let mut i = 0;
+        for (slot, &b) in buf.iter_mut().zip(bytes) {
+            let alnum = b.is_ascii_alphanumeric();
+            *slot = if !alnum || i < first || i >= count - last {
+                b
+            } else {
+                mask as u8
+            };
+            i += usize::from(alnum);
+        }
+        out.push_str(std::str::from_utf8(&buf[..bytes.len()]).expect("ASCII in, ASCII out"));
+        return;
+    }
     let count = text.chars().filter(|c| c.is_alphanumeric()).count();
     let (first, last) = if keep_first + keep_last >= count {
         (0, 0)
@@ -130,7 +166,8 @@ mod tests {
     #[test]
     fn decoded_view_maps_back() {
         let s = "q=alice%40example.com&p=1";
-        let v = ScanView::new(s, true);
+        let mut buffers = DecodeBuffers::default();
+        let v = ScanView::new(s, true, &mut buffers);
         assert_eq!(v.bytes(), b"q=alice@example.com&p=1");
         let r = v.to_original(&(2..19));
         assert_eq!(&s[r], "alice%40example.com");
@@ -138,7 +175,8 @@ mod tests {
 
     #[test]
     fn plain_text_is_not_copied() {
-        let v = ScanView::new("100% sure, 50%", true);
+        let mut buffers = DecodeBuffers::default();
+        let v = ScanView::new("100% sure, 50%", true, &mut buffers);
         assert_eq!(v.bytes(), b"100% sure, 50%");
     }
 
