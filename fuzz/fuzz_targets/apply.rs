@@ -1,0 +1,41 @@
+//! Fuzzes `apply` with the shipped rules. Checks, for any input bytes:
+//! - no panic;
+//! - an input is accepted exactly when serde_json reads it as an object;
+//! - accepted output is valid JSON;
+//! - a second pass over the output masks nothing (no value survives a pass
+//!   in a form the rules would still catch).
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use logredact::rules::{KeyRing, RuleSet, SourceFile, Workspace};
+
+fn rules() -> &'static RuleSet {
+    static RULES: OnceLock<RuleSet> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let files: Vec<SourceFile> = [
+            ("00-settings.toml", include_str!("../../rules/00-settings.toml")),
+            ("10-mask.toml", include_str!("../../rules/10-mask.toml")),
+            ("20-tag.toml", include_str!("../../rules/20-tag.toml")),
+            ("30-route.toml", include_str!("../../rules/30-route.toml")),
+        ]
+        .into_iter()
+        .map(|(name, text)| SourceFile { name: name.into(), text: text.into() })
+        .collect();
+        RuleSet::compile(&files, &KeyRing::new()).expect("shipped rules compile")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let rules = rules();
+    let mut out = Vec::new();
+    let ours = rules.apply(data, &mut out, &mut Workspace::new());
+    let theirs = matches!(serde_json::from_slice::<serde_json::Value>(data), Ok(serde_json::Value::Object(_)));
+    assert_eq!(ours.is_ok(), theirs, "disagrees with serde_json: {ours:?}");
+    if ours.is_ok() {
+        serde_json::from_slice::<serde_json::Value>(&out).expect("output is JSON");
+        let again = rules.apply(&out, &mut Vec::new(), &mut Workspace::new()).expect("output is accepted");
+        assert_eq!((again.masked, again.residual), (0, 0), "a second pass still found something");
+    }
+});
