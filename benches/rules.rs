@@ -3,6 +3,9 @@
 //! `one_event`: one realistic ~1 KB access-log event (IDs, phones, a card,
 //! e-mails, URL-encoded query, Chinese free text, decoys).
 //! `sample_mix`: every line of samples/access.ndjson in turn.
+//! `naive_baseline`: the same event through serde_json::Value and four
+//! ASCII regexes, walked and re-serialized: the approach the engine replaces,
+//! kept here so the comparison can be rerun on any machine.
 //! Run: cargo bench --bench rules
 
 use std::path::Path;
@@ -47,6 +50,15 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    group.throughput(Throughput::Bytes(EVENT.len() as u64));
+    group.sample_size(100);
+    let naive = Naive::new();
+    group.bench_function("naive_baseline", |b| {
+        b.iter(|| {
+            out.clear();
+            naive.apply(EVENT, &mut out);
+        })
+    });
     group.finish();
     eprintln!(
         "one_event is {} bytes; sample_mix is {} events, {} bytes",
@@ -54,6 +66,49 @@ fn bench(c: &mut Criterion) {
         lines.len(),
         sample.len()
     );
+}
+
+/// The straightforward way: a serde_json tree, four regexes on every string.
+struct Naive {
+    patterns: Vec<regex::Regex>,
+}
+
+impl Naive {
+    fn new() -> Naive {
+        let patterns = [
+            r"(?-u:\b)[1-9][0-9]{16}[0-9Xx](?-u:\b)",
+            r"(?-u:\b)1[3-9][0-9]{9}(?-u:\b)",
+            r"(?-u:\b)[0-9]{15,19}(?-u:\b)",
+            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+        ];
+        Naive {
+            patterns: patterns
+                .iter()
+                .map(|p| regex::Regex::new(p).expect("valid"))
+                .collect(),
+        }
+    }
+
+    fn apply(&self, line: &str, out: &mut Vec<u8>) {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        self.walk(&mut v);
+        serde_json::to_writer(out, &v).expect("in memory");
+    }
+
+    fn walk(&self, v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => {
+                for p in &self.patterns {
+                    if p.is_match(s) {
+                        *s = p.replace_all(s, "***").into_owned();
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| self.walk(x)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| self.walk(x)),
+            _ => {}
+        }
+    }
 }
 
 criterion_group!(benches, bench);

@@ -27,6 +27,11 @@ fn unknown_key_suggests_the_right_one() {
         got[0],
         "rules/10.toml:4:1: rule \"m\": unknown key \"detecter\" in a mask rule; did you mean \"detector\"?"
     );
+    assert_eq!(
+        got.len(),
+        1,
+        "a typo is one problem, not also a missing key: {got:?}"
+    );
 }
 
 #[test]

@@ -203,6 +203,11 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     }
 
     if !errors.is_empty() {
+        // File order, then position in the file.
+        let order = |name: &str| files.iter().position(|f| f.name == name);
+        errors.sort_by(|a, b| {
+            (order(&a.file), a.line, a.column).cmp(&(order(&b.file), b.line, b.column))
+        });
         return Err(RuleErrors(errors));
     }
 
@@ -265,6 +270,15 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         outputs,
         examples,
         fingerprint,
+    })
+}
+
+/// Whether some key of `t` looks like a typo of `key`; the unknown-key
+/// error already says so, and a second "missing" error would only confuse.
+fn misspelled(t: &DeTable<'_>, key: &str) -> bool {
+    t.iter().any(|(k, _)| {
+        let k = k.get_ref().as_ref();
+        k != key && did_you_mean(k, &[key]).is_some()
     })
 }
 
@@ -493,7 +507,7 @@ impl Cx<'_> {
         };
         let Some((id, id_span)) = self.string(t, "id") else {
             self.rule = Some(format!("{kind} rule #{}", nth + 1));
-            if get(t, "id").is_none() {
+            if get(t, "id").is_none() && !misspelled(t, "id") {
                 self.err(
                     span,
                     "this rule has no id; add a line like id = \"my-rule\"".to_owned(),
@@ -545,7 +559,7 @@ impl Cx<'_> {
         let pattern = self.string(t, "pattern");
         let detector = match &detector_name {
             None => {
-                if get(t, "detector").is_none() {
+                if get(t, "detector").is_none() && !misspelled(t, "detector") {
                     self.err(
                         span.clone(),
                         format!(
@@ -619,7 +633,7 @@ impl Cx<'_> {
         let name = detector_name.as_ref().map_or("regex", |(n, _)| n.as_str());
         let action = match &action_name {
             None => {
-                if get(t, "action").is_none() {
+                if get(t, "action").is_none() && !misspelled(t, "action") {
                     self.err(
                         span,
                         format!(
@@ -744,6 +758,7 @@ impl Cx<'_> {
         let before = self.errors.len();
         let when = match get(t, "when") {
             Some(w) => self.condition(w, 0),
+            None if misspelled(t, "when") => None,
             None => {
                 self.err(span.clone(), "this tag rule has no condition; add when = { field = \"...\", equals = \"...\" }".to_owned());
                 None
