@@ -1,9 +1,10 @@
 //! Applying a [`RuleSet`] to one event.
 //!
-//! Order, for every event: parse; mask rules (in rule order, on every string
-//! and number value they cover); tag rules; route rules (first match wins);
-//! residual scan; redaction record; serialize. A value is rewritten only when
-//! a rule changes it; everything else is written back from the borrowed input.
+//! Order, for every event: one pass over the JSON text (see `rewrite`) runs
+//! the mask rules and the residual check on every string and number value;
+//! then tag rules; route rules (first match wins); the redaction record. A
+//! value is rewritten only when a rule changes it; everything else is copied
+//! from the input.
 //!
 //! Fail closed: any step that cannot be done returns a [`Reject`] and no
 //! output. A `Reject` never holds event content.

@@ -1,7 +1,9 @@
 //! A borrowed JSON tree, parsed and written with serde_json.
 //!
-//! Strings that contain no escape sequence borrow from the input line, so a
-//! value the rules do not change is never copied. Escaped strings are decoded
+//! Not the main path (that is `rewrite`, which builds no tree): used where a
+//! tree is needed, for tag rules that fire, condition values and examples.
+//! Strings that contain no escape sequence borrow from the input, so a value
+//! is never copied needlessly. Escaped strings are decoded
 //! (detectors always see decoded text) and owned. Object members keep their
 //! order and duplicates, so an event leaves with the shape it arrived in.
 
@@ -39,17 +41,6 @@ impl Number {
             Number::Float(f) => serde_json::Number::from_f64(f)
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| "null".to_owned()),
-        }
-    }
-
-    /// Whether the number has at least `digits` decimal digits; cheap, used
-    /// to skip numbers too short to hold any built-in kind of personal data.
-    pub fn has_digits(self, digits: u32) -> bool {
-        let threshold = 10u64.saturating_pow(digits.saturating_sub(1));
-        match self {
-            Number::Unsigned(n) => n >= threshold,
-            Number::Signed(n) => n.unsigned_abs() >= threshold,
-            Number::Float(_) => true,
         }
     }
 }
@@ -91,13 +82,6 @@ impl<'a> Value<'a> {
             Value::Str(s) => Some(s),
             _ => None,
         }
-    }
-
-    /// Converts into a `serde_json::Value`, for tests and examples.
-    pub fn to_serde(&self) -> serde_json::Value {
-        let mut buf = Vec::new();
-        self.write_to(&mut buf);
-        serde_json::from_slice(&buf).expect("our own output is valid JSON")
     }
 
     /// Builds a tree from a `serde_json::Value` (used for constants from rule files).

@@ -271,9 +271,4 @@ impl RuleSet {
             "route"
         }
     }
-
-    /// The detector name of the mask rule at `index`, if it is one.
-    pub fn detector_of(&self, index: usize) -> Option<&'static str> {
-        self.masks.get(index).map(|m| m.detector.name())
-    }
 }
