@@ -325,3 +325,28 @@ fn pii_deep_in_nested_objects_is_found() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("[cn_id]") && !text.contains("11010519491231002X"));
 }
+
+/// Found by fuzzing: a privileged action whose `tags` is a number. The tag
+/// cannot be added, so the event is held back (not passed on untagged).
+#[test]
+fn privileged_event_with_tags_that_are_not_a_list_is_held_back() {
+    let set = RuleSet::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &KeyRing::new(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let err = set
+        .apply(
+            br#"{"action":"delete_user","tags":5,"user":{"phone":"13812345678"}}"#,
+            &mut out,
+            &mut Workspace::new(),
+        )
+        .unwrap_err();
+    assert_eq!(err.class(), "rule_failed");
+    assert!(err.to_string().contains("privileged-action"), "{err}");
+    assert!(out.is_empty());
+    // A text tag becomes a list instead.
+    let (out, _) = run(&set, r#"{"action":"delete_user","tags":"web"}"#);
+    assert_eq!(out["tags"], json(r#"["web","audit"]"#));
+}

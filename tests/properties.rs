@@ -359,3 +359,74 @@ proptest! {
         prop_assert_eq!(verdict.residual, 0);
     }
 }
+
+fn drop_cards_rules() -> RuleSet {
+    let files = [logredact::rules::SourceFile {
+        name: "drop.toml".into(),
+        text: "version = 1\n[settings]\nrecord = false\n[[mask]]\nid = \"d\"\ndetector = \"bank_card\"\naction = \"drop\"\n".into(),
+    }];
+    RuleSet::compile(&files, &KeyRing::new()).unwrap()
+}
+
+/// Whether a leaf's text holds a bank card, judged by the detector alone.
+fn holds_card(text: &str) -> bool {
+    let mut buffers = logredact::rules::text::DecodeBuffers::default();
+    let view = logredact::rules::text::ScanView::new(text, true, &mut buffers);
+    !logredact::rules::detect::Detector::BankCard
+        .find_in(view.bytes())
+        .is_empty()
+}
+
+/// The tree with every leaf that holds a card removed (members and
+/// elements alike).
+fn without_cards(v: &serde_json::Value) -> Option<serde_json::Value> {
+    match v {
+        serde_json::Value::String(s) if holds_card(s) => None,
+        serde_json::Value::Number(n) if holds_card(&n.to_string()) => None,
+        serde_json::Value::Array(a) => Some(serde_json::Value::Array(
+            a.iter().filter_map(without_cards).collect(),
+        )),
+        serde_json::Value::Object(o) => Some(serde_json::Value::Object(
+            o.iter()
+                .filter_map(|(k, v)| without_cards(v).map(|v| (k.clone(), v)))
+                .collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Dropping members and elements anywhere (first, middle, last, all of
+    /// them) leaves valid JSON with exactly the other values, whatever the
+    /// layout of the input.
+    #[test]
+    fn drops_leave_exactly_the_rest(
+        members in proptest::collection::vec(("[a-z]{1,3}", arb_json(), any::<bool>()), 0..8),
+        layout in 0u8..3,
+    ) {
+        let card = serde_json::Value::String("4111 1111 1111 1111".into());
+        let mut object = serde_json::Map::new();
+        for (i, (k, v, plant)) in members.into_iter().enumerate() {
+            let v = match (plant, v) {
+                (true, serde_json::Value::Array(mut a)) => { let at = i % (a.len() + 1); a.insert(at, card.clone()); serde_json::Value::Array(a) }
+                (true, _) => card.clone(),
+                (false, v) => v,
+            };
+            object.insert(format!("{k}{i}"), v);
+        }
+        let value = serde_json::Value::Object(object);
+        let text = match layout {
+            0 => serde_json::to_string(&value).unwrap(),
+            1 => serde_json::to_string_pretty(&value).unwrap().replace('\n', " "),
+            _ => serde_json::to_string_pretty(&value).unwrap().replace('\n', "\t"),
+        };
+        let mut out = Vec::new();
+        drop_cards_rules().apply(text.as_bytes(), &mut out, &mut Workspace::new()).unwrap();
+        let back: serde_json::Value = serde_json::from_slice(&out)
+            .unwrap_or_else(|e| panic!("invalid output {e}: {}", String::from_utf8_lossy(&out)));
+        let input: serde_json::Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(back, without_cards(&input).unwrap());
+    }
+}

@@ -117,6 +117,10 @@ pub struct Workspace {
     accepted: Vec<(Range<usize>, usize)>,
     /// Output ranges of values at watched field paths: (field id, start, end).
     watched: Vec<(u32, u32, u32)>,
+    /// Per level entered, the watched paths (as bits) still matching the
+    /// keys entered so far; `watch_indices` counts array levels among them.
+    watch_stack: Vec<u64>,
+    watch_indices: usize,
     /// A copy of the masked event, when tag rules need a tree of it.
     tree_buf: Vec<u8>,
     counts: Vec<u32>,
@@ -127,8 +131,54 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    pub(crate) fn path_mut(&mut self) -> &mut PathTrack {
-        &mut self.path
+    /// Whether the pass needs the text of each key.
+    pub(crate) fn wants_keys(&self, rules: &RuleSet) -> bool {
+        self.path.enabled || !rules.watched.is_empty()
+    }
+
+    /// Entering the value of member `key`.
+    pub(crate) fn enter_key(&mut self, rules: &RuleSet, key: &str) {
+        self.path.push_key(key);
+        if !rules.watched.is_empty() {
+            // Keep the watched paths whose next key is this one.
+            let depth = self.watch_stack.len() - 1 - self.watch_indices;
+            let mut bits = *self.watch_stack.last().unwrap_or(&0);
+            let mut next = 0u64;
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if rules
+                    .watched
+                    .get(i)
+                    .and_then(|p| p.get(depth))
+                    .is_some_and(|k| k == key)
+                {
+                    next |= 1 << i;
+                }
+            }
+            self.watch_stack.push(next);
+        }
+    }
+
+    /// Entering element `index` of an array; arrays are transparent to paths.
+    pub(crate) fn enter_index(&mut self, rules: &RuleSet, index: usize) {
+        self.path.push_index(index);
+        if !rules.watched.is_empty() {
+            let top = *self.watch_stack.last().unwrap_or(&0);
+            self.watch_stack.push(top);
+            self.watch_indices += 1;
+        }
+    }
+
+    /// Leaving what the last `enter_*` entered.
+    pub(crate) fn leave(&mut self, rules: &RuleSet, was_key: bool) {
+        self.path.pop();
+        if !rules.watched.is_empty() {
+            self.watch_stack.pop();
+            if !was_key {
+                self.watch_indices -= 1;
+            }
+        }
     }
 
     pub fn new() -> Workspace {
@@ -158,13 +208,21 @@ impl Workspace {
         self.explain.as_deref().unwrap_or(&[])
     }
 
-    fn reset(&mut self, rules: usize, masks: usize) {
+    fn reset(&mut self, rules: usize, masks: usize, watched: usize) {
         self.counts.clear();
         self.counts.resize(rules, 0);
         self.residual.clear();
         self.residual.resize(masks, 0);
         self.path.clear();
         self.watched.clear();
+        self.watch_stack.clear();
+        // At the top, every watched path is still possible.
+        self.watch_stack.push(if watched >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << watched) - 1
+        });
+        self.watch_indices = 0;
         if let Some(e) = &mut self.explain {
             e.clear();
         }
@@ -172,13 +230,16 @@ impl Workspace {
 
     /// Records where the value just written sits, if a condition reads it.
     pub(crate) fn watch(&mut self, rules: &RuleSet, start: usize, end: usize) {
-        if rules.watched.is_empty() || !self.path.enabled {
+        if rules.watched.is_empty() {
             return;
         }
-        let depth = self.path.key_depth;
-        for (id, path) in rules.watched.iter().enumerate() {
-            if path.len() == depth && self.path.keys().eq(path.iter().map(String::as_str)) {
-                self.watched.push((id as u32, start as u32, end as u32));
+        let depth = self.watch_stack.len() - 1 - self.watch_indices;
+        let mut bits = *self.watch_stack.last().unwrap_or(&0);
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if rules.watched.get(i).is_some_and(|p| p.len() == depth) {
+                self.watched.push((i as u32, start as u32, end as u32));
             }
         }
     }
@@ -249,12 +310,13 @@ impl RuleSet {
         work: &mut Workspace,
         start: usize,
     ) -> Result<Verdict, Reject> {
-        work.reset(self.ids.len(), self.masks.len());
-        work.path.enabled = self.scoped || !self.watched.is_empty() || work.explain.is_some();
+        work.reset(self.ids.len(), self.masks.len(), self.watched.len());
+        work.path.enabled = self.scoped || work.explain.is_some();
         let text = std::str::from_utf8(line).map_err(|_| Reject::NotUtf8)?;
 
         // Masks and the residual check, in one pass over the text.
-        Rewriter::new(self, text, out).event(work)?;
+        let written = Rewriter::new(self, text, out).event(work)?;
+        let mut has_members = written.members > 0;
         let masked = work.counts[..self.masks.len()].iter().sum();
 
         // Tags and routes read the values the pass recorded. Once a tag
@@ -285,7 +347,9 @@ impl RuleSet {
                 out.truncate(start);
                 let result = self.tags_on_tree(&copy, first, out, work);
                 work.tree_buf = copy;
-                result?
+                let (routes, members) = result?;
+                has_members = members;
+                routes
             }
         };
         if let Routes::Dropped(_) = routes {
@@ -305,13 +369,19 @@ impl RuleSet {
             let key = serde_json::to_vec("_explain").expect("strings serialize");
             append_member(
                 out,
-                start,
+                has_members,
                 &key,
                 &serde_json::to_vec(&list).expect("values serialize"),
             );
         }
         if self.settings.record_field.is_some() {
-            self.write_record(out, start, work, masked, residual);
+            self.write_record(
+                out,
+                has_members || work.explain.is_some(),
+                work,
+                masked,
+                residual,
+            );
         }
         Ok(Verdict {
             routes,
@@ -328,7 +398,7 @@ impl RuleSet {
         first: usize,
         out: &mut Vec<u8>,
         work: &mut Workspace,
-    ) -> Result<Routes, Reject> {
+    ) -> Result<(Routes, bool), Reject> {
         let text = std::str::from_utf8(masked).map_err(|_| Reject::NotUtf8)?;
         let mut event = Value::parse(text).map_err(Reject::Json)?;
         for (i, tag) in self.tags.iter().enumerate().skip(first) {
@@ -342,7 +412,8 @@ impl RuleSet {
         if !matches!(routes, Routes::Dropped(_)) {
             event.write_to(out);
         }
-        Ok(routes)
+        let has_members = matches!(&event, Value::Object(m) if !m.is_empty());
+        Ok((routes, has_members))
     }
 
     /// First route rule that matches, or every output.
@@ -384,12 +455,12 @@ impl RuleSet {
     fn write_record(
         &self,
         out: &mut Vec<u8>,
-        start: usize,
+        has_members: bool,
         work: &Workspace,
         masked: u32,
         residual: u32,
     ) {
-        open_member(out, start);
+        open_member(out, has_members);
         out.extend_from_slice(&self.record_key);
         out.extend_from_slice(b":{\"masked\":");
         push_number(out, masked);
@@ -429,14 +500,20 @@ impl RuleSet {
     /// look: detectors are pure functions of the text, so they would find
     /// nothing again. Values set by tag rules are constants, checked for
     /// personal data when the rules compile.
-    pub(crate) fn scan_leaf(&self, original: &str, work: &mut Workspace) -> Result<Leaf, Reject> {
+    /// `known`: the text's features, when the caller has them already.
+    pub(crate) fn scan_leaf(
+        &self,
+        original: &str,
+        known: Option<Features>,
+        work: &mut Workspace,
+    ) -> Result<Leaf, Reject> {
         if self.masks.is_empty() {
             return Ok(Leaf::Unchanged);
         }
         let mut current: Cow<'_, str> = Cow::Borrowed(original);
         let mut runs = std::mem::take(&mut work.runs);
         let mut matches = std::mem::take(&mut work.matches);
-        let result = self.scan_stages(&mut current, &mut runs, &mut matches, work);
+        let result = self.scan_stages(&mut current, known, &mut runs, &mut matches, work);
         work.runs = runs;
         work.matches = matches;
         Ok(match result? {
@@ -452,21 +529,39 @@ impl RuleSet {
     fn scan_stages(
         &self,
         current: &mut Cow<'_, str>,
+        known: Option<Features>,
         runs: &mut Vec<Range<usize>>,
         matches: &mut Vec<Range<usize>>,
         work: &mut Workspace,
     ) -> Result<bool, Reject> {
         let mut skipped = false;
-        if self.scan_pass(Stage::Mask, current, runs, matches, work, &mut skipped)? {
+        if self.scan_pass(
+            Stage::Mask,
+            current,
+            known,
+            runs,
+            matches,
+            work,
+            &mut skipped,
+        )? {
             return Ok(true);
         }
         let changed = matches!(current, Cow::Owned(_));
         if self.settings.residual_scan && (changed || skipped) {
-            return self.scan_pass(Stage::Residual, current, runs, matches, work, &mut skipped);
+            return self.scan_pass(
+                Stage::Residual,
+                current,
+                None,
+                runs,
+                matches,
+                work,
+                &mut skipped,
+            );
         }
         Ok(false)
     }
 
+    #[allow(clippy::too_many_arguments)]
     /// One pass of the mask rules over a value. Every rule looks at the
     /// same text; where matches overlap, the earlier rule wins; then one
     /// rewrite applies them all. (Anything a rewrite could newly expose is
@@ -475,12 +570,13 @@ impl RuleSet {
         &self,
         stage: Stage,
         current: &mut Cow<'_, str>,
+        known: Option<Features>,
         runs: &mut Vec<Range<usize>>,
         matches: &mut Vec<Range<usize>>,
         work: &mut Workspace,
         skipped: &mut bool,
     ) -> Result<bool, Reject> {
-        let raw = Features::of(current.as_bytes());
+        let raw = known.unwrap_or_else(|| Features::of(current.as_bytes()));
         if !self.has_regex && raw.nothing_to_find() {
             return Ok(false);
         }
@@ -682,17 +778,17 @@ pub(crate) fn keyed_hash(key: &hmac::Hmac<sha2::Sha256>, value: &[u8]) -> String
 
 /// Reopens the serialized object that starts at `start` so a member can be
 /// appended: drops its closing brace and adds a comma if it has members.
-fn open_member(out: &mut Vec<u8>, start: usize) {
+fn open_member(out: &mut Vec<u8>, has_members: bool) {
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
-    if out.len() > start + 1 {
+    if has_members {
         out.push(b',');
     }
 }
 
 /// Appends `"key":value` (both already JSON) to the object at `start`.
-fn append_member(out: &mut Vec<u8>, start: usize, key: &[u8], value: &[u8]) {
-    open_member(out, start);
+fn append_member(out: &mut Vec<u8>, has_members: bool, key: &[u8], value: &[u8]) {
+    open_member(out, has_members);
     out.extend_from_slice(key);
     out.push(b':');
     out.extend_from_slice(value);

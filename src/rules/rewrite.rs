@@ -1,18 +1,21 @@
 //! One pass over an event's JSON text: validate it, run the mask rules on
 //! every string and number, and write the result.
 //!
-//! Unchanged values are copied byte for byte from the input; a string is
-//! decoded only when it holds escapes; only values a rule changes are
-//! re-encoded. This is why the engine does not build a tree for most events
-//! (a tree costs more than the whole budget for a 1 KB event).
+//! The input is copied to the output in runs: the pass only keeps a cursor
+//! (`flushed`) of how far the input has been dealt with, and writes where a
+//! value changes or a member is removed. Unchanged parts of an event come
+//! out byte for byte, layout included. A string is decoded only when it
+//! holds escapes, and scanned only when it could hold something a rule
+//! finds. No tree is built (a tree costs more than the whole budget for a
+//! 1 KB event).
 //!
-//! The grammar is RFC 8259, as strict as serde_json, which the tests use as
-//! the oracle: the same inputs are accepted and rejected, and the output
-//! parses to the same tree serde_json would give after masking. Whitespace
-//! between tokens is not kept; output is compact.
+//! The grammar is RFC 8259, as strict as serde_json, which the tests and the
+//! fuzzer use as the oracle: the same inputs are accepted and rejected, and
+//! the output parses to the same values.
 
 use std::borrow::Cow;
 
+use super::detect::Features;
 use super::engine::{Leaf, Workspace};
 use super::json::ParseError;
 use super::{Reject, RuleSet};
@@ -27,34 +30,68 @@ enum Kept {
     Dropped,
 }
 
+/// A failed step; the reason is in `Rewriter::error`. Keeping the error out
+/// of the return value keeps every step's result one byte.
+struct Fail;
+
+type Step<T = Kept> = Result<T, Fail>;
+
 pub(crate) struct Rewriter<'r, 'i, 'o> {
     rules: &'r RuleSet,
-    /// Whether the line holds a tab, CR or LF; only then must each string be
-    /// checked for them (other control bytes are refused for the whole line).
-    raw_whitespace: bool,
     /// The event's text, already checked as UTF-8; `src` is its bytes.
     text: &'i str,
     src: &'i [u8],
     pos: usize,
     out: &'o mut Vec<u8>,
+    /// Input before this offset is already written (or cut).
+    flushed: usize,
+    /// Whether the line holds a tab, CR or LF; only then must each string be
+    /// checked for them (other control bytes are refused for the whole line).
+    raw_whitespace: bool,
+    /// Inside a member the pass removes anyway (the record field): validate
+    /// only.
+    skipping: bool,
+    error: Option<Reject>,
+}
+
+/// What `event` learned about the top-level object.
+pub(crate) struct Written {
+    /// Members the output object kept.
+    pub members: usize,
 }
 
 impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     pub(crate) fn new(rules: &'r RuleSet, src: &'i str, out: &'o mut Vec<u8>) -> Self {
         Rewriter {
             rules,
-            raw_whitespace: true,
             text: src,
             src: src.as_bytes(),
             pos: 0,
             out,
+            flushed: 0,
+            raw_whitespace: true,
+            skipping: false,
+            error: None,
         }
     }
 
     /// Rewrites the whole event, which must be one JSON object.
-    pub(crate) fn event(mut self, work: &mut Workspace) -> Result<(), Reject> {
+    pub(crate) fn event(mut self, work: &mut Workspace) -> Result<Written, Reject> {
+        match self.event_inner(work) {
+            Ok(w) => Ok(w),
+            Err(Fail) => Err(self
+                .error
+                .take()
+                .unwrap_or(Reject::Json(ParseError::Syntax {
+                    column: self.pos + 1,
+                    what: "syntax error",
+                }))),
+        }
+    }
+
+    fn event_inner(&mut self, work: &mut Workspace) -> Step<Written> {
         // JSON allows no control byte anywhere but tab, CR and LF between
-        // tokens. One vectorized look at the whole line settles the others.
+        // tokens. One look at the whole line settles the others.
         let (control, whitespace) = control_bytes(self.src);
         if control {
             self.pos = self
@@ -68,28 +105,37 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         self.skip_ws();
         if self.peek() != Some(b'{') {
             // Tell "valid, but not an object" from "not JSON".
-            let text = std::str::from_utf8(self.src).map_err(|_| Reject::NotUtf8)?;
-            return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                Ok(_) => Err(Reject::NotObject),
-                Err(_) => Err(self.syntax("expected a JSON object")),
+            let reject = match serde_json::from_str::<serde::de::IgnoredAny>(self.text) {
+                Ok(_) => Reject::NotObject,
+                Err(_) => Reject::Json(ParseError::Syntax {
+                    column: self.pos + 1,
+                    what: "expected a JSON object",
+                }),
             };
+            return Err(self.fail(reject));
         }
-        self.value(0, work)?;
+        self.flushed = self.pos;
+        let members = self.object(1, work)?;
+        let end = self.pos;
         self.skip_ws();
         if self.pos != self.src.len() {
             return Err(self.syntax("trailing characters after the event"));
         }
-        Ok(())
+        self.flush_to(end);
+        Ok(Written { members })
     }
 
-    fn syntax(&self, what: &'static str) -> Reject {
-        Reject::Json(ParseError::Syntax {
-            column: self.pos + 1,
-            what,
-        })
+    fn fail(&mut self, reject: Reject) -> Fail {
+        self.error = Some(reject);
+        Fail
     }
 
-    fn eof_or(&self, what: &'static str) -> Reject {
+    fn syntax(&mut self, what: &'static str) -> Fail {
+        let column = self.pos + 1;
+        self.fail(Reject::Json(ParseError::Syntax { column, what }))
+    }
+
+    fn eof_or(&mut self, what: &'static str) -> Fail {
         if self.pos >= self.src.len() {
             self.syntax("the line ends in the middle of a value")
         } else {
@@ -109,10 +155,30 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         }
     }
 
-    fn value(&mut self, depth: usize, work: &mut Workspace) -> Result<Kept, Reject> {
+    /// Writes the input up to `upto` (unchanged).
+    #[inline]
+    fn flush_to(&mut self, upto: usize) {
+        self.out.extend_from_slice(&self.src[self.flushed..upto]);
+        self.flushed = upto;
+    }
+
+    /// Where input offset `at` (not yet flushed) will sit in the output.
+    #[inline]
+    fn out_pos(&self, at: usize) -> usize {
+        self.out.len() + at - self.flushed
+    }
+
+    /// Leaves input `start..end` out of the output.
+    fn cut(&mut self, start: usize, end: usize, work: &mut Workspace) {
+        self.flush_to(start);
+        self.flushed = end;
+        work.unwatch_from(self.out.len());
+    }
+
+    fn value(&mut self, depth: usize, work: &mut Workspace) -> Step {
         self.skip_ws();
         match self.peek() {
-            Some(b'{') => self.object(depth + 1, work),
+            Some(b'{') => self.object(depth + 1, work).map(|_| Kept::Yes),
             Some(b'[') => self.array(depth + 1, work),
             Some(b'"') => self.string_leaf(work),
             Some(b'-' | b'0'..=b'9') => self.number_leaf(work),
@@ -123,9 +189,8 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         }
     }
 
-    fn literal(&mut self, word: &'static [u8]) -> Result<Kept, Reject> {
+    fn literal(&mut self, word: &'static [u8]) -> Step {
         if self.src[self.pos..].starts_with(word) {
-            self.out.extend_from_slice(word);
             self.pos += word.len();
             Ok(Kept::Yes)
         } else {
@@ -133,19 +198,20 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         }
     }
 
-    fn object(&mut self, depth: usize, work: &mut Workspace) -> Result<Kept, Reject> {
+    /// Returns how many members the object kept.
+    fn object(&mut self, depth: usize, work: &mut Workspace) -> Step<usize> {
         if depth > MAX_DEPTH {
-            return Err(Reject::Json(ParseError::TooDeep));
+            return Err(self.fail(Reject::Json(ParseError::TooDeep)));
         }
         self.pos += 1;
-        self.out.push(b'{');
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            self.out.push(b'}');
-            return Ok(Kept::Yes);
+            return Ok(0);
         }
         let mut written = 0usize;
+        // The comma before the current member, if any.
+        let mut comma: Option<usize> = None;
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -154,106 +220,133 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             let key_start = self.pos;
             let escaped = self.scan_string()?;
             let key_end = self.pos;
-            let key: Cow<'i, str> = self.string_text(key_start, key_end, escaped)?;
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return Err(self.eof_or("expected ':' after a key"));
             }
             self.pos += 1;
-            let member_start = self.out.len();
-            if written > 0 {
-                self.out.push(b',');
-            }
-            self.out.extend_from_slice(&self.src[key_start..key_end]);
-            self.out.push(b':');
-            let value_start = self.out.len();
-            work.path_mut().push_key(&key);
-            let kept = self.value(depth, work);
+            let wants_key = work.wants_keys(self.rules)
+                || (depth == 1 && self.rules.settings.record_field.is_some());
+            let key: Cow<'i, str> = if wants_key {
+                self.string_text(key_start, key_end, escaped)?
+            } else {
+                Cow::Borrowed("")
+            };
             let ours = depth == 1 && self.rules.settings.record_field.as_deref() == Some(&*key);
-            if !self.rules.watched.is_empty()
-                && kept.as_ref().is_ok_and(|k| *k == Kept::Yes)
-                && !ours
-            {
-                work.watch(self.rules, value_start, self.out.len());
+            let was_skipping = self.skipping;
+            self.skipping |= ours;
+            if !self.skipping {
+                work.enter_key(self.rules, &key);
             }
-            work.path_mut().pop();
+            self.skip_ws();
+            let value_start = self.out_pos(self.pos);
+            let kept = self.value(depth, work);
+            if !self.skipping {
+                if kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
+                    let end = self.out_pos(self.pos);
+                    work.watch(self.rules, value_start, end);
+                }
+                work.leave(self.rules, true);
+            }
+            self.skipping = was_skipping;
             // The record field is ours to write: what an event brings under
             // that name is removed.
             if kept? == Kept::Dropped || ours {
-                self.out.truncate(member_start);
-                work.unwatch_from(member_start);
+                match comma {
+                    // Take the comma before it along, so the commas left
+                    // still separate kept members.
+                    Some(c) if written > 0 => self.cut(c, self.pos, work),
+                    _ => self.cut(key_start, self.pos, work),
+                }
             } else {
                 written += 1;
             }
             self.skip_ws();
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => {
+                    if written == 0 {
+                        // Nothing kept before it: this comma must go.
+                        let at = self.pos;
+                        self.cut(at, at + 1, work);
+                        comma = None;
+                    } else {
+                        comma = Some(self.pos);
+                    }
+                    self.pos += 1;
+                }
                 Some(b'}') => {
                     self.pos += 1;
-                    break;
+                    return Ok(written);
                 }
                 _ => return Err(self.eof_or("expected ',' or '}' after a value")),
             }
         }
-        self.out.push(b'}');
-        Ok(Kept::Yes)
     }
 
-    fn array(&mut self, depth: usize, work: &mut Workspace) -> Result<Kept, Reject> {
+    fn array(&mut self, depth: usize, work: &mut Workspace) -> Step {
         if depth > MAX_DEPTH {
-            return Err(Reject::Json(ParseError::TooDeep));
+            return Err(self.fail(Reject::Json(ParseError::TooDeep)));
         }
         self.pos += 1;
-        self.out.push(b'[');
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            self.out.push(b']');
             return Ok(Kept::Yes);
         }
         let mut written = 0usize;
+        let mut comma: Option<usize> = None;
         let mut index = 0usize;
         loop {
-            let element_start = self.out.len();
-            if written > 0 {
-                self.out.push(b',');
+            self.skip_ws();
+            let element_start = self.pos;
+            let value_start = self.out_pos(self.pos);
+            if !self.skipping {
+                work.enter_index(self.rules, index);
             }
-            let value_start = self.out.len();
-            work.path_mut().push_index(index);
             let kept = self.value(depth, work);
-            if !self.rules.watched.is_empty() && kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
-                work.watch(self.rules, value_start, self.out.len());
+            if !self.skipping {
+                if kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
+                    let end = self.out_pos(self.pos);
+                    work.watch(self.rules, value_start, end);
+                }
+                work.leave(self.rules, false);
             }
-            work.path_mut().pop();
             index += 1;
             if kept? == Kept::Dropped {
-                self.out.truncate(element_start);
+                match comma {
+                    Some(c) if written > 0 => self.cut(c, self.pos, work),
+                    _ => self.cut(element_start, self.pos, work),
+                }
             } else {
                 written += 1;
             }
             self.skip_ws();
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => {
+                    if written == 0 {
+                        let at = self.pos;
+                        self.cut(at, at + 1, work);
+                        comma = None;
+                    } else {
+                        comma = Some(self.pos);
+                    }
+                    self.pos += 1;
+                }
                 Some(b']') => {
                     self.pos += 1;
-                    break;
+                    return Ok(Kept::Yes);
                 }
                 _ => return Err(self.eof_or("expected ',' or ']' after a value")),
             }
         }
-        self.out.push(b']');
-        Ok(Kept::Yes)
     }
 
     /// Moves past a string starting at `pos` (on its opening quote) and
     /// checks it; returns whether it holds escapes.
-    fn scan_string(&mut self) -> Result<bool, Reject> {
+    fn scan_string(&mut self) -> Step<bool> {
         self.pos += 1;
         let mut escaped = false;
         loop {
-            // Fast path: SIMD search for the next quote or backslash, then
-            // a check (a vectorized minimum) that no control character
-            // hides in the bytes skipped.
             let rest = &self.src[self.pos..];
             let Some(off) = memchr::memchr2(b'"', b'\\', rest) else {
                 self.pos = self.src.len();
@@ -266,65 +359,87 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 }
             }
             self.pos += off;
-            match self.src[self.pos] {
-                b'"' => {
-                    self.pos += 1;
-                    return Ok(escaped);
-                }
-                b'\\' => {
-                    escaped = true;
-                    self.pos += 1;
-                    match self.peek() {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                            self.pos += 1
-                        }
-                        Some(b'u') => {
-                            let hex = self.src.get(self.pos + 1..self.pos + 5);
-                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return Err(self.eof_or("invalid \\u escape"));
-                            }
-                            self.pos += 5;
-                        }
-                        _ => return Err(self.eof_or("invalid escape")),
+            if self.src[self.pos] == b'"' {
+                self.pos += 1;
+                return Ok(escaped);
+            }
+            escaped = true;
+            self.pos += 1;
+            match self.peek() {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 1,
+                Some(b'u') => {
+                    let hex = self.src.get(self.pos + 1..self.pos + 5);
+                    if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                        return Err(self.eof_or("invalid \\u escape"));
                     }
+                    self.pos += 5;
                 }
-                _ => return Err(self.syntax("control character inside a string")),
+                _ => return Err(self.eof_or("invalid escape")),
             }
         }
     }
 
     /// The decoded text of the string token `start..end` (quotes included).
-    fn string_text(&self, start: usize, end: usize, escaped: bool) -> Result<Cow<'i, str>, Reject> {
+    fn string_text(&mut self, start: usize, end: usize, escaped: bool) -> Step<Cow<'i, str>> {
         // Quotes are ASCII, so these are character boundaries.
         if !escaped {
             return Ok(Cow::Borrowed(&self.text[start + 1..end - 1]));
         }
         // serde_json decodes escapes and rejects lone surrogates.
-        let token = &self.text[start..end];
-        serde_json::from_str::<String>(token)
-            .map(Cow::Owned)
-            .map_err(|_| {
-                Reject::Json(ParseError::Syntax {
-                    column: start + 1,
-                    what: "invalid escape in a string",
-                })
-            })
+        match serde_json::from_str::<String>(&self.text[start..end]) {
+            Ok(s) => Ok(Cow::Owned(s)),
+            Err(_) => Err(self.fail(Reject::Json(ParseError::Syntax {
+                column: start + 1,
+                what: "invalid escape in a string",
+            }))),
+        }
     }
 
-    fn string_leaf(&mut self, work: &mut Workspace) -> Result<Kept, Reject> {
+    fn string_leaf(&mut self, work: &mut Workspace) -> Step {
         let start = self.pos;
         let escaped = self.scan_string()?;
         let end = self.pos;
-        let text = self.string_text(start, end, escaped)?;
-        match self.rules.scan_leaf(&text, work)? {
-            Leaf::Unchanged => self.out.extend_from_slice(&self.src[start..end]),
-            Leaf::Changed(new) => write_json_string(self.out, &new),
-            Leaf::Drop => return Ok(Kept::Dropped),
+        if self.skipping || self.rules.masks.is_empty() {
+            return Ok(Kept::Yes);
         }
-        Ok(Kept::Yes)
+        // Most strings hold nothing any detector could find: tell from the
+        // raw bytes, before decoding anything.
+        let known = if escaped {
+            None
+        } else {
+            Some(Features::of(&self.src[start + 1..end - 1]))
+        };
+        if !self.rules.has_regex && known.is_some_and(|f| f.nothing_to_find()) {
+            return Ok(Kept::Yes);
+        }
+        let text = self.string_text(start, end, escaped)?;
+        self.leaf(start, end, &text, known, work)
     }
 
-    fn number_leaf(&mut self, work: &mut Workspace) -> Result<Kept, Reject> {
+    /// Runs the rules on one value's text and writes what they make of it.
+    fn leaf(
+        &mut self,
+        start: usize,
+        end: usize,
+        text: &str,
+        known: Option<Features>,
+        work: &mut Workspace,
+    ) -> Step {
+        match self.rules.scan_leaf(text, known, work) {
+            Err(reject) => Err(self.fail(reject)),
+            Ok(Leaf::Unchanged) => Ok(Kept::Yes),
+            Ok(Leaf::Drop) => Ok(Kept::Dropped),
+            Ok(Leaf::Changed(new)) => {
+                // A masked number becomes a string.
+                self.flush_to(start);
+                write_json_string(self.out, &new);
+                self.flushed = end;
+                Ok(Kept::Yes)
+            }
+        }
+    }
+
+    fn number_leaf(&mut self, work: &mut Workspace) -> Step {
         let start = self.pos;
         let digits = |s: &mut Self| {
             let from = s.pos;
@@ -349,7 +464,9 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 return Err(self.eof_or("invalid number"));
             }
         }
+        let mut exponent = false;
         if let Some(b'e' | b'E') = self.peek() {
+            exponent = true;
             self.pos += 1;
             if let Some(b'+' | b'-') = self.peek() {
                 self.pos += 1;
@@ -358,34 +475,35 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 return Err(self.eof_or("invalid number"));
             }
         }
-        let raw = &self.src[start..self.pos];
+        let end = self.pos;
         // Like serde_json (and Elasticsearch), refuse numbers beyond the
         // range of a double, such as 1e400.
-        if (raw.len() > 300 || raw.iter().any(|&b| b == b'e' || b == b'E'))
-            && !self.text[start..self.pos]
+        if (exponent || end - start > 300)
+            && !self.text[start..end]
                 .parse::<f64>()
                 .is_ok_and(f64::is_finite)
         {
-            return Err(Reject::Json(ParseError::Syntax {
+            return Err(self.fail(Reject::Json(ParseError::Syntax {
                 column: start + 1,
                 what: "number out of range",
-            }));
+            })));
+        }
+        if self.skipping || self.rules.masks.is_empty() {
+            return Ok(Kept::Yes);
         }
         // Only numbers long enough to be personal data, unless a custom
         // pattern might want shorter ones.
-        let long = raw.iter().filter(|b| b.is_ascii_digit()).count() >= 11;
-        if !(long || self.rules.has_regex) {
-            self.out.extend_from_slice(raw);
+        if !self.rules.has_regex
+            && self.src[start..end]
+                .iter()
+                .filter(|b| b.is_ascii_digit())
+                .count()
+                < 11
+        {
             return Ok(Kept::Yes);
         }
-        let text = &self.text[start..self.pos];
-        match self.rules.scan_leaf(text, work)? {
-            Leaf::Unchanged => self.out.extend_from_slice(raw),
-            // A masked number becomes a string.
-            Leaf::Changed(new) => write_json_string(self.out, &new),
-            Leaf::Drop => return Ok(Kept::Dropped),
-        }
-        Ok(Kept::Yes)
+        let text = &self.text[start..end];
+        self.leaf(start, end, text, None, work)
     }
 }
 
@@ -405,6 +523,15 @@ fn control_bytes(line: &[u8]) -> (bool, bool) {
     (control & 1 != 0, whitespace != 0)
 }
 
+/// Writes `s` as a JSON string, escaped exactly as serde_json escapes.
 pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(out, s).expect("writing a string to memory cannot fail");
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        // Nothing to escape: the usual case for masked values.
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(out, s).expect("writing a string to memory cannot fail");
+    }
 }
