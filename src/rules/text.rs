@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 /// The text detectors scan for one value: either the value itself, or its
-/// percent-decoded form with an offset map.
+/// percent-decoded form and where its escapes were.
 pub struct ScanView<'s> {
     original: &'s str,
     decoded: Option<(&'s [u8], &'s [usize])>,
@@ -17,7 +17,8 @@ pub struct ScanView<'s> {
 #[derive(Debug, Default)]
 pub struct DecodeBuffers {
     text: Vec<u8>,
-    origin: Vec<usize>,
+    /// Decoded offsets of the bytes that came from `%XX` escapes, ascending.
+    escapes: Vec<usize>,
 }
 
 impl<'s> ScanView<'s> {
@@ -28,38 +29,32 @@ impl<'s> ScanView<'s> {
         buffers: &'s mut DecodeBuffers,
     ) -> ScanView<'s> {
         let bytes = original.as_bytes();
-        let has_escape = may_be_encoded
-            && memchr::memchr_iter(b'%', bytes).any(|i| {
-                i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some()
-            });
-        if !has_escape {
+        let is_escape = |i: usize| {
+            i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some()
+        };
+        if !may_be_encoded || !memchr::memchr_iter(b'%', bytes).any(is_escape) {
             return ScanView {
                 original,
                 decoded: None,
             };
         }
-        let DecodeBuffers { text, origin } = buffers;
+        let DecodeBuffers { text, escapes } = buffers;
         text.clear();
-        // origin[i] is the offset in `original` where decoded byte i starts;
-        // one extra entry marks the end.
-        origin.clear();
-        let mut i = 0;
-        while i < bytes.len() {
-            origin.push(i);
-            if bytes[i] == b'%' && i + 2 < bytes.len() {
-                if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    text.push(h << 4 | l);
-                    i += 3;
-                    continue;
-                }
+        escapes.clear();
+        let mut copied = 0;
+        for i in memchr::memchr_iter(b'%', bytes) {
+            if i < copied || !is_escape(i) {
+                continue;
             }
-            text.push(bytes[i]);
-            i += 1;
+            text.extend_from_slice(&bytes[copied..i]);
+            escapes.push(text.len());
+            text.push(hex(bytes[i + 1]).unwrap_or(0) << 4 | hex(bytes[i + 2]).unwrap_or(0));
+            copied = i + 3;
         }
-        origin.push(bytes.len());
+        text.extend_from_slice(&bytes[copied..]);
         ScanView {
             original,
-            decoded: Some((text, origin)),
+            decoded: Some((text, escapes)),
         }
     }
 
@@ -76,10 +71,14 @@ impl<'s> ScanView<'s> {
         }
     }
 
-    /// Maps a range of `bytes()` to a range of the original string.
+    /// Maps a range of `bytes()` to a range of the original string: each
+    /// escape before a position shifts it by the two bytes it was longer.
     pub fn to_original(&self, r: &Range<usize>) -> Range<usize> {
         match self.decoded {
-            Some((_, origin)) => origin[r.start]..origin[r.end],
+            Some((_, escapes)) => {
+                let shift = |at: usize| at + 2 * escapes.partition_point(|&e| e < at);
+                shift(r.start)..shift(r.end)
+            }
             None => r.clone(),
         }
     }
@@ -171,6 +170,21 @@ mod tests {
         assert_eq!(v.bytes(), b"q=alice@example.com&p=1");
         let r = v.to_original(&(2..19));
         assert_eq!(&s[r], "alice%40example.com");
+    }
+
+    #[test]
+    fn mapping_back_handles_escapes_at_the_edges() {
+        let s = "%31%33812345678%2C%40";
+        let mut buffers = DecodeBuffers::default();
+        let v = ScanView::new(s, true, &mut buffers);
+        assert_eq!(v.bytes(), b"13812345678,@");
+        assert_eq!(&s[v.to_original(&(0..11))], "%31%33812345678");
+        assert_eq!(&s[v.to_original(&(11..12))], "%2C");
+        assert_eq!(&s[v.to_original(&(12..13))], "%40");
+        let s = "%4g %%41";
+        let v = ScanView::new(s, true, &mut buffers);
+        assert_eq!(v.bytes(), b"%4g %A");
+        assert_eq!(&s[v.to_original(&(5..6))], "%41");
     }
 
     #[test]
