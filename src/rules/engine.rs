@@ -10,7 +10,6 @@
 //! output. A `Reject` never holds event content.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::ops::Range;
 
 use hmac::Mac;
@@ -23,14 +22,18 @@ use super::text::{partial_mask_into, DecodeBuffers, ScanView};
 use super::{Action, MaskRule, RuleSet, TagRule};
 
 /// Why an event was not emitted. Holds no event content.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Reject {
+    #[error("not processed: the line is not valid UTF-8")]
     NotUtf8,
+    #[error(transparent)]
     Json(ParseError),
+    #[error("not processed: the event is valid JSON but not an object")]
     NotObject,
     /// A rule could not be applied; the event is held back rather than
     /// emitted unmasked. Boxed: this is the rare path, and it keeps
     /// `Result<_, Reject>` small on the hot one.
+    #[error("held back by rule \"{}\": {}", .0.rule, .0.problem)]
     Rule(Box<RuleFailure>),
 }
 
@@ -61,21 +64,6 @@ impl Reject {
         }
     }
 }
-
-impl fmt::Display for Reject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reject::NotUtf8 => f.write_str("not processed: the line is not valid UTF-8"),
-            Reject::Json(e) => e.fmt(f),
-            Reject::NotObject => {
-                f.write_str("not processed: the event is valid JSON but not an object")
-            }
-            Reject::Rule(r) => write!(f, "held back by rule \"{}\": {}", r.rule, r.problem),
-        }
-    }
-}
-
-impl std::error::Error for Reject {}
 
 /// Where an event goes after routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

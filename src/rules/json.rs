@@ -130,11 +130,13 @@ fn lookup_into<'v, 'a>(value: &'v Value<'a>, path: &[String], found: &mut Vec<&'
 }
 
 /// Why a line is not a JSON event. Carries positions only.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// Nested deeper than serde_json's recursion limit (128).
+    #[error("not processed: JSON nested deeper than 128 levels")]
     TooDeep,
     /// Not valid JSON; `column` is where the parser stopped.
+    #[error("not valid JSON: {what} at column {column}")]
     Syntax { column: usize, what: &'static str },
 }
 
@@ -153,17 +155,6 @@ impl ParseError {
         ParseError::Syntax {
             column: e.column(),
             what,
-        }
-    }
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ParseError::TooDeep => f.write_str("not processed: JSON nested deeper than 128 levels"),
-            ParseError::Syntax { column, what } => {
-                write!(f, "not valid JSON: {what} at column {column}")
-            }
         }
     }
 }
