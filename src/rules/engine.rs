@@ -437,8 +437,8 @@ impl RuleSet {
         }
     }
 
-    /// Appends the redaction record to the serialized event that starts at
-    /// `start` in `out`: `"redaction":{"masked":3,"rules":{"mask-cn-id":2,...}}`.
+    /// Appends the redaction record to the event at the end of `out`:
+    /// `"redaction":{"masked":3,"rules":{"mask-cn-id":2,...}}`.
     /// Written as bytes, from keys escaped once at compile time.
     fn write_record(
         &self,
@@ -764,8 +764,8 @@ pub(crate) fn keyed_hash(key: &hmac::Hmac<sha2::Sha256>, value: &[u8]) -> String
     out
 }
 
-/// Reopens the serialized object that starts at `start` so a member can be
-/// appended: drops its closing brace and adds a comma if it has members.
+/// Reopens the event at the end of `out` so a member can be appended: drops
+/// its closing brace, and adds a comma if it has members.
 fn open_member(out: &mut Vec<u8>, has_members: bool) {
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
@@ -774,7 +774,7 @@ fn open_member(out: &mut Vec<u8>, has_members: bool) {
     }
 }
 
-/// Appends `"key":value` (both already JSON) to the object at `start`.
+/// Appends `"key":value` (both already JSON) to the event at the end of `out`.
 fn append_member(out: &mut Vec<u8>, has_members: bool, key: &[u8], value: &[u8]) {
     open_member(out, has_members);
     out.extend_from_slice(key);
@@ -851,8 +851,6 @@ impl MaskRule {
 #[derive(Debug, Default)]
 pub(crate) struct PathTrack {
     enabled: bool,
-    /// How many object keys (not array positions) the path holds.
-    key_depth: usize,
     text: String,
     segments: Vec<Segment>,
 }
@@ -867,12 +865,10 @@ impl PathTrack {
     fn clear(&mut self) {
         self.text.clear();
         self.segments.clear();
-        self.key_depth = 0;
     }
 
     pub(crate) fn push_key(&mut self, key: &str) {
         if self.enabled {
-            self.key_depth += 1;
             let start = self.text.len();
             self.text.push_str(key);
             self.segments.push(Segment::Key {
@@ -890,7 +886,6 @@ impl PathTrack {
 
     pub(crate) fn pop(&mut self) {
         if let Some(Segment::Key { start, .. }) = self.segments.pop() {
-            self.key_depth -= 1;
             self.text.truncate(start);
         }
     }
