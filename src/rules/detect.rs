@@ -38,11 +38,12 @@ impl Detector {
     }
 
     /// Whether text with these features could hold a match at all.
-    pub fn may_match(&self, f: &Features) -> bool {
+    pub fn may_match(&self, scan: &mut Scan<'_>) -> bool {
+        let f = scan.features;
         match self {
-            Detector::CnId => f.digits >= 17,
-            Detector::CnMobile => f.digits >= 11,
-            Detector::BankCard => f.digits >= 15,
+            Detector::CnId => f.digits >= 17 && scan.stats().longest_run >= 17,
+            Detector::CnMobile => f.digits >= 11 && scan.stats().longest_chain >= 11,
+            Detector::BankCard => f.digits >= 15 && scan.stats().longest_chain >= 15,
             Detector::Email => f.has_at,
             Detector::Regex(_) => true,
         }
@@ -101,7 +102,18 @@ pub struct Scan<'h> {
     pub hay: &'h [u8],
     pub features: Features,
     runs: &'h mut Vec<Range<usize>>,
-    runs_ready: bool,
+    stats: Option<RunStats>,
+}
+
+/// How long the digit runs of a text get: enough to rule out the digit
+/// detectors for most texts (timestamps, user agents) without running them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunStats {
+    /// The longest run of digits.
+    pub longest_run: usize,
+    /// The most digits in runs joined by single spaces or dashes (a run on
+    /// its own counts too).
+    pub longest_chain: usize,
 }
 
 impl<'h> Scan<'h> {
@@ -111,17 +123,35 @@ impl<'h> Scan<'h> {
             hay,
             features,
             runs,
-            runs_ready: false,
+            stats: None,
         }
     }
 
     /// Maximal runs of ASCII digits, computed on first use.
     fn runs(&mut self) -> &[Range<usize>] {
-        if !self.runs_ready {
-            collect_digit_runs(self.hay, self.runs);
-            self.runs_ready = true;
-        }
+        self.stats();
         self.runs
+    }
+
+    /// The runs' lengths, computed with the runs on first use.
+    pub fn stats(&mut self) -> RunStats {
+        if let Some(stats) = self.stats {
+            return stats;
+        }
+        collect_digit_runs(self.hay, self.runs);
+        let mut stats = RunStats::default();
+        let mut chain = 0;
+        for (i, run) in self.runs.iter().enumerate() {
+            let joined = i > 0 && {
+                let prev = &self.runs[i - 1];
+                run.start == prev.end + 1 && matches!(self.hay[prev.end], b' ' | b'-')
+            };
+            chain = if joined { chain + run.len() } else { run.len() };
+            stats.longest_run = stats.longest_run.max(run.len());
+            stats.longest_chain = stats.longest_chain.max(chain);
+        }
+        self.stats = Some(stats);
+        stats
     }
 }
 

@@ -121,7 +121,9 @@ pub struct Workspace {
 impl Workspace {
     /// Whether the pass needs the text of each key.
     pub(crate) fn wants_keys(&self, rules: &RuleSet) -> bool {
-        self.path.enabled || !rules.watched.is_empty()
+        // Below the depth of every watched path the bits are zero, and
+        // keys no longer matter to watching.
+        self.path.enabled || (!rules.watched.is_empty() && self.watch_stack.last().is_some_and(|&bits| bits != 0))
     }
 
     /// Entering the value of member `key`.
@@ -614,7 +616,7 @@ impl RuleSet {
                 *skipped = true;
                 continue;
             }
-            if !rule.detector.may_match(&scan.features) {
+            if !rule.detector.may_match(&mut scan) {
                 continue;
             }
             matches.clear();

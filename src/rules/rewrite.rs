@@ -403,7 +403,11 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             return Ok(Kept::Yes);
         }
         // Most strings hold nothing any detector could find: tell from the
-        // raw bytes, before decoding anything.
+        // raw bytes, before decoding anything. The shortest built-in match
+        // is six bytes (a@b.cn); decoding only shortens text.
+        if !escaped && !self.rules.has_regex && end - start - 2 < 6 {
+            return Ok(Kept::Yes);
+        }
         let known = if escaped {
             None
         } else {
