@@ -123,7 +123,8 @@ impl Workspace {
     pub(crate) fn wants_keys(&self, rules: &RuleSet) -> bool {
         // Below the depth of every watched path the bits are zero, and
         // keys no longer matter to watching.
-        self.path.enabled || (!rules.watched.is_empty() && self.watch_stack.last().is_some_and(|&bits| bits != 0))
+        self.path.enabled
+            || (!rules.watched.is_empty() && self.watch_stack.last().is_some_and(|&bits| bits != 0))
     }
 
     /// Entering the value of member `key`.
