@@ -88,7 +88,7 @@ pub struct Verdict {
 
 /// One thing a rule did, for `--explain`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Explained {
+pub(crate) struct Explained {
     pub stage: &'static str,
     pub rule: usize,
     /// JSON path, like `user.phones[1]`; empty for whole-event rules.
@@ -193,10 +193,6 @@ impl Workspace {
     /// For the last event: residual hits per mask rule.
     pub fn residual_counts(&self) -> &[u32] {
         &self.residual
-    }
-
-    pub fn explained(&self) -> &[Explained] {
-        self.explain.as_deref().unwrap_or(&[])
     }
 
     fn reset(&mut self, rules: usize, masks: usize, watched: usize) {

@@ -69,14 +69,6 @@ impl<'a> Value<'a> {
         found
     }
 
-    /// The member `key` of an object.
-    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        match self {
-            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use engine::{Explained, Reject, Routes, RuleFailure, Verdict, Workspace};
+pub use engine::{Reject, Routes, RuleFailure, Verdict, Workspace};
 pub use error::{RuleError, RuleErrors};
 
 use condition::Condition;

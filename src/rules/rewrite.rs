@@ -30,6 +30,15 @@ enum Kept {
     Dropped,
 }
 
+/// Bookkeeping for the members (or elements) of one object (or array).
+#[derive(Default)]
+struct Members {
+    /// How many the output keeps.
+    written: usize,
+    /// Input offset of the comma before the current one, if it is kept.
+    comma: Option<usize>,
+}
+
 /// A failed step; the reason is in `Rewriter::error`. Keeping the error out
 /// of the return value keeps every step's result one byte.
 struct Fail;
@@ -209,9 +218,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             self.pos += 1;
             return Ok(0);
         }
-        let mut written = 0usize;
-        // The comma before the current member, if any.
-        let mut comma: Option<usize> = None;
+        let mut members = Members::default();
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -241,44 +248,18 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             self.skip_ws();
             let value_start = self.out_pos(self.pos);
             let kept = self.value(depth, work);
-            if !self.skipping {
-                if kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
-                    let end = self.out_pos(self.pos);
-                    work.watch(self.rules, value_start, end);
-                }
-                work.leave(self.rules, true);
-            }
+            self.after_value(&kept, value_start, true, work);
             self.skipping = was_skipping;
             // The record field is ours to write: what an event brings under
             // that name is removed.
-            if kept? == Kept::Dropped || ours {
-                match comma {
-                    // Take the comma before it along, so the commas left
-                    // still separate kept members.
-                    Some(c) if written > 0 => self.cut(c, self.pos, work),
-                    _ => self.cut(key_start, self.pos, work),
-                }
-            } else {
-                written += 1;
-            }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    if written == 0 {
-                        // Nothing kept before it: this comma must go.
-                        let at = self.pos;
-                        self.cut(at, at + 1, work);
-                        comma = None;
-                    } else {
-                        comma = Some(self.pos);
-                    }
-                    self.pos += 1;
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(written);
-                }
-                _ => return Err(self.eof_or("expected ',' or '}' after a value")),
+            self.settle(&mut members, kept? == Kept::Yes && !ours, key_start, work);
+            if !self.next_member(
+                &mut members,
+                b'}',
+                "expected ',' or '}' after a value",
+                work,
+            )? {
+                return Ok(members.written);
             }
         }
     }
@@ -293,8 +274,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             self.pos += 1;
             return Ok(Kept::Yes);
         }
-        let mut written = 0usize;
-        let mut comma: Option<usize> = None;
+        let mut members = Members::default();
         let mut index = 0usize;
         loop {
             self.skip_ws();
@@ -304,40 +284,84 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 work.enter_index(self.rules, index);
             }
             let kept = self.value(depth, work);
-            if !self.skipping {
-                if kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
-                    let end = self.out_pos(self.pos);
-                    work.watch(self.rules, value_start, end);
-                }
-                work.leave(self.rules, false);
-            }
+            self.after_value(&kept, value_start, false, work);
             index += 1;
-            if kept? == Kept::Dropped {
-                match comma {
-                    Some(c) if written > 0 => self.cut(c, self.pos, work),
-                    _ => self.cut(element_start, self.pos, work),
-                }
-            } else {
-                written += 1;
+            self.settle(&mut members, kept? == Kept::Yes, element_start, work);
+            if !self.next_member(
+                &mut members,
+                b']',
+                "expected ',' or ']' after a value",
+                work,
+            )? {
+                return Ok(Kept::Yes);
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    if written == 0 {
-                        let at = self.pos;
-                        self.cut(at, at + 1, work);
-                        comma = None;
-                    } else {
-                        comma = Some(self.pos);
-                    }
-                    self.pos += 1;
+        }
+    }
+
+    /// After a member's or element's value: record it if a condition reads
+    /// it, and leave its level.
+    #[inline]
+    fn after_value(
+        &mut self,
+        kept: &Step,
+        value_start: usize,
+        was_key: bool,
+        work: &mut Workspace,
+    ) {
+        if self.skipping {
+            return;
+        }
+        if kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
+            let end = self.out_pos(self.pos);
+            work.watch(self.rules, value_start, end);
+        }
+        work.leave(self.rules, was_key);
+    }
+
+    /// Keeps the member that started at input offset `start` and ends here,
+    /// or cuts it, together with the comma before it, so that the commas
+    /// left still separate kept members.
+    #[inline]
+    fn settle(&mut self, members: &mut Members, keep: bool, start: usize, work: &mut Workspace) {
+        if keep {
+            members.written += 1;
+            return;
+        }
+        match members.comma {
+            Some(c) if members.written > 0 => self.cut(c, self.pos, work),
+            _ => self.cut(start, self.pos, work),
+        }
+    }
+
+    /// Moves past the separator after a member: returns `true` after a comma
+    /// (another member follows) and `false` after `close`.
+    #[inline]
+    fn next_member(
+        &mut self,
+        members: &mut Members,
+        close: u8,
+        what: &'static str,
+        work: &mut Workspace,
+    ) -> Step<bool> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                if members.written == 0 {
+                    // Nothing kept before it: this comma must go.
+                    let at = self.pos;
+                    self.cut(at, at + 1, work);
+                    members.comma = None;
+                } else {
+                    members.comma = Some(self.pos);
                 }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Kept::Yes);
-                }
-                _ => return Err(self.eof_or("expected ',' or ']' after a value")),
+                self.pos += 1;
+                Ok(true)
             }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => Err(self.eof_or(what)),
         }
     }
 
