@@ -248,7 +248,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             self.skip_ws();
             let value_start = self.out_pos(self.pos);
             let kept = self.value(depth, work);
-            self.after_value(&kept, value_start, true, work);
+            self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, true, work);
             self.skipping = was_skipping;
             // The record field is ours to write: what an event brings under
             // that name is removed.
@@ -284,7 +284,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 work.enter_index(self.rules, index);
             }
             let kept = self.value(depth, work);
-            self.after_value(&kept, value_start, false, work);
+            self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, false, work);
             index += 1;
             self.settle(&mut members, kept? == Kept::Yes, element_start, work);
             if !self.next_member(
@@ -300,18 +300,12 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
 
     /// After a member's or element's value: record it if a condition reads
     /// it, and leave its level.
-    #[inline]
-    fn after_value(
-        &mut self,
-        kept: &Step,
-        value_start: usize,
-        was_key: bool,
-        work: &mut Workspace,
-    ) {
+    #[inline(always)]
+    fn after_value(&mut self, kept: bool, value_start: usize, was_key: bool, work: &mut Workspace) {
         if self.skipping {
             return;
         }
-        if kept.as_ref().is_ok_and(|k| *k == Kept::Yes) {
+        if kept {
             let end = self.out_pos(self.pos);
             work.watch(self.rules, value_start, end);
         }
@@ -321,7 +315,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     /// Keeps the member that started at input offset `start` and ends here,
     /// or cuts it, together with the comma before it, so that the commas
     /// left still separate kept members.
-    #[inline]
+    #[inline(always)]
     fn settle(&mut self, members: &mut Members, keep: bool, start: usize, work: &mut Workspace) {
         if keep {
             members.written += 1;
@@ -335,7 +329,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
 
     /// Moves past the separator after a member: returns `true` after a comma
     /// (another member follows) and `false` after `close`.
-    #[inline]
+    #[inline(always)]
     fn next_member(
         &mut self,
         members: &mut Members,
