@@ -5,4 +5,9 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod commands;
+pub mod config;
+pub mod pipeline;
 pub mod rules;
+pub mod sink;
+pub mod source;
+pub mod stats;

@@ -37,6 +37,33 @@ enum Command {
         #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
         hash_keys: Vec<KeySpec>,
     },
+    /// Run the daemon: Kafka -> rules -> Elasticsearch, until SIGTERM.
+    Run {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Check a daemon config file and the rules it names, without any network IO.
+    CheckConfig {
+        /// The config file.
+        file: PathBuf,
+    },
+    /// Install the ILM policies and index templates the config's Elasticsearch outputs name.
+    SetupEs {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Run the whole pipeline on the bundled samples, with an in-process Kafka and file outputs.
+    Demo {
+        /// Rules directory; by default the rules built into the binary.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// How many events to send through (the samples repeat).
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Where the hot, cold and dead-letter files go.
+        #[arg(long, default_value = "demo-out")]
+        out: PathBuf,
+    },
     /// Redact NDJSON events from FILE (or standard input) to standard output.
     Apply {
         #[arg(long, default_value = "rules")]
@@ -90,6 +117,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Test { rules, hash_keys } => {
             let ring = commands::keys::key_ring(&hash_keys)?;
             Ok(ok(commands::check::test(&rules, ring, stdout, stderr)?))
+        }
+        Command::Run { config } => {
+            commands::daemon::run(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { file } => {
+            commands::daemon::check_config(&file, stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SetupEs { config } => {
+            commands::daemon::setup_es(&config, stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { rules, events, out } => {
+            commands::demo::run(&commands::demo::Options { rules, events, out }, stdout)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Apply {
             rules,

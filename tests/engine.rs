@@ -350,3 +350,27 @@ fn privileged_event_with_tags_that_are_not_a_list_is_held_back() {
     let (out, _) = run(&set, r#"{"action":"delete_user","tags":"web"}"#);
     assert_eq!(out["tags"], json(r#"["web","audit"]"#));
 }
+
+#[test]
+fn unprocessable_text_is_masked_in_every_written_form() {
+    let set = RuleSet::load(std::path::Path::new("rules"), &KeyRing::new()).unwrap();
+    let mut raw = br#"{"q":"email=liu-yang20%40corp.example.org&x=1","p":"\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038","id":"110105199003071234 ","cut"#.to_vec();
+    raw.extend_from_slice(&[0xff, 0xfe]);
+    raw.extend_from_slice("电话13912345678结束".as_bytes());
+    let masked = set.mask_text(&raw);
+    for planted in [
+        "liu-yang20",
+        "corp.example.org",
+        "\\u0031\\u0033\\u0038",
+        "13912345678",
+    ] {
+        assert!(!masked.contains(planted), "{planted} survived in {masked}");
+    }
+    assert!(masked.contains("email=[email]&x=1"), "{masked}");
+    assert!(masked.contains("\"p\":\"[cn_mobile]\""), "{masked}");
+    assert!(masked.contains("电话[cn_mobile]结束"), "{masked}");
+    assert!(
+        masked.contains('\u{fffd}'),
+        "invalid bytes are replaced: {masked}"
+    );
+}

@@ -48,25 +48,35 @@ impl FromStr for KeySpec {
 }
 
 impl KeySpec {
-    /// Reads the key. Errors name where it was looked for, never its value.
-    pub fn read(&self) -> anyhow::Result<Vec<u8>> {
-        let key = match &self.source {
+    /// Reads the secret without judging it. Errors name where it was looked
+    /// for, never its value.
+    pub fn read_raw(&self) -> anyhow::Result<Vec<u8>> {
+        Ok(match &self.source {
             KeySource::Env(var) => match std::env::var_os(var) {
                 Some(v) => v.into_encoded_bytes(),
                 None => bail!(
-                    "hash key \"{}\": the environment variable {var} is not set; set it to a secret of at least {MIN_KEY_BYTES} bytes",
+                    "{}: the environment variable {var} is not set; set it to the secret",
                     self.name
                 ),
             },
             KeySource::File(path) => {
                 let mut bytes = std::fs::read(path)
-                    .with_context(|| format!("hash key \"{}\": cannot read {}", self.name, path.display()))?;
+                    .with_context(|| format!("{}: cannot read {}", self.name, path.display()))?;
                 while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                     bytes.pop();
                 }
                 bytes
             }
-        };
+        })
+    }
+
+    /// Reads a hash key, which must be long enough not to be guessable.
+    pub fn read(&self) -> anyhow::Result<Vec<u8>> {
+        let key = KeySpec {
+            name: format!("hash key \"{}\"", self.name),
+            source: self.source.clone(),
+        }
+        .read_raw()?;
         if key.len() < MIN_KEY_BYTES {
             bail!(
                 "hash key \"{}\" is shorter than {MIN_KEY_BYTES} bytes; generate a longer one, for example with `openssl rand -hex 32`",

@@ -3,6 +3,8 @@
 
 pub mod apply;
 pub mod check;
+pub mod daemon;
+pub mod demo;
 pub mod keys;
 
 pub use keys::KeySpec;

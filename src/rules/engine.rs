@@ -418,6 +418,43 @@ impl RuleSet {
         Routes::Default
     }
 
+    /// Masks raw text that could not be processed as an event, so that it
+    /// can be kept (dead-lettered) without personal data. Every mask rule's
+    /// detector runs over the whole text, whatever the rule's fields, after
+    /// `%XX` and `\\uXXXX` escapes are decoded; each match is replaced by
+    /// `[detector]` in the original. Bytes that are not UTF-8 are replaced
+    /// first.
+    pub fn mask_text(&self, raw: &[u8]) -> String {
+        let text = String::from_utf8_lossy(raw);
+        let original = text.as_bytes();
+        let (decoded, origin) = decode_escapes(original);
+        let mut found: Vec<(Range<usize>, &'static str)> = Vec::new();
+        for rule in &self.masks {
+            for r in rule.detector.find_in(&decoded) {
+                let start = origin[r.start].start;
+                let end = origin[r.end - 1].end;
+                found.push((start..end, rule.detector.name()));
+            }
+        }
+        found.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (r, name) in found {
+            if r.start < at {
+                // Overlaps a match already masked; cover the rest of it.
+                at = at.max(r.end);
+                continue;
+            }
+            out.push_str(&text[at..r.start]);
+            out.push('[');
+            out.push_str(name);
+            out.push(']');
+            at = r.end;
+        }
+        out.push_str(&text[at.min(text.len())..]);
+        out
+    }
+
     /// The output names an event goes to; `None` means every output.
     pub fn route_outputs(&self, routes: Routes) -> Option<Vec<&str>> {
         match routes {
@@ -916,4 +953,53 @@ impl PathTrack {
         }
         out
     }
+}
+
+/// Decodes `%XX` and `\\uXXXX` escapes that stand for ASCII, for scanning
+/// raw text. Returns the decoded bytes and, for each, the range of the
+/// original it came from. Ranges start and end on character boundaries.
+fn decode_escapes(text: &[u8]) -> (Vec<u8>, Vec<Range<usize>>) {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut decoded = Vec::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if b == b'%' && i + 2 < text.len() {
+            if let (Some(h), Some(l)) = (hex(text[i + 1]), hex(text[i + 2])) {
+                let v = (h * 16 + l) as u8;
+                if v.is_ascii() {
+                    decoded.push(v);
+                    origin.push(i..i + 3);
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        if b == b'\\' && i + 5 < text.len() && text[i + 1] == b'u' {
+            let v = text[i + 2..i + 6]
+                .iter()
+                .try_fold(0u32, |acc, &c| hex(c).map(|d| acc * 16 + d));
+            if let Some(v) = v.filter(|v| *v < 0x80) {
+                decoded.push(v as u8);
+                origin.push(i..i + 6);
+                i += 6;
+                continue;
+            }
+        }
+        // Multi-byte characters are copied whole, one origin per byte.
+        let len = match b {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            _ => 4,
+        }
+        .min(text.len() - i);
+        for k in 0..len {
+            decoded.push(text[i + k]);
+            origin.push(i..i + len);
+        }
+        i += len;
+    }
+    (decoded, origin)
 }

@@ -1,0 +1,192 @@
+//! `logredact run`, `check-config` and `setup-es`: the daemon's commands.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use elasticsearch::http::headers::HeaderMap;
+use elasticsearch::http::Method;
+
+use crate::config::{Config, ConfigError, LogConfig, LogFormat, OutputConfig};
+use crate::pipeline::{self, ActiveRules};
+use crate::stats::Stats;
+
+/// Prints config errors, one per line.
+fn config_errors(errors: &[ConfigError]) -> anyhow::Error {
+    let mut text = String::new();
+    for e in errors {
+        text.push_str(&format!("{e}\n"));
+    }
+    anyhow::anyhow!(
+        "{}the config has {} problem(s); fix them and run `logredact check-config` again",
+        text,
+        errors.len()
+    )
+}
+
+/// Loads the config and its rules: the one path used by `run`,
+/// `check-config` and reload.
+pub fn load(path: &Path) -> anyhow::Result<(Config, ActiveRules)> {
+    let config = Config::load(path).map_err(|e| config_errors(&e))?;
+    let keys = pipeline::key_ring(&config)?;
+    let rules = pipeline::load_rules(&config, &keys).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((config, rules))
+}
+
+/// `logredact check-config FILE`: no network IO.
+pub fn check_config(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (config, rules) = load(path)?;
+    let (m, t, r) = rules.set.counts();
+    writeln!(
+        out,
+        "{}: ok; outputs: {}; rules in {}: {m} mask, {t} tag, {r} route (set {})",
+        path.display(),
+        config.output_names().join(", "),
+        config.rules.dir.display(),
+        rules.set.fingerprint()
+    )?;
+    Ok(())
+}
+
+/// Sets up `tracing` as the config asks. Logs go to stderr (journald
+/// picks them up under systemd).
+pub fn init_logging(log: &LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// `logredact run --config FILE`: runs until SIGTERM or SIGINT.
+pub fn run(path: &Path) -> anyhow::Result<()> {
+    let (config, rules) = load(path)?;
+    init_logging(&config.log);
+    tracing::info!(
+        config = %path.display(),
+        rules = rules.set.fingerprint(),
+        "logredact starting"
+    );
+    let rules = Arc::new(ArcSwap::from_pointee(rules));
+    let stats = Arc::new(Stats::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        pipeline::run(&config, rules, stats.clone(), shutdown_signal()).await
+    })?;
+    tracing::info!(
+        consumed = stats.consumed.load(std::sync::atomic::Ordering::Relaxed),
+        completed = stats.completed(),
+        "logredact stopped"
+    );
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}
+
+/// `logredact setup-es --config FILE`: installs the ILM policy and index
+/// template each Elasticsearch output names.
+pub fn setup_es(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    let config = Config::load(path).map_err(|e| config_errors(&e))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    for (name, output) in &config.outputs {
+        let OutputConfig::Elasticsearch(es) = output else {
+            continue;
+        };
+        let Some(setup) = &es.setup else {
+            writeln!(out, "output \"{name}\": no `setup` files named; skipped")?;
+            continue;
+        };
+        let client = crate::sink::elasticsearch::client(name, es)?;
+        let read = |p: &Path| -> anyhow::Result<serde_json::Value> {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("output \"{name}\": cannot read {}", p.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("output \"{name}\": {} is not valid JSON", p.display()))
+        };
+        let policy = read(&setup.ilm_policy)?;
+        let mut template = read(&setup.index_template)?;
+        let policy_name = format!("logredact-{name}");
+        let pattern = match (&es.index, &es.data_stream) {
+            (Some(index), _) => index_pattern(index),
+            (None, Some(ds)) => ds.clone(),
+            (None, None) => unreachable!("checked when the config was loaded"),
+        };
+        template["index_patterns"] = serde_json::json!([pattern]);
+        template["template"]["settings"]["index.lifecycle.name"] = policy_name.clone().into();
+        if es.data_stream.is_some() && template.get("data_stream").is_none() {
+            template["data_stream"] = serde_json::json!({});
+        }
+        runtime.block_on(async {
+            crate::sink::elasticsearch::check_reachable(name, &client).await?;
+            put(&client, &format!("/_ilm/policy/{policy_name}"), &policy).await?;
+            put(
+                &client,
+                &format!("/_index_template/logredact-{name}"),
+                &template,
+            )
+            .await
+        })?;
+        writeln!(
+            out,
+            "output \"{name}\": installed ILM policy {policy_name} and index template logredact-{name} for {pattern}"
+        )?;
+    }
+    Ok(())
+}
+
+/// `logs-hot-%Y.%m.%d` becomes `logs-hot-*`.
+pub fn index_pattern(template: &str) -> String {
+    match template.find('%') {
+        Some(i) => format!("{}*", &template[..i]),
+        None => template.to_owned(),
+    }
+}
+
+async fn put(
+    client: &elasticsearch::Elasticsearch,
+    path: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let body = serde_json::to_vec(body)?;
+    let response = client
+        .send(
+            Method::Put,
+            path,
+            HeaderMap::new(),
+            None::<&()>,
+            Some(body),
+            Some(Duration::from_secs(30)),
+        )
+        .await
+        .with_context(|| format!("PUT {path} failed"))?;
+    let status = response.status_code().as_u16();
+    if !(200..300).contains(&status) {
+        let text = response.text().await.unwrap_or_default();
+        anyhow::bail!("PUT {path}: Elasticsearch answered HTTP {status}: {text}");
+    }
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! Outputs: Elasticsearch bulk writers, NDJSON files, and the dead-letter
+//! output. Every document a sink takes ends in exactly one [`Ack`]: indexed
+//! (or written), or dead-lettered with a reason.
+
+pub mod dead_letter;
+pub mod elasticsearch;
+pub mod file;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+pub use dead_letter::{DeadLetter, DeadLetterWriter};
+
+/// Names one consumed Kafka message for the offset tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Token {
+    /// The tracker's slot for the (topic, partition).
+    pub slot: u32,
+    /// Bumped on each assignment, so acks for a partition that was revoked
+    /// and assigned again are recognised as stale.
+    pub generation: u32,
+    pub offset: i64,
+}
+
+/// One output is finished with one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    pub token: Token,
+    /// The event went to the dead-letter output instead of this output.
+    pub dead_lettered: bool,
+}
+
+/// Where acks go: the consumer thread, which owns the offset tracker.
+pub type AckSender = std::sync::mpsc::Sender<Ack>;
+
+/// A redacted event on its way to the outputs it was routed to; shared by
+/// them, so the body is held once.
+#[derive(Debug)]
+pub struct Doc {
+    pub token: Token,
+    /// Deterministic `_id` (topic/partition/offset): a replay overwrites.
+    pub id: String,
+    /// The redacted event, without a trailing newline.
+    pub body: Bytes,
+    /// Event time (`@timestamp`, else the Kafka timestamp), for index names.
+    pub time_ms: i64,
+    /// The Kafka message timestamp, for end-to-end latency.
+    pub kafka_ts_ms: Option<i64>,
+    pub topic: Arc<str>,
+    pub partition: i32,
+    /// When the consumer took it, for the time an event waits in a batch.
+    pub consumed_at: Instant,
+}
+
+impl Doc {
+    /// Time since the event was produced (its Kafka timestamp), or since
+    /// it was consumed when the message has no timestamp.
+    pub fn age(&self) -> std::time::Duration {
+        match self.kafka_ts_ms {
+            Some(ts) => crate::stats::since_ms(ts),
+            None => self.consumed_at.elapsed(),
+        }
+    }
+
+    /// Approximate memory held, for back-pressure accounting.
+    pub fn weight(&self) -> usize {
+        self.body.len() + self.id.len() + 128
+    }
+}
+
+/// The deterministic document id for a Kafka message.
+pub fn doc_id(topic: &str, partition: i32, offset: i64) -> String {
+    format!("{topic}-{partition}-{offset}")
+}
+
+/// An index name with `%Y`, `%m`, `%d`, `%H` taken from the event time (UTC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexTemplate {
+    parts: Vec<Part>,
+    dated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Year,
+    Month,
+    Day,
+    Hour,
+}
+
+impl IndexTemplate {
+    pub fn parse(template: &str) -> Result<IndexTemplate, String> {
+        if template.is_empty() {
+            return Err("the index name is empty".into());
+        }
+        if template.starts_with(['-', '_', '+', '.']) && template != "." {
+            return Err(format!(
+                "\"{template}\": an index name cannot start with '-', '_', '+' or '.'"
+            ));
+        }
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut chars = template.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                if c.is_ascii_uppercase() || "\\/*?\"<>| ,#:".contains(c) {
+                    return Err(format!(
+                        "\"{template}\": index names must be lowercase and cannot contain \\ / * ? \" < > | space , # :"
+                    ));
+                }
+                text.push(c);
+                continue;
+            }
+            let part = match chars.next() {
+                Some('Y') => Part::Year,
+                Some('m') => Part::Month,
+                Some('d') => Part::Day,
+                Some('H') => Part::Hour,
+                Some('%') => {
+                    text.push('%');
+                    continue;
+                }
+                other => {
+                    return Err(format!(
+                        "\"{template}\": %{} is not a date field; use %Y, %m, %d or %H",
+                        other.map(String::from).unwrap_or_default()
+                    ))
+                }
+            };
+            if !text.is_empty() {
+                parts.push(Part::Text(std::mem::take(&mut text)));
+            }
+            parts.push(part);
+        }
+        if !text.is_empty() {
+            parts.push(Part::Text(text));
+        }
+        let dated = parts.iter().any(|p| !matches!(p, Part::Text(_)));
+        Ok(IndexTemplate { parts, dated })
+    }
+
+    /// Whether the name depends on the event time.
+    pub fn is_dated(&self) -> bool {
+        self.dated
+    }
+
+    /// The index name for an event at `time_ms` (milliseconds since the
+    /// epoch, UTC).
+    pub fn render(&self, time_ms: i64) -> String {
+        use chrono::{Datelike, Timelike};
+        let t = chrono::DateTime::from_timestamp_millis(time_ms).unwrap_or_default();
+        let mut out = String::with_capacity(32);
+        for part in &self.parts {
+            match part {
+                Part::Text(s) => out.push_str(s),
+                Part::Year => out.push_str(&format!("{:04}", t.year())),
+                Part::Month => out.push_str(&format!("{:02}", t.month())),
+                Part::Day => out.push_str(&format!("{:02}", t.day())),
+                Part::Hour => out.push_str(&format!("{:02}", t.hour())),
+            }
+        }
+        out
+    }
+}
+
+/// Renders index names, remembering the last hour's name: events arrive
+/// roughly in time order, so this avoids formatting per event. Holds one
+/// entry, so dated indices that have rolled over leave nothing behind.
+#[derive(Debug)]
+pub struct IndexNamer {
+    template: IndexTemplate,
+    last: Option<(i64, Arc<str>)>,
+}
+
+impl IndexNamer {
+    pub fn new(template: IndexTemplate) -> IndexNamer {
+        IndexNamer {
+            template,
+            last: None,
+        }
+    }
+
+    pub fn name(&mut self, time_ms: i64) -> Arc<str> {
+        let hour = if self.template.is_dated() {
+            time_ms.div_euclid(3_600_000)
+        } else {
+            0
+        };
+        match &self.last {
+            Some((h, name)) if *h == hour => name.clone(),
+            _ => {
+                let name: Arc<str> = self.template.render(time_ms).into();
+                self.last = Some((hour, name.clone()));
+                name
+            }
+        }
+    }
+}
+
+/// The event time in milliseconds: the top-level `@timestamp` when it is an
+/// RFC 3339 string or epoch milliseconds, else `None`.
+pub fn event_time_ms(body: &[u8]) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Stamp {
+        #[serde(rename = "@timestamp")]
+        ts: Option<TimeValue>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum TimeValue {
+        Text(String),
+        Millis(i64),
+        Other(serde::de::IgnoredAny),
+    }
+    // Only the top-level key is looked for; skip the parse when absent.
+    memchr::memmem::find(body, b"\"@timestamp\"")?;
+    let stamp: Stamp = serde_json::from_slice(body).ok()?;
+    match stamp.ts? {
+        TimeValue::Text(s) => chrono::DateTime::parse_from_rfc3339(&s)
+            .ok()
+            .map(|t| t.timestamp_millis()),
+        TimeValue::Millis(ms) => Some(ms),
+        TimeValue::Other(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_template_renders_utc_dates() {
+        let t = IndexTemplate::parse("logs-hot-%Y.%m.%d").unwrap();
+        // 2026-03-01T01:30:00+08:00 is still February 28th in UTC.
+        let ms = chrono::DateTime::parse_from_rfc3339("2026-03-01T01:30:00+08:00")
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(t.render(ms), "logs-hot-2026.02.28");
+        assert!(IndexTemplate::parse("Logs").is_err());
+        assert!(IndexTemplate::parse("logs-%q").is_err());
+        assert_eq!(IndexTemplate::parse("a%%b").unwrap().render(0), "a%b");
+    }
+
+    #[test]
+    fn event_time_comes_from_top_level_timestamp_only() {
+        assert_eq!(
+            event_time_ms(br#"{"a":1,"@timestamp":"2026-01-02T03:04:05.678Z"}"#),
+            Some(1767323045678)
+        );
+        assert_eq!(
+            event_time_ms(br#"{"@timestamp":1767323045678}"#),
+            Some(1767323045678)
+        );
+        assert_eq!(
+            event_time_ms(br#"{"x":{"@timestamp":"2026-01-02T03:04:05Z"}}"#),
+            None
+        );
+        assert_eq!(event_time_ms(br#"{"@timestamp":"yesterday"}"#), None);
+        assert_eq!(event_time_ms(br#"{"b":2}"#), None);
+    }
+
+    #[test]
+    fn namer_follows_the_hour_and_keeps_one_entry() {
+        let mut n = IndexNamer::new(IndexTemplate::parse("x-%Y.%m.%d").unwrap());
+        assert_eq!(&*n.name(0), "x-1970.01.01");
+        assert_eq!(&*n.name(86_400_000), "x-1970.01.02");
+        assert_eq!(&*n.name(0), "x-1970.01.01");
+    }
+}

@@ -1,0 +1,223 @@
+//! The Kafka source: a consumer-group member that owns the offset tracker.
+//!
+//! Rebalance callbacks run on the consumer thread, inside `poll`. On
+//! revoke, the tracker's completed watermark for each revoked partition is
+//! committed synchronously and the partition's state is dropped, so acks
+//! that arrive later for it are recognised as stale. On assign, librdkafka
+//! resumes from the committed offset.
+
+pub mod tracker;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+pub use tracker::{CommitPoint, OffsetTracker};
+
+use crate::config::KafkaConfig;
+use crate::stats::Stats;
+
+/// Shared between the consumer loop and librdkafka's callbacks, which both
+/// run on the consumer thread; the mutex is never contended.
+pub struct SourceContext {
+    pub tracker: Mutex<OffsetTracker>,
+    pub stats: Arc<Stats>,
+    /// Consumption is paused for back-pressure; newly assigned partitions
+    /// must be paused too.
+    pub paused: AtomicBool,
+}
+
+impl SourceContext {
+    pub fn new(stats: Arc<Stats>) -> SourceContext {
+        SourceContext {
+            tracker: Mutex::new(OffsetTracker::new()),
+            stats,
+            paused: AtomicBool::new(false),
+        }
+    }
+
+    pub fn tracker(&self) -> MutexGuard<'_, OffsetTracker> {
+        self.tracker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ClientContext for SourceContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        // librdkafka's own messages name brokers and topics, never payloads.
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => {
+                tracing::error!(target: "librdkafka", facility = fac, "{message}")
+            }
+            RDKafkaLogLevel::Warning => {
+                tracing::warn!(target: "librdkafka", facility = fac, "{message}")
+            }
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(target: "librdkafka", facility = fac, "{message}")
+            }
+            RDKafkaLogLevel::Debug => {
+                tracing::debug!(target: "librdkafka", facility = fac, "{message}")
+            }
+        }
+    }
+}
+
+impl ConsumerContext for SourceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(revoked) = rebalance else {
+            return;
+        };
+        let mut commit = TopicPartitionList::new();
+        let mut tracker = self.tracker();
+        let mut released = 0u64;
+        for elem in revoked.elements() {
+            let (point, bytes) = tracker.revoke(elem.topic(), elem.partition());
+            released += bytes;
+            if let Some((topic, partition, offset)) = point {
+                let _ = commit.add_partition_offset(&topic, partition, Offset::Offset(offset));
+            }
+        }
+        self.stats
+            .assigned_partitions
+            .store(tracker.partitions().len() as u64, Ordering::Relaxed);
+        drop(tracker);
+        self.stats
+            .in_flight_bytes
+            .fetch_sub(released, Ordering::Relaxed);
+        tracing::info!(partitions = revoked.count(), "partitions revoked");
+        if commit.count() > 0 {
+            match consumer.commit(&commit, CommitMode::Sync) {
+                Ok(()) => Stats::add(&self.stats.commits, 1),
+                Err(e) => {
+                    tracing::warn!(error = %e, "commit on revoke failed; the new owner will re-read some events (they overwrite by _id)")
+                }
+            }
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(assigned) => {
+                let mut tracker = self.tracker();
+                for elem in assigned.elements() {
+                    tracker.assign(elem.topic(), elem.partition());
+                }
+                self.stats
+                    .assigned_partitions
+                    .store(tracker.partitions().len() as u64, Ordering::Relaxed);
+                drop(tracker);
+                tracing::info!(partitions = assigned.count(), "partitions assigned");
+                if self.paused.load(Ordering::Relaxed) {
+                    if let Err(e) = consumer.pause(assigned) {
+                        tracing::warn!(error = %e, "cannot pause newly assigned partitions");
+                    }
+                }
+            }
+            Rebalance::Error(e) => tracing::error!(error = %e, "rebalance failed"),
+            Rebalance::Revoke(_) => {}
+        }
+    }
+}
+
+/// Builds the consumer and subscribes it. No network IO happens until the
+/// first poll.
+pub fn consumer(
+    config: &KafkaConfig,
+    context: SourceContext,
+) -> anyhow::Result<BaseConsumer<SourceContext>> {
+    let mut client = client_config(config);
+    client
+        .set("group.id", &config.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false");
+    if !config.properties.contains_key("auto.offset.reset") {
+        client.set("auto.offset.reset", "earliest");
+    }
+    let consumer: BaseConsumer<SourceContext> =
+        client.create_with_context(context).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the Kafka consumer: {e}; check kafka.properties for a misspelled librdkafka property"
+            )
+        })?;
+    let patterns: Vec<String> = match &config.topic_regex {
+        Some(re) if re.starts_with('^') => vec![re.clone()],
+        Some(re) => vec![format!("^{re}")],
+        None => config.topics.clone(),
+    };
+    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&patterns)
+        .map_err(|e| anyhow::anyhow!("cannot subscribe to {patterns:?}: {e}"))?;
+    Ok(consumer)
+}
+
+/// The client settings shared by the consumer and the dead-letter producer.
+pub fn client_config(config: &KafkaConfig) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", &config.bootstrap_servers);
+    for (k, v) in &config.properties {
+        client.set(k, v);
+    }
+    client
+}
+
+/// Checks that the brokers answer, naming the topics that do not exist.
+pub fn check_reachable<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    config: &KafkaConfig,
+) -> anyhow::Result<()> {
+    let metadata = consumer
+        .fetch_metadata(None, std::time::Duration::from_secs(10))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot reach Kafka at {} ({e}); check kafka.bootstrap_servers, the security properties, and that the brokers are up",
+                config.bootstrap_servers
+            )
+        })?;
+    for topic in &config.topics {
+        if !metadata.topics().iter().any(|t| t.name() == topic) {
+            tracing::warn!(topic = %topic, "the topic does not exist yet; consumption starts when it is created");
+        }
+    }
+    Ok(())
+}
+
+/// Pauses or resumes every assigned partition.
+pub fn set_paused<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    paused: bool,
+    flag: &AtomicBool,
+) -> anyhow::Result<()> {
+    let assignment = consumer.assignment()?;
+    if paused {
+        consumer.pause(&assignment)?;
+    } else {
+        consumer.resume(&assignment)?;
+    }
+    flag.store(paused, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Commits offsets; returns whether it worked.
+pub fn commit<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    points: &[CommitPoint],
+    mode: CommitMode,
+) -> bool {
+    let mut list = TopicPartitionList::new();
+    for (topic, partition, offset) in points {
+        let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*offset));
+    }
+    match consumer.commit(&list, mode) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "offset commit failed; it will be tried again");
+            false
+        }
+    }
+}

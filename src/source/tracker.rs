@@ -1,0 +1,298 @@
+//! Which offsets may be committed.
+//!
+//! Invariant: the commit offset of a partition never passes a message that
+//! is not complete. A message is complete when every output it was routed
+//! to has acknowledged it (indexed, or dead-lettered), or a rule dropped it.
+//! Completions can arrive in any order; the watermark advances only over
+//! the contiguous completed prefix, so one failed item never lets a later
+//! success commit past it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::sink::{Ack, Token};
+
+#[derive(Debug)]
+struct Entry {
+    offset: i64,
+    /// Outputs that have yet to acknowledge.
+    remaining: u16,
+    dead_lettered: bool,
+    bytes: u32,
+}
+
+#[derive(Debug)]
+struct PartitionState {
+    topic: Arc<str>,
+    partition: i32,
+    generation: u32,
+    /// Messages taken and not yet below the watermark, in offset order.
+    pending: VecDeque<Entry>,
+    /// The next offset to commit: every message before it is complete.
+    ready: Option<i64>,
+    /// The offset last committed (or known committed).
+    committed: Option<i64>,
+}
+
+impl PartitionState {
+    fn advance(&mut self) {
+        while let Some(front) = self.pending.front() {
+            if front.remaining > 0 {
+                break;
+            }
+            self.ready = Some(front.offset + 1);
+            self.pending.pop_front();
+        }
+    }
+}
+
+/// What finished when an ack completed a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completed {
+    pub bytes: u32,
+    pub dead_lettered: bool,
+}
+
+/// An offset to commit: (topic, partition, next offset to read).
+pub type CommitPoint = (Arc<str>, i32, i64);
+
+/// Per-partition completion state for the partitions this consumer owns.
+/// State is removed on revoke, so it holds only assigned partitions and
+/// only messages in flight.
+#[derive(Debug, Default)]
+pub struct OffsetTracker {
+    slots: Vec<Option<PartitionState>>,
+    /// Slots by topic, then partition; looked up per message by `&str`.
+    by_partition: HashMap<Arc<str>, HashMap<i32, u32>>,
+    generation: u32,
+}
+
+impl OffsetTracker {
+    pub fn new() -> OffsetTracker {
+        OffsetTracker::default()
+    }
+
+    /// Starts tracking a newly assigned partition; returns its slot.
+    pub fn assign(&mut self, topic: &str, partition: i32) -> u32 {
+        if let Some(slot) = self.slot(topic, partition) {
+            return slot;
+        }
+        self.generation = self.generation.wrapping_add(1);
+        let state = PartitionState {
+            topic: topic.into(),
+            partition,
+            generation: self.generation,
+            pending: VecDeque::new(),
+            ready: None,
+            committed: None,
+        };
+        let slot = match self.slots.iter().position(Option::is_none) {
+            Some(free) => {
+                self.slots[free] = Some(state);
+                free
+            }
+            None => {
+                self.slots.push(Some(state));
+                self.slots.len() - 1
+            }
+        } as u32;
+        self.by_partition
+            .entry(topic.into())
+            .or_default()
+            .insert(partition, slot);
+        slot
+    }
+
+    /// Stops tracking a revoked partition. Returns the offset to commit for
+    /// it (if it moved since the last commit) and the bytes of its messages
+    /// still in flight, whose acks will now be ignored.
+    pub fn revoke(&mut self, topic: &str, partition: i32) -> (Option<CommitPoint>, u64) {
+        let Some(slot) = self
+            .by_partition
+            .get_mut(topic)
+            .and_then(|m| m.remove(&partition))
+        else {
+            return (None, 0);
+        };
+        if self.by_partition.get(topic).is_some_and(HashMap::is_empty) {
+            self.by_partition.remove(topic);
+        }
+        let Some(state) = self.slots[slot as usize].take() else {
+            return (None, 0);
+        };
+        let bytes = state.pending.iter().map(|e| u64::from(e.bytes)).sum();
+        let commit = match state.ready {
+            Some(r) if state.committed != Some(r) => Some((state.topic, state.partition, r)),
+            _ => None,
+        };
+        (commit, bytes)
+    }
+
+    /// The slot of an assigned partition.
+    pub fn slot(&self, topic: &str, partition: i32) -> Option<u32> {
+        self.by_partition.get(topic)?.get(&partition).copied()
+    }
+
+    /// The topic name of a slot, shared rather than copied per message.
+    pub fn topic(&self, slot: u32) -> Option<Arc<str>> {
+        Some(self.slots.get(slot as usize)?.as_ref()?.topic.clone())
+    }
+
+    /// Records a message taken from `slot`, to be acknowledged by `outputs`
+    /// outputs (0 for a message dropped by a rule, which is complete now).
+    /// Offsets of one partition must be tracked in increasing order.
+    pub fn track(&mut self, slot: u32, offset: i64, outputs: u16, bytes: u32) -> Option<Token> {
+        let state = self.slots.get_mut(slot as usize)?.as_mut()?;
+        debug_assert!(state.pending.back().is_none_or(|e| e.offset < offset));
+        if state.pending.is_empty() && outputs == 0 {
+            state.ready = Some(offset + 1);
+        } else {
+            state.pending.push_back(Entry {
+                offset,
+                remaining: outputs,
+                dead_lettered: false,
+                bytes,
+            });
+            state.advance();
+        }
+        Some(Token {
+            slot,
+            generation: state.generation,
+            offset,
+        })
+    }
+
+    /// Applies one output's acknowledgement. Returns what completed, or
+    /// `None` when the message is not complete yet or the ack is stale
+    /// (its partition was revoked since).
+    pub fn ack(&mut self, ack: Ack) -> Option<Completed> {
+        let t = ack.token;
+        let state = self.slots.get_mut(t.slot as usize)?.as_mut()?;
+        if state.generation != t.generation {
+            return None;
+        }
+        let i = state
+            .pending
+            .binary_search_by_key(&t.offset, |e| e.offset)
+            .ok()?;
+        let entry = &mut state.pending[i];
+        if entry.remaining == 0 {
+            return None;
+        }
+        entry.remaining -= 1;
+        entry.dead_lettered |= ack.dead_lettered;
+        if entry.remaining > 0 {
+            return None;
+        }
+        let done = Completed {
+            bytes: entry.bytes,
+            dead_lettered: entry.dead_lettered,
+        };
+        if i == 0 {
+            state.advance();
+        }
+        Some(done)
+    }
+
+    /// Offsets that moved since they were last committed.
+    pub fn to_commit(&self) -> Vec<CommitPoint> {
+        self.slots
+            .iter()
+            .flatten()
+            .filter_map(|s| match s.ready {
+                Some(r) if s.committed != Some(r) => Some((s.topic.clone(), s.partition, r)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Notes that offsets were committed.
+    pub fn committed(&mut self, points: &[CommitPoint]) {
+        for (topic, partition, offset) in points {
+            if let Some(slot) = self.slot(topic, *partition) {
+                if let Some(s) = &mut self.slots[slot as usize] {
+                    s.committed = Some(*offset);
+                }
+            }
+        }
+    }
+
+    /// Messages taken and not yet complete (or complete but behind an
+    /// incomplete one).
+    pub fn in_flight(&self) -> usize {
+        self.slots.iter().flatten().map(|s| s.pending.len()).sum()
+    }
+
+    /// Assigned partitions.
+    pub fn partitions(&self) -> Vec<(Arc<str>, i32)> {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|s| (s.topic.clone(), s.partition))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(token: Token) -> Ack {
+        Ack {
+            token,
+            dead_lettered: false,
+        }
+    }
+
+    #[test]
+    fn a_failed_item_holds_back_later_successes() {
+        let mut t = OffsetTracker::new();
+        let s = t.assign("a", 0);
+        let tokens: Vec<_> = (10..15).map(|o| t.track(s, o, 1, 1).unwrap()).collect();
+        for tok in &tokens[1..] {
+            t.ack(ack(*tok));
+        }
+        assert!(t.to_commit().is_empty(), "offset 10 is not complete");
+        t.ack(ack(tokens[0]));
+        assert_eq!(t.to_commit(), vec![("a".into(), 0, 15)]);
+        assert_eq!(t.in_flight(), 0);
+    }
+
+    #[test]
+    fn both_outputs_must_acknowledge() {
+        let mut t = OffsetTracker::new();
+        let s = t.assign("a", 0);
+        let tok = t.track(s, 0, 2, 1).unwrap();
+        assert_eq!(t.ack(ack(tok)), None);
+        assert!(t.to_commit().is_empty());
+        assert_eq!(
+            t.ack(Ack {
+                token: tok,
+                dead_lettered: true
+            }),
+            Some(Completed {
+                bytes: 1,
+                dead_lettered: true
+            })
+        );
+        assert_eq!(t.to_commit(), vec![("a".into(), 0, 1)]);
+    }
+
+    #[test]
+    fn dropped_messages_complete_at_once_and_acks_after_revoke_are_stale() {
+        let mut t = OffsetTracker::new();
+        let s = t.assign("a", 3);
+        let first = t.track(s, 0, 1, 100).unwrap();
+        t.track(s, 1, 0, 1).unwrap();
+        assert!(t.to_commit().is_empty());
+        t.ack(ack(first));
+        assert_eq!(t.to_commit(), vec![("a".into(), 3, 2)]);
+        let late = t.track(s, 2, 1, 7).unwrap();
+        assert_eq!(t.revoke("a", 3), (Some(("a".into(), 3, 2)), 7));
+        let s2 = t.assign("a", 3);
+        let fresh = t.track(s2, 2, 1, 7).unwrap();
+        assert_eq!(t.ack(ack(late)), None, "stale generation");
+        assert!(t.to_commit().is_empty());
+        assert!(t.ack(ack(fresh)).is_some());
+    }
+}

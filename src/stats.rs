@@ -1,0 +1,110 @@
+//! Counters and latency histograms the pipeline keeps about itself. Labels
+//! are output names, rule ids and reason classes: all bounded sets.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Latency in microseconds, 1 µs to 1 hour, 3 significant digits.
+pub type Histogram = hdrhistogram::Histogram<u64>;
+
+fn new_histogram() -> Histogram {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds")
+}
+
+/// Shared by the consumer thread and the sinks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Messages taken from Kafka.
+    pub consumed: AtomicU64,
+    pub consumed_bytes: AtomicU64,
+    /// Events whose every routed output acknowledged them.
+    pub completed_indexed: AtomicU64,
+    /// Events that went, for at least one output, to the dead-letter output.
+    pub completed_dead_lettered: AtomicU64,
+    /// Events dropped by a route rule.
+    pub dropped_by_rule: AtomicU64,
+    pub masked_values: AtomicU64,
+    pub residual_hits: AtomicU64,
+    pub in_flight_events: AtomicU64,
+    /// Partitions this consumer owns now.
+    pub assigned_partitions: AtomicU64,
+    pub in_flight_bytes: AtomicU64,
+    pub retried_items: AtomicU64,
+    pub commits: AtomicU64,
+    /// Time spent in the rule engine, for CPU-per-event figures.
+    pub rule_nanos: AtomicU64,
+    pub detail: Mutex<Detail>,
+}
+
+/// The labelled counters and histograms.
+#[derive(Debug, Default)]
+pub struct Detail {
+    /// Documents acknowledged, per output.
+    pub indexed: BTreeMap<String, u64>,
+    /// Dead-letter records, per reason class.
+    pub dead_letters: BTreeMap<&'static str, u64>,
+    /// Values masked, per rule id.
+    pub masks: BTreeMap<String, u64>,
+    /// Tag rules that fired, per rule id.
+    pub tags: BTreeMap<String, u64>,
+    /// Bulk requests per output and outcome.
+    pub bulk_requests: BTreeMap<(String, &'static str), u64>,
+    /// Kafka timestamp to acknowledgement, per output.
+    pub end_to_end: BTreeMap<String, Histogram>,
+}
+
+impl Stats {
+    pub fn completed(&self) -> u64 {
+        self.completed_indexed.load(Relaxed)
+            + self.completed_dead_lettered.load(Relaxed)
+            + self.dropped_by_rule.load(Relaxed)
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Relaxed);
+    }
+
+    pub fn detail(&self) -> std::sync::MutexGuard<'_, Detail> {
+        // A panic elsewhere must not take the counters with it.
+        self.detail.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn dead_letter(&self, class: &'static str) {
+        *self.detail().dead_letters.entry(class).or_default() += 1;
+    }
+
+    pub fn bulk_request(&self, output: &str, outcome: &'static str) {
+        *self
+            .detail()
+            .bulk_requests
+            .entry((output.to_owned(), outcome))
+            .or_default() += 1;
+    }
+
+    /// Records documents acknowledged by `output` and their latencies.
+    pub fn indexed(&self, output: &str, latencies: impl Iterator<Item = Duration>) {
+        let mut d = self.detail();
+        let h = d
+            .end_to_end
+            .entry(output.to_owned())
+            .or_insert_with(new_histogram);
+        let mut n = 0;
+        for l in latencies {
+            n += 1;
+            h.saturating_record((l.as_micros() as u64).max(1));
+        }
+        *d.indexed.entry(output.to_owned()).or_default() += n;
+    }
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Time since a Kafka timestamp, or zero for timestamps in the future.
+pub fn since_ms(ts_ms: i64) -> Duration {
+    Duration::from_millis(now_ms().saturating_sub(ts_ms).max(0) as u64)
+}
