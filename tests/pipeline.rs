@@ -1,0 +1,243 @@
+//! The pipeline in-process, against librdkafka's mock cluster and the
+//! Elasticsearch stand-in, with faults injected in the sink.
+
+mod support;
+
+use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use logredact::config::Config;
+use logredact::pipeline::{self, ActiveRules};
+use logredact::rules::{KeyRing, RuleSet};
+use logredact::stats::Stats;
+use rdkafka::mocking::MockCluster;
+use support::*;
+
+const TOPIC: &str = "access";
+
+fn config(bootstrap: &str, es: &str, dir: &Path, extra_cold: &str) -> Config {
+    let text = format!(
+        r#"
+version = 1
+[kafka]
+bootstrap_servers = "{bootstrap}"
+topics = ["{TOPIC}"]
+group_id = "pipeline-test"
+[outputs.hot]
+type = "elasticsearch"
+nodes = ["{es}"]
+index = "logs-hot-%Y.%m.%d"
+flush_interval = "20ms"
+bulk_max_docs = 500
+retry_initial_backoff = "10ms"
+retry_max_backoff = "200ms"
+[outputs.cold]
+type = "elasticsearch"
+nodes = ["{es}"]
+index = "logs-cold"
+flush_interval = "20ms"
+retry_initial_backoff = "10ms"
+retry_max_backoff = "200ms"
+{extra_cold}
+[dead_letter]
+dir = "dead"
+[pipeline]
+commit_interval = "100ms"
+shutdown_timeout = "10s"
+"#
+    );
+    Config::parse(&dir.join("c.toml"), &text).unwrap()
+}
+
+fn rules(dir: &Path, extra: &str) -> Arc<ArcSwap<ActiveRules>> {
+    let rules_dir = dir.join("rules");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), rules_dir.join(entry.file_name())).unwrap();
+    }
+    if !extra.is_empty() {
+        std::fs::write(rules_dir.join("25-extra.toml"), extra).unwrap();
+    }
+    let set = RuleSet::load(&rules_dir, &KeyRing::new()).unwrap();
+    Arc::new(ArcSwap::from_pointee(
+        ActiveRules::new(set, &["cold", "hot"]).unwrap(),
+    ))
+}
+
+/// Runs the pipeline until `expected` events are complete (or 60 s pass).
+fn run_until(config: &Config, rules: Arc<ArcSwap<ActiveRules>>, expected: u64) -> Arc<Stats> {
+    let stats = Arc::new(Stats::default());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let done = {
+        let stats = stats.clone();
+        async move {
+            let start = std::time::Instant::now();
+            while stats.completed() < expected && start.elapsed() < Duration::from_secs(60) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    runtime
+        .block_on(pipeline::run(config, rules, stats.clone(), done))
+        .unwrap();
+    stats
+}
+
+#[test]
+fn item_429s_and_refused_requests_are_retried_until_every_event_is_in_both_outputs() {
+    let dir = TempDir::new("retry");
+    let es = StandIn::start();
+    es.faults(r#"{"item_429_rate": 0.1, "request_failures": 3, "request_status": 503, "seed": 7}"#);
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 4, 1).unwrap();
+    let n = produce(&cluster.bootstrap_servers(), TOPIC, sample_events(5000));
+    let c = config(&cluster.bootstrap_servers(), &es.url, dir.path(), "");
+    let stats = run_until(&c, rules(dir.path(), ""), n);
+
+    assert_eq!(stats.consumed.load(Relaxed), n);
+    assert_eq!(stats.completed_indexed.load(Relaxed), n);
+    assert!(
+        stats.retried_items.load(Relaxed) > 0,
+        "faults were injected"
+    );
+    let mut hot = es.ids("logs-hot-*");
+    let mut cold = es.ids("logs-cold");
+    hot.sort();
+    cold.sort();
+    assert_eq!(hot.len() as u64, n, "every event in hot exactly once");
+    assert_eq!(hot, cold, "the same events in cold");
+    let s = es.stats();
+    assert!(
+        s["rejected"]["es_rejected_execution_exception"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(s["refused_requests"], 3);
+    assert!(dead_letters(&dir.path().join("dead")).is_empty());
+}
+
+#[test]
+fn consumed_equals_indexed_plus_dead_lettered_plus_dropped() {
+    let dir = TempDir::new("accounting");
+    let es = StandIn::start();
+    // `code` is mapped as a number; events carrying text there are refused.
+    es.faults(r#"{"long_fields": ["code"]}"#);
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 4, 1).unwrap();
+    let events: Vec<Vec<u8>> = sample_events(3000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let code = match i % 10 {
+                0 => "\"E42\"".to_owned(),
+                1 => "\"healthcheck\"".to_owned(),
+                _ => i.to_string(),
+            };
+            let kind = if i % 10 == 1 { "probe" } else { "real" };
+            format!(
+                "{{\"code\":{code},\"kind\":\"{kind}\",{}",
+                &String::from_utf8(e).unwrap()[1..]
+            )
+            .into_bytes()
+        })
+        .collect();
+    let n = produce(&cluster.bootstrap_servers(), TOPIC, events);
+    let drop_rule = r#"
+version = 1
+[[route]]
+id = "drop-probes"
+when = { field = "kind", equals = "probe" }
+drop = true
+"#;
+    let c = config(&cluster.bootstrap_servers(), &es.url, dir.path(), "");
+    let stats = run_until(&c, rules(dir.path(), drop_rule), n);
+
+    let consumed = stats.consumed.load(Relaxed);
+    let indexed = stats.completed_indexed.load(Relaxed);
+    let dead = stats.completed_dead_lettered.load(Relaxed);
+    let dropped = stats.dropped_by_rule.load(Relaxed);
+    assert_eq!(consumed, n);
+    assert_eq!(dropped, 300);
+    assert_eq!(
+        dead, 300,
+        "events with code \"E42\" are refused by both outputs"
+    );
+    assert_eq!(consumed, indexed + dead + dropped);
+    assert_eq!(es.ids("logs-hot-*").len() as u64, indexed);
+    assert_eq!(es.ids("logs-cold").len() as u64, indexed);
+
+    let records = dead_letters(&dir.path().join("dead"));
+    assert_eq!(records.len(), 600, "one record per refusing output");
+    for r in &records {
+        assert_eq!(r["class"], "indexing_rejected");
+        let reason = r["reason"].as_str().unwrap();
+        assert!(reason.contains("document_parsing_exception"), "{reason}");
+        assert!(
+            r["event"]["redaction"].is_object(),
+            "the redacted event is kept"
+        );
+        assert_eq!(r["event"]["code"], "E42");
+    }
+    let outputs: std::collections::BTreeSet<_> = records
+        .iter()
+        .map(|r| r["output"].as_str().unwrap())
+        .collect();
+    assert_eq!(outputs.into_iter().collect::<Vec<_>>(), ["cold", "hot"]);
+}
+
+#[test]
+fn bad_input_is_dead_lettered_with_reasons_and_without_personal_data() {
+    let dir = TempDir::new("bad");
+    let es = StandIn::start();
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 1, 1).unwrap();
+    let mut deep = "{\"a\":".repeat(100_000);
+    deep.push('1');
+    deep.push_str(&"}".repeat(100_000));
+    let mut not_utf8 = b"{\"phone\":\"13912345678\",\"x\":\"".to_vec();
+    not_utf8.extend_from_slice(&[0xff, 0xfe, b'"', b'}']);
+    let mut big = String::from("{\"pad\":\"");
+    big.push_str(&"x".repeat(2 << 20));
+    big.push_str("\"}");
+    let inputs: Vec<Vec<u8>> = vec![
+        b"not json at all, call 13812345678".to_vec(),
+        not_utf8,
+        big.into_bytes(),
+        deep.into_bytes(),
+        b"{\"id\":\"11010519491231002X\",\"cut".to_vec(),
+        br#"{"ok":"a good event"}"#.to_vec(),
+    ];
+    let n = produce(&cluster.bootstrap_servers(), TOPIC, inputs);
+    let c = config(&cluster.bootstrap_servers(), &es.url, dir.path(), "");
+    let stats = run_until(&c, rules(dir.path(), ""), n);
+
+    assert_eq!(stats.completed_indexed.load(Relaxed), 1);
+    assert_eq!(stats.completed_dead_lettered.load(Relaxed), 5);
+    let records = dead_letters(&dir.path().join("dead"));
+    let classes: Vec<&str> = records
+        .iter()
+        .map(|r| r["class"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        classes,
+        ["not_json", "not_utf8", "too_large", "too_deep", "not_json"]
+    );
+    let all = records
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for planted in ["13812345678", "13912345678", "11010519491231002X"] {
+        assert!(
+            !all.contains(planted),
+            "{planted} leaked into a dead letter"
+        );
+    }
+    assert_eq!(records[2]["truncated"], true);
+    assert!(records[2]["raw_masked"].as_str().unwrap().len() <= pipeline::MAX_DEAD_LETTER_TEXT);
+}

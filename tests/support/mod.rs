@@ -1,0 +1,412 @@
+//! Test rig: the Elasticsearch stand-in, the tansu broker, the daemon as a
+//! process, and a producer. Everything binds 127.0.0.1 on free ports and
+//! lives in a fresh temporary directory.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("logredact-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process killed on drop.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{what} did not start listening on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The Elasticsearch stand-in, as a process.
+pub struct StandIn {
+    pub proc: Proc,
+    pub url: String,
+    pub port: u16,
+}
+
+impl StandIn {
+    pub fn start() -> StandIn {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_es-standin"))
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start es-standin");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("es-standin said {line:?}"))
+            .to_owned();
+        let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+        StandIn {
+            proc: Proc(child),
+            url: format!("http://{addr}"),
+            port,
+        }
+    }
+
+    pub fn faults(&self, json: &str) {
+        let (status, body) = http(self.port, "POST", "/_standin/faults", json);
+        assert_eq!(status, 200, "{body}");
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        let (_, body) = http(self.port, "GET", "/_standin/stats", "");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Every `_id` held in the indices matching `pattern`.
+    pub fn ids(&self, pattern: &str) -> Vec<String> {
+        let (status, body) = http(
+            self.port,
+            "GET",
+            &format!("/_standin/ids?index={pattern}"),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        body.lines().map(str::to_owned).collect()
+    }
+
+    pub fn search(&self, index: &str, query: &str) -> serde_json::Value {
+        let (_, body) = http(self.port, "POST", &format!("/{index}/_search"), query);
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+/// A minimal HTTP/1.1 request; returns status and body.
+pub fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = &tail[n + 2..];
+    }
+    out
+}
+
+/// Finds the tansu binary: $TANSU, then ~/.cargo/bin, then PATH.
+pub fn tansu_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("TANSU") {
+        return p.into();
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let p = Path::new(&home).join(".cargo/bin/tansu");
+        if p.exists() {
+            return p;
+        }
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("tansu"))
+            .find(|p| p.exists())
+    });
+    found.unwrap_or_else(|| {
+        panic!("tansu is not installed; scripts/test installs it (cargo install --locked tansu --features libsql)")
+    })
+}
+
+/// A tansu broker with SQLite storage.
+pub struct Tansu {
+    pub proc: Proc,
+    pub port: u16,
+    pub bootstrap: String,
+    _dir: TempDir,
+}
+
+impl Tansu {
+    pub fn start() -> Tansu {
+        let dir = TempDir::new("tansu");
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let log = std::fs::File::create(dir.path().join("tansu.log")).unwrap();
+        let child = Command::new(tansu_binary())
+            .current_dir(dir.path())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "sqlite://tansu.db",
+            ])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start tansu");
+        let proc = Proc(child);
+        wait_for_port(port, "tansu");
+        Tansu {
+            proc,
+            port,
+            bootstrap: format!("127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    pub fn create_topic(&self, name: &str, partitions: u32) {
+        let out = Command::new(tansu_binary())
+            .args([
+                "topic",
+                "create",
+                "--broker",
+                &format!("tcp://127.0.0.1:{}", self.port),
+                "--partitions",
+                &partitions.to_string(),
+                name,
+            ])
+            .output()
+            .expect("run tansu topic create");
+        assert!(
+            out.status.success(),
+            "tansu topic create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Produces payloads, keyed round-robin over partitions; waits for all.
+pub fn produce(bootstrap: &str, topic: &str, payloads: impl IntoIterator<Item = Vec<u8>>) -> u64 {
+    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "10")
+        .set("message.max.bytes", "10000000")
+        .set("enable.idempotence", "false")
+        .create()
+        .unwrap();
+    let mut n = 0u64;
+    for payload in payloads {
+        let key = n.to_string();
+        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, r)) => {
+                    record = r;
+                    producer.poll(Duration::from_millis(10));
+                }
+            }
+        }
+        n += 1;
+    }
+    producer.flush(Duration::from_secs(120)).unwrap();
+    n
+}
+
+/// Sample events, each made unique by a sequence field.
+pub fn sample_events(count: usize) -> Vec<Vec<u8>> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/access.ndjson"
+    ))
+    .unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+        .collect();
+    (0..count)
+        .map(|i| {
+            let line = lines[i % lines.len()];
+            format!("{{\"seq\":{i},{}", &line[1..]).into_bytes()
+        })
+        .collect()
+}
+
+/// Writes a daemon config into `dir` and returns its path.
+pub fn write_config(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("logredact.toml");
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+/// The daemon as a process; its log goes to a file.
+pub struct Daemon {
+    pub proc: Proc,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(config: &Path, log: &Path) -> Daemon {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_logredact"))
+            .args(["run", "--config"])
+            .arg(config)
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .expect("start logredact");
+        Daemon {
+            proc: Proc(child),
+            log: log.to_owned(),
+        }
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.proc.0.kill();
+        let _ = self.proc.0.wait();
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.proc.0.id() as i32;
+        unsafe_kill(pid, 15);
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.proc.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the daemon did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.proc.0.try_wait().unwrap().is_none()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Resident memory in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.proc.0.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+fn unsafe_kill(pid: i32, signal: i32) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Polls `cond` until it holds or `limit` passes; returns whether it held.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cond()
+}
+
+/// Dead-letter records in a directory.
+pub fn dead_letters(dir: &Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for p in paths {
+        for line in std::fs::read_to_string(p).unwrap().lines() {
+            out.push(serde_json::from_str(line).unwrap());
+        }
+    }
+    out
+}
