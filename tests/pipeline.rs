@@ -241,3 +241,23 @@ fn bad_input_is_dead_lettered_with_reasons_and_without_personal_data() {
     assert_eq!(records[2]["truncated"], true);
     assert!(records[2]["raw_masked"].as_str().unwrap().len() <= pipeline::MAX_DEAD_LETTER_TEXT);
 }
+
+#[test]
+fn a_cluster_that_finds_batches_too_large_gets_smaller_ones_and_loses_nothing() {
+    let dir = TempDir::new("413");
+    let es = StandIn::start();
+    // About 200 events per request at most; the writer starts at 500.
+    es.faults(r#"{"max_body_bytes": 200000}"#);
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 2, 1).unwrap();
+    let n = produce(&cluster.bootstrap_servers(), TOPIC, sample_events(3000));
+    let c = config(&cluster.bootstrap_servers(), &es.url, dir.path(), "");
+    let stats = run_until(&c, rules(dir.path(), ""), n);
+    assert_eq!(stats.completed_indexed.load(Relaxed), n);
+    assert_eq!(es.ids("logs-hot-*").len() as u64, n);
+    assert!(
+        es.stats()["refused_requests"].as_u64().unwrap() > 0,
+        "413s were answered"
+    );
+    assert!(dead_letters(&dir.path().join("dead")).is_empty());
+}

@@ -53,6 +53,9 @@ struct Faults {
     /// These fields are mapped as `long` in every index, so a document with
     /// a non-numeric value there fails with a mapping error.
     long_fields: Vec<String>,
+    /// Answer 413 to bulk bodies larger than this (like a cluster with a
+    /// small `http.max_content_length`); 0 means the default 100 MB.
+    max_body_bytes: usize,
     /// Seed for the random choices, so a run can be repeated.
     seed: u64,
 }
@@ -84,6 +87,9 @@ struct Index {
     mapping: HashMap<String, Kind>,
     seq_no: u64,
     data_stream: bool,
+    /// The name ES reports in results: the index itself, or a data
+    /// stream's first backing index.
+    backing: String,
 }
 
 #[derive(Default)]
@@ -160,6 +166,8 @@ async fn serve(listen: &str) -> anyhow::Result<()> {
         .route("/_standin/stats", get(stats))
         .route("/_standin/ids", get(ids))
         .fallback(unknown)
+        // ES's default http.max_content_length.
+        .layer(axum::extract::DefaultBodyLimit::max(100 << 20))
         .layer(axum::middleware::from_fn_with_state(
             store.clone(),
             product_and_outage,
@@ -487,6 +495,11 @@ async fn bulk(
     let latency = {
         let mut st = lock(&s);
         st.counters.bulk_requests += 1;
+        let max = st.faults.max_body_bytes;
+        if max > 0 && body.len() > max {
+            st.counters.refused_requests += 1;
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
         if st.faults.request_failures > 0 {
             st.faults.request_failures -= 1;
             st.counters.refused_requests += 1;
@@ -583,16 +596,21 @@ impl Store {
             .entry(op.index.clone())
             .or_insert_with(|| Index {
                 data_stream: is_stream,
+                backing: if is_stream {
+                    format!(
+                        ".ds-{}-{}-000001",
+                        op.index,
+                        chrono::Utc::now().format("%Y.%m.%d")
+                    )
+                } else {
+                    op.index.clone()
+                },
                 ..Index::default()
             });
         for f in &long_fields {
             index.mapping.entry(f.clone()).or_insert(Kind::Long);
         }
-        let index_name = if index.data_stream {
-            format!(".ds-{}-2026.01.01-000001", op.index)
-        } else {
-            op.index.clone()
-        };
+        let index_name = index.backing.clone();
         match action {
             "delete" => {
                 return match index.docs.remove(&id) {
@@ -965,8 +983,9 @@ async fn search(State(s): State<Shared>, Path(index): Path<String>, body: Bytes)
                     total += 1;
                     if hits.len() < size {
                         let source: Value = serde_json::from_str(src).unwrap_or(Value::Null);
+                        let backing = &st.indices[&name].backing;
                         hits.push(
-                            json!({"_index": name, "_id": id, "_score": 1.0, "_source": source}),
+                            json!({"_index": backing, "_id": id, "_score": 1.0, "_source": source}),
                         );
                     }
                 }

@@ -83,11 +83,25 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
     runtime.block_on(async {
         pipeline::run(&config, rules, stats.clone(), shutdown_signal()).await
     })?;
+    let n = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
     tracing::info!(
-        consumed = stats.consumed.load(std::sync::atomic::Ordering::Relaxed),
-        completed = stats.completed(),
+        consumed = n(&stats.consumed),
+        indexed = n(&stats.completed_indexed),
+        dead_lettered = n(&stats.completed_dead_lettered),
+        dropped = n(&stats.dropped_by_rule),
         "logredact stopped"
     );
+    for (output, h) in &stats.detail().end_to_end {
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        tracing::info!(
+            output = %output,
+            indexed = h.len(),
+            p50_ms = ms(0.5),
+            p99_ms = ms(0.99),
+            p999_ms = ms(0.999),
+            "end-to-end latency, Kafka timestamp to acknowledgement"
+        );
+    }
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }

@@ -195,6 +195,9 @@ struct Shared {
     /// retried. The writer exits only when its input is closed and this is 0.
     outstanding: AtomicUsize,
     done: tokio::sync::Notify,
+    /// Lowered when the cluster answers 413 (request too large), so later
+    /// batches fit its `http.max_content_length`.
+    docs_cap: AtomicUsize,
 }
 
 impl BulkWriter {
@@ -238,6 +241,7 @@ impl BulkWriter {
             retry: retry_tx,
             outstanding: AtomicUsize::new(0),
             done: tokio::sync::Notify::new(),
+            docs_cap: AtomicUsize::new(self.config.bulk_max_docs),
         });
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let mut batch = Batch::default();
@@ -251,6 +255,9 @@ impl BulkWriter {
                 Some(items) = retry_rx.recv() => {
                     for p in items {
                         self.push(&mut batch, p);
+                        if self.is_full(&batch, &shared) {
+                            self.flush(&mut batch, &shared, &permits).await;
+                        }
                     }
                 }
                 doc = input.recv(), if input_open => match doc {
@@ -263,24 +270,11 @@ impl BulkWriter {
                 _ = sleep_until(deadline) => {}
                 _ = shared.done.notified(), if !input_open => {}
             }
-            let full = batch.docs.len() >= self.config.bulk_max_docs
-                || batch.bytes >= self.config.bulk_max_bytes;
             let due = batch
                 .started
                 .is_some_and(|s| s.elapsed() >= self.config.flush_interval);
-            if !batch.docs.is_empty() && (full || due || !input_open) {
-                let permit = permits
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
-                let ready = std::mem::take(&mut batch);
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    send_batch(&shared, ready).await;
-                    drop(permit);
-                    shared.done.notify_one();
-                });
+            if self.is_full(&batch, &shared) || due || !input_open {
+                self.flush(&mut batch, &shared, &permits).await;
             }
             if !input_open
                 && batch.docs.is_empty()
@@ -289,6 +283,34 @@ impl BulkWriter {
                 break;
             }
         }
+    }
+
+    fn is_full(&self, batch: &Batch, shared: &Shared) -> bool {
+        let max_docs = self
+            .config
+            .bulk_max_docs
+            .min(shared.docs_cap.load(Ordering::Relaxed));
+        batch.docs.len() >= max_docs || batch.bytes >= self.config.bulk_max_bytes
+    }
+
+    /// Sends the batch once a request slot is free (waiting for one is the
+    /// back-pressure on this output).
+    async fn flush(&self, batch: &mut Batch, shared: &Arc<Shared>, permits: &Arc<Semaphore>) {
+        if batch.docs.is_empty() {
+            return;
+        }
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let ready = std::mem::take(batch);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            send_batch(&shared, ready).await;
+            drop(permit);
+            shared.done.notify_one();
+        });
     }
 
     fn push(&mut self, batch: &mut Batch, p: Pending) {
@@ -386,6 +408,15 @@ async fn send_batch(shared: &Shared, batch: Batch) {
                     .map(str::to_owned)
             })
             .unwrap_or_default();
+        if status == 413 && docs.len() > 1 {
+            let cap = (docs.len() / 2).max(1);
+            shared.docs_cap.fetch_min(cap, Ordering::Relaxed);
+            tracing::warn!(output = %shared.name, docs = docs.len(), new_max_docs = cap, "Elasticsearch found the bulk request too large; sending smaller batches");
+            shared.stats.bulk_request(&shared.name, "too_large");
+            // Not the documents' fault: resent at once, attempts not counted.
+            let _ = shared.retry.send(docs);
+            return;
+        }
         if status == 401 || status == 403 {
             tracing::error!(output = %shared.name, status, "Elasticsearch refused the credentials; fix them, documents are kept and retried");
             shared.stats.bulk_request(&shared.name, "auth_error");

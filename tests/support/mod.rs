@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -34,6 +34,11 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        // Keep the logs of a failed test for whoever investigates.
+        if std::thread::panicking() || std::env::var_os("LOGREDACT_KEEP_TEST_DIRS").is_some() {
+            eprintln!("test files kept in {}", self.0.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -251,14 +256,33 @@ impl Tansu {
     }
 }
 
-/// Produces payloads, keyed round-robin over partitions; waits for all.
+/// Counts delivery failures, so a test never runs on events that were not
+/// actually produced.
+#[derive(Default)]
+pub struct DeliveryCheck {
+    pub failed: std::sync::Mutex<Vec<String>>,
+}
+
+impl rdkafka::ClientContext for DeliveryCheck {}
+
+impl rdkafka::producer::ProducerContext for DeliveryCheck {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &rdkafka::message::DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.lock().unwrap().push(e.to_string());
+        }
+    }
+}
+
+/// Produces payloads, keyed round-robin over partitions; waits for all and
+/// panics if any was not delivered.
 pub fn produce(bootstrap: &str, topic: &str, payloads: impl IntoIterator<Item = Vec<u8>>) -> u64 {
-    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
+    let producer: ThreadedProducer<DeliveryCheck> = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "10")
         .set("message.max.bytes", "10000000")
         .set("enable.idempotence", "false")
-        .create()
+        .create_with_context(DeliveryCheck::default())
         .unwrap();
     let mut n = 0u64;
     for payload in payloads {
@@ -276,6 +300,13 @@ pub fn produce(bootstrap: &str, topic: &str, payloads: impl IntoIterator<Item = 
         n += 1;
     }
     producer.flush(Duration::from_secs(120)).unwrap();
+    let failed = producer.context().failed.lock().unwrap();
+    assert!(
+        failed.is_empty(),
+        "{} events not delivered: {:?}",
+        failed.len(),
+        &failed[..failed.len().min(3)]
+    );
     n
 }
 
