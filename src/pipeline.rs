@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::config::{Config, OutputConfig, PipelineConfig};
 use crate::rules::{KeyRing, Reject, Routes, RuleSet, Workspace};
 use crate::sink::dead_letter::{Content, DeadLetterSender};
-use crate::sink::{self, Ack, DeadLetter, DeadLetterWriter, Doc};
+use crate::sink::{self, Ack, DeadLetter, DeadLetterWriter, Doc, DocBatch};
 use crate::source::{self, SourceContext};
 use crate::stats::Stats;
 
@@ -30,8 +30,14 @@ use crate::stats::Stats;
 /// record; the original stays in Kafka at the recorded offset.
 pub const MAX_DEAD_LETTER_TEXT: usize = 64 << 10;
 
-/// Documents queued per output before the consumer waits.
-const OUTPUT_QUEUE: usize = 4096;
+/// Batches queued per output before the consumer waits.
+const OUTPUT_QUEUE: usize = 64;
+
+/// Documents the consumer gathers for an output before handing them over;
+/// a partial batch is handed over when the consumer is idle or after
+/// `HANDOVER_DELAY`.
+const HANDOVER_DOCS: usize = 256;
+const HANDOVER_DELAY: Duration = Duration::from_millis(2);
 
 /// A compiled rule set plus what the pipeline derives from it.
 pub struct ActiveRules {
@@ -146,7 +152,7 @@ pub async fn run(
     })
     .await??;
 
-    let (ack_tx, ack_rx) = std::sync::mpsc::channel::<Ack>();
+    let (ack_tx, ack_rx) = std::sync::mpsc::channel::<Vec<Ack>>();
     let (dl_tx, dl_rx) = mpsc::unbounded_channel();
     let mut senders = Vec::new();
     let mut handles = Vec::new();
@@ -216,9 +222,9 @@ pub async fn run(
 struct ConsumerLoop {
     consumer: BaseConsumer<SourceContext>,
     rules: Arc<ArcSwap<ActiveRules>>,
-    outputs: Vec<mpsc::Sender<Arc<Doc>>>,
+    outputs: Vec<mpsc::Sender<DocBatch>>,
     dead_letters: DeadLetterSender,
-    acks: Receiver<Ack>,
+    acks: Receiver<Vec<Ack>>,
     stop: Arc<AtomicBool>,
     config: PipelineConfig,
     stats: Arc<Stats>,
@@ -231,6 +237,10 @@ impl ConsumerLoop {
         let mut out = Vec::with_capacity(8192);
         let mut last_commit = Instant::now();
         let mut counts = RuleCounts::default();
+        let mut handover = Handover {
+            docs: vec![Vec::new(); self.outputs.len()],
+            since: None,
+        };
         while !self.stop.load(Relaxed) {
             self.drain_acks();
             if last_commit.elapsed() >= self.config.commit_interval {
@@ -239,8 +249,21 @@ impl ConsumerLoop {
                 last_commit = Instant::now();
             }
             self.back_pressure();
-            let timeout = Duration::from_millis(if self.paused() { 20 } else { 100 });
+            if handover
+                .since
+                .is_some_and(|t| t.elapsed() >= HANDOVER_DELAY)
+            {
+                handover.send(&self.outputs);
+            }
+            let timeout = if handover.since.is_some() {
+                Duration::ZERO
+            } else if self.paused() {
+                Duration::from_millis(20)
+            } else {
+                Duration::from_millis(100)
+            };
             let Some(message) = self.consumer.poll(timeout) else {
+                handover.send(&self.outputs);
                 continue;
             };
             let message = match message {
@@ -250,9 +273,10 @@ impl ConsumerLoop {
                     continue;
                 }
             };
-            self.process(&message, &mut work, &mut out, &mut counts);
+            self.process(&message, &mut work, &mut out, &mut counts, &mut handover);
         }
         counts.flush(&self.stats);
+        handover.send(&self.outputs);
         self.drain()
     }
 
@@ -286,8 +310,10 @@ impl ConsumerLoop {
 
     fn drain_acks(&self) {
         let mut tracker = self.consumer.context().tracker();
-        while let Ok(ack) = self.acks.try_recv() {
-            self.apply_ack(&mut tracker, ack);
+        while let Ok(acks) = self.acks.try_recv() {
+            for ack in acks {
+                self.apply_ack(&mut tracker, ack);
+            }
         }
     }
 
@@ -332,9 +358,11 @@ impl ConsumerLoop {
                 break;
             }
             match self.acks.recv_timeout(left.min(Duration::from_millis(100))) {
-                Ok(ack) => {
+                Ok(acks) => {
                     let mut tracker = self.consumer.context().tracker();
-                    self.apply_ack(&mut tracker, ack);
+                    for ack in acks {
+                        self.apply_ack(&mut tracker, ack);
+                    }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -351,6 +379,7 @@ impl ConsumerLoop {
         work: &mut Workspace,
         out: &mut Vec<u8>,
         counts: &mut RuleCounts,
+        handover: &mut Handover,
     ) {
         let payload = message.payload().unwrap_or_default();
         let (partition, offset) = (message.partition(), message.offset());
@@ -427,10 +456,16 @@ impl ConsumerLoop {
                     partition,
                     consumed_at: Instant::now(),
                 });
-                for (i, output) in self.outputs.iter().enumerate() {
-                    if mask & (1 << i) != 0 && output.blocking_send(doc.clone()).is_err() {
-                        tracing::error!("an output stopped; the event stays uncommitted");
+                let mut full = false;
+                for (i, docs) in handover.docs.iter_mut().enumerate() {
+                    if mask & (1 << i) != 0 {
+                        docs.push(doc.clone());
+                        full |= docs.len() >= HANDOVER_DOCS;
                     }
+                }
+                handover.since.get_or_insert_with(Instant::now);
+                if full {
+                    handover.send(&self.outputs);
                 }
             }
             Err((class, reason)) => {
@@ -461,6 +496,27 @@ impl ConsumerLoop {
                 }
             }
         }
+    }
+}
+
+/// Documents gathered per output on the consumer thread, not yet handed
+/// over.
+struct Handover {
+    docs: Vec<DocBatch>,
+    /// When the oldest gathered document was added.
+    since: Option<Instant>,
+}
+
+impl Handover {
+    /// Sends the gathered documents to their outputs; waits while an
+    /// output's queue is full (back-pressure).
+    fn send(&mut self, outputs: &[mpsc::Sender<DocBatch>]) {
+        for (docs, output) in self.docs.iter_mut().zip(outputs) {
+            if !docs.is_empty() && output.blocking_send(std::mem::take(docs)).is_err() {
+                tracing::error!("an output stopped; its events stay uncommitted");
+            }
+        }
+        self.since = None;
     }
 }
 

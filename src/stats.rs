@@ -99,6 +99,22 @@ impl Stats {
     }
 }
 
+/// The time, read once for a batch of documents.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub ms: i64,
+    pub instant: std::time::Instant,
+}
+
+impl Now {
+    pub fn read() -> Now {
+        Now {
+            ms: now_ms(),
+            instant: std::time::Instant::now(),
+        }
+    }
+}
+
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

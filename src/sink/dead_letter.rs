@@ -148,6 +148,7 @@ impl DeadLetterWriter {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
+            let mut done = Vec::with_capacity(batch.len());
             for d in batch.drain(..) {
                 stats.dead_letter(d.class);
                 tracing::warn!(
@@ -158,11 +159,12 @@ impl DeadLetterWriter {
                     output = d.output.as_deref().unwrap_or("-"),
                     "event dead-lettered"
                 );
-                let _ = acks.send(Ack {
+                done.push(Ack {
                     token: d.token,
                     dead_lettered: true,
                 });
             }
+            let _ = acks.send(done);
         }
         if let Some(dir) = &mut self.dir {
             let _ = dir.flush();

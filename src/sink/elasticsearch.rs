@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::dead_letter::{Content, DeadLetter, DeadLetterSender};
 use super::file::action_line;
-use super::{Ack, AckSender, Doc, IndexNamer, IndexTemplate};
+use super::{Ack, AckSender, Doc, DocBatch, IndexNamer, IndexTemplate};
 use crate::config::ElasticsearchConfig;
 use crate::stats::Stats;
 
@@ -225,7 +225,7 @@ impl BulkWriter {
     /// acknowledged or dead-lettered.
     pub async fn run(
         mut self,
-        mut input: mpsc::Receiver<Arc<Doc>>,
+        mut input: mpsc::Receiver<DocBatch>,
         acks: AckSender,
         dead_letters: DeadLetterSender,
         stats: Arc<Stats>,
@@ -260,10 +260,15 @@ impl BulkWriter {
                         }
                     }
                 }
-                doc = input.recv(), if input_open => match doc {
-                    Some(doc) => {
-                        shared.outstanding.fetch_add(1, Ordering::SeqCst);
-                        self.push(&mut batch, Pending { doc, attempts: 0 });
+                docs = input.recv(), if input_open => match docs {
+                    Some(docs) => {
+                        shared.outstanding.fetch_add(docs.len(), Ordering::SeqCst);
+                        for doc in docs {
+                            self.push(&mut batch, Pending { doc, attempts: 0 });
+                            if self.is_full(&batch, &shared) {
+                                self.flush(&mut batch, &shared, &permits).await;
+                            }
+                        }
                     }
                     None => input_open = false,
                 },
@@ -434,12 +439,23 @@ async fn send_batch(shared: &Shared, batch: Batch) {
         }
         return;
     }
-    let parsed: BulkResponse = match serde_json::from_slice(&text) {
-        Ok(r) => r,
-        Err(_) => {
-            tracing::warn!(output = %shared.name, "bulk response is not the JSON Elasticsearch sends; will retry");
-            shared.stats.bulk_request(&shared.name, "bad_response");
-            return retry(shared, docs);
+    // Fast path: Elasticsearch puts `"errors":false` first when every item
+    // succeeded; then there is nothing item by item to judge.
+    let head = &text[..text.len().min(64)];
+    let all_ok = memchr::memmem::find(head, b"\"errors\":false").is_some();
+    let parsed: BulkResponse = if all_ok {
+        BulkResponse {
+            errors: false,
+            items: Vec::new(),
+        }
+    } else {
+        match serde_json::from_slice(&text) {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!(output = %shared.name, "bulk response is not the JSON Elasticsearch sends; will retry");
+                shared.stats.bulk_request(&shared.name, "bad_response");
+                return retry(shared, docs);
+            }
         }
     };
     if parsed.errors && parsed.items.len() != docs.len() {
@@ -483,15 +499,19 @@ async fn send_batch(shared: &Shared, batch: Batch) {
         &shared.name,
         if again.is_empty() { "ok" } else { "partial" },
     );
+    let now = crate::stats::Now::read();
     shared
         .stats
-        .indexed(&shared.name, indexed.iter().map(|p| p.doc.age()));
-    for p in &indexed {
-        let _ = shared.acks.send(Ack {
-            token: p.doc.token,
-            dead_lettered: false,
-        });
-    }
+        .indexed(&shared.name, indexed.iter().map(|p| p.doc.age(&now)));
+    let _ = shared.acks.send(
+        indexed
+            .iter()
+            .map(|p| Ack {
+                token: p.doc.token,
+                dead_lettered: false,
+            })
+            .collect(),
+    );
     shared
         .outstanding
         .fetch_sub(indexed.len(), Ordering::SeqCst);

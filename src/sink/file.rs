@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::{Ack, AckSender, Doc, IndexNamer, IndexTemplate};
+use super::{Ack, AckSender, Doc, DocBatch, IndexNamer, IndexTemplate};
 use crate::stats::Stats;
 
 /// Files of one name prefix in one directory: `PREFIX.000001.ndjson`, …
@@ -134,7 +134,7 @@ impl FileWriter {
     /// rather than losing events.
     pub async fn run(
         mut self,
-        mut input: mpsc::Receiver<Arc<Doc>>,
+        mut input: mpsc::Receiver<DocBatch>,
         acks: AckSender,
         stats: Arc<Stats>,
     ) {
@@ -145,10 +145,10 @@ impl FileWriter {
             let Some(first) = input.recv().await else {
                 break;
             };
-            batch.push(first);
+            batch.extend(first);
             while batch.len() < 4096 {
                 match input.try_recv() {
-                    Ok(doc) => batch.push(doc),
+                    Ok(docs) => batch.extend(docs),
                     Err(_) => break,
                 }
             }
@@ -160,14 +160,18 @@ impl FileWriter {
                 // A failed batch may be half written; rewriting it is safe
                 // because readers dedupe by _id.
             }
-            stats.indexed(&self.name, batch.iter().map(|d| d.age()));
-            for doc in &batch {
-                // The consumer may be gone at shutdown; nothing to do then.
-                let _ = acks.send(Ack {
-                    token: doc.token,
-                    dead_lettered: false,
-                });
-            }
+            let now = crate::stats::Now::read();
+            stats.indexed(&self.name, batch.iter().map(|d| d.age(&now)));
+            // The consumer may be gone at shutdown; nothing to do then.
+            let _ = acks.send(
+                batch
+                    .iter()
+                    .map(|doc| Ack {
+                        token: doc.token,
+                        dead_lettered: false,
+                    })
+                    .collect(),
+            );
         }
         for (file, _) in files.values_mut() {
             if let Err(e) = file.flush() {

@@ -32,8 +32,13 @@ pub struct Ack {
     pub dead_lettered: bool,
 }
 
-/// Where acks go: the consumer thread, which owns the offset tracker.
-pub type AckSender = std::sync::mpsc::Sender<Ack>;
+/// Where acks go, a batch at a time: the consumer thread, which owns the
+/// offset tracker.
+pub type AckSender = std::sync::mpsc::Sender<Vec<Ack>>;
+
+/// Documents travel to an output in small batches, so the consumer thread
+/// wakes an output once per batch rather than once per event.
+pub type DocBatch = Vec<Arc<Doc>>;
 
 /// A redacted event on its way to the outputs it was routed to; shared by
 /// them, so the body is held once.
@@ -55,12 +60,12 @@ pub struct Doc {
 }
 
 impl Doc {
-    /// Time since the event was produced (its Kafka timestamp), or since
-    /// it was consumed when the message has no timestamp.
-    pub fn age(&self) -> std::time::Duration {
+    /// Time from the event's production (its Kafka timestamp) to `now`,
+    /// or from its consumption when the message has no timestamp.
+    pub fn age(&self, now: &crate::stats::Now) -> std::time::Duration {
         match self.kafka_ts_ms {
-            Some(ts) => crate::stats::since_ms(ts),
-            None => self.consumed_at.elapsed(),
+            Some(ts) => std::time::Duration::from_millis(now.ms.saturating_sub(ts).max(0) as u64),
+            None => now.instant.saturating_duration_since(self.consumed_at),
         }
     }
 
@@ -215,8 +220,22 @@ pub fn event_time_ms(body: &[u8]) -> Option<i64> {
         Millis(i64),
         Other(serde::de::IgnoredAny),
     }
-    // Only the top-level key is looked for; skip the parse when absent.
-    memchr::memmem::find(body, b"\"@timestamp\"")?;
+    static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"@timestamp\""));
+    // Fast path: access logs usually open with their timestamp, as a plain
+    // string; that key is top-level because it is the first.
+    if let Some(rest) = body.strip_prefix(b"{\"@timestamp\":\"") {
+        if let Some(end) = memchr::memchr2(b'"', b'\\', rest) {
+            if rest[end] == b'"' {
+                let text = std::str::from_utf8(&rest[..end]).ok()?;
+                return chrono::DateTime::parse_from_rfc3339(text)
+                    .ok()
+                    .map(|t| t.timestamp_millis());
+            }
+        }
+    }
+    // Otherwise the key may be anywhere, or nested: parse to be sure.
+    KEY.find(body)?;
     let stamp: Stamp = serde_json::from_slice(body).ok()?;
     match stamp.ts? {
         TimeValue::Text(s) => chrono::DateTime::parse_from_rfc3339(&s)

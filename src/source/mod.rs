@@ -135,8 +135,16 @@ pub fn consumer(
         .set("group.id", &config.group_id)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false");
-    if !config.properties.contains_key("auto.offset.reset") {
-        client.set("auto.offset.reset", "earliest");
+    // Defaults the daemon prefers, unless the operator set them.
+    for (key, value) in [
+        ("auto.offset.reset", "earliest"),
+        // librdkafka's 500 ms default is the added latency when a broker
+        // holds a fetch until the wait runs out; 100 ms bounds that.
+        ("fetch.wait.max.ms", "100"),
+    ] {
+        if !config.properties.contains_key(key) {
+            client.set(key, value);
+        }
     }
     let consumer: BaseConsumer<SourceContext> =
         client.create_with_context(context).map_err(|e| {

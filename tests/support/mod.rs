@@ -349,7 +349,13 @@ impl Daemon {
             .append(true)
             .open(log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_logredact"))
+        // LOGREDACT_DAEMON_WRAPPER (e.g. "perf record -g -o /tmp/p.data")
+        // runs the daemon under a profiler.
+        let wrapper = std::env::var("LOGREDACT_DAEMON_WRAPPER").unwrap_or_default();
+        let mut words: Vec<String> = wrapper.split_whitespace().map(str::to_owned).collect();
+        words.push(env!("CARGO_BIN_EXE_logredact").to_owned());
+        let child = Command::new(&words[0])
+            .args(&words[1..])
             .args(["run", "--config"])
             .arg(config)
             .stdout(file.try_clone().unwrap())
