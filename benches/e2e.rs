@@ -37,7 +37,14 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn config(dir: &std::path::Path, bootstrap: &str, es: &str, group: &str) -> std::path::PathBuf {
+/// `properties`: extra librdkafka properties, as TOML inline-table entries.
+fn config(
+    dir: &std::path::Path,
+    bootstrap: &str,
+    es: &str,
+    group: &str,
+    properties: &str,
+) -> std::path::PathBuf {
     let root = env!("CARGO_MANIFEST_DIR");
     write_config(
         dir,
@@ -48,6 +55,7 @@ version = 1
 bootstrap_servers = "{bootstrap}"
 topics = ["{TOPIC}"]
 group_id = "{group}"
+properties = {{ {properties} }}
 [rules]
 dir = "{root}/rules"
 [outputs.hot]
@@ -119,7 +127,21 @@ fn main() {
     );
     produce(&tansu.bootstrap, TOPIC, events);
     let (tansu_cpu0, es_cpu0) = (cpu_seconds(tansu.proc.0.id()), cpu_seconds(es.proc.0.id()));
-    let cfg = config(dir.path(), &tansu.bootstrap, &es.url, "bench-capacity");
+    // E2E_KAFKA_PROPERTIES adds librdkafka properties (TOML inline-table
+    // entries) to the daemon's config, to try tunings.
+    let props = std::env::var("E2E_KAFKA_PROPERTIES").unwrap_or_default();
+    let extra = if props.is_empty() {
+        String::new()
+    } else {
+        format!(", {props}")
+    };
+    let cfg = config(
+        dir.path(),
+        &tansu.bootstrap,
+        &es.url,
+        "bench-capacity",
+        &props,
+    );
     let started = Instant::now();
     let mut daemon = Daemon::start(&cfg, &dir.path().join("capacity.log"));
     let mut first_doc = None;
@@ -161,17 +183,15 @@ fn main() {
 
     // Phase 2: latency at half the sustained rate.
     let half = (rate / 2.0).max(100.0);
-    let cfg = config(dir.path(), &tansu.bootstrap, &es.url, "bench-latency");
+    let cfg = config(
+        dir.path(),
+        &tansu.bootstrap,
+        &es.url,
+        "bench-latency",
+        &format!("\"auto.offset.reset\" = \"latest\"{extra}"),
+    );
     let log = dir.path().join("latency.log");
     // A new group starts at the end of the topic: only paced events count.
-    std::fs::write(
-        &cfg,
-        std::fs::read_to_string(&cfg).unwrap().replace(
-            "[kafka]\n",
-            "[kafka]\nproperties = { \"auto.offset.reset\" = \"latest\" }\n",
-        ),
-    )
-    .unwrap();
     let mut daemon = Daemon::start(&cfg, &log);
     std::thread::sleep(Duration::from_secs(8)); // joins the group
     let before = (docs(&es, "logs-hot-"), docs(&es, "logs-cold-"));
@@ -181,8 +201,9 @@ fn main() {
     let events = sample_events(paced);
     let start = Instant::now();
     let batch = (half / 20.0).max(1.0) as usize;
+    let mut producer = TestProducer::new(&tansu.bootstrap, 1);
     for (i, chunk) in events.chunks(batch).enumerate() {
-        produce(&tansu.bootstrap, TOPIC, chunk.to_vec());
+        producer.send(TOPIC, chunk.to_vec());
         let due = Duration::from_secs_f64((i + 1) as f64 * batch as f64 / half);
         if let Some(wait) = due.checked_sub(start.elapsed()) {
             std::thread::sleep(wait);

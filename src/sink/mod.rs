@@ -207,42 +207,94 @@ impl IndexNamer {
 
 /// The event time in milliseconds: the top-level `@timestamp` when it is an
 /// RFC 3339 string or epoch milliseconds, else `None`.
+///
+/// `body` is JSON the rule engine has validated. The key is found with a
+/// SIMD search, and only the text before it is walked to check that it
+/// sits at the top level, so the cost is small when the key comes early,
+/// as it usually does in access logs.
 pub fn event_time_ms(body: &[u8]) -> Option<i64> {
-    #[derive(serde::Deserialize)]
-    struct Stamp {
-        #[serde(rename = "@timestamp")]
-        ts: Option<TimeValue>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum TimeValue {
-        Text(String),
-        Millis(i64),
-        Other(serde::de::IgnoredAny),
-    }
     static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"@timestamp\""));
-    // Fast path: access logs usually open with their timestamp, as a plain
-    // string; that key is top-level because it is the first.
-    if let Some(rest) = body.strip_prefix(b"{\"@timestamp\":\"") {
-        if let Some(end) = memchr::memchr2(b'"', b'\\', rest) {
-            if rest[end] == b'"' {
-                let text = std::str::from_utf8(&rest[..end]).ok()?;
-                return chrono::DateTime::parse_from_rfc3339(text)
-                    .ok()
-                    .map(|t| t.timestamp_millis());
+    let mut walker = DepthWalker::default();
+    let mut from = 0;
+    loop {
+        let at = from + KEY.find(&body[from..])?;
+        walker.advance(&body[..at]);
+        // A key at depth 1, outside any string, is a top-level member name.
+        if walker.depth == 1 && !walker.in_string {
+            return time_value(&body[at + 12..]);
+        }
+        from = at + 1;
+    }
+}
+
+/// Tracks JSON nesting depth over a growing prefix.
+#[derive(Default)]
+struct DepthWalker {
+    pos: usize,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl DepthWalker {
+    fn advance(&mut self, prefix: &[u8]) {
+        for &b in &prefix[self.pos.min(prefix.len())..] {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
             }
         }
+        self.pos = prefix.len();
     }
-    // Otherwise the key may be anywhere, or nested: parse to be sure.
-    KEY.find(body)?;
-    let stamp: Stamp = serde_json::from_slice(body).ok()?;
-    match stamp.ts? {
-        TimeValue::Text(s) => chrono::DateTime::parse_from_rfc3339(&s)
-            .ok()
-            .map(|t| t.timestamp_millis()),
-        TimeValue::Millis(ms) => Some(ms),
-        TimeValue::Other(_) => None,
+}
+
+/// Reads `: "2026-…"` or `: 1767323045678` after a key.
+fn time_value(rest: &[u8]) -> Option<i64> {
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    match rest.first()? {
+        b'"' => {
+            let end = 1 + memchr::memchr(b'"', &rest[1..])?;
+            let raw = &rest[1..end];
+            let text: std::borrow::Cow<'_, str> = if raw.contains(&b'\\') {
+                // Escaped text: let serde_json decode the whole string.
+                let end = rest.len().min(256);
+                let mut de = serde_json::Deserializer::from_slice(&rest[..end]);
+                std::borrow::Cow::Owned(<String as serde::Deserialize>::deserialize(&mut de).ok()?)
+            } else {
+                std::borrow::Cow::Borrowed(std::str::from_utf8(raw).ok()?)
+            };
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .ok()
+                .map(|t| t.timestamp_millis())
+        }
+        b'-' | b'0'..=b'9' => {
+            let end = rest
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b'-'))
+                .unwrap_or(rest.len());
+            let next = rest.get(end).copied();
+            if matches!(next, Some(b'.' | b'e' | b'E')) {
+                return None;
+            }
+            std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
+        }
+        _ => None,
     }
 }
 
@@ -279,6 +331,16 @@ mod tests {
         );
         assert_eq!(event_time_ms(br#"{"@timestamp":"yesterday"}"#), None);
         assert_eq!(event_time_ms(br#"{"b":2}"#), None);
+        // Nested first, top-level later; a key inside a string is no key.
+        assert_eq!(
+            event_time_ms(br#"{"x":{"@timestamp":1},"s":"\"@timestamp\":2","@timestamp" : 3}"#),
+            Some(3)
+        );
+        assert_eq!(
+            event_time_ms(br#"{"@timestamp":"2026-01-02T03:04:05\u002e678Z"}"#),
+            Some(1767323045678)
+        );
+        assert_eq!(event_time_ms(br#"{"@timestamp":1.5}"#), None);
     }
 
     #[test]

@@ -274,40 +274,60 @@ impl rdkafka::producer::ProducerContext for DeliveryCheck {
     }
 }
 
+/// A producer that can be used for many sends (keys continue across them).
+pub struct TestProducer {
+    producer: ThreadedProducer<DeliveryCheck>,
+    sent: u64,
+}
+
+impl TestProducer {
+    pub fn new(bootstrap: &str, linger_ms: u32) -> TestProducer {
+        let producer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("linger.ms", linger_ms.to_string())
+            .set("message.max.bytes", "10000000")
+            .set("enable.idempotence", "false")
+            .create_with_context(DeliveryCheck::default())
+            .unwrap();
+        TestProducer { producer, sent: 0 }
+    }
+
+    /// Sends payloads, keyed round-robin, and waits until all are
+    /// delivered; panics if any was not.
+    pub fn send(&mut self, topic: &str, payloads: impl IntoIterator<Item = Vec<u8>>) -> u64 {
+        let mut n = 0u64;
+        for payload in payloads {
+            let key = (self.sent + n).to_string();
+            let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
+            loop {
+                match self.producer.send(record) {
+                    Ok(()) => break,
+                    Err((_, r)) => {
+                        record = r;
+                        self.producer.poll(Duration::from_millis(10));
+                    }
+                }
+            }
+            n += 1;
+        }
+        self.producer.flush(Duration::from_secs(120)).unwrap();
+        let failed = self.producer.context().failed.lock().unwrap();
+        assert!(
+            failed.is_empty(),
+            "{} events not delivered: {:?}",
+            failed.len(),
+            &failed[..failed.len().min(3)]
+        );
+        drop(failed);
+        self.sent += n;
+        n
+    }
+}
+
 /// Produces payloads, keyed round-robin over partitions; waits for all and
 /// panics if any was not delivered.
 pub fn produce(bootstrap: &str, topic: &str, payloads: impl IntoIterator<Item = Vec<u8>>) -> u64 {
-    let producer: ThreadedProducer<DeliveryCheck> = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "10")
-        .set("message.max.bytes", "10000000")
-        .set("enable.idempotence", "false")
-        .create_with_context(DeliveryCheck::default())
-        .unwrap();
-    let mut n = 0u64;
-    for payload in payloads {
-        let key = n.to_string();
-        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, r)) => {
-                    record = r;
-                    producer.poll(Duration::from_millis(10));
-                }
-            }
-        }
-        n += 1;
-    }
-    producer.flush(Duration::from_secs(120)).unwrap();
-    let failed = producer.context().failed.lock().unwrap();
-    assert!(
-        failed.is_empty(),
-        "{} events not delivered: {:?}",
-        failed.len(),
-        &failed[..failed.len().min(3)]
-    );
-    n
+    TestProducer::new(bootstrap, 10).send(topic, payloads)
 }
 
 /// Sample events, each made unique by a sequence field.
