@@ -119,8 +119,7 @@ fn id_set(ids: Vec<String>) -> HashSet<String> {
 fn stopped_summary(log: &str) -> serde_json::Value {
     log.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["fields"]["message"] == "logredact stopped")
-        .last()
+        .rfind(|v| v["fields"]["message"] == "logredact stopped")
         .unwrap_or_else(|| panic!("no summary line in the log:\n{log}"))["fields"]
         .clone()
 }

@@ -18,7 +18,7 @@ use support::*;
 
 const TOPIC: &str = "access";
 
-fn config(bootstrap: &str, es: &str, dir: &Path, extra_cold: &str) -> Config {
+fn config(bootstrap: &str, es: &str, dir: &Path, extra_es: &str) -> Config {
     let text = format!(
         r#"
 version = 1
@@ -34,6 +34,7 @@ flush_interval = "20ms"
 bulk_max_docs = 500
 retry_initial_backoff = "10ms"
 retry_max_backoff = "200ms"
+{extra_es}
 [outputs.cold]
 type = "elasticsearch"
 nodes = ["{es}"]
@@ -41,7 +42,7 @@ index = "logs-cold"
 flush_interval = "20ms"
 retry_initial_backoff = "10ms"
 retry_max_backoff = "200ms"
-{extra_cold}
+{extra_es}
 [dead_letter]
 dir = "dead"
 [pipeline]
@@ -260,4 +261,67 @@ fn a_cluster_that_finds_batches_too_large_gets_smaller_ones_and_loses_nothing() 
         "413s were answered"
     );
     assert!(dead_letters(&dir.path().join("dead")).is_empty());
+}
+
+#[test]
+fn basic_auth_from_the_environment_gzip_and_a_dead_letter_topic() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::Message;
+
+    let dir = TempDir::new("auth");
+    let es = StandIn::start();
+    es.faults(r#"{"require_authorization": "Basic bG9ncmVkYWN0OnMzY3JldC1wYXNz"}"#);
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 2, 1).unwrap();
+    cluster.create_topic("dead-letters", 1, 1).unwrap();
+    let mut events = sample_events(500);
+    events.push(b"not json, call 13812345678".to_vec());
+    let n = produce(&cluster.bootstrap_servers(), TOPIC, events);
+    let auth = r#"username = "logredact"
+password = "env:LR_PIPELINE_TEST_ES_PASSWORD"
+gzip = true"#;
+    let good = config(&cluster.bootstrap_servers(), &es.url, dir.path(), auth);
+
+    // A wrong password stops start-up with a sentence that says what to fix.
+    std::env::set_var("LR_PIPELINE_TEST_ES_PASSWORD", "wrong");
+    let stats = Arc::new(Stats::default());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let err = runtime
+        .block_on(pipeline::run(&good, rules(dir.path(), ""), stats, async {}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("refused the credentials"), "{err}");
+    assert!(!err.contains("wrong"), "the secret is not echoed: {err}");
+
+    std::env::set_var("LR_PIPELINE_TEST_ES_PASSWORD", "s3cret-pass");
+    let mut with_topic = good.clone();
+    with_topic.dead_letter.topic = Some("dead-letters".into());
+    let stats = run_until(&with_topic, rules(dir.path(), ""), n);
+    assert_eq!(stats.completed_indexed.load(Relaxed), n - 1);
+    assert_eq!(stats.completed_dead_lettered.load(Relaxed), 1);
+    assert_eq!(es.ids("logs-hot-*").len() as u64, n - 1);
+    assert!(es.stats()["gzip_requests"].as_u64().unwrap() > 0);
+
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", cluster.bootstrap_servers())
+        .set("group.id", "check-dead-letters")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&["dead-letters"]).unwrap();
+    let start = std::time::Instant::now();
+    let record = loop {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            break serde_json::from_slice::<serde_json::Value>(m.payload().unwrap()).unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no dead letter on the topic"
+        );
+    };
+    assert_eq!(record["class"], "not_json");
+    assert!(record["raw_masked"]
+        .as_str()
+        .unwrap()
+        .contains("[cn_mobile]"));
 }

@@ -19,6 +19,10 @@
 //!
 //! Usage: `es-standin [--listen 127.0.0.1:0]`; prints `listening on ADDR`.
 
+// Handlers return early with a whole error response; it is the rare path
+// of a test tool, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -56,6 +60,9 @@ struct Faults {
     /// Answer 413 to bulk bodies larger than this (like a cluster with a
     /// small `http.max_content_length`); 0 means the default 100 MB.
     max_body_bytes: usize,
+    /// When set, every request but the stand-in's own must carry this
+    /// `Authorization` header value (e.g. `Basic dXNlcjpwYXNz`), else 401.
+    require_authorization: Option<String>,
     /// Seed for the random choices, so a run can be repeated.
     seed: u64,
 }
@@ -100,6 +107,7 @@ struct Counters {
     updated: u64,
     rejected: BTreeMap<String, u64>,
     refused_requests: u64,
+    gzip_requests: u64,
 }
 
 struct Store {
@@ -227,10 +235,41 @@ async fn product_and_outage(
     next: axum::middleware::Next,
 ) -> Response {
     let is_admin = request.uri().path().starts_with("/_standin");
-    let down = lock(&store)
-        .outage_until
-        .is_some_and(|t| Instant::now() < t);
-    let mut response = if down && !is_admin {
+    let (down, auth_ok, gzip_seen) = {
+        let st = lock(&store);
+        let given = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let auth_ok = match &st.faults.require_authorization {
+            Some(want) => given == Some(want.as_str()),
+            None => true,
+        };
+        let gzip = request
+            .headers()
+            .get("content-encoding")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        (
+            st.outage_until.is_some_and(|t| Instant::now() < t),
+            auth_ok,
+            gzip,
+        )
+    };
+    if gzip_seen {
+        lock(&store).counters.gzip_requests += 1;
+    }
+    let mut response = if !auth_ok && !is_admin {
+        let mut r = error_response(
+            StatusCode::UNAUTHORIZED,
+            "security_exception",
+            "unable to authenticate user [logredact] for REST request [/_bulk]",
+        );
+        r.headers_mut().insert(
+            "www-authenticate",
+            HeaderValue::from_static("Basic realm=\"security\" charset=\"UTF-8\""),
+        );
+        r
+    } else if down && !is_admin {
         let mut r = error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "cluster_block_exception",
@@ -582,7 +621,7 @@ impl Store {
         let is_stream = self.is_data_stream(&op.index);
         if is_stream && action != "create" {
             let reason =
-                format!("only write ops with an op_type of create are allowed in data streams");
+                "only write ops with an op_type of create are allowed in data streams".to_owned();
             return result(
                 &op.index,
                 &id,
@@ -1054,6 +1093,7 @@ async fn stats(State(s): State<Shared>) -> Response {
     axum::Json(json!({
         "bulk_requests": st.counters.bulk_requests,
         "refused_requests": st.counters.refused_requests,
+        "gzip_requests": st.counters.gzip_requests,
         "items": st.counters.items,
         "created": st.counters.created,
         "updated": st.counters.updated,

@@ -136,7 +136,7 @@ pub fn setup_es(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         };
         let client = crate::sink::elasticsearch::client(name, es)?;
         let read = |p: &Path| -> anyhow::Result<serde_json::Value> {
-            let text = std::fs::read_to_string(&p)
+            let text = std::fs::read_to_string(p)
                 .with_context(|| format!("output \"{name}\": cannot read {}", p.display()))?;
             serde_json::from_str(&text)
                 .with_context(|| format!("output \"{name}\": {} is not valid JSON", p.display()))
