@@ -74,6 +74,8 @@ dir = "dead"
 commit_interval = "500ms"
 [log]
 format = "json"
+[metrics]
+listen = "127.0.0.1:0"
 "#
         ),
     )

@@ -30,6 +30,36 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics`, `/health` and `/ready`.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Address to listen on; keep it on localhost unless a firewall guards it.
+    #[serde(default = "default_metrics_listen")]
+    pub listen: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> MetricsConfig {
+        MetricsConfig {
+            enabled: true,
+            listen: default_metrics_listen(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_metrics_listen() -> String {
+    "127.0.0.1:9464".to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -508,6 +538,12 @@ impl Config {
         }
         if self.pipeline.max_in_flight_bytes < self.pipeline.max_event_bytes {
             err("pipeline.max_in_flight_bytes must be at least pipeline.max_event_bytes".into());
+        }
+        if self.metrics.listen.parse::<std::net::SocketAddr>().is_err() {
+            err(format!(
+                "metrics.listen = \"{}\" is not an address like \"127.0.0.1:9464\"",
+                self.metrics.listen
+            ));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             err(format!("log.level: {e}"));

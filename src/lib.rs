@@ -4,10 +4,14 @@
 //! The library holds everything; `main.rs` only parses the command line.
 //! See ARCHITECTURE.md for the map.
 
+pub mod alloc;
 pub mod commands;
 pub mod config;
 pub mod pipeline;
+pub mod reload;
 pub mod rules;
 pub mod sink;
 pub mod source;
 pub mod stats;
+pub mod systemd;
+pub mod telemetry;

@@ -9,6 +9,10 @@ use clap::{Parser, Subcommand};
 use logredact::commands::{self, KeySpec};
 use logredact::rules::RuleSet;
 
+// jemalloc: steady memory over months, and figures we can export.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "logredact",

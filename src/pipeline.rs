@@ -152,6 +152,30 @@ pub async fn run(
     })
     .await??;
 
+    crate::reload::note_active(&stats, &rules.load());
+    for (name, output) in &config.outputs {
+        if let OutputConfig::Elasticsearch(_) = output {
+            stats.detail().reachable.insert(name.clone(), true);
+        }
+    }
+    let telemetry = if config.metrics.enabled {
+        let listener = tokio::net::TcpListener::bind(&config.metrics.listen)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot listen on metrics.listen = \"{}\" ({e}); choose a free address or set metrics.enabled = false",
+                    config.metrics.listen
+                )
+            })?;
+        tracing::info!(address = %listener.local_addr()?, "metrics, health and readiness endpoints listening");
+        Some(tokio::spawn(crate::telemetry::serve(
+            listener,
+            stats.clone(),
+        )))
+    } else {
+        None
+    };
+
     let (ack_tx, ack_rx) = std::sync::mpsc::channel::<Vec<Ack>>();
     let (dl_tx, dl_rx) = mpsc::unbounded_channel();
     let mut senders = Vec::new();
@@ -216,6 +240,9 @@ pub async fn run(
             );
         }
     }
+    if let Some(t) = telemetry {
+        t.abort();
+    }
     result.map_err(|e| anyhow::anyhow!("the consumer thread failed: {e}"))?
 }
 
@@ -246,6 +273,7 @@ impl ConsumerLoop {
             if last_commit.elapsed() >= self.config.commit_interval {
                 self.commit(CommitMode::Async);
                 counts.flush(&self.stats);
+                self.heartbeat();
                 last_commit = Instant::now();
             }
             self.back_pressure();
@@ -264,6 +292,7 @@ impl ConsumerLoop {
             };
             let Some(message) = self.consumer.poll(timeout) else {
                 handover.send(&self.outputs);
+                self.heartbeat();
                 continue;
             };
             let message = match message {
@@ -278,6 +307,13 @@ impl ConsumerLoop {
         counts.flush(&self.stats);
         handover.send(&self.outputs);
         self.drain()
+    }
+
+    /// Notes that the loop turns, for `/health` and the watchdog.
+    fn heartbeat(&self) {
+        self.stats
+            .consumer_heartbeat_ms
+            .store(crate::stats::now_ms() as u64, Relaxed);
     }
 
     fn paused(&self) -> bool {
@@ -415,7 +451,11 @@ impl ConsumerLoop {
                         ))
                     })
                     .map_err(|r| (r.class(), r.to_string()));
-            Stats::add(&self.stats.rule_nanos, started.elapsed().as_nanos() as u64);
+            let took = started.elapsed();
+            Stats::add(&self.stats.rule_nanos, took.as_nanos() as u64);
+            counts
+                .rule_time
+                .saturating_record((took.as_micros() as u64).max(1));
             r
         };
 
@@ -531,11 +571,23 @@ fn too_large(len: usize, max: usize) -> (&'static str, String) {
 
 /// Per-rule counts gathered on the consumer thread and folded into the
 /// shared stats now and then, so the hot loop takes no lock per event.
-#[derive(Default)]
 struct RuleCounts {
     fingerprint: String,
     ids: Vec<(String, &'static str)>,
     counts: Vec<u64>,
+    /// Rule engine time per event (µs), merged into the stats on flush.
+    rule_time: crate::stats::Histogram,
+}
+
+impl Default for RuleCounts {
+    fn default() -> RuleCounts {
+        RuleCounts {
+            fingerprint: String::new(),
+            ids: Vec::new(),
+            counts: Vec::new(),
+            rule_time: crate::stats::new_histogram(),
+        }
+    }
 }
 
 impl RuleCounts {
@@ -563,6 +615,9 @@ impl RuleCounts {
 
     fn flush(&mut self, stats: &Stats) {
         let mut d = stats.detail();
+        let total = d.rule_time.get_or_insert_with(crate::stats::new_histogram);
+        let _ = total.add(&self.rule_time);
+        self.rule_time.reset();
         for ((id, kind), n) in self.ids.iter().zip(self.counts.iter_mut()) {
             let map = match *kind {
                 "mask" => &mut d.masks,

@@ -9,8 +9,18 @@ use std::time::Duration;
 /// Latency in microseconds, 1 µs to 1 hour, 3 significant digits.
 pub type Histogram = hdrhistogram::Histogram<u64>;
 
-fn new_histogram() -> Histogram {
+pub fn new_histogram() -> Histogram {
     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds")
+}
+
+/// Records `value` (at least 1) in the histogram of `key`, creating it.
+pub fn record(map: &mut BTreeMap<String, Histogram>, key: &str, value: u64) {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), new_histogram());
+    }
+    if let Some(h) = map.get_mut(key) {
+        h.saturating_record(value.max(1));
+    }
 }
 
 /// Shared by the consumer thread and the sinks.
@@ -35,6 +45,9 @@ pub struct Stats {
     pub commits: AtomicU64,
     /// Time spent in the rule engine, for CPU-per-event figures.
     pub rule_nanos: AtomicU64,
+    /// Milliseconds since the epoch when the consumer loop last turned;
+    /// `/health` and the systemd watchdog read it.
+    pub consumer_heartbeat_ms: AtomicU64,
     pub detail: Mutex<Detail>,
 }
 
@@ -51,8 +64,28 @@ pub struct Detail {
     pub tags: BTreeMap<String, u64>,
     /// Bulk requests per output and outcome.
     pub bulk_requests: BTreeMap<(String, &'static str), u64>,
-    /// Kafka timestamp to acknowledgement, per output.
+    /// Kafka timestamp to acknowledgement, per output (µs).
     pub end_to_end: BTreeMap<String, Histogram>,
+    /// Rule engine time per event (µs).
+    pub rule_time: Option<Histogram>,
+    /// Time from consumption until the event's batch was sent, per output (µs).
+    pub batch_wait: BTreeMap<String, Histogram>,
+    /// Bulk request duration, per output (µs).
+    pub bulk_duration: BTreeMap<String, Histogram>,
+    /// Documents and bytes per bulk request, per output.
+    pub batch_docs: BTreeMap<String, Histogram>,
+    pub batch_bytes: BTreeMap<String, Histogram>,
+    /// Consumer lag per assigned partition, from librdkafka statistics.
+    pub consumer_lag: BTreeMap<(String, i32), i64>,
+    /// Whether each output's last request got an answer that was not 5xx.
+    pub reachable: BTreeMap<String, bool>,
+    /// Milliseconds since the epoch of each output's last loop turn.
+    pub output_heartbeat_ms: BTreeMap<String, u64>,
+    /// The active rule set and when it was loaded (seconds since the epoch).
+    pub rules_fingerprint: String,
+    pub rules_loaded_at: f64,
+    /// Rule reloads by result: `ok` or `error`.
+    pub reloads: BTreeMap<&'static str, u64>,
 }
 
 impl Stats {
@@ -69,6 +102,18 @@ impl Stats {
     pub fn detail(&self) -> std::sync::MutexGuard<'_, Detail> {
         // A panic elsewhere must not take the counters with it.
         self.detail.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes that an output's loop turns, for `/health` and the watchdog.
+    pub fn output_heartbeat(&self, output: &str) {
+        let now = now_ms() as u64;
+        let mut d = self.detail();
+        match d.output_heartbeat_ms.get_mut(output) {
+            Some(t) => *t = now,
+            None => {
+                d.output_heartbeat_ms.insert(output.to_owned(), now);
+            }
+        }
     }
 
     pub fn dead_letter(&self, class: &'static str) {

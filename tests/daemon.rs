@@ -73,6 +73,8 @@ shutdown_timeout = "20s"
 [log]
 format = "json"
 level = "info"
+[metrics]
+listen = "127.0.0.1:0"
 "#,
                 bootstrap = self.tansu.bootstrap,
                 es = self.es.url,

@@ -48,6 +48,8 @@ dir = "dead"
 [pipeline]
 commit_interval = "100ms"
 shutdown_timeout = "10s"
+[metrics]
+listen = "127.0.0.1:0"
 "#
     );
     Config::parse(&dir.join("c.toml"), &text).unwrap()

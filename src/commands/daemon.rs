@@ -81,7 +81,20 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        pipeline::run(&config, rules, stats.clone(), shutdown_signal()).await
+        let reloader = tokio::spawn(crate::reload::watch(
+            config.clone(),
+            rules.clone(),
+            stats.clone(),
+        ));
+        let notifier = tokio::spawn(crate::systemd::run(stats.clone()));
+        let shutdown = async {
+            shutdown_signal().await;
+            crate::systemd::stopping();
+        };
+        let result = pipeline::run(&config, rules, stats.clone(), shutdown).await;
+        reloader.abort();
+        notifier.abort();
+        result
     })?;
     let n = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
     tracing::info!(

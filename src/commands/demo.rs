@@ -157,6 +157,8 @@ commit_interval = "200ms"
 shutdown_timeout = "10s"
 [log]
 level = "warn"
+[metrics]
+enabled = false
 "#
     );
     Config::parse(Path::new("demo.toml"), &text).map_err(|errors| {

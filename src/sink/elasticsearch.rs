@@ -246,6 +246,7 @@ impl BulkWriter {
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let mut batch = Batch::default();
         let mut input_open = true;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             let deadline = batch
                 .started
@@ -273,6 +274,7 @@ impl BulkWriter {
                     None => input_open = false,
                 },
                 _ = sleep_until(deadline) => {}
+                _ = tick.tick() => shared.stats.output_heartbeat(&shared.name),
                 _ = shared.done.notified(), if !input_open => {}
             }
             let due = batch
@@ -354,7 +356,11 @@ struct Batch {
 /// hand back for retry.
 async fn send_batch(shared: &Shared, batch: Batch) {
     let Batch {
-        docs, ops, body, ..
+        docs,
+        ops,
+        body,
+        bytes,
+        ..
     } = batch;
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -373,7 +379,27 @@ async fn send_batch(shared: &Shared, batch: Batch) {
             Some(shared.config.request_timeout),
         )
         .await;
-    let _elapsed = started.elapsed();
+    {
+        let now = Instant::now();
+        let mut d = shared.stats.detail();
+        let name = &*shared.name;
+        crate::stats::record(
+            &mut d.bulk_duration,
+            name,
+            (now - started).as_micros() as u64,
+        );
+        crate::stats::record(&mut d.batch_docs, name, docs.len() as u64);
+        crate::stats::record(&mut d.batch_bytes, name, bytes as u64);
+        let reachable = matches!(&result, Ok(r) if r.status_code().as_u16() < 500);
+        d.reachable.insert(name.to_owned(), reachable);
+        if let Some(h) = d.batch_wait.get_mut(name) {
+            for p in docs.iter().filter(|p| p.attempts == 0) {
+                h.saturating_record((started - p.doc.consumed_at).as_micros().max(1) as u64);
+            }
+        } else {
+            crate::stats::record(&mut d.batch_wait, name, 1);
+        }
+    }
     let response = match result {
         Ok(r) => r,
         Err(e) => {

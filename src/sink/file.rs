@@ -142,8 +142,11 @@ impl FileWriter {
         let mut batch: Vec<Arc<Doc>> = Vec::new();
         loop {
             batch.clear();
-            let Some(first) = input.recv().await else {
-                break;
+            stats.output_heartbeat(&self.name);
+            let first = match tokio::time::timeout(Duration::from_secs(1), input.recv()).await {
+                Ok(Some(docs)) => docs,
+                Ok(None) => break,
+                Err(_) => continue,
             };
             batch.extend(first);
             while batch.len() < 4096 {

@@ -45,6 +45,19 @@ impl SourceContext {
 }
 
 impl ClientContext for SourceContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        // Replaced whole, so revoked partitions leave no entry behind.
+        let mut lag = std::collections::BTreeMap::new();
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    lag.insert((topic.clone(), *partition), p.consumer_lag);
+                }
+            }
+        }
+        self.stats.detail().consumer_lag = lag;
+    }
+
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         // librdkafka's own messages name brokers and topics, never payloads.
         match level {
@@ -142,6 +155,8 @@ pub fn consumer(
         // holds a fetch until the wait runs out (tansu does); 50 ms bounds
         // that at the cost of at most 20 idle fetches a second per broker.
         ("fetch.wait.max.ms", "50"),
+        // Consumer lag per partition, for the metrics.
+        ("statistics.interval.ms", "5000"),
     ] {
         if !config.properties.contains_key(key) {
             client.set(key, value);

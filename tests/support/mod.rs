@@ -364,6 +364,10 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path, log: &Path) -> Daemon {
+        Daemon::start_with_env(config, log, &[])
+    }
+
+    pub fn start_with_env(config: &Path, log: &Path, env: &[(&str, &str)]) -> Daemon {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -373,11 +377,20 @@ impl Daemon {
         // runs the daemon under a profiler.
         let wrapper = std::env::var("LOGREDACT_DAEMON_WRAPPER").unwrap_or_default();
         let mut words: Vec<String> = wrapper.split_whitespace().map(str::to_owned).collect();
+        // systemd sets WATCHDOG_PID to the service's pid; `sh` can do that
+        // and then exec the daemon under the same pid.
+        if env
+            .iter()
+            .any(|(k, v)| *k == "WATCHDOG_PID" && *v == "self")
+        {
+            words.extend(["sh", "-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\""].map(str::to_owned));
+        }
         words.push(env!("CARGO_BIN_EXE_logredact").to_owned());
         let child = Command::new(&words[0])
             .args(&words[1..])
             .args(["run", "--config"])
             .arg(config)
+            .envs(env.iter().copied().filter(|(k, _)| *k != "WATCHDOG_PID"))
             .stdout(file.try_clone().unwrap())
             .stderr(file)
             .spawn()
@@ -416,6 +429,25 @@ impl Daemon {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The metrics address the daemon logged, once it has.
+    pub fn metrics_port(&self) -> u16 {
+        let mut port = 0;
+        wait_until(Duration::from_secs(30), || {
+            port = self
+                .log_text()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .find_map(|v| {
+                    let addr = v["fields"]["address"].as_str()?;
+                    addr.rsplit(':').next()?.parse().ok()
+                })
+                .unwrap_or(0);
+            port != 0
+        });
+        assert!(port != 0, "the daemon did not log its metrics address");
+        port
     }
 
     /// Resident memory in KiB, from /proc.

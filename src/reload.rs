@@ -1,0 +1,101 @@
+//! Hot rule reload: on SIGHUP, and when files in the rules directory change
+//! (debounced), the rules are compiled through the same path as start-up
+//! (`pipeline::load_rules`). A valid set replaces the active one atomically:
+//! the consumer takes the current set once per event, so an event is
+//! processed by one set, whole. An invalid set leaves the old one running;
+//! its errors are logged with file:line:column and counted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::pipeline::{self, ActiveRules};
+use crate::stats::Stats;
+
+/// Changes closer together than this are taken as one.
+pub const DEBOUNCE: Duration = Duration::from_millis(500);
+
+/// Notes the active set in the stats (fingerprint and load time).
+pub fn note_active(stats: &Stats, rules: &ActiveRules) {
+    let mut d = stats.detail();
+    d.rules_fingerprint = rules.set.fingerprint().to_owned();
+    d.rules_loaded_at = crate::stats::now_ms() as f64 / 1000.0;
+}
+
+/// Compiles the rules again and swaps them in if they are valid. Returns
+/// whether the new set is active.
+pub fn reload(config: &Config, rules: &ArcSwap<ActiveRules>, stats: &Stats) -> bool {
+    let result = pipeline::key_ring(config)
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|keys| pipeline::load_rules(config, &keys));
+    match result {
+        Ok(new) => {
+            let old = rules.load().set.fingerprint().to_owned();
+            if new.set.fingerprint() == old {
+                tracing::info!(rules = %old, "rules reloaded: unchanged");
+            } else {
+                tracing::info!(from = %old, to = new.set.fingerprint(), "rules reloaded");
+            }
+            note_active(stats, &new);
+            rules.store(Arc::new(new));
+            *stats.detail().reloads.entry("ok").or_default() += 1;
+            true
+        }
+        Err(errors) => {
+            for line in errors.lines().filter(|l| !l.trim().is_empty()) {
+                tracing::error!(problem = %line, "rule reload refused; the previous rules stay active");
+            }
+            *stats.detail().reloads.entry("error").or_default() += 1;
+            false
+        }
+    }
+}
+
+/// Runs until dropped: reloads on SIGHUP and on changes in the rules
+/// directory.
+pub async fn watch(config: Config, rules: Arc<ArcSwap<ActiveRules>>, stats: Arc<Stats>) {
+    use notify::Watcher;
+    let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
+    let file_tx = tx.clone();
+    let mut watcher =
+        match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if event.is_ok_and(|e| !e.kind.is_access()) {
+                let _ = file_tx.send("file change");
+            }
+        }) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch the rules directory; reload with SIGHUP");
+                None
+            }
+        };
+    if let Some(w) = &mut watcher {
+        if let Err(e) = w.watch(&config.rules.dir, notify::RecursiveMode::NonRecursive) {
+            tracing::warn!(error = %e, dir = %config.rules.dir.display(), "cannot watch the rules directory; reload with SIGHUP");
+        }
+    }
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            if tx.send("SIGHUP").is_err() {
+                return;
+            }
+        }
+    });
+    while let Some(cause) = rx.recv().await {
+        // Editors write files in several steps: wait for quiet.
+        tokio::time::sleep(DEBOUNCE).await;
+        while rx.try_recv().is_ok() {}
+        tracing::info!(cause, "reloading rules");
+        let config = config.clone();
+        let (rules, stats) = (rules.clone(), stats.clone());
+        let _ = tokio::task::spawn_blocking(move || reload(&config, &rules, &stats)).await;
+    }
+    drop(watcher);
+}

@@ -1,0 +1,343 @@
+//! Operating the daemon: metrics that reconcile with what was stored,
+//! health and readiness, hot rule reload under load, systemd notifications.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use support::*;
+
+const TOPIC: &str = "access";
+
+fn config(dir: &Path, bootstrap: &str, es: &str, rules: &Path) -> PathBuf {
+    write_config(
+        dir,
+        &format!(
+            r#"
+version = 1
+[kafka]
+bootstrap_servers = "{bootstrap}"
+topics = ["{TOPIC}"]
+group_id = "ops-test"
+[rules]
+dir = "{rules}"
+[outputs.hot]
+type = "elasticsearch"
+nodes = ["{es}"]
+index = "logs-hot-%Y.%m.%d"
+flush_interval = "50ms"
+[outputs.cold]
+type = "elasticsearch"
+nodes = ["{es}"]
+index = "logs-cold-%Y.%m.%d"
+flush_interval = "50ms"
+[dead_letter]
+dir = "dead"
+[pipeline]
+commit_interval = "200ms"
+[log]
+format = "json"
+[metrics]
+listen = "127.0.0.1:0"
+"#,
+            rules = rules.display()
+        ),
+    )
+}
+
+fn copy_rules(dir: &Path) -> PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), rules.join(e.file_name())).unwrap();
+    }
+    rules
+}
+
+/// Parses the text format into `name{labels}` → value, checking each line.
+fn scrape(port: u16) -> BTreeMap<String, f64> {
+    let (status, body) = http(port, "GET", "/metrics", "");
+    assert_eq!(status, 200);
+    let mut out = BTreeMap::new();
+    for line in body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (key, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line}"));
+        out.insert(
+            key.to_owned(),
+            value
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("bad value in {line}")),
+        );
+    }
+    out
+}
+
+fn get(m: &BTreeMap<String, f64>, key: &str) -> f64 {
+    *m.get(key).unwrap_or(&0.0)
+}
+
+#[test]
+fn metrics_reconcile_with_what_the_outputs_hold_and_health_answers() {
+    let dir = TempDir::new("metrics");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 4);
+    let es = StandIn::start();
+    es.faults(r#"{"long_fields": ["code"], "item_429_rate": 0.05}"#);
+    let mut events = sample_events(4_000);
+    for i in 0..40 {
+        events.push(format!(r#"{{"code":"E{i}","phone":"13812345678"}}"#).into_bytes());
+    }
+    events.push(b"not json".to_vec());
+    let n = produce(&tansu.bootstrap, TOPIC, events);
+    let cfg = config(
+        dir.path(),
+        &tansu.bootstrap,
+        &es.url,
+        &copy_rules(dir.path()),
+    );
+    let mut daemon = Daemon::start(&cfg, &dir.path().join("d.log"));
+    let port = daemon.metrics_port();
+    assert!(wait_until(Duration::from_secs(60), || {
+        let m = scrape(port);
+        get(&m, "logredact_events_consumed_total") == n as f64
+            && get(&m, "logredact_in_flight_events") == 0.0
+    }));
+    let m = scrape(port);
+    let completed = get(&m, r#"logredact_events_completed_total{outcome="indexed"}"#)
+        + get(
+            &m,
+            r#"logredact_events_completed_total{outcome="dead_lettered"}"#,
+        )
+        + get(&m, r#"logredact_events_completed_total{outcome="dropped"}"#);
+    assert_eq!(
+        completed, n as f64,
+        "consumed = indexed + dead-lettered + dropped"
+    );
+    assert_eq!(
+        get(&m, r#"logredact_documents_indexed_total{output="hot"}"#),
+        es.ids("logs-hot-*").len() as f64
+    );
+    assert_eq!(
+        get(&m, r#"logredact_documents_indexed_total{output="cold"}"#),
+        es.ids("logs-cold-*").len() as f64
+    );
+    let dead = dead_letters(&dir.path().join("dead")).len() as f64;
+    let dead_metric: f64 = m
+        .iter()
+        .filter(|(k, _)| k.starts_with("logredact_dead_letters_total{"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(dead_metric, dead);
+    assert_eq!(
+        get(
+            &m,
+            r#"logredact_dead_letters_total{class="indexing_rejected"}"#
+        ),
+        80.0
+    );
+    assert_eq!(
+        get(&m, r#"logredact_dead_letters_total{class="not_json"}"#),
+        1.0
+    );
+    assert!(get(&m, "logredact_retried_items_total") > 0.0);
+    assert!(
+        get(
+            &m,
+            r#"logredact_masked_values_total{rule="mask-cn-mobile"}"#
+        ) > 0.0
+    );
+    assert!(
+        get(
+            &m,
+            r#"logredact_end_to_end_latency_seconds_count{output="hot"}"#
+        ) > 0.0
+    );
+    assert!(get(&m, "logredact_rule_duration_seconds_count") > 0.0);
+    // Bounded labels: nothing per document, per dated index or per value.
+    for key in m.keys() {
+        assert!(
+            !key.contains("logs-hot-2"),
+            "a dated index in a label: {key}"
+        );
+        assert!(!key.contains("13812345678"), "a value in a label: {key}");
+        assert!(!key.contains("access-"), "a document id in a label: {key}");
+    }
+    let (status, body) = http(port, "GET", "/health", "");
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    let (status, _) = http(port, "GET", "/ready", "");
+    assert_eq!(status, 200);
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn readiness_fails_with_a_reason_while_an_output_is_down() {
+    let dir = TempDir::new("ready");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 2);
+    let es = StandIn::start();
+    produce(&tansu.bootstrap, TOPIC, sample_events(200));
+    let cfg = config(
+        dir.path(),
+        &tansu.bootstrap,
+        &es.url,
+        &copy_rules(dir.path()),
+    );
+    let mut daemon = Daemon::start(&cfg, &dir.path().join("d.log"));
+    let port = daemon.metrics_port();
+    assert!(wait_until(Duration::from_secs(30), || http(
+        port, "GET", "/ready", ""
+    )
+    .0 == 200));
+    es.faults(r#"{"outage_seconds": 8}"#);
+    produce(&tansu.bootstrap, TOPIC, sample_events(200));
+    assert!(wait_until(Duration::from_secs(8), || http(
+        port, "GET", "/ready", ""
+    )
+    .0 == 503));
+    let (_, body) = http(port, "GET", "/ready", "");
+    assert!(body.contains("is not reachable"), "{body}");
+    // Alive all along: health stays ok through the outage.
+    assert_eq!(http(port, "GET", "/health", "").0, 200);
+    assert!(wait_until(Duration::from_secs(30), || http(
+        port, "GET", "/ready", ""
+    )
+    .0 == 200));
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn reload_under_load_loses_nothing_doubles_nothing_and_new_events_use_new_rules() {
+    let dir = TempDir::new("reload");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 4);
+    let es = StandIn::start();
+    let rules = copy_rules(dir.path());
+    let cfg = config(dir.path(), &tansu.bootstrap, &es.url, &rules);
+    let mut daemon = Daemon::start(&cfg, &dir.path().join("d.log"));
+    let port = daemon.metrics_port();
+    let bootstrap = tansu.bootstrap.clone();
+    let total = 30_000usize;
+    let producer = std::thread::spawn(move || {
+        let mut p = TestProducer::new(&bootstrap, 5);
+        let mut sent = 0;
+        for chunk in sample_events(total).chunks(1_000) {
+            sent += p.send(TOPIC, chunk.to_vec());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        sent
+    });
+    assert!(wait_until(Duration::from_secs(60), || es
+        .ids("logs-cold-*")
+        .len()
+        >= 5_000));
+
+    // A broken file: refused with file:line:column, the old rules stay.
+    std::fs::write(
+        rules.join("40-broken.toml"),
+        "version = 1\n[[tag]]\nid = \"x\"\nwhen = { field = \"a\", equalz = 1 }\n",
+    )
+    .unwrap();
+    assert!(wait_until(Duration::from_secs(10), || {
+        get(
+            &scrape(port),
+            r#"logredact_rule_reloads_total{result="error"}"#,
+        ) >= 1.0
+    }));
+    assert!(
+        daemon.log_text().contains("40-broken.toml:4:"),
+        "errors carry file:line:column"
+    );
+    std::fs::remove_file(rules.join("40-broken.toml")).unwrap();
+
+    // A valid new tag rule, sent by SIGHUP as well as the file watcher.
+    std::fs::write(
+        rules.join("25-reloaded.toml"),
+        "version = 1\n[[tag]]\nid = \"mark-reloaded\"\nwhen = { field = \"service\", exists = true }\nadd_tags = [\"reloaded\"]\n",
+    )
+    .unwrap();
+    assert!(wait_until(Duration::from_secs(10), || {
+        daemon.log_text().contains("\"rules reloaded\"")
+            || daemon.log_text().contains("rules reloaded\"")
+    }));
+    let n = producer.join().unwrap();
+    assert!(wait_until(Duration::from_secs(120), || {
+        es.ids("logs-hot-*").len() as u64 >= n && es.ids("logs-cold-*").len() as u64 >= n
+    }));
+    assert!(daemon.terminate().success());
+    assert_eq!(es.ids("logs-hot-*").len() as u64, n, "nothing lost");
+    assert_eq!(es.stats()["overwritten"], 0, "nothing processed twice");
+    // The last events were produced after the swap and carry the new tag.
+    let last = es.search("logs-hot-*", r#"{"query":{"term":{"seq":29999}}}"#);
+    let hit = &last["hits"]["hits"][0]["_source"];
+    assert!(
+        hit["tags"]
+            .as_array()
+            .is_some_and(|t| t.contains(&"reloaded".into())),
+        "{hit}"
+    );
+    let first = es.search("logs-hot-*", r#"{"query":{"term":{"seq":0}}}"#);
+    let hit = &first["hits"]["hits"][0]["_source"];
+    assert!(
+        !hit["tags"]
+            .as_array()
+            .is_some_and(|t| t.contains(&"reloaded".into())),
+        "{hit}"
+    );
+}
+
+#[test]
+fn systemd_hears_ready_watchdog_status_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = TempDir::new("notify");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 1);
+    let es = StandIn::start();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let cfg = config(
+        dir.path(),
+        &tansu.bootstrap,
+        &es.url,
+        &copy_rules(dir.path()),
+    );
+    let mut daemon = Daemon::start_with_env(
+        &cfg,
+        &dir.path().join("d.log"),
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "600000"),
+            ("WATCHDOG_PID", "self"),
+        ],
+    );
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 512];
+    let started = std::time::Instant::now();
+    while !(seen.iter().any(|m: &String| m.contains("READY=1"))
+        && seen.iter().filter(|m| m.contains("WATCHDOG=1")).count() >= 3
+        && seen.iter().any(|m| m.starts_with("STATUS=")))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "heard only {seen:?}"
+        );
+        let n = socket.recv(&mut buf).expect("a notification within 30 s");
+        seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert!(daemon.terminate().success());
+    loop {
+        let n = socket.recv(&mut buf).expect("STOPPING=1 before exit");
+        if String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1") {
+            break;
+        }
+    }
+}
