@@ -309,6 +309,14 @@ impl ConsumerLoop {
         self.drain()
     }
 
+    /// Counts an event as taken and not yet settled (undone in `apply_ack`).
+    fn add_in_flight(&self, weight: u32) {
+        self.stats
+            .in_flight_bytes
+            .fetch_add(u64::from(weight), Relaxed);
+        self.stats.in_flight_events.fetch_add(1, Relaxed);
+    }
+
     /// Notes that the loop turns, for `/health` and the watchdog.
     fn heartbeat(&self) {
         self.stats
@@ -475,10 +483,7 @@ impl ConsumerLoop {
                     return;
                 }
                 drop(tracker);
-                self.stats
-                    .in_flight_bytes
-                    .fetch_add(u64::from(weight), Relaxed);
-                self.stats.in_flight_events.fetch_add(1, Relaxed);
+                self.add_in_flight(weight);
                 let body = Bytes::copy_from_slice(out);
                 let time_ms = self
                     .needs_event_time
@@ -513,10 +518,7 @@ impl ConsumerLoop {
                     return;
                 };
                 drop(tracker);
-                self.stats
-                    .in_flight_bytes
-                    .fetch_add(u64::from(weight), Relaxed);
-                self.stats.in_flight_events.fetch_add(1, Relaxed);
+                self.add_in_flight(weight);
                 let keep = payload.len().min(MAX_DEAD_LETTER_TEXT);
                 let record = DeadLetter {
                     token,

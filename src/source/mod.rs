@@ -87,10 +87,11 @@ impl ConsumerContext for SourceContext {
         };
         let mut commit = TopicPartitionList::new();
         let mut tracker = self.tracker();
-        let mut released = 0u64;
+        let mut released = tracker::Released::default();
         for elem in revoked.elements() {
-            let (point, bytes) = tracker.revoke(elem.topic(), elem.partition());
-            released += bytes;
+            let (point, r) = tracker.revoke(elem.topic(), elem.partition());
+            released.events += r.events;
+            released.bytes += r.bytes;
             if let Some((topic, partition, offset)) = point {
                 let _ = commit.add_partition_offset(&topic, partition, Offset::Offset(offset));
             }
@@ -101,7 +102,10 @@ impl ConsumerContext for SourceContext {
         drop(tracker);
         self.stats
             .in_flight_bytes
-            .fetch_sub(released, Ordering::Relaxed);
+            .fetch_sub(released.bytes, Ordering::Relaxed);
+        self.stats
+            .in_flight_events
+            .fetch_sub(released.events, Ordering::Relaxed);
         tracing::info!(partitions = revoked.count(), "partitions revoked");
         if commit.count() > 0 {
             match consumer.commit(&commit, CommitMode::Sync) {

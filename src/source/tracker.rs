@@ -53,6 +53,13 @@ pub struct Completed {
     pub dead_lettered: bool,
 }
 
+/// Messages of a revoked partition that were still awaiting acks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Released {
+    pub events: u64,
+    pub bytes: u64,
+}
+
 /// An offset to commit: (topic, partition, next offset to read).
 pub type CommitPoint = (Arc<str>, i32, i64);
 
@@ -104,28 +111,34 @@ impl OffsetTracker {
     }
 
     /// Stops tracking a revoked partition. Returns the offset to commit for
-    /// it (if it moved since the last commit) and the bytes of its messages
-    /// still in flight, whose acks will now be ignored.
-    pub fn revoke(&mut self, topic: &str, partition: i32) -> (Option<CommitPoint>, u64) {
+    /// it (if it moved since the last commit) and the count and bytes of its
+    /// messages still awaiting acks, which will now be ignored.
+    pub fn revoke(&mut self, topic: &str, partition: i32) -> (Option<CommitPoint>, Released) {
         let Some(slot) = self
             .by_partition
             .get_mut(topic)
             .and_then(|m| m.remove(&partition))
         else {
-            return (None, 0);
+            return (None, Released::default());
         };
         if self.by_partition.get(topic).is_some_and(HashMap::is_empty) {
             self.by_partition.remove(topic);
         }
         let Some(state) = self.slots[slot as usize].take() else {
-            return (None, 0);
+            return (None, Released::default());
         };
-        let bytes = state.pending.iter().map(|e| u64::from(e.bytes)).sum();
+        // Entries already complete (behind an incomplete one) were settled
+        // when their last ack came; only the others are still in flight.
+        let mut released = Released::default();
+        for e in state.pending.iter().filter(|e| e.remaining > 0) {
+            released.events += 1;
+            released.bytes += u64::from(e.bytes);
+        }
         let commit = match state.ready {
             Some(r) if state.committed != Some(r) => Some((state.topic, state.partition, r)),
             _ => None,
         };
-        (commit, bytes)
+        (commit, released)
     }
 
     /// The slot of an assigned partition.
@@ -288,7 +301,19 @@ mod tests {
         t.ack(ack(first));
         assert_eq!(t.to_commit(), vec![("a".into(), 3, 2)]);
         let late = t.track(s, 2, 1, 7).unwrap();
-        assert_eq!(t.revoke("a", 3), (Some(("a".into(), 3, 2)), 7));
+        let done_behind = t.track(s, 3, 1, 5).unwrap();
+        assert!(t.ack(ack(done_behind)).is_some());
+        assert_eq!(
+            t.revoke("a", 3),
+            (
+                Some(("a".into(), 3, 2)),
+                Released {
+                    events: 1,
+                    bytes: 7
+                }
+            ),
+            "the completed entry behind offset 2 was settled already"
+        );
         let s2 = t.assign("a", 3);
         let fresh = t.track(s2, 2, 1, 7).unwrap();
         assert_eq!(t.ack(ack(late)), None, "stale generation");
