@@ -374,3 +374,36 @@ fn unprocessable_text_is_masked_in_every_written_form() {
         "invalid bytes are replaced: {masked}"
     );
 }
+
+/// Found by the fuzzer: an event a tag rule changes is written from a tree,
+/// and the tree must write numbers with the text they came with. Writing
+/// `17951616021e0` as `17951616021.0` would hand out a value that the
+/// detectors find (a mobile number) but that was never masked.
+#[test]
+fn tagged_events_keep_number_text_and_a_second_pass_finds_nothing() {
+    let set = compile(&format!(
+        r#"{NO_RECORD}
+[[mask]]
+id = "mobile"
+detector = "cn_mobile"
+action = "full"
+
+[[tag]]
+id = "admin"
+when = {{ field = "action", equals = "delete_user" }}
+set = {{ privilege = "admin" }}
+"#
+    ));
+    let input = r#"{"action":"delete_user","a":17951616021e0,"b":1.50,"c":-0,"d":1E+2,"e":12345678901234567890123}"#;
+    let mut out = Vec::new();
+    set.apply(input.as_bytes(), &mut out, &mut Workspace::new())
+        .unwrap();
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        r#"{"action":"delete_user","a":17951616021e0,"b":1.50,"c":-0,"d":1E+2,"e":12345678901234567890123,"privilege":"admin"}"#
+    );
+    let again = set
+        .apply(&out, &mut Vec::new(), &mut Workspace::new())
+        .unwrap();
+    assert_eq!((again.masked, again.residual), (0, 0));
+}

@@ -1037,7 +1037,7 @@ impl Cx<'_> {
 fn collect_strings(v: &Value<'_>, out: &mut Vec<String>) {
     match v {
         Value::Str(s) => out.push(s.to_string()),
-        Value::Number(n) => out.push(n.to_text()),
+        Value::Number(_, text) => out.push(text.to_string()),
         Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
         Value::Object(members) => members.iter().for_each(|(k, v)| {
             out.push(k.to_string());

@@ -66,7 +66,7 @@ impl Condition {
             }
             Condition::Matches(f, re) => event.any_at(f, &mut |v| match v {
                 Value::Str(s) => re.is_match(s),
-                Value::Number(n) => re.is_match(&n.to_text()),
+                Value::Number(_, text) => re.is_match(text),
                 Value::Bool(b) => re.is_match(if *b { "true" } else { "false" }),
                 _ => false,
             }),
@@ -86,7 +86,7 @@ fn same(have: &Value<'_>, want: &Value<'_>) -> bool {
             items.iter().any(|i| same(i, want))
         }
         (Value::Str(a), Value::Str(b)) => a == b,
-        (Value::Number(a), Value::Number(b)) => number_eq(*a, *b),
+        (Value::Number(a, _), Value::Number(b, _)) => number_eq(*a, *b),
         (Value::Bool(a), Value::Bool(b)) => a == b,
         (Value::Null, Value::Null) => true,
         _ => have == want,
@@ -143,7 +143,9 @@ mod tests {
         ])
         .holds(&ev));
         assert!(!Condition::Not(Box::new(del)).holds(&ev));
-        assert!(Condition::Equals(p("n"), Value::Number(Number::Float(3.0))).holds(&ev));
+        assert!(
+            Condition::Equals(p("n"), Value::Number(Number::Float(3.0), "3.0".into())).holds(&ev)
+        );
         assert!(Condition::Matches(p("action"), regex::Regex::new("^delete_").unwrap()).holds(&ev));
         assert!(!Condition::Any(vec![]).holds(&ev));
     }

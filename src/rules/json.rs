@@ -1,30 +1,38 @@
-//! A borrowed JSON tree, parsed and written with serde_json.
+//! A borrowed JSON tree.
 //!
 //! Not the main path (that is `rewrite`, which builds no tree): used where a
 //! tree is needed, for tag rules that fire, condition values and examples.
+//! serde_json checks the text first (so errors match the rest of the
+//! engine's); the tree is then built by a small parser of our own, because
+//! the tree must write every number back with the text it arrived with.
+//! Re-formatting a number (`17951616021e0` as `17951616021.0`) could turn a
+//! value the detectors rightly left alone into one they find, so an event
+//! that went through a tag rule would no longer be what was checked.
+//!
 //! Strings that contain no escape sequence borrow from the input, so a value
 //! is never copied needlessly. Escaped strings are decoded
 //! (detectors always see decoded text) and owned. Object members keep their
 //! order and duplicates, so an event leaves with the shape it arrived in.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 
-/// One JSON value. Numbers keep the width serde_json parsed them with.
+use super::rewrite::{write_json_string, MAX_DEPTH};
+
+/// One JSON value. A number holds its value and its text as written.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
     Null,
     Bool(bool),
-    Number(Number),
+    Number(Number, Cow<'a, str>),
     Str(Cow<'a, str>),
     Array(Vec<Value<'a>>),
     Object(Vec<(Cow<'a, str>, Value<'a>)>),
 }
 
-/// A JSON number as serde_json decoded it.
+/// A JSON number's value, with the width serde_json would give it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Number {
     Unsigned(u64),
@@ -33,15 +41,19 @@ pub enum Number {
 }
 
 impl Number {
-    /// The number's text as it is written in JSON output.
-    pub fn to_text(self) -> String {
-        match self {
-            Number::Unsigned(n) => n.to_string(),
-            Number::Signed(n) => n.to_string(),
-            Number::Float(f) => serde_json::Number::from_f64(f)
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "null".to_owned()),
+    /// The value of a number token that is valid JSON.
+    fn of_text(text: &str) -> Number {
+        let integer = !text.contains(['.', 'e', 'E']);
+        if integer {
+            if let Ok(u) = text.parse::<u64>() {
+                return Number::Unsigned(u);
+            }
+            if let Ok(i) = text.parse::<i64>() {
+                return Number::Signed(i);
+            }
         }
+        // Out-of-range integers become floats, as in serde_json.
+        Number::Float(text.parse().unwrap_or(f64::NAN))
     }
 }
 
@@ -50,15 +62,58 @@ impl<'a> Value<'a> {
     /// category, never the input's text.
     pub fn parse(input: &'a str) -> Result<Value<'a>, ParseError> {
         let mut de = serde_json::Deserializer::from_str(input);
-        let value = Value::deserialize(&mut de).map_err(ParseError::from_serde)?;
+        IgnoredAny::deserialize(&mut de).map_err(ParseError::from_serde)?;
         de.end().map_err(ParseError::from_serde)?;
+        let mut parser = Parser {
+            text: input,
+            pos: 0,
+        };
+        let value = parser.value(0)?;
+        parser.skip_ws();
+        if parser.pos != input.len() {
+            return Err(parser.error());
+        }
         Ok(value)
     }
 
-    /// Writes the value as compact JSON.
+    /// Writes the value as compact JSON; numbers keep their text.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        // Writing into a Vec cannot fail and every number we hold is finite.
-        serde_json::to_writer(out, self).expect("writing JSON to memory cannot fail");
+        match self {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Bool(true) => out.extend_from_slice(b"true"),
+            Value::Bool(false) => out.extend_from_slice(b"false"),
+            Value::Number(_, text) => out.extend_from_slice(text.as_bytes()),
+            Value::Str(s) => write_json_string(out, s),
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    item.write_to(out);
+                }
+                out.push(b']');
+            }
+            Value::Object(members) => {
+                out.push(b'{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_json_string(out, k);
+                    out.push(b':');
+                    v.write_to(out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+
+    /// The value as compact JSON text.
+    pub fn to_json_string(&self) -> String {
+        let mut out = Vec::new();
+        self.write_to(&mut out);
+        String::from_utf8(out).expect("JSON written from UTF-8 text is UTF-8")
     }
 
     /// Follows a dotted path of object keys. Arrays on the way are searched
@@ -81,13 +136,10 @@ impl<'a> Value<'a> {
         match v {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::Number(if let Some(u) = n.as_u64() {
-                Number::Unsigned(u)
-            } else if let Some(i) = n.as_i64() {
-                Number::Signed(i)
-            } else {
-                Number::Float(n.as_f64().unwrap_or(0.0))
-            }),
+            serde_json::Value::Number(n) => {
+                let text = n.to_string();
+                Value::Number(Number::of_text(&text), Cow::Owned(text))
+            }
             serde_json::Value::String(s) => Value::Str(Cow::Owned(s.clone())),
             serde_json::Value::Array(a) => Value::Array(a.iter().map(Value::from_serde).collect()),
             serde_json::Value::Object(o) => Value::Object(
@@ -151,110 +203,146 @@ impl ParseError {
     }
 }
 
-/// A string that borrows from the input when serde_json lets it.
-struct BorrowedStr<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for BorrowedStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = BorrowedStr<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(BorrowedStr(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(BorrowedStr(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(BorrowedStr(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
-    }
+/// Builds the tree from text serde_json has already accepted. Every step
+/// still checks what it reads, so a disagreement is an error, not a panic.
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
 }
 
-impl<'de> Deserialize<'de> for Value<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Value::Number(Number::Unsigned(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Value::Number(Number::Signed(v)))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Value::Number(Number::Float(v)))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Value::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Value::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Value::Str(Cow::Owned(v)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+impl<'a> Parser<'a> {
+    fn error(&self) -> ParseError {
+        ParseError::Syntax {
+            column: self.pos + 1,
+            what: "syntax error",
         }
-        Ok(Value::Array(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-        while let Some(key) = map.next_key::<BorrowedStr<'de>>()? {
-            let value = map.next_value()?;
-            members.push((key.0, value));
-        }
-        Ok(Value::Object(members))
-    }
-}
 
-impl Serialize for Value<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Number(Number::Unsigned(n)) => s.serialize_u64(*n),
-            Value::Number(Number::Signed(n)) => s.serialize_i64(*n),
-            Value::Number(Number::Float(n)) => s.serialize_f64(*n),
-            Value::Str(v) => s.serialize_str(v),
-            Value::Array(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), ParseError> {
+        self.skip_ws();
+        if self.peek() != Some(byte) {
+            return Err(self.error());
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value<'a>, ParseError> {
+        self.skip_ws();
+        let literal = |p: &mut Parser<'a>, word: &str, value: Value<'a>| {
+            if p.text[p.pos..].starts_with(word) {
+                p.pos += word.len();
+                Ok(value)
+            } else {
+                Err(p.error())
+            }
+        };
+        match self.peek() {
+            Some(b'n') => literal(self, "null", Value::Null),
+            Some(b't') => literal(self, "true", Value::Bool(true)),
+            Some(b'f') => literal(self, "false", Value::Bool(false)),
+            Some(b'"') => Ok(Value::Str(self.string()?)),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                self.pos += 1;
+                while matches!(
+                    self.peek(),
+                    Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                ) {
+                    self.pos += 1;
                 }
-                seq.end()
+                let text = &self.text[start..self.pos];
+                Ok(Value::Number(Number::of_text(text), Cow::Borrowed(text)))
             }
-            Value::Object(members) => {
-                let mut map = s.serialize_map(Some(members.len()))?;
-                for (k, v) in members {
-                    map.serialize_entry(k.as_ref(), v)?;
+            Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => Err(ParseError::TooDeep),
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
                 }
-                map.end()
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(Value::Array(items));
+                        }
+                        _ => return Err(self.error()),
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.pos += 1;
+                let mut members = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(Value::Object(members));
+                }
+                loop {
+                    self.skip_ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.error());
+                    }
+                    let key = self.string()?;
+                    self.expect(b':')?;
+                    let value = self.value(depth + 1)?;
+                    members.push((key, value));
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(Value::Object(members));
+                        }
+                        _ => return Err(self.error()),
+                    }
+                }
+            }
+            _ => Err(self.error()),
+        }
+    }
+
+    /// The string token at `pos` (on its opening quote), decoded.
+    fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
+        let start = self.pos;
+        let bytes = self.text.as_bytes();
+        let mut i = start + 1;
+        let mut escaped = false;
+        loop {
+            match bytes.get(i) {
+                None => return Err(self.error()),
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    escaped = true;
+                    i += 2;
+                }
+                Some(_) => i += 1,
             }
         }
+        self.pos = i + 1;
+        // Quotes are ASCII, so these are character boundaries.
+        if !escaped {
+            return Ok(Cow::Borrowed(&self.text[start + 1..i]));
+        }
+        serde_json::from_str::<String>(&self.text[start..=i])
+            .map(Cow::Owned)
+            .map_err(ParseError::from_serde)
     }
 }
 
