@@ -62,8 +62,16 @@ impl<'a> Value<'a> {
     /// category, never the input's text.
     pub fn parse(input: &'a str) -> Result<Value<'a>, ParseError> {
         let mut de = serde_json::Deserializer::from_str(input);
-        IgnoredAny::deserialize(&mut de).map_err(ParseError::from_serde)?;
-        de.end().map_err(ParseError::from_serde)?;
+        let checked = IgnoredAny::deserialize(&mut de).and_then(|_| de.end());
+        if let Err(e) = checked {
+            // Skipping a value has no depth limit in serde_json, so the
+            // limit a full parse would hit is checked here.
+            return Err(if nesting_exceeds(input.as_bytes(), MAX_DEPTH) {
+                ParseError::TooDeep
+            } else {
+                ParseError::from_serde(e)
+            });
+        }
         let mut parser = Parser {
             text: input,
             pos: 0,
@@ -201,6 +209,34 @@ impl ParseError {
             what,
         }
     }
+}
+
+/// Whether brackets outside strings nest deeper than `limit` anywhere.
+fn nesting_exceeds(bytes: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Builds the tree from text serde_json has already accepted. Every step
