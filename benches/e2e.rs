@@ -37,48 +37,21 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// `properties`: extra librdkafka properties, as TOML inline-table entries.
+/// `properties`: extra librdkafka properties.
 fn config(
     dir: &std::path::Path,
     bootstrap: &str,
     es: &str,
     group: &str,
-    properties: &str,
+    properties: &[(String, String)],
 ) -> std::path::PathBuf {
-    let root = env!("CARGO_MANIFEST_DIR");
-    write_config(
-        dir,
-        &format!(
-            r#"
-version = 1
-[kafka]
-bootstrap_servers = "{bootstrap}"
-topics = ["{TOPIC}"]
-group_id = "{group}"
-properties = {{ {properties} }}
-[rules]
-dir = "{root}/rules"
-[outputs.hot]
-type = "elasticsearch"
-nodes = ["{es}"]
-index = "logs-hot-%Y.%m.%d"
-flush_interval = "50ms"
-[outputs.cold]
-type = "elasticsearch"
-nodes = ["{es}"]
-index = "logs-cold-%Y.%m.%d"
-flush_interval = "50ms"
-[dead_letter]
-dir = "dead"
-[pipeline]
-commit_interval = "500ms"
-[log]
-format = "json"
-[metrics]
-listen = "127.0.0.1:0"
-"#
-        ),
-    )
+    let mut config = TestConfig::new(bootstrap, es)
+        .group(group)
+        .commit_interval("500ms");
+    for (k, v) in properties {
+        config = config.property(k, v);
+    }
+    config.write(dir)
 }
 
 fn docs(es: &StandIn, prefix: &str) -> u64 {
@@ -129,14 +102,14 @@ fn main() {
     );
     produce(&tansu.bootstrap, TOPIC, events);
     let (tansu_cpu0, es_cpu0) = (cpu_seconds(tansu.proc.0.id()), cpu_seconds(es.proc.0.id()));
-    // E2E_KAFKA_PROPERTIES adds librdkafka properties (TOML inline-table
-    // entries) to the daemon's config, to try tunings.
-    let props = std::env::var("E2E_KAFKA_PROPERTIES").unwrap_or_default();
-    let extra = if props.is_empty() {
-        String::new()
-    } else {
-        format!(", {props}")
-    };
+    // E2E_KAFKA_PROPERTIES adds librdkafka properties (`key=value`,
+    // comma-separated) to the daemon's config, to try tunings.
+    let props: Vec<(String, String)> = std::env::var("E2E_KAFKA_PROPERTIES")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
     let cfg = config(
         dir.path(),
         &tansu.bootstrap,
@@ -190,7 +163,11 @@ fn main() {
         &tansu.bootstrap,
         &es.url,
         "bench-latency",
-        &format!("\"auto.offset.reset\" = \"latest\"{extra}"),
+        &[
+            &[("auto.offset.reset".to_owned(), "latest".to_owned())],
+            &props[..],
+        ]
+        .concat(),
     );
     let log = dir.path().join("latency.log");
     // A new group starts at the end of the topic: only paced events count.

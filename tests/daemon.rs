@@ -26,60 +26,23 @@ impl Rig {
         Rig { dir, tansu, es }
     }
 
-    /// A config with hot (a data stream, or a dated index) and cold outputs.
+    /// A config with hot (a data stream, or a dated index) and cold
+    /// outputs, fast retries, and ILM setup files for `setup-es`.
     fn config(&self, hot_data_stream: bool, pipeline: &str) -> std::path::PathBuf {
         let root = env!("CARGO_MANIFEST_DIR");
-        let hot_target = if hot_data_stream {
-            "data_stream = \"logs-access-hot\"".to_owned()
-        } else {
-            "index = \"logs-hot-%Y.%m.%d\"".to_owned()
-        };
-        write_config(
-            self.dir.path(),
-            &format!(
-                r#"
-version = 1
-[kafka]
-bootstrap_servers = "{bootstrap}"
-topics = ["{TOPIC}"]
-group_id = "logredact-test"
-[kafka.properties]
-"session.timeout.ms" = "6000"
-"heartbeat.interval.ms" = "500"
-[rules]
-dir = "{root}/rules"
-[outputs.hot]
-type = "elasticsearch"
-nodes = ["{es}"]
-{hot_target}
-flush_interval = "50ms"
-retry_initial_backoff = "50ms"
-retry_max_backoff = "1s"
-setup = {{ ilm_policy = "{root}/es/ilm-hot.json", index_template = "{root}/es/template-hot.json" }}
-[outputs.cold]
-type = "elasticsearch"
-nodes = ["{es}"]
-index = "logs-cold-%Y.%m.%d"
-flush_interval = "50ms"
-retry_initial_backoff = "50ms"
-retry_max_backoff = "1s"
-setup = {{ ilm_policy = "{root}/es/ilm-cold.json", index_template = "{root}/es/template-cold.json" }}
-[dead_letter]
-dir = "dead"
-[pipeline]
-commit_interval = "200ms"
-shutdown_timeout = "20s"
-{pipeline}
-[log]
-format = "json"
-level = "info"
-[metrics]
-listen = "127.0.0.1:0"
-"#,
-                bootstrap = self.tansu.bootstrap,
-                es = self.es.url,
-            ),
-        )
+        let mut config = TestConfig::new(&self.tansu.bootstrap, &self.es.url)
+            .property("session.timeout.ms", "6000")
+            .property("heartbeat.interval.ms", "500")
+            .outputs_extra("retry_initial_backoff = \"50ms\"\nretry_max_backoff = \"1s\"")
+            .pipeline_extra("shutdown_timeout = \"20s\"")
+            .pipeline_extra(pipeline);
+        if hot_data_stream {
+            config = config.hot_target("data_stream = \"logs-access-hot\"");
+        }
+        config
+            .hot_extra(&format!("setup = {{ ilm_policy = \"{root}/es/ilm-hot.json\", index_template = \"{root}/es/template-hot.json\" }}"))
+            .cold_extra(&format!("setup = {{ ilm_policy = \"{root}/es/ilm-cold.json\", index_template = \"{root}/es/template-cold.json\" }}"))
+            .write(self.dir.path())
     }
 
     fn daemon(&self, config: &Path, name: &str) -> Daemon {

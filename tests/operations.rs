@@ -12,39 +12,10 @@ use support::*;
 const TOPIC: &str = "access";
 
 fn config(dir: &Path, bootstrap: &str, es: &str, rules: &Path) -> PathBuf {
-    write_config(
-        dir,
-        &format!(
-            r#"
-version = 1
-[kafka]
-bootstrap_servers = "{bootstrap}"
-topics = ["{TOPIC}"]
-group_id = "ops-test"
-[rules]
-dir = "{rules}"
-[outputs.hot]
-type = "elasticsearch"
-nodes = ["{es}"]
-index = "logs-hot-%Y.%m.%d"
-flush_interval = "50ms"
-[outputs.cold]
-type = "elasticsearch"
-nodes = ["{es}"]
-index = "logs-cold-%Y.%m.%d"
-flush_interval = "50ms"
-[dead_letter]
-dir = "dead"
-[pipeline]
-commit_interval = "200ms"
-[log]
-format = "json"
-[metrics]
-listen = "127.0.0.1:0"
-"#,
-            rules = rules.display()
-        ),
-    )
+    TestConfig::new(bootstrap, es)
+        .group("ops-test")
+        .rules(rules)
+        .write(dir)
 }
 
 fn copy_rules(dir: &Path) -> PathBuf {

@@ -18,40 +18,19 @@ use support::*;
 
 const TOPIC: &str = "access";
 
+/// Fast flushes and retries; `extra_es` is added to both outputs. The cold
+/// output writes to one undated index.
 fn config(bootstrap: &str, es: &str, dir: &Path, extra_es: &str) -> Config {
-    let text = format!(
-        r#"
-version = 1
-[kafka]
-bootstrap_servers = "{bootstrap}"
-topics = ["{TOPIC}"]
-group_id = "pipeline-test"
-[outputs.hot]
-type = "elasticsearch"
-nodes = ["{es}"]
-index = "logs-hot-%Y.%m.%d"
-flush_interval = "20ms"
-bulk_max_docs = 500
-retry_initial_backoff = "10ms"
-retry_max_backoff = "200ms"
-{extra_es}
-[outputs.cold]
-type = "elasticsearch"
-nodes = ["{es}"]
-index = "logs-cold"
-flush_interval = "20ms"
-retry_initial_backoff = "10ms"
-retry_max_backoff = "200ms"
-{extra_es}
-[dead_letter]
-dir = "dead"
-[pipeline]
-commit_interval = "100ms"
-shutdown_timeout = "10s"
-[metrics]
-listen = "127.0.0.1:0"
-"#
-    );
+    let text = TestConfig::new(bootstrap, es)
+        .group("pipeline-test")
+        .cold_target(r#"index = "logs-cold""#)
+        .flush_interval("20ms")
+        .commit_interval("100ms")
+        .outputs_extra("retry_initial_backoff = \"10ms\"\nretry_max_backoff = \"200ms\"")
+        .outputs_extra(extra_es)
+        .hot_extra("bulk_max_docs = 500")
+        .pipeline_extra("shutdown_timeout = \"10s\"")
+        .toml();
     Config::parse(&dir.join("c.toml"), &text).unwrap()
 }
 

@@ -349,11 +349,163 @@ pub fn sample_events(count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Writes a daemon config into `dir` and returns its path.
-pub fn write_config(dir: &Path, body: &str) -> PathBuf {
-    let path = dir.join("logredact.toml");
-    std::fs::write(&path, body).unwrap();
-    path
+/// A daemon config for tests, built from defaults every rig shares: the
+/// shipped rules, hot and cold Elasticsearch outputs on one stand-in (hot a
+/// dated index, cold a dated index), a `dead` dead-letter directory, JSON
+/// logs and metrics on a free localhost port. Setters change one part; the
+/// `*_extra` ones add TOML lines to a table.
+pub struct TestConfig {
+    bootstrap: String,
+    es: String,
+    group: String,
+    rules_dir: PathBuf,
+    properties: Vec<(String, String)>,
+    hot_target: String,
+    cold_target: String,
+    flush_interval: String,
+    outputs_extra: String,
+    hot_extra: String,
+    cold_extra: String,
+    pipeline_extra: String,
+    commit_interval: String,
+}
+
+impl TestConfig {
+    pub fn new(bootstrap: &str, es: &str) -> TestConfig {
+        TestConfig {
+            bootstrap: bootstrap.to_owned(),
+            es: es.to_owned(),
+            group: "logredact-test".to_owned(),
+            rules_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+            properties: Vec::new(),
+            hot_target: r#"index = "logs-hot-%Y.%m.%d""#.to_owned(),
+            cold_target: r#"index = "logs-cold-%Y.%m.%d""#.to_owned(),
+            flush_interval: "50ms".to_owned(),
+            outputs_extra: String::new(),
+            hot_extra: String::new(),
+            cold_extra: String::new(),
+            pipeline_extra: String::new(),
+            commit_interval: "200ms".to_owned(),
+        }
+    }
+
+    pub fn group(mut self, group: &str) -> Self {
+        self.group = group.to_owned();
+        self
+    }
+
+    pub fn rules(mut self, dir: &Path) -> Self {
+        self.rules_dir = dir.to_owned();
+        self
+    }
+
+    /// A librdkafka property.
+    pub fn property(mut self, key: &str, value: &str) -> Self {
+        self.properties.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Where hot writes: an `index = ...` or `data_stream = ...` line.
+    pub fn hot_target(mut self, line: &str) -> Self {
+        self.hot_target = line.to_owned();
+        self
+    }
+
+    pub fn cold_target(mut self, line: &str) -> Self {
+        self.cold_target = line.to_owned();
+        self
+    }
+
+    pub fn flush_interval(mut self, interval: &str) -> Self {
+        self.flush_interval = interval.to_owned();
+        self
+    }
+
+    pub fn commit_interval(mut self, interval: &str) -> Self {
+        self.commit_interval = interval.to_owned();
+        self
+    }
+
+    /// TOML lines added to both outputs' tables.
+    pub fn outputs_extra(mut self, lines: &str) -> Self {
+        self.outputs_extra.push_str(lines);
+        self.outputs_extra.push('\n');
+        self
+    }
+
+    /// TOML lines added to the hot output's table.
+    pub fn hot_extra(mut self, lines: &str) -> Self {
+        self.hot_extra.push_str(lines);
+        self.hot_extra.push('\n');
+        self
+    }
+
+    /// TOML lines added to the cold output's table.
+    pub fn cold_extra(mut self, lines: &str) -> Self {
+        self.cold_extra.push_str(lines);
+        self.cold_extra.push('\n');
+        self
+    }
+
+    /// TOML lines added to `[pipeline]`.
+    pub fn pipeline_extra(mut self, lines: &str) -> Self {
+        self.pipeline_extra.push_str(lines);
+        self.pipeline_extra.push('\n');
+        self
+    }
+
+    pub fn toml(&self) -> String {
+        let properties: Vec<String> = self
+            .properties
+            .iter()
+            .map(|(k, v)| format!("{k:?} = {v:?}"))
+            .collect();
+        let output = |name: &str, target: &str, own: &str| {
+            format!(
+                "[outputs.{name}]\ntype = \"elasticsearch\"\nnodes = [\"{es}\"]\n{target}\nflush_interval = \"{flush}\"\n{extra}{own}",
+                es = self.es,
+                flush = self.flush_interval,
+                extra = self.outputs_extra,
+            )
+        };
+        format!(
+            r#"version = 1
+[kafka]
+bootstrap_servers = "{bootstrap}"
+topics = ["access"]
+group_id = "{group}"
+properties = {{ {properties} }}
+[rules]
+dir = "{rules}"
+{hot}
+{cold}
+[dead_letter]
+dir = "dead"
+[pipeline]
+commit_interval = "{commit}"
+{pipeline}
+[log]
+format = "json"
+[metrics]
+listen = "127.0.0.1:0"
+"#,
+            bootstrap = self.bootstrap,
+            group = self.group,
+            properties = properties.join(", "),
+            rules = self.rules_dir.display(),
+            hot = output("hot", &self.hot_target, &self.hot_extra),
+            cold = output("cold", &self.cold_target, &self.cold_extra),
+            commit = self.commit_interval,
+            pipeline = self.pipeline_extra,
+        )
+    }
+
+    /// Writes the config into `dir` and returns its path.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("logredact.toml");
+        std::fs::write(&path, self.toml()).unwrap();
+        path
+    }
 }
 
 /// The daemon as a process; its log goes to a file.
