@@ -13,3 +13,40 @@ pub fn figures() -> Option<(u64, u64, u64)> {
         stats::resident::read().ok()? as u64,
     ))
 }
+
+/// Starts sampling allocations for heap profiles; false if this build's
+/// allocator cannot (the binary sets `prof:true` in `malloc_conf`, inactive
+/// until this call, so a daemon without the flag pays nothing).
+pub fn start_heap_profile() -> bool {
+    let Some(ctl) = jemalloc_pprof::PROF_CTL.as_ref() else {
+        tracing::warn!("heap profiling was asked for, but the allocator was built without it; /debug/pprof/heap stays off");
+        return false;
+    };
+    // Called once at start-up, before anything else can hold the lock.
+    let Ok(mut ctl) = ctl.try_lock() else {
+        return false;
+    };
+    match ctl.activate() {
+        Ok(()) => {
+            tracing::info!("heap profiling on: /debug/pprof/heap serves the live heap");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot start heap profiling; /debug/pprof/heap stays off");
+            false
+        }
+    }
+}
+
+/// The sampled live heap in pprof format (gzipped protobuf).
+pub async fn heap_profile() -> Result<Vec<u8>, String> {
+    let ctl = jemalloc_pprof::PROF_CTL
+        .as_ref()
+        .ok_or("heap profiling is not available in this build")?;
+    let mut ctl = ctl.lock().await;
+    if !ctl.activated() {
+        return Err("heap profiling is off; set [metrics] heap_profile = true".into());
+    }
+    ctl.dump_pprof()
+        .map_err(|e| format!("cannot write the heap profile: {e}"))
+}

@@ -43,6 +43,9 @@ pub struct MetricsConfig {
     /// Address to listen on; keep it on localhost unless a firewall guards it.
     #[serde(default = "default_metrics_listen")]
     pub listen: String,
+    /// Sample allocations and serve `/debug/pprof/heap` (pprof format).
+    #[serde(default)]
+    pub heap_profile: bool,
 }
 
 impl Default for MetricsConfig {
@@ -50,6 +53,7 @@ impl Default for MetricsConfig {
         MetricsConfig {
             enabled: true,
             listen: default_metrics_listen(),
+            heap_profile: false,
         }
     }
 }

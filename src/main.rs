@@ -13,6 +13,12 @@ use logredact::rules::RuleSet;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+// Heap profiling compiled in but inactive until `[metrics] heap_profile`
+// turns it on; one sample per 512 KiB allocated on average.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8] = b"prof:true,prof_active:false,lg_prof_sample:19\0";
+
 #[derive(Parser)]
 #[command(
     name = "logredact",

@@ -168,9 +168,11 @@ pub async fn run(
                 )
             })?;
         tracing::info!(address = %listener.local_addr()?, "metrics, health and readiness endpoints listening");
+        let heap_profile = config.metrics.heap_profile && crate::alloc::start_heap_profile();
         Some(tokio::spawn(crate::telemetry::serve(
             listener,
             stats.clone(),
+            heap_profile,
         )))
     } else {
         None

@@ -21,14 +21,40 @@ use crate::stats::{now_ms, Histogram, Stats};
 /// A loop that has not turned for this long is considered stuck.
 pub const STALL_MS: u64 = 30_000;
 
-/// Serves the endpoints on `listener` until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, stats: Arc<Stats>) -> std::io::Result<()> {
-    let app = Router::new()
+/// Serves the endpoints on `listener` until the task is dropped;
+/// `/debug/pprof/heap` too when `heap_profile`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    stats: Arc<Stats>,
+    heap_profile: bool,
+) -> std::io::Result<()> {
+    let mut app = Router::new()
         .route("/metrics", get(metrics))
         .route("/health", get(health))
-        .route("/ready", get(ready))
-        .with_state(stats);
-    axum::serve(listener, app).await
+        .route("/ready", get(ready));
+    if heap_profile {
+        app = app.route("/debug/pprof/heap", get(heap));
+    }
+    axum::serve(listener, app.with_state(stats)).await
+}
+
+/// The live heap as a gzipped pprof profile, for `pprof` or
+/// `go tool pprof`.
+async fn heap() -> Response {
+    match crate::alloc::heap_profile().await {
+        Ok(profile) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"heap.pb.gz\"",
+                ),
+            ],
+            profile,
+        )
+            .into_response(),
+        Err(problem) => (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")).into_response(),
+    }
 }
 
 async fn metrics(State(stats): State<Arc<Stats>>) -> Response {

@@ -261,6 +261,20 @@ fn reload_under_load_loses_nothing_doubles_nothing_and_new_events_use_new_rules(
             .is_some_and(|t| t.contains(&"reloaded".into())),
         "{hit}"
     );
+    // Reloads, good and bad, log no event content.
+    let log = daemon.log_text();
+    for line in sample_events(total) {
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        for value in [
+            &v["user"]["phone"],
+            &v["user"]["email"],
+            &v["user"]["id_no"],
+        ] {
+            if let Some(pii) = value.as_str() {
+                assert!(!log.contains(pii), "{pii} is in the log");
+            }
+        }
+    }
 }
 
 #[test]
@@ -311,4 +325,112 @@ fn systemd_hears_ready_watchdog_status_and_stopping() {
             break;
         }
     }
+}
+
+#[test]
+fn heap_profile_is_served_in_pprof_format_only_when_asked_for() {
+    use std::io::Read;
+    let dir = TempDir::new("heap");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 1);
+    let es = StandIn::start();
+    produce(&tansu.bootstrap, TOPIC, sample_events(2_000));
+    let plain = TestConfig::new(&tansu.bootstrap, &es.url).group("heap-off");
+    let mut daemon = Daemon::start(&plain.write(dir.path()), &dir.path().join("off.log"));
+    let (status, _) = http(daemon.metrics_port(), "GET", "/debug/pprof/heap", "");
+    assert_eq!(status, 404, "no profile unless the flag is set");
+    assert!(daemon.terminate().success());
+
+    let cfg = TestConfig::new(&tansu.bootstrap, &es.url)
+        .group("heap-on")
+        .metrics_extra("heap_profile = true")
+        .write(dir.path());
+    let mut daemon = Daemon::start(&cfg, &dir.path().join("on.log"));
+    let port = daemon.metrics_port();
+    assert!(wait_until(Duration::from_secs(60), || es
+        .ids("logs-cold-*")
+        .len()
+        >= 2_000));
+    let (status, body) = http_bytes(port, "GET", "/debug/pprof/heap", "");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(&body[..2], [0x1f, 0x8b], "gzipped");
+    let mut profile = Vec::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_end(&mut profile)
+        .unwrap();
+    // pprof's string table names the sample types and the mapped binary.
+    let text = String::from_utf8_lossy(&profile);
+    assert!(
+        text.contains("space") && text.contains("bytes"),
+        "sample type"
+    );
+    assert!(text.contains("logredact"), "the binary's mapping");
+    assert!(daemon.terminate().success());
+}
+
+/// A pipeline that stops turning (here: Elasticsearch accepts requests and
+/// never answers) stops the watchdog pings, so systemd restarts the
+/// service, and `/health` says which part is stuck.
+#[test]
+fn a_stuck_output_stops_the_watchdog_pings_and_health_says_why() {
+    use std::os::unix::net::UnixDatagram;
+    use std::time::Instant;
+    let dir = TempDir::new("stuck");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 1);
+    let es = StandIn::start();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let cfg = TestConfig::new(&tansu.bootstrap, &es.url)
+        .group("stuck")
+        .outputs_extra("request_timeout = \"10m\"\nconcurrency = 1\nbulk_max_docs = 100")
+        .write(dir.path());
+    let mut daemon = Daemon::start_with_env(
+        &cfg,
+        &dir.path().join("d.log"),
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "600000"),
+            ("WATCHDOG_PID", "self"),
+        ],
+    );
+    let port = daemon.metrics_port();
+    let mut buf = [0u8; 512];
+    let mut last_ping = None;
+    // Healthy first: pings arrive.
+    let started = Instant::now();
+    while last_ping.is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no pings");
+        if let Ok(n) = socket.recv(&mut buf) {
+            if String::from_utf8_lossy(&buf[..n]).contains("WATCHDOG=1") {
+                last_ping = Some(Instant::now());
+            }
+        }
+    }
+    es.faults(r#"{"latency_ms": 600000}"#);
+    produce(&tansu.bootstrap, TOPIC, sample_events(2_000));
+    // The pings must stop: wait for a silence of three ping periods after
+    // the stall threshold (30 s) passes.
+    let started = Instant::now();
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the watchdog kept being pinged while the output was stuck"
+        );
+        if let Ok(n) = socket.recv(&mut buf) {
+            if String::from_utf8_lossy(&buf[..n]).contains("WATCHDOG=1") {
+                last_ping = Some(Instant::now());
+            }
+        }
+        if last_ping.is_some_and(|t| t.elapsed() > Duration::from_secs(3)) {
+            break;
+        }
+    }
+    let (status, body) = http(port, "GET", "/health", "");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("has not turned"), "{body}");
+    daemon.kill9();
 }

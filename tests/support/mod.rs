@@ -134,6 +134,12 @@ impl StandIn {
 
 /// A minimal HTTP/1.1 request; returns status and body.
 pub fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let (status, body) = http_bytes(port, method, path, body);
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// `http`, with the response body as bytes.
+pub fn http_bytes(port: u16, method: &str, path: &str, body: &str) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
@@ -144,32 +150,35 @@ pub fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     .unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let rest = raw.get(split + 4..).unwrap_or_default();
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let body = if head.contains("transfer-encoding: chunked") {
         dechunk(rest)
     } else {
-        rest.to_owned()
+        rest.to_vec()
     };
     (status, body)
 }
 
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, tail)) = rest.split_once("\r\n") {
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&rest[..line_end]);
         let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
         if n == 0 {
             break;
         }
-        out.push_str(&tail[..n]);
+        let tail = &rest[line_end + 2..];
+        out.extend_from_slice(&tail[..n]);
         rest = &tail[n + 2..];
     }
     out
@@ -367,6 +376,7 @@ pub struct TestConfig {
     hot_extra: String,
     cold_extra: String,
     pipeline_extra: String,
+    metrics_extra: String,
     commit_interval: String,
 }
 
@@ -385,6 +395,7 @@ impl TestConfig {
             hot_extra: String::new(),
             cold_extra: String::new(),
             pipeline_extra: String::new(),
+            metrics_extra: String::new(),
             commit_interval: "200ms".to_owned(),
         }
     }
@@ -454,6 +465,13 @@ impl TestConfig {
         self
     }
 
+    /// TOML lines added to `[metrics]`.
+    pub fn metrics_extra(mut self, lines: &str) -> Self {
+        self.metrics_extra.push_str(lines);
+        self.metrics_extra.push('\n');
+        self
+    }
+
     pub fn toml(&self) -> String {
         let properties: Vec<String> = self
             .properties
@@ -488,7 +506,7 @@ commit_interval = "{commit}"
 format = "json"
 [metrics]
 listen = "127.0.0.1:0"
-"#,
+{metrics}"#,
             bootstrap = self.bootstrap,
             group = self.group,
             properties = properties.join(", "),
@@ -497,6 +515,7 @@ listen = "127.0.0.1:0"
             cold = output("cold", &self.cold_target, &self.cold_extra),
             commit = self.commit_interval,
             pipeline = self.pipeline_extra,
+            metrics = self.metrics_extra,
         )
     }
 
