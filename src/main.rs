@@ -74,6 +74,22 @@ enum Command {
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
     },
+    /// Generate realistic access logs with synthetic personal data, into Kafka or to standard output.
+    Gen {
+        /// Kafka bootstrap servers; without them, NDJSON goes to standard output.
+        #[arg(long, value_name = "HOST:PORT,...")]
+        brokers: Option<String>,
+        #[arg(long, default_value = "access-logs")]
+        topic: String,
+        /// Events per second; 0 sends as fast as possible.
+        #[arg(long, default_value_t = 100)]
+        rate: u64,
+        /// How many events; 0 runs until stopped.
+        #[arg(long, default_value_t = 0)]
+        count: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Redact NDJSON events from FILE (or standard input) to standard output.
     Apply {
         #[arg(long, default_value = "rules")]
@@ -142,6 +158,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { rules, events, out } => {
             commands::demo::run(&commands::demo::Options { rules, events, out }, stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen {
+            brokers,
+            topic,
+            rate,
+            count,
+            seed,
+        } => {
+            if brokers.is_some() {
+                commands::daemon::init_logging(&logredact::config::LogConfig::default());
+            }
+            let options = commands::gen::Options {
+                brokers,
+                topic,
+                rate,
+                count,
+                seed,
+            };
+            commands::gen::run(&options, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Apply {

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,32 +25,6 @@ fn copy_rules(dir: &Path) -> PathBuf {
         std::fs::copy(e.path(), rules.join(e.file_name())).unwrap();
     }
     rules
-}
-
-/// Parses the text format into `name{labels}` → value, checking each line.
-fn scrape(port: u16) -> BTreeMap<String, f64> {
-    let (status, body) = http(port, "GET", "/metrics", "");
-    assert_eq!(status, 200);
-    let mut out = BTreeMap::new();
-    for line in body
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-    {
-        let (key, value) = line
-            .rsplit_once(' ')
-            .unwrap_or_else(|| panic!("bad line {line}"));
-        out.insert(
-            key.to_owned(),
-            value
-                .parse::<f64>()
-                .unwrap_or_else(|_| panic!("bad value in {line}")),
-        );
-    }
-    out
-}
-
-fn get(m: &BTreeMap<String, f64>, key: &str) -> f64 {
-    *m.get(key).unwrap_or(&0.0)
 }
 
 #[test]

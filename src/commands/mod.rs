@@ -5,6 +5,7 @@ pub mod apply;
 pub mod check;
 pub mod daemon;
 pub mod demo;
+pub mod gen;
 pub mod keys;
 
 pub use keys::KeySpec;

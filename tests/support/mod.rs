@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -367,6 +368,7 @@ pub struct TestConfig {
     bootstrap: String,
     es: String,
     group: String,
+    topic: String,
     rules_dir: PathBuf,
     properties: Vec<(String, String)>,
     hot_target: String,
@@ -386,6 +388,7 @@ impl TestConfig {
             bootstrap: bootstrap.to_owned(),
             es: es.to_owned(),
             group: "logredact-test".to_owned(),
+            topic: "access".to_owned(),
             rules_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
             properties: Vec::new(),
             hot_target: r#"index = "logs-hot-%Y.%m.%d""#.to_owned(),
@@ -402,6 +405,11 @@ impl TestConfig {
 
     pub fn group(mut self, group: &str) -> Self {
         self.group = group.to_owned();
+        self
+    }
+
+    pub fn topic(mut self, topic: &str) -> Self {
+        self.topic = topic.to_owned();
         self
     }
 
@@ -490,7 +498,7 @@ impl TestConfig {
             r#"version = 1
 [kafka]
 bootstrap_servers = "{bootstrap}"
-topics = ["access"]
+topics = ["{topic}"]
 group_id = "{group}"
 properties = {{ {properties} }}
 [rules]
@@ -509,6 +517,7 @@ listen = "127.0.0.1:0"
 {metrics}"#,
             bootstrap = self.bootstrap,
             group = self.group,
+            topic = self.topic,
             properties = properties.join(", "),
             rules = self.rules_dir.display(),
             hot = output("hot", &self.hot_target, &self.hot_extra),
@@ -570,6 +579,11 @@ impl Daemon {
             proc: Proc(child),
             log: log.to_owned(),
         }
+    }
+
+    /// SIGHUP: reload the rules.
+    pub fn reload(&self) {
+        unsafe_kill(self.proc.0.id() as i32, 1);
     }
 
     pub fn kill9(&mut self) {
@@ -669,4 +683,31 @@ pub fn dead_letters(dir: &Path) -> Vec<serde_json::Value> {
         }
     }
     out
+}
+
+/// Scrapes `/metrics` into `name{labels}` → value, checking each line.
+pub fn scrape(port: u16) -> BTreeMap<String, f64> {
+    let (status, body) = http(port, "GET", "/metrics", "");
+    assert_eq!(status, 200);
+    let mut out = BTreeMap::new();
+    for line in body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (key, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line}"));
+        out.insert(
+            key.to_owned(),
+            value
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("bad value in {line}")),
+        );
+    }
+    out
+}
+
+/// A sample's value, 0 when absent.
+pub fn get(m: &BTreeMap<String, f64>, key: &str) -> f64 {
+    *m.get(key).unwrap_or(&0.0)
 }
