@@ -54,16 +54,6 @@ fn config(
     config.write(dir)
 }
 
-fn docs(es: &StandIn, prefix: &str) -> u64 {
-    es.stats()["docs"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| k.starts_with(prefix))
-        .map(|(_, v)| v.as_u64().unwrap())
-        .sum()
-}
-
 fn latency_lines(log: &str) -> Vec<serde_json::Value> {
     log.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -121,7 +111,7 @@ fn main() {
     let mut daemon = Daemon::start(&cfg, &dir.path().join("capacity.log"));
     let mut first_doc = None;
     loop {
-        let (hot, cold) = (docs(&es, "logs-hot-"), docs(&es, "logs-cold-"));
+        let (hot, cold) = (es.docs("logs-hot-"), es.docs("logs-cold-"));
         if first_doc.is_none() && hot > 0 {
             first_doc = Some(started.elapsed());
         }
@@ -173,7 +163,7 @@ fn main() {
     // A new group starts at the end of the topic: only paced events count.
     let mut daemon = Daemon::start(&cfg, &log);
     std::thread::sleep(Duration::from_secs(8)); // joins the group
-    let before = (docs(&es, "logs-hot-"), docs(&es, "logs-cold-"));
+    let before = (es.docs("logs-hot-"), es.docs("logs-cold-"));
     let paced = (half as u64 * latency_secs) as usize;
     println!();
     println!("latency: producing {paced} events at {half:.0} events/s (half of capacity), flush interval 50 ms");
@@ -190,7 +180,7 @@ fn main() {
     }
     let target = (before.0 + paced as u64, before.1 + paced as u64);
     assert!(wait_until(Duration::from_secs(120), || {
-        docs(&es, "logs-hot-") >= target.0 && docs(&es, "logs-cold-") >= target.1
+        es.docs("logs-hot-") >= target.0 && es.docs("logs-cold-") >= target.1
     }));
     assert!(daemon.terminate().success());
     for l in latency_lines(&daemon.log_text()) {

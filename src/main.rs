@@ -74,6 +74,12 @@ enum Command {
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
     },
+    /// Ask a running daemon's /health endpoint; exits 0 when healthy (for container health checks).
+    Health {
+        /// The daemon's metrics listener.
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        address: String,
+    },
     /// Generate realistic access logs with synthetic personal data, into Kafka or to standard output.
     Gen {
         /// Kafka bootstrap servers; without them, NDJSON goes to standard output.
@@ -159,6 +165,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { rules, events, out } => {
             commands::demo::run(&commands::demo::Options { rules, events, out }, stdout)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Health { address } => {
+            let healthy = commands::daemon::health(&address, stdout)?;
+            Ok(if healthy {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Gen {
             brokers,

@@ -577,7 +577,7 @@ fn too_large(len: usize, max: usize) -> (&'static str, String) {
 /// shared stats now and then, so the hot loop takes no lock per event.
 struct RuleCounts {
     fingerprint: String,
-    ids: Vec<(String, &'static str)>,
+    ids: Vec<(String, &'static str, Option<&'static str>)>,
     counts: Vec<u64>,
     /// Rule engine time per event (µs), merged into the stats on flush.
     rule_time: crate::stats::Histogram,
@@ -605,7 +605,7 @@ impl RuleCounts {
                 .rule_ids()
                 .iter()
                 .enumerate()
-                .map(|(i, id)| (id.clone(), set.kind_of(i)))
+                .map(|(i, id)| (id.clone(), set.kind_of(i), set.detector_of(i)))
                 .collect();
             self.counts = vec![0; self.ids.len()];
         }
@@ -622,16 +622,18 @@ impl RuleCounts {
         let total = d.rule_time.get_or_insert_with(crate::stats::new_histogram);
         let _ = total.add(&self.rule_time);
         self.rule_time.reset();
-        for ((id, kind), n) in self.ids.iter().zip(self.counts.iter_mut()) {
-            let map = match *kind {
-                "mask" => &mut d.masks,
-                "tag" => &mut d.tags,
-                _ => continue,
-            };
-            if *n > 0 {
-                *map.entry(id.clone()).or_default() += *n;
-                *n = 0;
+        for ((id, kind, detector), n) in self.ids.iter().zip(self.counts.iter_mut()) {
+            if *n == 0 {
+                continue;
             }
+            match (*kind, detector) {
+                ("mask", Some(detector)) => {
+                    *d.masks.entry((id.clone(), detector)).or_default() += *n;
+                }
+                ("tag", _) => *d.tags.entry(id.clone()).or_default() += *n,
+                _ => continue,
+            }
+            *n = 0;
         }
     }
 }

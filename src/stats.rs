@@ -58,8 +58,8 @@ pub struct Detail {
     pub indexed: BTreeMap<String, u64>,
     /// Dead-letter records, per reason class.
     pub dead_letters: BTreeMap<&'static str, u64>,
-    /// Values masked, per rule id.
-    pub masks: BTreeMap<String, u64>,
+    /// Values masked, per (rule id, detector).
+    pub masks: BTreeMap<(String, &'static str), u64>,
     /// Tag rules that fired, per rule id.
     pub tags: BTreeMap<String, u64>,
     /// Bulk requests per output and outcome.

@@ -311,12 +311,12 @@ pub fn render(stats: &Stats) -> String {
     o.head(
         "logredact_masked_values_total",
         "counter",
-        "Values masked, by mask rule.",
+        "Values masked, by mask rule and its detector.",
     );
-    for (rule, v) in &d.masks {
+    for ((rule, detector), v) in &d.masks {
         o.sample(
             "logredact_masked_values_total",
-            &[("rule", rule)],
+            &[("rule", rule), ("detector", detector)],
             *v as f64,
         );
     }

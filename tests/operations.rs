@@ -94,7 +94,7 @@ fn metrics_reconcile_with_what_the_outputs_hold_and_health_answers() {
     assert!(
         get(
             &m,
-            r#"logredact_masked_values_total{rule="mask-cn-mobile"}"#
+            r#"logredact_masked_values_total{rule="mask-cn-mobile",detector="cn_mobile"}"#
         ) > 0.0
     );
     assert!(
@@ -117,7 +117,61 @@ fn metrics_reconcile_with_what_the_outputs_hold_and_health_answers() {
     assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
     let (status, _) = http(port, "GET", "/ready", "");
     assert_eq!(status, 200);
+    // `logredact health`, the container health check, agrees.
+    let health = std::process::Command::new(env!("CARGO_BIN_EXE_logredact"))
+        .args(["health", "--address", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert!(health.status.success(), "{health:?}");
+    dashboard_queries_only_exported_metrics(port);
     assert!(daemon.terminate().success());
+}
+
+/// Every metric the Grafana dashboard (deploy/grafana) queries is in a
+/// live scrape: as a metric family, or as a histogram's _bucket, _sum or
+/// _count series.
+fn dashboard_queries_only_exported_metrics(port: u16) {
+    let (_, exposition) = http(port, "GET", "/metrics", "");
+    let families: Vec<&str> = exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/grafana/dashboards/logredact.json"
+    );
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut queried = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let mut rest = expr;
+            while let Some(at) = rest.find("logredact_") {
+                let name: String = rest[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                rest = &rest[at + name.len()..];
+                queried.push(name);
+            }
+        }
+    }
+    assert!(queried.len() >= 20, "the dashboard queries {queried:?}");
+    for name in &queried {
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| {
+                name.strip_suffix(suffix)
+                    .filter(|base| families.contains(base))
+            })
+            .unwrap_or(name);
+        assert!(
+            families.contains(&family),
+            "the dashboard queries {name}, which /metrics does not export"
+        );
+    }
 }
 
 #[test]

@@ -217,3 +217,30 @@ async fn put(
     }
     Ok(())
 }
+
+/// `logredact health`: GET /health on `address`; prints the answer and
+/// returns whether it was 200.
+pub fn health(address: &str, out: &mut dyn Write) -> anyhow::Result<bool> {
+    use std::io::Read;
+    use std::net::{TcpStream, ToSocketAddrs};
+    let timeout = std::time::Duration::from_secs(5);
+    let addr = address
+        .to_socket_addrs()
+        .with_context(|| format!("{address} is not a host:port"))?
+        .next()
+        .with_context(|| format!("{address} resolves to no address"))?;
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).with_context(|| {
+        format!("nothing answers on {address}; is the daemon running with [metrics] enabled there?")
+    })?;
+    stream.set_read_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let healthy = head.split_whitespace().nth(1) == Some("200");
+    writeln!(out, "{}", body.trim())?;
+    Ok(healthy)
+}

@@ -276,7 +276,7 @@ fn summary(
         stats.residual_hits.load(Relaxed)
     )?;
     writeln!(out, "  masked values by rule:")?;
-    for (rule, n) in &d.masks {
+    for ((rule, _), n) in &d.masks {
         writeln!(out, "    {rule:<28} {n:>8}")?;
     }
     writeln!(out, "  tags by rule:")?;

@@ -113,11 +113,7 @@ impl Generator {
     }
 
     pub fn mobile(&mut self) -> String {
-        format!(
-            "1{}{}",
-            self.rng.random_range(3..10u8),
-            self.digits(9)
-        )
+        format!("1{}{}", self.rng.random_range(3..10u8), self.digits(9))
     }
 
     pub fn bank_card(&mut self, len: usize) -> String {
@@ -176,10 +172,7 @@ impl Generator {
                 &phone[7..]
             ),
             2 => format!("payment by card {} accepted", grouped.join(" ")),
-            _ => format!(
-                "{action} completed in {} ms",
-                self.rng.random_range(1..900)
-            ),
+            _ => format!("{action} completed in {} ms", self.rng.random_range(1..900)),
         };
         let phone_value = if self.rng.random_bool(0.3) {
             json!(phone.parse::<u64>().expect("digits"))

@@ -261,6 +261,14 @@ impl RuleSet {
         (self.masks.len(), self.tags.len(), self.routes.len())
     }
 
+    /// The detector of the mask rule at `index`, if it is one.
+    pub fn detector_of(&self, index: usize) -> Option<&'static str> {
+        self.masks
+            .iter()
+            .find(|m| m.index == index)
+            .map(|m| m.detector.name())
+    }
+
     /// The kind of rule at `index`: "mask", "tag" or "route".
     pub fn kind_of(&self, index: usize) -> &'static str {
         if index < self.masks.len() {

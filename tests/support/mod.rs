@@ -116,6 +116,18 @@ impl StandIn {
     }
 
     /// Every `_id` held in the indices matching `pattern`.
+    /// Documents held in the indices whose names start with `prefix`
+    /// (each `_id` once: an overwrite does not add one).
+    pub fn docs(&self, prefix: &str) -> u64 {
+        self.stats()["docs"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v.as_u64().unwrap())
+            .sum()
+    }
+
     pub fn ids(&self, pattern: &str) -> Vec<String> {
         let (status, body) = http(
             self.port,
