@@ -159,6 +159,34 @@ fn dashboard_queries_only_exported_metrics(port: u16) {
         }
     }
     assert!(queried.len() >= 20, "the dashboard queries {queried:?}");
+    // Labels the dashboard groups by exist on the series it groups (where
+    // this run produced series of that metric).
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let names: Vec<&str> = queried
+                .iter()
+                .filter(|n| expr.contains(n.as_str()))
+                .map(String::as_str)
+                .collect();
+            let series: Vec<&str> = exposition
+                .lines()
+                .filter(|l| names.iter().any(|n| l.starts_with(&format!("{n}{{"))))
+                .collect();
+            if series.is_empty() {
+                continue;
+            }
+            for group in expr.split("by (").skip(1) {
+                let labels = group.split(')').next().unwrap();
+                for label in labels.split(',').map(str::trim) {
+                    assert!(
+                        series.iter().any(|l| l.contains(&format!("{label}=\""))),
+                        "the dashboard groups {names:?} by {label}, a label they do not have"
+                    );
+                }
+            }
+        }
+    }
     for name in &queried {
         let family = ["_bucket", "_sum", "_count"]
             .iter()
