@@ -87,14 +87,13 @@ fn capacity(dir: &Path, tansu: &Tansu, es: &StandIn) -> f64 {
         .cold_target(r#"index = "probe-cold""#)
         .write(&dir.join("probe"));
     let mut daemon = Daemon::start(&cfg, &dir.join("probe.log"));
-    let status = Command::new(env!("CARGO_BIN_EXE_logredact"))
+    let mut generator = Command::new(env!("CARGO_BIN_EXE_logredact"))
         .args(["gen", "--brokers", &tansu.bootstrap, "--topic", "probe"])
         .args(["--rate", "0", "--count", &n.to_string(), "--seed", "2"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start logredact gen");
-    let mut generator = status;
     let mut first = None;
     loop {
         let docs = es.docs("probe-cold");

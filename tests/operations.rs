@@ -332,33 +332,42 @@ fn reload_under_load_loses_nothing_doubles_nothing_and_new_events_use_new_rules(
     }
 }
 
-#[test]
-fn systemd_hears_ready_watchdog_status_and_stopping() {
-    use std::os::unix::net::UnixDatagram;
-    let dir = TempDir::new("notify");
-    let tansu = Tansu::start();
-    tansu.create_topic(TOPIC, 1);
-    let es = StandIn::start();
-    let socket_path = dir.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&socket_path).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let cfg = config(
-        dir.path(),
-        &tansu.bootstrap,
-        &es.url,
-        &copy_rules(dir.path()),
-    );
-    let mut daemon = Daemon::start_with_env(
-        &cfg,
-        &dir.path().join("d.log"),
+/// Starts the daemon as systemd would with `Type=notify` and a 0.6 s
+/// watchdog; returns the socket its notifications arrive on (reads time
+/// out after `read_timeout`).
+fn under_systemd(
+    dir: &Path,
+    cfg: &Path,
+    read_timeout: Duration,
+) -> (std::os::unix::net::UnixDatagram, Daemon) {
+    let socket_path = dir.join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(read_timeout)).unwrap();
+    let daemon = Daemon::start_with_env(
+        cfg,
+        &dir.join("d.log"),
         &[
             ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
             ("WATCHDOG_USEC", "600000"),
             ("WATCHDOG_PID", "self"),
         ],
     );
+    (socket, daemon)
+}
+
+#[test]
+fn systemd_hears_ready_watchdog_status_and_stopping() {
+    let dir = TempDir::new("notify");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 1);
+    let es = StandIn::start();
+    let cfg = config(
+        dir.path(),
+        &tansu.bootstrap,
+        &es.url,
+        &copy_rules(dir.path()),
+    );
+    let (socket, mut daemon) = under_systemd(dir.path(), &cfg, Duration::from_secs(30));
     let mut seen = Vec::new();
     let mut buf = [0u8; 512];
     let started = std::time::Instant::now();
@@ -428,30 +437,16 @@ fn heap_profile_is_served_in_pprof_format_only_when_asked_for() {
 /// service, and `/health` says which part is stuck.
 #[test]
 fn a_stuck_output_stops_the_watchdog_pings_and_health_says_why() {
-    use std::os::unix::net::UnixDatagram;
     use std::time::Instant;
     let dir = TempDir::new("stuck");
     let tansu = Tansu::start();
     tansu.create_topic(TOPIC, 1);
     let es = StandIn::start();
-    let socket_path = dir.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&socket_path).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
     let cfg = TestConfig::new(&tansu.bootstrap, &es.url)
         .group("stuck")
         .outputs_extra("request_timeout = \"10m\"\nconcurrency = 1\nbulk_max_docs = 100")
         .write(dir.path());
-    let mut daemon = Daemon::start_with_env(
-        &cfg,
-        &dir.path().join("d.log"),
-        &[
-            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
-            ("WATCHDOG_USEC", "600000"),
-            ("WATCHDOG_PID", "self"),
-        ],
-    );
+    let (socket, mut daemon) = under_systemd(dir.path(), &cfg, Duration::from_millis(500));
     let port = daemon.metrics_port();
     let mut buf = [0u8; 512];
     let mut last_ping = None;

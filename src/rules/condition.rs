@@ -49,19 +49,10 @@ impl FieldSource for Watched<'_> {
             .iter()
             .filter(|(id, _, _)| *id as usize == field.id)
             .any(|&(_, s, e)| {
-                let Ok(text) = std::str::from_utf8(&self.buf[s as usize..e as usize]) else {
-                    return false;
-                };
-                // The usual case, a plain string (the pass wrote valid JSON):
-                // no parse needed.
-                if let Some(inner) = text
-                    .strip_prefix('"')
-                    .and_then(|t| t.strip_suffix('"'))
-                    .filter(|t| !t.contains(['\\', '"']))
-                {
-                    return pred(&Value::Str(std::borrow::Cow::Borrowed(inner)));
-                }
-                Value::parse(text).is_ok_and(|v| pred(&v))
+                std::str::from_utf8(&self.buf[s as usize..e as usize])
+                    .ok()
+                    .and_then(|t| Value::parse(t).ok())
+                    .is_some_and(|v| pred(&v))
             })
     }
 }

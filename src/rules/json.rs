@@ -61,6 +61,15 @@ impl<'a> Value<'a> {
     /// Parses one event. The error keeps only serde_json's position and
     /// category, never the input's text.
     pub fn parse(input: &'a str) -> Result<Value<'a>, ParseError> {
+        // The common case for condition values: a plain string, which
+        // needs neither check nor tree.
+        if let Some(inner) = input
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|t| !t.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20))
+        {
+            return Ok(Value::Str(Cow::Borrowed(inner)));
+        }
         let mut de = serde_json::Deserializer::from_str(input);
         let checked = IgnoredAny::deserialize(&mut de).and_then(|_| de.end());
         if let Err(e) = checked {
@@ -115,13 +124,6 @@ impl<'a> Value<'a> {
                 out.push(b'}');
             }
         }
-    }
-
-    /// The value as compact JSON text.
-    pub fn to_json_string(&self) -> String {
-        let mut out = Vec::new();
-        self.write_to(&mut out);
-        String::from_utf8(out).expect("JSON written from UTF-8 text is UTF-8")
     }
 
     /// Follows a dotted path of object keys. Arrays on the way are searched
@@ -276,7 +278,7 @@ impl<'a> Parser<'a> {
     fn value(&mut self, depth: usize) -> Result<Value<'a>, ParseError> {
         self.skip_ws();
         let literal = |p: &mut Parser<'a>, word: &str, value: Value<'a>| {
-            if p.text[p.pos..].starts_with(word) {
+            if p.text.as_bytes()[p.pos..].starts_with(word.as_bytes()) {
                 p.pos += word.len();
                 Ok(value)
             } else {
@@ -297,7 +299,7 @@ impl<'a> Parser<'a> {
                 ) {
                     self.pos += 1;
                 }
-                let text = &self.text[start..self.pos];
+                let text = self.text.get(start..self.pos).ok_or_else(|| self.error())?;
                 Ok(Value::Number(Number::of_text(text), Cow::Borrowed(text)))
             }
             Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => Err(ParseError::TooDeep),
@@ -374,9 +376,14 @@ impl<'a> Parser<'a> {
         self.pos = i + 1;
         // Quotes are ASCII, so these are character boundaries.
         if !escaped {
-            return Ok(Cow::Borrowed(&self.text[start + 1..i]));
+            return self
+                .text
+                .get(start + 1..i)
+                .map(Cow::Borrowed)
+                .ok_or_else(|| self.error());
         }
-        serde_json::from_str::<String>(&self.text[start..=i])
+        let token = self.text.get(start..=i).ok_or_else(|| self.error())?;
+        serde_json::from_str::<String>(token)
             .map(Cow::Owned)
             .map_err(ParseError::from_serde)
     }
@@ -393,6 +400,20 @@ mod tests {
         let Value::Object(m) = &v else { panic!() };
         assert!(matches!(&m[0].1, Value::Str(Cow::Borrowed("plain"))));
         assert_eq!(m[1].1.as_str(), Some("13x"));
+    }
+
+    #[test]
+    fn plain_strings_take_the_short_path_and_others_are_checked() {
+        assert!(matches!(
+            Value::parse(r#""delete_user""#),
+            Ok(Value::Str(Cow::Borrowed("delete_user")))
+        ));
+        assert_eq!(Value::parse(r#""a\u0031""#).unwrap().as_str(), Some("a1"));
+        assert!(
+            Value::parse("\"tab\there\"").is_err(),
+            "raw control character"
+        );
+        assert!(Value::parse(r#""a"b""#).is_err());
     }
 
     #[test]

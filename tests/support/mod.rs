@@ -371,6 +371,11 @@ pub fn sample_events(count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
+fn append_lines(table: &mut String, lines: &str) {
+    table.push_str(lines);
+    table.push('\n');
+}
+
 /// A daemon config for tests, built from defaults every rig shares: the
 /// shipped rules, hot and cold Elasticsearch outputs on one stand-in (hot a
 /// dated index, cold a dated index), a `dead` dead-letter directory, JSON
@@ -459,36 +464,31 @@ impl TestConfig {
 
     /// TOML lines added to both outputs' tables.
     pub fn outputs_extra(mut self, lines: &str) -> Self {
-        self.outputs_extra.push_str(lines);
-        self.outputs_extra.push('\n');
+        append_lines(&mut self.outputs_extra, lines);
         self
     }
 
     /// TOML lines added to the hot output's table.
     pub fn hot_extra(mut self, lines: &str) -> Self {
-        self.hot_extra.push_str(lines);
-        self.hot_extra.push('\n');
+        append_lines(&mut self.hot_extra, lines);
         self
     }
 
     /// TOML lines added to the cold output's table.
     pub fn cold_extra(mut self, lines: &str) -> Self {
-        self.cold_extra.push_str(lines);
-        self.cold_extra.push('\n');
+        append_lines(&mut self.cold_extra, lines);
         self
     }
 
     /// TOML lines added to `[pipeline]`.
     pub fn pipeline_extra(mut self, lines: &str) -> Self {
-        self.pipeline_extra.push_str(lines);
-        self.pipeline_extra.push('\n');
+        append_lines(&mut self.pipeline_extra, lines);
         self
     }
 
     /// TOML lines added to `[metrics]`.
     pub fn metrics_extra(mut self, lines: &str) -> Self {
-        self.metrics_extra.push_str(lines);
-        self.metrics_extra.push('\n');
+        append_lines(&mut self.metrics_extra, lines);
         self
     }
 
