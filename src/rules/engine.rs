@@ -114,6 +114,10 @@ pub struct Workspace {
     counts: Vec<u32>,
     residual: Vec<u32>,
     matches: Vec<Range<usize>>,
+    /// The text of the last value a pass changed (UTF-8), and a spare
+    /// buffer for the residual pass over it.
+    leaf_text: Vec<u8>,
+    leaf_spare: Vec<u8>,
     path: PathTrack,
     explain: Option<Vec<Explained>>,
 }
@@ -174,6 +178,11 @@ impl Workspace {
 
     pub fn new() -> Workspace {
         Workspace::default()
+    }
+
+    /// The new text of the value `scan_leaf` last reported as changed.
+    pub(crate) fn leaf_text(&self) -> &[u8] {
+        &self.leaf_text
     }
 
     /// Also record what fired where, for `--explain`.
@@ -261,7 +270,8 @@ enum Stage {
 
 pub(crate) enum Leaf {
     Unchanged,
-    Changed(String),
+    /// The new text is in [`Workspace::leaf_text`].
+    Changed,
     Drop,
 }
 
@@ -299,7 +309,7 @@ impl RuleSet {
     ) -> Result<Verdict, Reject> {
         work.reset(self.ids.len(), self.masks.len(), self.watched.len());
         work.path.enabled = self.scoped || work.explain.is_some();
-        let text = std::str::from_utf8(line).map_err(|_| Reject::NotUtf8)?;
+        let text = simdutf8::basic::from_utf8(line).map_err(|_| Reject::NotUtf8)?;
 
         // Masks and the residual check, in one pass over the text.
         let written = Rewriter::new(self, text, out).event(work)?;
@@ -516,6 +526,7 @@ impl RuleSet {
     }
 
     /// Runs the mask rules over one string value, then the residual check.
+    /// On [`Leaf::Changed`] the new text is in `work.leaf_text()`.
     ///
     /// The residual check runs every mask rule's detector over the final
     /// text wherever that text is not exactly what every rule already
@@ -527,119 +538,113 @@ impl RuleSet {
     /// `known`: the text's features, when the caller has them already.
     pub(crate) fn scan_leaf(
         &self,
-        original: &str,
+        original: &[u8],
         known: Option<Features>,
         work: &mut Workspace,
     ) -> Result<Leaf, Reject> {
         if self.masks.is_empty() {
             return Ok(Leaf::Unchanged);
         }
-        let mut current: Cow<'_, str> = Cow::Borrowed(original);
-        let mut runs = std::mem::take(&mut work.runs);
-        let mut matches = std::mem::take(&mut work.matches);
-        let result = self.scan_stages(&mut current, known, &mut runs, &mut matches, work);
-        work.runs = runs;
-        work.matches = matches;
-        Ok(match result? {
-            true => Leaf::Drop,
-            false => match current {
-                Cow::Borrowed(_) => Leaf::Unchanged,
-                Cow::Owned(s) => Leaf::Changed(s),
-            },
-        })
-    }
-
-    /// Returns whether the value is to be dropped.
-    fn scan_stages(
-        &self,
-        current: &mut Cow<'_, str>,
-        known: Option<Features>,
-        runs: &mut Vec<Range<usize>>,
-        matches: &mut Vec<Range<usize>>,
-        work: &mut Workspace,
-    ) -> Result<bool, Reject> {
-        let mut skipped = false;
-        if self.scan_pass(
-            Stage::Mask,
-            current,
-            known,
-            runs,
-            matches,
-            work,
-            &mut skipped,
-        )? {
-            return Ok(true);
-        }
-        let changed = matches!(current, Cow::Owned(_));
-        if self.settings.residual_scan && (changed || skipped) {
-            return self.scan_pass(
-                Stage::Residual,
-                current,
-                None,
-                runs,
-                matches,
-                work,
-                &mut skipped,
-            );
-        }
-        Ok(false)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    /// One pass of the mask rules over a value. Every rule looks at the
-    /// same text; where matches overlap, the earlier rule wins; then one
-    /// rewrite applies them all. (Anything a rewrite could newly expose is
-    /// caught by the residual pass, which runs on every changed value.)
-    fn scan_pass(
-        &self,
-        stage: Stage,
-        current: &mut Cow<'_, str>,
-        known: Option<Features>,
-        runs: &mut Vec<Range<usize>>,
-        matches: &mut Vec<Range<usize>>,
-        work: &mut Workspace,
-        skipped: &mut bool,
-    ) -> Result<bool, Reject> {
-        let raw = known.unwrap_or_else(|| Features::of(current.as_bytes()));
-        if !self.has_regex && raw.nothing_to_find() {
-            return Ok(false);
-        }
-        let mut buffers = std::mem::take(&mut work.decode);
-        let result = self.scan_view(
-            stage,
-            current,
-            raw,
-            &mut buffers,
-            runs,
-            matches,
-            work,
-            skipped,
-        );
-        work.decode = buffers;
+        let mut first = std::mem::take(&mut work.leaf_text);
+        let mut second = std::mem::take(&mut work.leaf_spare);
+        let result = self.scan_stages(original, known, &mut first, &mut second, work);
+        work.leaf_text = first;
+        work.leaf_spare = second;
         result
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn scan_view(
+    fn scan_stages(
+        &self,
+        original: &[u8],
+        known: Option<Features>,
+        first: &mut Vec<u8>,
+        second: &mut Vec<u8>,
+        work: &mut Workspace,
+    ) -> Result<Leaf, Reject> {
+        let mut skipped = false;
+        let masked = self.scan_pass(Stage::Mask, original, known, first, work, &mut skipped)?;
+        if !self.settings.residual_scan {
+            return Ok(masked);
+        }
+        match masked {
+            Leaf::Drop => Ok(Leaf::Drop),
+            Leaf::Unchanged if !skipped => Ok(Leaf::Unchanged),
+            // A rule was scoped away from this value: look at it whole.
+            Leaf::Unchanged => {
+                self.scan_pass(Stage::Residual, original, known, first, work, &mut skipped)
+            }
+            Leaf::Changed => {
+                let residual =
+                    self.scan_pass(Stage::Residual, first, None, second, work, &mut skipped)?;
+                if let Leaf::Changed = residual {
+                    std::mem::swap(first, second);
+                }
+                Ok(match residual {
+                    Leaf::Drop => Leaf::Drop,
+                    _ => Leaf::Changed,
+                })
+            }
+        }
+    }
+
+    /// One pass of the mask rules over a value. Every rule looks at the
+    /// same text; where matches overlap, the earlier rule wins; then one
+    /// rewrite applies them all, into `out`. (Anything a rewrite could newly
+    /// expose is caught by the residual pass, which runs on every changed
+    /// value.)
+    fn scan_pass(
         &self,
         stage: Stage,
-        current: &mut Cow<'_, str>,
-        raw: Features,
-        buffers: &mut DecodeBuffers,
-        runs: &mut Vec<Range<usize>>,
-        matches: &mut Vec<Range<usize>>,
+        current: &[u8],
+        known: Option<Features>,
+        out: &mut Vec<u8>,
         work: &mut Workspace,
         skipped: &mut bool,
-    ) -> Result<bool, Reject> {
-        let view = ScanView::new(current, raw.has_percent, buffers);
+    ) -> Result<Leaf, Reject> {
+        let raw = known.unwrap_or_else(|| Features::of(current));
+        if !self.has_regex && raw.nothing_to_find() {
+            return Ok(Leaf::Unchanged);
+        }
+        let mut buffers = std::mem::take(&mut work.decode);
+        let mut runs = std::mem::take(&mut work.runs);
+        let mut accepted = std::mem::take(&mut work.accepted);
+        let view = ScanView::new(current, raw.has_percent, &mut buffers);
         let features = if view.is_decoded() {
             Features::of(view.bytes())
         } else {
             raw
         };
-        let mut scan = Scan::new(view.bytes(), features, runs);
-        let mut accepted = std::mem::take(&mut work.accepted);
+        let mut scan = Scan::new(view.bytes(), features, &mut runs);
+        let drop = self.find_all(stage, &mut scan, &mut accepted, work, skipped);
+        let result = if drop {
+            Ok(Leaf::Drop)
+        } else if accepted.is_empty() {
+            Ok(Leaf::Unchanged)
+        } else {
+            accepted.sort_unstable_by_key(|(r, _)| r.start);
+            out.clear();
+            self.rewrite(current, &view, &accepted, out)
+                .map(|()| Leaf::Changed)
+        };
+        work.accepted = accepted;
+        work.runs = runs;
+        work.decode = buffers;
+        result
+    }
+
+    /// Runs every rule that applies over `scan`, keeping the matches that do
+    /// not overlap an earlier rule's in `accepted`. Returns whether a drop
+    /// rule matched.
+    fn find_all(
+        &self,
+        stage: Stage,
+        scan: &mut Scan<'_>,
+        accepted: &mut Vec<(Range<usize>, usize)>,
+        work: &mut Workspace,
+        skipped: &mut bool,
+    ) -> bool {
         accepted.clear();
+        let mut matches = std::mem::take(&mut work.matches);
         let mut drop = false;
         for (i, rule) in self.masks.iter().enumerate() {
             let applies = match stage {
@@ -650,13 +655,13 @@ impl RuleSet {
                 *skipped = true;
                 continue;
             }
-            if !rule.detector.may_match(&mut scan) {
+            if !rule.detector.may_match(scan) {
                 continue;
             }
             matches.clear();
-            rule.detector.find(&mut scan, matches);
+            rule.detector.find(scan, &mut matches);
             let before = accepted.len();
-            for m in matches.iter() {
+            for m in &matches {
                 if !accepted
                     .iter()
                     .any(|(a, _)| a.start < m.end && m.start < a.end)
@@ -684,67 +689,53 @@ impl RuleSet {
                 break;
             }
         }
-        let result = if drop {
-            Ok(true)
-        } else if accepted.is_empty() {
-            Ok(false)
-        } else {
-            accepted.sort_unstable_by_key(|(r, _)| r.start);
-            self.rewrite(current, &view, &accepted).map(|rewritten| {
-                *current = Cow::Owned(rewritten);
-                false
-            })
-        };
-        work.accepted = accepted;
-        result
+        work.matches = matches;
+        drop
     }
 
-    /// Replaces each accepted match (sorted, not overlapping) by what its
-    /// rule's action makes of it.
+    /// Writes `current` to `out` with each accepted match (sorted, not
+    /// overlapping) replaced by what its rule's action makes of it. `current`
+    /// is UTF-8, and so is what this writes: matches are cut only at
+    /// character boundaries, and every replacement is UTF-8.
     fn rewrite(
         &self,
-        current: &str,
+        current: &[u8],
         view: &ScanView<'_>,
         accepted: &[(Range<usize>, usize)],
-    ) -> Result<String, Reject> {
-        let mut out = String::with_capacity(current.len() + 16);
+        out: &mut Vec<u8>,
+    ) -> Result<(), Reject> {
+        // What `str::is_char_boundary` checks: not a UTF-8 continuation byte.
+        let boundary =
+            |at: usize| at == current.len() || current.get(at).is_some_and(|&b| (b as i8) >= -0x40);
+        out.reserve(current.len() + 16);
         let mut last = 0;
         for (m, rule) in accepted {
             let rule = &self.masks[*rule];
             let orig = view.to_original(m);
-            if orig.start < last
-                || !current.is_char_boundary(orig.start)
-                || !current.is_char_boundary(orig.end)
-            {
+            if orig.start < last || !boundary(orig.start) || !boundary(orig.end) {
                 return Err(Reject::rule(
                     &self.ids[rule.index],
                     "a match did not line up with whole characters, so it could not be masked safely",
                 ));
             }
-            out.push_str(&current[last..orig.start]);
+            out.extend_from_slice(&current[last..orig.start]);
             let matched = &view.bytes()[m.clone()];
             match &rule.action {
                 Action::Partial {
                     keep_first,
                     keep_last,
                     mask_char,
-                } => {
-                    let text = match std::str::from_utf8(matched) {
-                        Ok(t) => Cow::Borrowed(t),
-                        Err(_) => String::from_utf8_lossy(matched),
-                    };
-                    partial_mask_into(&mut out, &text, *keep_first, *keep_last, *mask_char)
-                }
-                Action::Full { replacement } => out.push_str(replacement),
-                Action::Hash { key } => {
-                    out.push_str(&keyed_hash(&key.0, &rule.detector.normalize(matched)))
-                }
+                } => partial_mask_into(out, matched, *keep_first, *keep_last, *mask_char),
+                Action::Full { replacement } => out.extend_from_slice(replacement.as_bytes()),
+                Action::Hash { key } => out.extend_from_slice(
+                    keyed_hash(&key.0, &rule.detector.normalize(matched)).as_bytes(),
+                ),
                 Action::Drop => unreachable!("a drop ends the pass before rewriting"),
             }
             last = orig.end;
         }
-        out.push_str(&current[last..]);
-        Ok(out)
+        out.extend_from_slice(&current[last..]);
+        Ok(())
     }
 
     fn apply_tag(&self, tag: &TagRule, event: &mut Value<'_>) -> Result<(), Reject> {

@@ -54,9 +54,6 @@ pub(crate) struct Rewriter<'r, 'i, 'o> {
     out: &'o mut Vec<u8>,
     /// Input before this offset is already written (or cut).
     flushed: usize,
-    /// Whether the line holds a tab, CR or LF; only then must each string be
-    /// checked for them (other control bytes are refused for the whole line).
-    raw_whitespace: bool,
     /// Inside a member the pass removes anyway (the record field): validate
     /// only.
     skipping: bool,
@@ -78,7 +75,6 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             pos: 0,
             out,
             flushed: 0,
-            raw_whitespace: true,
             skipping: false,
             error: None,
         }
@@ -99,18 +95,8 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     }
 
     fn event_inner(&mut self, work: &mut Workspace) -> Step<Written> {
-        // JSON allows no control byte anywhere but tab, CR and LF between
-        // tokens. One look at the whole line settles the others.
-        let (control, whitespace) = control_bytes(self.src);
-        if control {
-            self.pos = self
-                .src
-                .iter()
-                .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-                .unwrap_or(0);
-            return Err(self.syntax("control character in the line"));
-        }
-        self.raw_whitespace = whitespace;
+        // Control bytes are refused inside strings by `scan_string`, and
+        // between tokens by the grammar (only tab, CR and LF are whitespace).
         self.skip_ws();
         if self.peek() != Some(b'{') {
             // Tell "valid, but not an object" from "not JSON".
@@ -366,20 +352,18 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         let mut escaped = false;
         loop {
             let rest = &self.src[self.pos..];
-            let Some(off) = find_quote_or_backslash(rest) else {
+            let Some(off) = find_string_stop(rest) else {
                 self.pos = self.src.len();
                 return Err(self.syntax("the line ends in the middle of a value"));
             };
-            if self.raw_whitespace {
-                if let Some(bad) = rest[..off].iter().position(|&b| b < 0x20) {
-                    self.pos += bad;
-                    return Err(self.syntax("control character inside a string"));
-                }
-            }
             self.pos += off;
-            if self.src[self.pos] == b'"' {
-                self.pos += 1;
-                return Ok(escaped);
+            match self.src[self.pos] {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(escaped);
+                }
+                b'\\' => {}
+                _ => return Err(self.syntax("control character inside a string")),
             }
             escaped = true;
             self.pos += 1;
@@ -447,14 +431,14 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         known: Option<Features>,
         work: &mut Workspace,
     ) -> Step {
-        match self.rules.scan_leaf(text, known, work) {
+        match self.rules.scan_leaf(text.as_bytes(), known, work) {
             Err(reject) => Err(self.fail(reject)),
             Ok(Leaf::Unchanged) => Ok(Kept::Yes),
             Ok(Leaf::Drop) => Ok(Kept::Dropped),
-            Ok(Leaf::Changed(new)) => {
+            Ok(Leaf::Changed) => {
                 // A masked number becomes a string.
                 self.flush_to(start);
-                write_json_string(self.out, &new);
+                write_json_bytes(self.out, work.leaf_text());
                 self.flushed = end;
                 Ok(Kept::Yes)
             }
@@ -529,71 +513,67 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     }
 }
 
-/// The first `"` or `\\` in `bytes`. Most strings are short (keys, codes),
-/// where a call into memchr costs more than the search: test eight bytes at
-/// a time inline first (SWAR), and hand long strings to memchr.
+/// The first byte that ends a plain run of string text: `"`, `\\`, or a
+/// control byte (below 0x20, which JSON refuses unescaped).
 #[inline]
-fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `v` is zero exactly where the high bit of this is set
-    // (for the lowest such byte; later bytes may show false positives,
-    // which only send us to the exact check below).
-    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let mut i = 0;
-    while i + 8 <= bytes.len() && i < 32 {
-        let w = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
-        let hits =
-            zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        if hits != 0 {
-            return bytes[i..i + 8]
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\')
-                .map(|p| p + i);
-        }
-        i += 8;
-    }
-    if i < 32 {
-        return bytes[i..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\')
-            .map(|p| p + i);
-    }
-    memchr::memchr2(b'"', b'\\', &bytes[i..]).map(|p| p + i)
-}
-
-/// Whether `line` holds control bytes other than tab, CR and LF, and
-/// whether it holds any of those three. Written for the vectorizer: byte
-/// flags OR-ed over fixed chunks.
-fn control_bytes(line: &[u8]) -> (bool, bool) {
-    let (mut control, mut whitespace) = (0u8, 0u8);
-    for chunk in line.chunks(64) {
-        for &b in chunk {
-            let low = u8::from(b < 0x20);
-            let ws = u8::from(b == b'\t') | u8::from(b == b'\n') | u8::from(b == b'\r');
-            control |= low & !ws;
-            whitespace |= ws;
+fn find_string_stop(bytes: &[u8]) -> Option<usize> {
+    let stop = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+    let mut at = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        // Sixteen bytes at a time with SSE2, which every x86-64 CPU has.
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        for chunk in bytes.chunks_exact(16) {
+            // SAFETY: SSE2 is part of the x86-64 baseline, so these
+            // instructions exist on every CPU this code runs on; `chunk`
+            // holds 16 readable bytes, and an unaligned load has no
+            // alignment requirement.
+            let mask = unsafe {
+                let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+                // A byte is below 0x20 exactly when max(byte, 0x1f) is 0x1f.
+                let control_max = _mm_set1_epi8(0x1f);
+                let control = _mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max);
+                let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+                let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+            };
+            if mask != 0 {
+                return Some(at + mask.trailing_zeros() as usize);
+            }
+            at += 16;
         }
     }
-    (control & 1 != 0, whitespace != 0)
+    bytes[at..].iter().position(|&b| stop(b)).map(|p| p + at)
 }
 
 /// Writes `s` as a JSON string, escaped exactly as serde_json escapes.
 pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    write_json_bytes(out, s.as_bytes());
+}
+
+/// Writes UTF-8 text `s` as a JSON string, escaped exactly as serde_json
+/// escapes.
+pub(crate) fn write_json_bytes(out: &mut Vec<u8>, s: &[u8]) {
+    if find_string_stop(s).is_none() {
         // Nothing to escape: the usual case for masked values.
         out.reserve(s.len() + 2);
         out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(s);
         out.push(b'"');
     } else {
-        serde_json::to_writer(out, s).expect("writing a string to memory cannot fail");
+        // `s` is UTF-8 by construction; were it not, the lossy form still
+        // cannot carry more than `s` did.
+        serde_json::to_writer(out, &String::from_utf8_lossy(s))
+            .expect("writing a string to memory cannot fail");
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::find_quote_or_backslash;
+    use super::find_string_stop;
 
     #[test]
     fn quote_search_agrees_with_a_plain_scan() {
@@ -609,8 +589,8 @@ mod tests {
             for start in 0..t.len().max(1) {
                 let t = &t[start.min(t.len())..];
                 assert_eq!(
-                    find_quote_or_backslash(t),
-                    t.iter().position(|&b| b == b'"' || b == b'\\'),
+                    find_string_stop(t),
+                    t.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20),
                     "{t:?}"
                 );
             }
@@ -621,8 +601,8 @@ mod tests {
                 let mut t = [b'x'; 16];
                 t[pos] = b;
                 assert_eq!(
-                    find_quote_or_backslash(&t),
-                    t.iter().position(|&b| b == b'"' || b == b'\\')
+                    find_string_stop(&t),
+                    t.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)
                 );
             }
         }

@@ -9,7 +9,7 @@ use std::ops::Range;
 /// The text detectors scan for one value: either the value itself, or its
 /// percent-decoded form and where its escapes were.
 pub struct ScanView<'s> {
-    original: &'s str,
+    original: &'s [u8],
     decoded: Option<(&'s [u8], &'s [usize])>,
 }
 
@@ -24,11 +24,11 @@ pub struct DecodeBuffers {
 impl<'s> ScanView<'s> {
     /// `may_be_encoded`: whether the text holds a `%` at all.
     pub fn new(
-        original: &'s str,
+        original: &'s [u8],
         may_be_encoded: bool,
         buffers: &'s mut DecodeBuffers,
     ) -> ScanView<'s> {
-        let bytes = original.as_bytes();
+        let bytes = original;
         let is_escape = |i: usize| {
             i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some()
         };
@@ -67,7 +67,7 @@ impl<'s> ScanView<'s> {
     pub fn bytes(&self) -> &'s [u8] {
         match self.decoded {
             Some((text, _)) => text,
-            None => self.original.as_bytes(),
+            None => self.original,
         }
     }
 
@@ -100,43 +100,41 @@ fn hex(b: u8) -> Option<u8> {
 /// way, every letter and digit is masked: a partial mask never shows the
 /// whole value.
 pub fn partial_mask(text: &str, keep_first: usize, keep_last: usize, mask: char) -> String {
-    let mut out = String::with_capacity(text.len());
-    partial_mask_into(&mut out, text, keep_first, keep_last, mask);
-    out
+    let mut out = Vec::with_capacity(text.len());
+    partial_mask_into(&mut out, text.as_bytes(), keep_first, keep_last, mask);
+    String::from_utf8(out).expect("UTF-8 in, UTF-8 out")
 }
 
-/// [`partial_mask`], appending to `out`.
+/// [`partial_mask`] of UTF-8 text, appending to `out`.
 pub fn partial_mask_into(
-    out: &mut String,
-    text: &str,
+    out: &mut Vec<u8>,
+    text: &[u8],
     keep_first: usize,
     keep_last: usize,
     mask: char,
 ) {
-    if text.len() <= 64 && text.is_ascii() && mask.is_ascii() {
-        // The common case (digits, e-mail): bytes on the stack, no
-        // character decoding.
-        let bytes = text.as_bytes();
-        let count = bytes.iter().filter(|b| b.is_ascii_alphanumeric()).count();
-        let (first, last) = if keep_first + keep_last >= count {
-            (0, 0)
+    if text.is_ascii() && mask.is_ascii() {
+        // The common case (digits, e-mail): bytes, no character decoding.
+        let count = text.iter().filter(|b| b.is_ascii_alphanumeric()).count();
+        let (first, hide_to) = if keep_first + keep_last >= count {
+            (0, count)
         } else {
-            (keep_first, keep_last)
+            (keep_first, count - keep_last)
         };
-        let mut buf = [0u8; 64];
         let mut i = 0;
-        for (slot, &b) in buf.iter_mut().zip(bytes) {
+        out.extend(text.iter().map(|&b| {
             let alnum = b.is_ascii_alphanumeric();
-            *slot = if !alnum || i < first || i >= count - last {
-                b
-            } else {
-                mask as u8
-            };
+            let hide = alnum && i >= first && i < hide_to;
             i += usize::from(alnum);
-        }
-        out.push_str(std::str::from_utf8(&buf[..bytes.len()]).expect("ASCII in, ASCII out"));
+            if hide {
+                mask as u8
+            } else {
+                b
+            }
+        }));
         return;
     }
+    let text = String::from_utf8_lossy(text);
     let count = text.chars().filter(|c| c.is_alphanumeric()).count();
     let (first, last) = if keep_first + keep_last >= count {
         (0, 0)
@@ -144,17 +142,20 @@ pub fn partial_mask_into(
         (keep_first, keep_last)
     };
     let mut i = 0;
+    let mut buf = [0u8; 4];
     for c in text.chars() {
-        if !c.is_alphanumeric() {
-            out.push(c);
-            continue;
-        }
-        out.push(if i < first || i >= count - last {
-            c
+        let shown = if c.is_alphanumeric() {
+            let hide = i >= first && i < count - last;
+            i += 1;
+            if hide {
+                mask
+            } else {
+                c
+            }
         } else {
-            mask
-        });
-        i += 1;
+            c
+        };
+        out.extend_from_slice(shown.encode_utf8(&mut buf).as_bytes());
     }
 }
 
@@ -166,7 +167,7 @@ mod tests {
     fn decoded_view_maps_back() {
         let s = "q=alice%40example.com&p=1";
         let mut buffers = DecodeBuffers::default();
-        let v = ScanView::new(s, true, &mut buffers);
+        let v = ScanView::new(s.as_bytes(), true, &mut buffers);
         assert_eq!(v.bytes(), b"q=alice@example.com&p=1");
         let r = v.to_original(&(2..19));
         assert_eq!(&s[r], "alice%40example.com");
@@ -176,13 +177,13 @@ mod tests {
     fn mapping_back_handles_escapes_at_the_edges() {
         let s = "%31%33812345678%2C%40";
         let mut buffers = DecodeBuffers::default();
-        let v = ScanView::new(s, true, &mut buffers);
+        let v = ScanView::new(s.as_bytes(), true, &mut buffers);
         assert_eq!(v.bytes(), b"13812345678,@");
         assert_eq!(&s[v.to_original(&(0..11))], "%31%33812345678");
         assert_eq!(&s[v.to_original(&(11..12))], "%2C");
         assert_eq!(&s[v.to_original(&(12..13))], "%40");
         let s = "%4g %%41";
-        let v = ScanView::new(s, true, &mut buffers);
+        let v = ScanView::new(s.as_bytes(), true, &mut buffers);
         assert_eq!(v.bytes(), b"%4g %A");
         assert_eq!(&s[v.to_original(&(5..6))], "%41");
     }
@@ -190,7 +191,7 @@ mod tests {
     #[test]
     fn plain_text_is_not_copied() {
         let mut buffers = DecodeBuffers::default();
-        let v = ScanView::new("100% sure, 50%", true, &mut buffers);
+        let v = ScanView::new(b"100% sure, 50%", true, &mut buffers);
         assert_eq!(v.bytes(), b"100% sure, 50%");
     }
 
