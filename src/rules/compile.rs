@@ -749,6 +749,7 @@ impl Cx<'_> {
             index: 0,
             detector: detector?,
             action: action?,
+            everywhere: fields.is_empty() && exclude.is_empty(),
             fields,
             exclude,
         })

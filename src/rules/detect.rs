@@ -12,6 +12,8 @@
 use std::fmt;
 use std::ops::Range;
 
+use super::bytes::{classes, tail_classes, Classes};
+
 /// What a mask rule looks for.
 #[derive(Debug, Clone)]
 pub enum Detector {
@@ -41,9 +43,9 @@ impl Detector {
     pub fn may_match(&self, scan: &mut Scan<'_>) -> bool {
         let f = scan.features;
         match self {
-            Detector::CnId => f.digits >= 17 && scan.stats().longest_run >= 17,
-            Detector::CnMobile => f.digits >= 11 && scan.stats().longest_chain >= 11,
-            Detector::BankCard => f.digits >= 15 && scan.stats().longest_chain >= 15,
+            Detector::CnId => f.digits >= 17 && scan.prefilter().cn_id_shape,
+            Detector::CnMobile => f.digits >= 11 && scan.prefilter().mobile_shape,
+            Detector::BankCard => f.digits >= 15 && scan.prefilter().card_shape,
             Detector::Email => f.has_at,
             Detector::Regex(_) => true,
         }
@@ -68,8 +70,9 @@ impl Detector {
 
     /// Convenience for tests and one-off checks: finds matches in `hay`.
     pub fn find_in(&self, hay: &[u8]) -> Vec<Range<usize>> {
-        let mut runs = Vec::new();
-        let mut scan = Scan::new(hay, Features::of(hay), &mut runs);
+        let mut buffers = ScanBuffers::default();
+        let features = buffers.profile(hay);
+        let mut scan = Scan::new(hay, features, &mut buffers);
         let mut out = Vec::new();
         self.find(&mut scan, &mut out);
         out
@@ -96,62 +99,220 @@ impl fmt::Display for Detector {
     }
 }
 
-/// One text prepared for scanning: its features and, once a digit
-/// detector asks, its digit runs. Shared by every detector.
+/// One text prepared for scanning: its features, its byte classes and,
+/// once a digit detector asks, its digit runs. Shared by every detector.
 pub struct Scan<'h> {
     pub hay: &'h [u8],
     pub features: Features,
-    runs: &'h mut Vec<Range<usize>>,
-    stats: Option<RunStats>,
+    buffers: &'h mut ScanBuffers,
+    runs_ready: bool,
+    prefilter: Option<Prefilter>,
 }
 
-/// How long the digit runs of a text get: enough to rule out the digit
-/// detectors for most texts (timestamps, user agents) without running them.
+/// Buffers a [`Scan`] works in, reused from value to value.
+#[derive(Debug, Default)]
+pub struct ScanBuffers {
+    /// Digit and separator masks of the last text profiled, 64 bytes each.
+    blocks: Vec<Block>,
+    /// Masks of `@` and `%`, OR-ed over the chunks profiled.
+    at: u16,
+    percent: u16,
+    runs: Vec<Range<usize>>,
+}
+
+/// Bit `i` stands for byte `i` of a 64-byte block.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RunStats {
-    /// The longest run of digits.
-    pub longest_run: usize,
-    /// The most digits in runs joined by single spaces or dashes (a run on
-    /// its own counts too).
-    pub longest_chain: usize,
+struct Block {
+    digits: u64,
+    separators: u64,
+}
+
+impl ScanBuffers {
+    /// Classifies every byte of `hay` in one pass, sixteen bytes at a time,
+    /// keeping the masks a [`Scan`] of `hay` reads. Returns its features.
+    pub fn profile(&mut self, hay: &[u8]) -> Features {
+        self.blocks.clear();
+        let (mut at, mut percent, mut digits) = (0u16, 0u16, 0);
+        for (index, bytes) in hay.chunks(64).enumerate() {
+            let mut block = Block::default();
+            let mut add = |offset: usize, c: Classes| {
+                block.digits |= u64::from(c.digits) << offset;
+                block.separators |= u64::from(c.separators) << offset;
+                at |= c.at;
+                percent |= c.percent;
+            };
+            let mut offset = 0;
+            while offset + 16 <= bytes.len() {
+                add(offset, classes(&bytes[offset..]));
+                offset += 16;
+            }
+            if offset < bytes.len() {
+                add(offset, tail_classes(hay, 64 * index + offset));
+            }
+            digits += block.digits.count_ones() as usize;
+            self.blocks.push(block);
+        }
+        self.at = at;
+        self.percent = percent;
+        Features {
+            digits,
+            has_at: at != 0,
+            has_percent: percent != 0,
+        }
+    }
+
+    /// Starts a profile built chunk by chunk (by the tokenizer, which
+    /// classifies a string's bytes as it looks for its end).
+    pub(crate) fn begin(&mut self) {
+        self.blocks.clear();
+        self.at = 0;
+        self.percent = 0;
+    }
+
+    /// Adds the classes of the 16 bytes at `offset`, a multiple of 16; no
+    /// class bits may be set past the text's end.
+    #[inline]
+    pub(crate) fn add(&mut self, offset: usize, c: Classes) {
+        let shift = offset % 64;
+        if shift == 0 {
+            self.blocks.push(Block::default());
+        }
+        if let Some(block) = self.blocks.last_mut() {
+            block.digits |= u64::from(c.digits) << shift;
+            block.separators |= u64::from(c.separators) << shift;
+        }
+        self.at |= c.at;
+        self.percent |= c.percent;
+    }
+
+    /// Ends a profile of a text `len` bytes long.
+    pub(crate) fn finish(&mut self, len: usize) -> Features {
+        // One block per 64 bytes: a text that ends on a chunk's edge may
+        // have an empty one after it, or (when empty) none.
+        self.blocks.resize(len.div_ceil(64), Block::default());
+        Features {
+            digits: self
+                .blocks
+                .iter()
+                .map(|b| b.digits.count_ones() as usize)
+                .sum(),
+            has_at: self.at != 0,
+            has_percent: self.percent != 0,
+        }
+    }
+
+    /// 64 bits of a mask from byte `start` on (a multiple of 32).
+    fn window(&self, start: usize, mask: impl Fn(&Block) -> u64) -> u64 {
+        let i = start / 64;
+        let low = self.blocks.get(i).map_or(0, &mask);
+        if start % 64 == 0 {
+            return low;
+        }
+        let high = self.blocks.get(i + 1).map_or(0, &mask);
+        (low >> 32) | (high << 32)
+    }
+}
+
+/// Shapes of digits the digit detectors need, found without listing the
+/// runs: enough to rule those detectors out for most texts (timestamps,
+/// trace ids, user agents, versions) without running them. Each is a
+/// necessary condition for a match, never a sufficient one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prefilter {
+    /// A run of exactly 17 or 18 digits (`cn_id`).
+    pub cn_id_shape: bool,
+    /// A run of exactly 11, 13 (`+86`) or 15 (`0086`) digits, or digits in
+    /// 3-4-4 groups joined by separators (`cn_mobile`).
+    pub mobile_shape: bool,
+    /// A run of 15 to 19 digits, or groups of at most 6 digits joined by
+    /// single separators over 15 bytes or more (`bank_card`).
+    pub card_shape: bool,
+}
+
+impl Prefilter {
+    /// From the digit and separator masks of 64-byte windows that overlap
+    /// by half: every shape above is under 32 bytes long (with the byte
+    /// either side), so each one falls whole inside a window. At a window's
+    /// edge a run may look shorter than it is, which only lets a detector
+    /// run that finds nothing.
+    fn of(hay: &[u8], buffers: &ScanBuffers) -> Prefilter {
+        let mut found = Prefilter::default();
+        let mut start = 0;
+        loop {
+            let digits = buffers.window(start, |b| b.digits);
+            let separators = buffers.window(start, |b| b.separators);
+            // Bit i is byte i: `<< 1` looks at the byte before, `>> 1` after.
+            // runs[k]: bit i set when bytes i..i+k are all digits.
+            let mut runs = [0u64; 21];
+            runs[1] = digits;
+            for k in 1..20 {
+                runs[k + 1] = runs[k] & (digits >> k);
+            }
+            let lead = !(digits << 1);
+            let exactly = |k: usize| runs[k] & !runs[k + 1] & lead;
+            // Digits in runs of at most 6, and the separators that join them.
+            let mut long = runs[7];
+            long |= long << 1;
+            long |= long << 2;
+            long |= long << 3;
+            let short = digits & !long;
+            let joined = separators & (digits << 1) & (digits >> 1);
+            let groups = short | (separators & (short << 1) & (short >> 1));
+            // 3-4-4 groups: three digits, a separator, four, a separator, four.
+            let four = runs[4];
+            let grouped = runs[3] & (joined >> 3) & (four >> 4) & (joined >> 8) & (four >> 9);
+            found.cn_id_shape |= (exactly(17) | exactly(18)) != 0;
+            found.mobile_shape |= (exactly(11) | exactly(13) | exactly(15) | grouped) != 0;
+            found.card_shape |= (runs[15] & !runs[20] & lead) != 0 || ones_in_a_row(groups, 15);
+            if start + 64 >= hay.len() {
+                return found;
+            }
+            start += 32;
+        }
+    }
+}
+
+/// Whether `mask` holds `k` set bits in a row: after each step, bit i stays
+/// set only if the `have` bits from i up are all set.
+fn ones_in_a_row(mut mask: u64, k: u32) -> bool {
+    let mut have = 1;
+    while have < k && mask != 0 {
+        let step = have.min(k - have);
+        mask &= mask >> step;
+        have += step;
+    }
+    mask != 0
 }
 
 impl<'h> Scan<'h> {
-    /// `runs` is a reusable buffer.
-    pub fn new(hay: &'h [u8], features: Features, runs: &'h mut Vec<Range<usize>>) -> Scan<'h> {
+    /// A scan of `hay`, which `buffers` last profiled (giving `features`).
+    pub fn new(hay: &'h [u8], features: Features, buffers: &'h mut ScanBuffers) -> Scan<'h> {
+        debug_assert_eq!(buffers.blocks.len(), hay.len().div_ceil(64));
         Scan {
             hay,
             features,
-            runs,
-            stats: None,
+            buffers,
+            runs_ready: false,
+            prefilter: None,
         }
     }
 
     /// Maximal runs of ASCII digits, computed on first use.
     fn runs(&mut self) -> &[Range<usize>] {
-        self.stats();
-        self.runs
+        if !self.runs_ready {
+            let ScanBuffers { blocks, runs, .. } = &mut *self.buffers;
+            collect_digit_runs(self.hay.len(), blocks, runs);
+            self.runs_ready = true;
+        }
+        &self.buffers.runs
     }
 
-    /// The runs' lengths, computed with the runs on first use.
-    pub fn stats(&mut self) -> RunStats {
-        if let Some(stats) = self.stats {
-            return stats;
+    /// The digit shapes, computed on first use.
+    pub fn prefilter(&mut self) -> Prefilter {
+        match self.prefilter {
+            Some(p) => p,
+            None => *self.prefilter.insert(Prefilter::of(self.hay, self.buffers)),
         }
-        collect_digit_runs(self.hay, self.runs);
-        let mut stats = RunStats::default();
-        let mut chain = 0;
-        for (i, run) in self.runs.iter().enumerate() {
-            let joined = i > 0 && {
-                let prev = &self.runs[i - 1];
-                run.start == prev.end + 1 && matches!(self.hay[prev.end], b' ' | b'-')
-            };
-            chain = if joined { chain + run.len() } else { run.len() };
-            stats.longest_run = stats.longest_run.max(run.len());
-            stats.longest_chain = stats.longest_chain.max(chain);
-        }
-        self.stats = Some(stats);
-        stats
     }
 }
 
@@ -167,21 +328,9 @@ pub struct Features {
 }
 
 impl Features {
-    /// One pass, in chunks small enough for byte counters.
+    /// One pass, sixteen bytes at a time (see [`ScanBuffers::profile`]).
     pub fn of(hay: &[u8]) -> Features {
-        let mut f = Features::default();
-        for chunk in hay.chunks(128) {
-            let (mut digits, mut at, mut percent) = (0u8, 0u8, 0u8);
-            for &b in chunk {
-                digits += u8::from(b.wrapping_sub(b'0') < 10);
-                at |= u8::from(b == b'@');
-                percent |= u8::from(b == b'%');
-            }
-            f.digits += usize::from(digits);
-            f.has_at |= at != 0;
-            f.has_percent |= percent != 0;
-        }
-        f
+        ScanBuffers::default().profile(hay)
     }
 
     /// Whether no built-in detector could match text like this, even after
@@ -202,43 +351,38 @@ fn bounded(hay: &[u8], range: &Range<usize>) -> bool {
     before_ok && after_ok
 }
 
-/// Whether any of the 8 bytes in `w` is an ASCII digit (SWAR: each byte
-/// of `w ^ 0x30..` below 10 means a digit; tested with carries kept within
-/// bytes).
-#[inline]
-fn has_digit(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let x = w ^ (ONES * 0x30); // digits become 0..=9 in their byte
-                               // A byte below 10: (x + 0x76) has no carry into bit 7 and x < 0x80.
-    let below_10 = !(((x & !HIGH) + ONES * 0x76) | x) & HIGH;
-    below_10 != 0
-}
-
-/// Maximal runs of ASCII digits, into `out` (cleared first).
-fn collect_digit_runs(hay: &[u8], out: &mut Vec<Range<usize>>) {
+/// Maximal runs of ASCII digits of a text `len` bytes long, into `out`
+/// (cleared first), read off its digit masks.
+fn collect_digit_runs(len: usize, blocks: &[Block], out: &mut Vec<Range<usize>>) {
     out.clear();
-    let mut i = 0;
-    let n = hay.len();
-    loop {
-        while i + 8 <= n
-            && !has_digit(u64::from_le_bytes(
-                hay[i..i + 8].try_into().expect("eight bytes"),
-            ))
-        {
-            i += 8;
+    let mut start = None;
+    for (index, block) in blocks.iter().enumerate() {
+        let base = index * 64;
+        let n = (len - base).min(64);
+        // Bits past the text's end are zero.
+        let mask = block.digits;
+        let mut bit = 0;
+        while bit < n {
+            let rest = mask >> bit;
+            match start {
+                Some(s) => {
+                    bit += rest.trailing_ones() as usize;
+                    if bit < n {
+                        out.push(s..base + bit);
+                        start = None;
+                    }
+                }
+                None => {
+                    bit += (rest.trailing_zeros() as usize).min(n - bit);
+                    if bit < n {
+                        start = Some(base + bit);
+                    }
+                }
+            }
         }
-        while i < n && !hay[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i >= n {
-            return;
-        }
-        let start = i;
-        while i < n && hay[i].is_ascii_digit() {
-            i += 1;
-        }
-        out.push(start..i);
+    }
+    if let Some(s) = start {
+        out.push(s..len);
     }
 }
 
@@ -247,14 +391,6 @@ fn collect_digit_runs(hay: &[u8], out: &mut Vec<Range<usize>>) {
 fn digit_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut i = 0;
     std::iter::from_fn(move || {
-        // Skip digit-free text eight bytes at a time.
-        while i + 8 <= hay.len() {
-            let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
-            if has_digit(w) {
-                break;
-            }
-            i += 8;
-        }
         while i < hay.len() && !hay[i].is_ascii_digit() {
             i += 1;
         }
@@ -553,24 +689,129 @@ mod tests {
             .collect()
     }
 
+    fn prefilter(hay: &[u8]) -> Prefilter {
+        let mut buffers = ScanBuffers::default();
+        buffers.profile(hay);
+        Prefilter::of(hay, &buffers)
+    }
+
+    fn runs_of(hay: &[u8], runs: &mut Vec<Range<usize>>) {
+        let mut buffers = ScanBuffers::default();
+        buffers.profile(hay);
+        collect_digit_runs(hay.len(), &buffers.blocks, runs);
+    }
+
+    /// The prefilter by brute force over the digit runs.
+    fn prefilter_by_runs(hay: &[u8]) -> Prefilter {
+        let runs: Vec<_> = digit_runs(hay).collect();
+        let joined = |a: &Range<usize>, b: &Range<usize>| {
+            b.start == a.end + 1 && matches!(hay[a.end], b' ' | b'-')
+        };
+        let mut found = Prefilter::default();
+        let mut span = 0;
+        for (i, run) in runs.iter().enumerate() {
+            let len = run.len();
+            found.cn_id_shape |= len == 17 || len == 18;
+            found.mobile_shape |= matches!(len, 11 | 13 | 15);
+            found.card_shape |= (15..=19).contains(&len);
+            if i + 2 < runs.len() {
+                let (b, c) = (&runs[i + 1], &runs[i + 2]);
+                found.mobile_shape |=
+                    len >= 3 && b.len() == 4 && c.len() >= 4 && joined(run, b) && joined(b, c);
+            }
+            span = if len > 6 {
+                0
+            } else if i > 0 && runs[i - 1].len() <= 6 && joined(&runs[i - 1], run) {
+                span + 1 + len
+            } else {
+                len
+            };
+            found.card_shape |= span >= 15;
+        }
+        found
+    }
+
+    /// Every shape the runs show, the prefilter shows too (it may show more
+    /// where a run crosses a window's edge, never less); within one window
+    /// the two agree exactly.
     #[test]
-    fn swar_digit_test_agrees_with_the_plain_one() {
-        for b in 0..=255u8 {
-            for pos in 0..8 {
-                let mut bytes = [b'a'; 8];
-                bytes[pos] = b;
-                assert_eq!(
-                    has_digit(u64::from_le_bytes(bytes)),
-                    b.is_ascii_digit(),
-                    "byte {b} at {pos}"
-                );
+    fn prefilter_agrees_with_the_runs() {
+        // Digits, separators and letters at every position of texts that
+        // cross window edges, from a fixed pseudo-random sequence.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 140) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|_| match next() % 10 {
+                    0 => b' ',
+                    1 => b'-',
+                    2 => b'x',
+                    _ => b'0' + (next() % 10) as u8,
+                })
+                .collect();
+            let (fast, slow) = (prefilter(&text), prefilter_by_runs(&text));
+            let shown = String::from_utf8_lossy(&text);
+            if text.len() <= 64 {
+                assert_eq!(fast, slow, "{shown:?}");
+            }
+            assert!(slow.cn_id_shape <= fast.cn_id_shape, "{shown:?}");
+            assert!(slow.mobile_shape <= fast.mobile_shape, "{shown:?}");
+            assert!(slow.card_shape <= fast.card_shape, "{shown:?}");
+        }
+        assert!(prefilter(b"call 138 1234 5678").mobile_shape);
+        assert!(!prefilter(b"2026-11-20 08:15:30.123").mobile_shape);
+        assert!(!prefilter(b"2026-11-20 08:15:30.123").card_shape);
+        assert!(prefilter(b"6222 0212 3456 7890 128").card_shape);
+        // A trace id is no phone number and no ID; an ID is no phone (18
+        // digits could be a UnionPay card, which the detector then rules out).
+        assert_eq!(
+            prefilter(b"1842785349445926"),
+            Prefilter {
+                card_shape: true,
+                ..Prefilter::default()
+            }
+        );
+        assert_eq!(
+            prefilter(b"11010519491231002X"),
+            Prefilter {
+                cn_id_shape: true,
+                card_shape: true,
+                ..Prefilter::default()
+            }
+        );
+    }
+
+    #[test]
+    fn digit_runs_from_masks_agree_with_the_plain_scan() {
+        let mut runs = Vec::new();
+        // Runs that start, end and cross chunk edges, at every length.
+        for len in 0..50 {
+            for start in 0..len {
+                for end in start..=len {
+                    let text: Vec<u8> = (0..len)
+                        .map(|i| {
+                            if (start..end).contains(&i) {
+                                b'7'
+                            } else {
+                                b'x'
+                            }
+                        })
+                        .collect();
+                    runs_of(&text, &mut runs);
+                    assert_eq!(runs, digit_runs(&text).collect::<Vec<_>>(), "{text:?}");
+                }
             }
         }
-        let mut runs = Vec::new();
-        collect_digit_runs(b"abcdefghijkl1234567890xyzxyzxyz9", &mut runs);
+        runs_of(b"abcdefghijkl1234567890xyzxyzxyz9", &mut runs);
         assert_eq!(runs, [12..22, 31..32]);
         let text = b"a1 22 333 4444 x 55555 666666 ";
-        collect_digit_runs(text, &mut runs);
+        runs_of(text, &mut runs);
         assert_eq!(runs, digit_runs(text).collect::<Vec<_>>());
     }
 

@@ -15,7 +15,7 @@ use std::ops::Range;
 use hmac::Mac;
 
 use super::condition::{FieldSource, Watched};
-use super::detect::{Features, Scan};
+use super::detect::{Features, Scan, ScanBuffers};
 use super::json::{ParseError, Value};
 use super::rewrite::Rewriter;
 use super::text::{partial_mask_into, DecodeBuffers, ScanView};
@@ -99,10 +99,11 @@ pub(crate) struct Explained {
 /// Scratch space reused from event to event, and the per-event counts.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    runs: Vec<Range<usize>>,
-    decode: DecodeBuffers,
-    /// Matches a pass keeps, with the index of the mask rule that found each.
-    accepted: Vec<(Range<usize>, usize)>,
+    scratch: LeafScratch,
+    /// The text of the last value a pass changed (UTF-8), and a spare
+    /// buffer for the residual pass over it.
+    leaf_text: Vec<u8>,
+    leaf_spare: Vec<u8>,
     /// Output ranges of values at watched field paths: (field id, start, end).
     watched: Vec<(u32, u32, u32)>,
     /// Per level entered, the watched paths (as bits) still matching the
@@ -113,13 +114,40 @@ pub struct Workspace {
     tree_buf: Vec<u8>,
     counts: Vec<u32>,
     residual: Vec<u32>,
-    matches: Vec<Range<usize>>,
-    /// The text of the last value a pass changed (UTF-8), and a spare
-    /// buffer for the residual pass over it.
-    leaf_text: Vec<u8>,
-    leaf_spare: Vec<u8>,
     path: PathTrack,
     explain: Option<Vec<Explained>>,
+}
+
+/// Buffers the scan of one value works in.
+#[derive(Debug, Default)]
+struct LeafScratch {
+    scan: ScanBuffers,
+    decode: DecodeBuffers,
+    /// Matches a pass keeps, with the index of the mask rule that found each.
+    accepted: Vec<(Range<usize>, usize)>,
+    matches: Vec<Range<usize>>,
+}
+
+/// What the scan of one value counts and records, borrowed from the
+/// [`Workspace`] apart from its buffers.
+struct Tally<'w> {
+    counts: &'w mut [u32],
+    residual: &'w mut [u32],
+    path: &'w PathTrack,
+    explain: &'w mut Option<Vec<Explained>>,
+}
+
+impl Tally<'_> {
+    fn note(&mut self, stage: &'static str, rule: usize, count: u32) {
+        if let Some(list) = self.explain {
+            list.push(Explained {
+                stage,
+                rule,
+                path: self.path.render(),
+                count,
+            });
+        }
+    }
 }
 
 impl Workspace {
@@ -178,6 +206,11 @@ impl Workspace {
 
     pub fn new() -> Workspace {
         Workspace::default()
+    }
+
+    /// Where the tokenizer profiles a string value for `scan_leaf`.
+    pub(crate) fn scan_buffers(&mut self) -> &mut ScanBuffers {
+        &mut self.scratch.scan
     }
 
     /// The new text of the value `scan_leaf` last reported as changed.
@@ -535,34 +568,44 @@ impl RuleSet {
     /// look: detectors are pure functions of the text, so they would find
     /// nothing again. Values set by tag rules are constants, checked for
     /// personal data when the rules compile.
-    /// `known`: the text's features, when the caller has them already.
+    ///
+    /// `profiled`: the features of `original` when `work.scan_buffers()`
+    /// holds its profile already (the tokenizer made it).
     pub(crate) fn scan_leaf(
         &self,
         original: &[u8],
-        known: Option<Features>,
+        profiled: Option<Features>,
         work: &mut Workspace,
     ) -> Result<Leaf, Reject> {
         if self.masks.is_empty() {
             return Ok(Leaf::Unchanged);
         }
-        let mut first = std::mem::take(&mut work.leaf_text);
-        let mut second = std::mem::take(&mut work.leaf_spare);
-        let result = self.scan_stages(original, known, &mut first, &mut second, work);
-        work.leaf_text = first;
-        work.leaf_spare = second;
-        result
-    }
-
-    fn scan_stages(
-        &self,
-        original: &[u8],
-        known: Option<Features>,
-        first: &mut Vec<u8>,
-        second: &mut Vec<u8>,
-        work: &mut Workspace,
-    ) -> Result<Leaf, Reject> {
+        let Workspace {
+            scratch,
+            leaf_text,
+            leaf_spare,
+            counts,
+            residual,
+            path,
+            explain,
+            ..
+        } = work;
+        let mut tally = Tally {
+            counts,
+            residual,
+            path,
+            explain,
+        };
         let mut skipped = false;
-        let masked = self.scan_pass(Stage::Mask, original, known, first, work, &mut skipped)?;
+        let masked = self.scan_pass(
+            Stage::Mask,
+            original,
+            profiled,
+            leaf_text,
+            scratch,
+            &mut tally,
+            &mut skipped,
+        )?;
         if !self.settings.residual_scan {
             return Ok(masked);
         }
@@ -570,14 +613,27 @@ impl RuleSet {
             Leaf::Drop => Ok(Leaf::Drop),
             Leaf::Unchanged if !skipped => Ok(Leaf::Unchanged),
             // A rule was scoped away from this value: look at it whole.
-            Leaf::Unchanged => {
-                self.scan_pass(Stage::Residual, original, known, first, work, &mut skipped)
-            }
+            Leaf::Unchanged => self.scan_pass(
+                Stage::Residual,
+                original,
+                None,
+                leaf_text,
+                scratch,
+                &mut tally,
+                &mut skipped,
+            ),
             Leaf::Changed => {
-                let residual =
-                    self.scan_pass(Stage::Residual, first, None, second, work, &mut skipped)?;
+                let residual = self.scan_pass(
+                    Stage::Residual,
+                    leaf_text,
+                    None,
+                    leaf_spare,
+                    scratch,
+                    &mut tally,
+                    &mut skipped,
+                )?;
                 if let Leaf::Changed = residual {
-                    std::mem::swap(first, second);
+                    std::mem::swap(leaf_text, leaf_spare);
                 }
                 Ok(match residual {
                     Leaf::Drop => Leaf::Drop,
@@ -592,44 +648,47 @@ impl RuleSet {
     /// rewrite applies them all, into `out`. (Anything a rewrite could newly
     /// expose is caught by the residual pass, which runs on every changed
     /// value.)
+    #[allow(clippy::too_many_arguments)]
     fn scan_pass(
         &self,
         stage: Stage,
         current: &[u8],
-        known: Option<Features>,
+        profiled: Option<Features>,
         out: &mut Vec<u8>,
-        work: &mut Workspace,
+        scratch: &mut LeafScratch,
+        tally: &mut Tally<'_>,
         skipped: &mut bool,
     ) -> Result<Leaf, Reject> {
-        let raw = known.unwrap_or_else(|| Features::of(current));
+        let LeafScratch {
+            scan: scan_buffers,
+            decode,
+            accepted,
+            matches,
+        } = scratch;
+        let raw = match profiled {
+            Some(features) => features,
+            None => scan_buffers.profile(current),
+        };
         if !self.has_regex && raw.nothing_to_find() {
             return Ok(Leaf::Unchanged);
         }
-        let mut buffers = std::mem::take(&mut work.decode);
-        let mut runs = std::mem::take(&mut work.runs);
-        let mut accepted = std::mem::take(&mut work.accepted);
-        let view = ScanView::new(current, raw.has_percent, &mut buffers);
+        let view = ScanView::new(current, raw.has_percent, decode);
         let features = if view.is_decoded() {
-            Features::of(view.bytes())
+            scan_buffers.profile(view.bytes())
         } else {
             raw
         };
-        let mut scan = Scan::new(view.bytes(), features, &mut runs);
-        let drop = self.find_all(stage, &mut scan, &mut accepted, work, skipped);
-        let result = if drop {
-            Ok(Leaf::Drop)
-        } else if accepted.is_empty() {
-            Ok(Leaf::Unchanged)
-        } else {
-            accepted.sort_unstable_by_key(|(r, _)| r.start);
-            out.clear();
-            self.rewrite(current, &view, &accepted, out)
-                .map(|()| Leaf::Changed)
-        };
-        work.accepted = accepted;
-        work.runs = runs;
-        work.decode = buffers;
-        result
+        let mut scan = Scan::new(view.bytes(), features, scan_buffers);
+        if self.find_all(stage, &mut scan, accepted, matches, tally, skipped) {
+            return Ok(Leaf::Drop);
+        }
+        if accepted.is_empty() {
+            return Ok(Leaf::Unchanged);
+        }
+        accepted.sort_unstable_by_key(|(r, _)| r.start);
+        out.clear();
+        self.rewrite(current, &view, accepted, out)?;
+        Ok(Leaf::Changed)
     }
 
     /// Runs every rule that applies over `scan`, keeping the matches that do
@@ -640,17 +699,17 @@ impl RuleSet {
         stage: Stage,
         scan: &mut Scan<'_>,
         accepted: &mut Vec<(Range<usize>, usize)>,
-        work: &mut Workspace,
+        matches: &mut Vec<Range<usize>>,
+        tally: &mut Tally<'_>,
         skipped: &mut bool,
     ) -> bool {
         accepted.clear();
-        let mut matches = std::mem::take(&mut work.matches);
-        let mut drop = false;
         for (i, rule) in self.masks.iter().enumerate() {
-            let applies = match stage {
-                Stage::Mask => rule.applies_at(&work.path),
-                Stage::Residual => !rule.excluded_at(&work.path),
-            };
+            let applies = rule.everywhere
+                || match stage {
+                    Stage::Mask => rule.applies_at(tally.path),
+                    Stage::Residual => !rule.excluded_at(tally.path),
+                };
             if !applies {
                 *skipped = true;
                 continue;
@@ -659,9 +718,9 @@ impl RuleSet {
                 continue;
             }
             matches.clear();
-            rule.detector.find(scan, &mut matches);
+            rule.detector.find(scan, matches);
             let before = accepted.len();
-            for m in &matches {
+            for m in matches.iter() {
                 if !accepted
                     .iter()
                     .any(|(a, _)| a.start < m.end && m.start < a.end)
@@ -673,24 +732,19 @@ impl RuleSet {
             if hits == 0 {
                 continue;
             }
-            let hits = if let Action::Drop = rule.action {
-                1
-            } else {
-                hits
-            };
+            let drop = matches!(rule.action, Action::Drop);
+            let hits = if drop { 1 } else { hits };
             let (stage_name, slot) = match stage {
-                Stage::Mask => ("mask", &mut work.counts[rule.index]),
-                Stage::Residual => ("residual", &mut work.residual[rule.index]),
+                Stage::Mask => ("mask", &mut tally.counts[rule.index]),
+                Stage::Residual => ("residual", &mut tally.residual[rule.index]),
             };
             *slot += hits;
-            work.note(stage_name, rule.index, hits, true);
-            if let Action::Drop = rule.action {
-                drop = true;
-                break;
+            tally.note(stage_name, rule.index, hits);
+            if drop {
+                return true;
             }
         }
-        work.matches = matches;
-        drop
+        false
     }
 
     /// Writes `current` to `out` with each accepted match (sorted, not

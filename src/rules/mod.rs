@@ -6,6 +6,7 @@
 //! startup, `check`, `test` and reload all share. A `RuleSet` is immutable;
 //! applying it to an event is a plain synchronous function.
 
+mod bytes;
 mod compile;
 mod condition;
 pub mod detect;
@@ -181,6 +182,8 @@ struct MaskRule {
     /// Empty means every field.
     fields: Vec<FieldPattern>,
     exclude: Vec<FieldPattern>,
+    /// No fields and no exclusions: the rule applies to every value.
+    everywhere: bool,
 }
 
 #[derive(Debug)]

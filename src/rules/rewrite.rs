@@ -15,7 +15,8 @@
 
 use std::borrow::Cow;
 
-use super::detect::Features;
+use super::bytes::string_chunk;
+use super::detect::{Features, ScanBuffers};
 use super::engine::{Leaf, Workspace};
 use super::json::ParseError;
 use super::{Reject, RuleSet};
@@ -397,29 +398,51 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         }
     }
 
+    /// `scan_string` for a value, also classifying its bytes for the
+    /// detectors into `buffers`, in the same pass. Returns whether it holds
+    /// escapes, and its features when every byte was classified (not when
+    /// it holds escapes, nor near the end of the line).
+    fn scan_value_string(&mut self, buffers: &mut ScanBuffers) -> Step<(bool, Option<Features>)> {
+        let text_start = self.pos + 1;
+        let mut at = text_start;
+        buffers.begin();
+        while at + 16 <= self.src.len() {
+            let (stops, classes) = string_chunk(&self.src[at..]);
+            if stops != 0 {
+                let n = stops.trailing_zeros() as usize;
+                if self.src[at + n] != b'"' {
+                    // An escape or a control byte: the plain scan takes it.
+                    break;
+                }
+                buffers.add(at - text_start, classes.first(n));
+                self.pos = at + n + 1;
+                return Ok((false, Some(buffers.finish(at + n - text_start))));
+            }
+            buffers.add(at - text_start, classes);
+            at += 16;
+        }
+        Ok((self.scan_string()?, None))
+    }
+
     fn string_leaf(&mut self, work: &mut Workspace) -> Step {
         let start = self.pos;
-        let escaped = self.scan_string()?;
-        let end = self.pos;
         if self.skipping || self.rules.masks.is_empty() {
+            self.scan_string()?;
             return Ok(Kept::Yes);
         }
+        let (escaped, profile) = self.scan_value_string(work.scan_buffers())?;
+        let end = self.pos;
         // Most strings hold nothing any detector could find: tell from the
         // raw bytes, before decoding anything. The shortest built-in match
         // is six bytes (a@b.cn); decoding only shortens text.
-        if !escaped && !self.rules.has_regex && end - start - 2 < 6 {
-            return Ok(Kept::Yes);
-        }
-        let known = if escaped {
-            None
-        } else {
-            Some(Features::of(&self.src[start + 1..end - 1]))
-        };
-        if !self.rules.has_regex && known.is_some_and(|f| f.nothing_to_find()) {
+        if !escaped
+            && !self.rules.has_regex
+            && (end - start - 2 < 6 || profile.is_some_and(|f| f.nothing_to_find()))
+        {
             return Ok(Kept::Yes);
         }
         let text = self.string_text(start, end, escaped)?;
-        self.leaf(start, end, &text, known, work)
+        self.leaf(start, end, &text, profile, work)
     }
 
     /// Runs the rules on one value's text and writes what they make of it.
@@ -428,10 +451,10 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         start: usize,
         end: usize,
         text: &str,
-        known: Option<Features>,
+        profile: Option<Features>,
         work: &mut Workspace,
     ) -> Step {
-        match self.rules.scan_leaf(text.as_bytes(), known, work) {
+        match self.rules.scan_leaf(text.as_bytes(), profile, work) {
             Err(reject) => Err(self.fail(reject)),
             Ok(Leaf::Unchanged) => Ok(Kept::Yes),
             Ok(Leaf::Drop) => Ok(Kept::Dropped),
@@ -514,39 +537,22 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
 }
 
 /// The first byte that ends a plain run of string text: `"`, `\\`, or a
-/// control byte (below 0x20, which JSON refuses unescaped).
+/// control byte (below 0x20, which JSON refuses unescaped). Sixteen bytes at
+/// a time.
 #[inline]
 fn find_string_stop(bytes: &[u8]) -> Option<usize> {
-    let stop = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
     let mut at = 0;
-    #[cfg(target_arch = "x86_64")]
-    {
-        // Sixteen bytes at a time with SSE2, which every x86-64 CPU has.
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
-        };
-        for chunk in bytes.chunks_exact(16) {
-            // SAFETY: SSE2 is part of the x86-64 baseline, so these
-            // instructions exist on every CPU this code runs on; `chunk`
-            // holds 16 readable bytes, and an unaligned load has no
-            // alignment requirement.
-            let mask = unsafe {
-                let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-                // A byte is below 0x20 exactly when max(byte, 0x1f) is 0x1f.
-                let control_max = _mm_set1_epi8(0x1f);
-                let control = _mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max);
-                let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-                let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
-            };
-            if mask != 0 {
-                return Some(at + mask.trailing_zeros() as usize);
-            }
-            at += 16;
+    while at + 16 <= bytes.len() {
+        let stops = super::bytes::string_stops(&bytes[at..]);
+        if stops != 0 {
+            return Some(at + stops.trailing_zeros() as usize);
         }
+        at += 16;
     }
-    bytes[at..].iter().position(|&b| stop(b)).map(|p| p + at)
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|p| p + at)
 }
 
 /// Writes `s` as a JSON string, escaped exactly as serde_json escapes.

@@ -114,24 +114,34 @@ pub fn partial_mask_into(
     mask: char,
 ) {
     if text.is_ascii() && mask.is_ascii() {
-        // The common case (digits, e-mail): bytes, no character decoding.
+        // The common case (digits, e-mail): copy the bytes, then mask the
+        // hidden letters and digits in place.
         let count = text.iter().filter(|b| b.is_ascii_alphanumeric()).count();
         let (first, hide_to) = if keep_first + keep_last >= count {
             (0, count)
         } else {
             (keep_first, count - keep_last)
         };
+        let start = out.len();
+        out.extend_from_slice(text);
+        let copy = &mut out[start..];
+        if count == text.len() {
+            // No separators: the hidden part is one stretch.
+            copy[first..hide_to].fill(mask as u8);
+            return;
+        }
         let mut i = 0;
-        out.extend(text.iter().map(|&b| {
-            let alnum = b.is_ascii_alphanumeric();
-            let hide = alnum && i >= first && i < hide_to;
-            i += usize::from(alnum);
-            if hide {
-                mask as u8
-            } else {
-                b
+        for b in copy {
+            if i >= hide_to {
+                break;
             }
-        }));
+            if b.is_ascii_alphanumeric() {
+                if i >= first {
+                    *b = mask as u8;
+                }
+                i += 1;
+            }
+        }
         return;
     }
     let text = String::from_utf8_lossy(text);

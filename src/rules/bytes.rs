@@ -1,0 +1,199 @@
+//! Byte classes of 16-byte chunks as bit masks: bit `i` is set when byte `i`
+//! belongs to the class. The scanners' inner loops run on these. On x86-64
+//! they use SSE2, which every x86-64 CPU has; elsewhere, plain code that
+//! gives the same masks.
+
+/// The classes detectors' prefilters need, for one chunk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Classes {
+    /// ASCII digits.
+    pub digits: u16,
+    /// `@` (e-mail addresses).
+    pub at: u16,
+    /// `%` (URL escapes).
+    pub percent: u16,
+    /// A space or `-`: what joins groups of digits (`138 1234 5678`).
+    pub separators: u16,
+}
+
+impl Classes {
+    /// Keeps the classes of the first `n` bytes only (`n` below 16).
+    #[inline]
+    pub(crate) fn first(self, n: usize) -> Classes {
+        let keep = (1u16 << n) - 1;
+        Classes {
+            digits: self.digits & keep,
+            at: self.at & keep,
+            percent: self.percent & keep,
+            separators: self.separators & keep,
+        }
+    }
+
+    /// Keeps the classes of the last `n` bytes only, shifted down.
+    #[inline]
+    fn last(self, n: usize) -> Classes {
+        let shift = 16 - n as u32;
+        Classes {
+            digits: self.digits >> shift,
+            at: self.at >> shift,
+            percent: self.percent >> shift,
+            separators: self.separators >> shift,
+        }
+    }
+}
+
+/// The classes of up to 16 bytes at the end of `hay`, from `from` on, with
+/// no bits past its end. When `hay` is long enough, that is one load of its
+/// last 16 bytes; only texts shorter than 16 go byte by byte.
+#[inline]
+pub(crate) fn tail_classes(hay: &[u8], from: usize) -> Classes {
+    let n = hay.len() - from;
+    debug_assert!(n <= 16);
+    if n == 0 {
+        return Classes::default();
+    }
+    if hay.len() >= 16 {
+        return classes(&hay[hay.len() - 16..]).last(n);
+    }
+    let mut c = Classes::default();
+    for (i, &b) in hay[from..].iter().enumerate() {
+        c.digits |= u16::from(b.is_ascii_digit()) << i;
+        c.at |= u16::from(b == b'@') << i;
+        c.percent |= u16::from(b == b'%') << i;
+        c.separators |= u16::from(b == b' ' || b == b'-') << i;
+    }
+    c
+}
+
+#[cfg(target_arch = "x86_64")]
+mod imp {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+    };
+
+    use super::Classes;
+
+    /// The classes of the first 16 bytes of `chunk`.
+    #[inline]
+    pub(crate) fn classes(chunk: &[u8]) -> Classes {
+        assert!(chunk.len() >= 16);
+        // SAFETY: SSE2 is part of the x86-64 baseline; `chunk` holds at
+        // least 16 readable bytes and an unaligned load needs no alignment.
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            // A digit is a byte whose distance above b'0' is at most 9
+            // (unsigned): min(d, 9) == d.
+            let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+            let digits = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+            let at = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'@' as i8));
+            let percent = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'%' as i8));
+            let separators = _mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8)),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'-' as i8)),
+            );
+            Classes {
+                digits: _mm_movemask_epi8(digits) as u16,
+                at: _mm_movemask_epi8(at) as u16,
+                percent: _mm_movemask_epi8(percent) as u16,
+                separators: _mm_movemask_epi8(separators) as u16,
+            }
+        }
+    }
+
+    /// [`string_stops`] and [`classes`] of one chunk, loaded once.
+    #[inline]
+    pub(crate) fn string_chunk(chunk: &[u8]) -> (u16, Classes) {
+        (string_stops(chunk), classes(chunk))
+    }
+
+    /// `"`, `\` and control bytes (below 0x20): where plain string text
+    /// stops.
+    #[inline]
+    pub(crate) fn string_stops(chunk: &[u8]) -> u16 {
+        assert!(chunk.len() >= 16);
+        // SAFETY: as above.
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            // A byte is below 0x20 exactly when max(byte, 0x1f) is 0x1f.
+            let control_max = _mm_set1_epi8(0x1f);
+            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max);
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u16
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod imp {
+    use super::Classes;
+
+    fn mask(chunk: &[u8], class: impl Fn(u8) -> bool) -> u16 {
+        chunk[..16]
+            .iter()
+            .enumerate()
+            .fold(0, |m, (i, &b)| m | (u16::from(class(b)) << i))
+    }
+
+    #[inline]
+    pub(crate) fn classes(chunk: &[u8]) -> Classes {
+        Classes {
+            digits: mask(chunk, |b| b.is_ascii_digit()),
+            at: mask(chunk, |b| b == b'@'),
+            percent: mask(chunk, |b| b == b'%'),
+            separators: mask(chunk, |b| b == b' ' || b == b'-'),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn string_stops(chunk: &[u8]) -> u16 {
+        mask(chunk, |b| b == b'"' || b == b'\\' || b < 0x20)
+    }
+
+    #[inline]
+    pub(crate) fn string_chunk(chunk: &[u8]) -> (u16, Classes) {
+        (string_stops(chunk), classes(chunk))
+    }
+}
+
+pub(crate) use imp::{classes, string_chunk, string_stops};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tails_are_classed_like_whole_chunks() {
+        let text = b"a1@%- 9x0123456789@@--  %%zz";
+        for from in 0..text.len() {
+            for end in from..=text.len().min(from + 16) {
+                let hay = &text[..end];
+                let mut chunk = [0u8; 16];
+                chunk[..end - from].copy_from_slice(&hay[from..]);
+                assert_eq!(tail_classes(hay, from), classes(&chunk), "{from}..{end}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_in_every_position_is_classed_like_the_plain_test() {
+        for b in 0..=255u8 {
+            for pos in 0..16 {
+                let mut chunk = [b'x'; 16];
+                chunk[pos] = b;
+                let c = classes(&chunk);
+                let bit = |yes: bool| if yes { 1u16 << pos } else { 0 };
+                assert_eq!(c.digits, bit(b.is_ascii_digit()), "byte {b}");
+                assert_eq!(c.at, bit(b == b'@'), "byte {b}");
+                assert_eq!(c.percent, bit(b == b'%'), "byte {b}");
+                assert_eq!(c.separators, bit(b == b' ' || b == b'-'), "byte {b}");
+                assert_eq!(
+                    string_stops(&chunk),
+                    bit(b == b'"' || b == b'\\' || b < 0x20),
+                    "byte {b}"
+                );
+            }
+        }
+    }
+}
