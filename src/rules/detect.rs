@@ -240,30 +240,45 @@ impl Prefilter {
         let mut start = 0;
         loop {
             let digits = buffers.window(start, |b| b.digits);
-            let separators = buffers.window(start, |b| b.separators);
             // Bit i is byte i: `<< 1` looks at the byte before, `>> 1` after.
-            // runs[k]: bit i set when bytes i..i+k are all digits.
-            let mut runs = [0u64; 21];
-            runs[1] = digits;
-            for k in 1..20 {
-                runs[k + 1] = runs[k] & (digits >> k);
+            // After k steps, bit i of `run` is set when bytes i..=i+k are
+            // all digits.
+            let mut run = digits;
+            for k in 1..11 {
+                run &= digits >> k;
             }
-            let lead = !(digits << 1);
-            let exactly = |k: usize| runs[k] & !runs[k + 1] & lead;
-            // Digits in runs of at most 6, and the separators that join them.
-            let mut long = runs[7];
-            long |= long << 1;
-            long |= long << 2;
-            long |= long << 3;
-            let short = digits & !long;
+            if run != 0 {
+                // Runs of 11 and more: keep the starts of each length.
+                let lead = !(digits << 1);
+                let mut runs = [0u64; 21];
+                runs[11] = run;
+                for k in 11..20 {
+                    runs[k + 1] = runs[k] & (digits >> k);
+                }
+                let exactly = |k: usize| runs[k] & !runs[k + 1] & lead;
+                found.cn_id_shape |= (exactly(17) | exactly(18)) != 0;
+                found.mobile_shape |= (exactly(11) | exactly(13) | exactly(15)) != 0;
+                found.card_shape |= (runs[15] & !runs[20] & lead) != 0;
+            }
+            let separators = buffers.window(start, |b| b.separators);
             let joined = separators & (digits << 1) & (digits >> 1);
-            let groups = short | (separators & (short << 1) & (short >> 1));
-            // 3-4-4 groups: three digits, a separator, four, a separator, four.
-            let four = runs[4];
-            let grouped = runs[3] & (joined >> 3) & (four >> 4) & (joined >> 8) & (four >> 9);
-            found.cn_id_shape |= (exactly(17) | exactly(18)) != 0;
-            found.mobile_shape |= (exactly(11) | exactly(13) | exactly(15) | grouped) != 0;
-            found.card_shape |= (runs[15] & !runs[20] & lead) != 0 || ones_in_a_row(groups, 15);
+            if joined != 0 {
+                // 3-4-4 groups: three digits, a separator, four, a
+                // separator, four.
+                let three = digits & (digits >> 1) & (digits >> 2);
+                let four = three & (digits >> 3);
+                let grouped = three & (joined >> 3) & (four >> 4) & (joined >> 8) & (four >> 9);
+                found.mobile_shape |= grouped != 0;
+                // Digits in runs of at most 6, and the separators joining
+                // them, over 15 bytes in a row.
+                let mut long = four & (digits >> 4) & (digits >> 5) & (digits >> 6);
+                long |= long << 1;
+                long |= long << 2;
+                long |= long << 3;
+                let short = digits & !long;
+                let groups = short | (separators & (short << 1) & (short >> 1));
+                found.card_shape |= ones_in_a_row(groups, 15);
+            }
             if start + 64 >= hay.len() {
                 return found;
             }
