@@ -55,14 +55,27 @@ pub(crate) fn tail_classes(hay: &[u8], from: usize) -> Classes {
     if hay.len() >= 16 {
         return classes(&hay[hay.len() - 16..]).last(n);
     }
-    let mut c = Classes::default();
-    for (i, &b) in hay[from..].iter().enumerate() {
-        c.digits |= u16::from(b.is_ascii_digit()) << i;
-        c.at |= u16::from(b == b'@') << i;
-        c.percent |= u16::from(b == b'%') << i;
-        c.separators |= u16::from(b == b' ' || b == b'-') << i;
-    }
-    c
+    // A short text: gather its bytes, zero-padded, with word loads.
+    let bytes = &hay[from..];
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("eight bytes"));
+    let (low, high) = if n >= 8 {
+        // The last eight bytes overlap the first eight; shift the overlap
+        // out.
+        let high = word(&bytes[n - 8..])
+            .checked_shr(8 * (16 - n) as u32)
+            .unwrap_or(0);
+        (word(&bytes[..8]), high)
+    } else {
+        let low = bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        (low, 0)
+    };
+    let mut chunk = [0u8; 16];
+    chunk[..8].copy_from_slice(&low.to_le_bytes());
+    chunk[8..].copy_from_slice(&high.to_le_bytes());
+    classes(&chunk)
 }
 
 #[cfg(target_arch = "x86_64")]

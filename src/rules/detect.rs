@@ -240,25 +240,31 @@ impl Prefilter {
         let mut start = 0;
         loop {
             let digits = buffers.window(start, |b| b.digits);
+
             // Bit i is byte i: `<< 1` looks at the byte before, `>> 1` after.
-            // After k steps, bit i of `run` is set when bytes i..=i+k are
-            // all digits.
-            let mut run = digits;
-            for k in 1..11 {
-                run &= digits >> k;
-            }
-            if run != 0 {
-                // Runs of 11 and more: keep the starts of each length.
-                let lead = !(digits << 1);
-                let mut runs = [0u64; 21];
-                runs[11] = run;
-                for k in 11..20 {
-                    runs[k + 1] = runs[k] & (digits >> k);
-                }
-                let exactly = |k: usize| runs[k] & !runs[k + 1] & lead;
-                found.cn_id_shape |= (exactly(17) | exactly(18)) != 0;
-                found.mobile_shape |= (exactly(11) | exactly(13) | exactly(15)) != 0;
-                found.card_shape |= (runs[15] & !runs[20] & lead) != 0;
+            // r<k>: bit i set when bytes i..i+k are all digits.
+            let d = digits;
+            let r2 = d & (d >> 1);
+            let r4 = r2 & (r2 >> 2);
+            let r8 = r4 & (r4 >> 4);
+            let r11 = r8 & (r2 >> 8) & (d >> 10);
+            if r11 != 0 {
+                // Runs of 11 and more: keep where runs of each length start.
+                let lead = !(d << 1);
+                let r12 = r11 & (d >> 11);
+                let r13 = r12 & (d >> 12);
+                let r14 = r13 & (d >> 13);
+                let r15 = r14 & (d >> 14);
+                let r16 = r8 & (r8 >> 8);
+                let r17 = r16 & (d >> 16);
+                let r18 = r17 & (d >> 17);
+                let r19 = r18 & (d >> 18);
+                let r20 = r16 & (r4 >> 16);
+                let exactly = |run: u64, longer: u64| run & !longer & lead;
+                found.cn_id_shape |= (exactly(r17, r18) | exactly(r18, r19)) != 0;
+                found.mobile_shape |=
+                    (exactly(r11, r12) | exactly(r13, r14) | exactly(r15, r16)) != 0;
+                found.card_shape |= exactly(r15, r20) != 0;
             }
             let separators = buffers.window(start, |b| b.separators);
             let joined = separators & (digits << 1) & (digits >> 1);
@@ -550,16 +556,12 @@ fn single_separator(hay: &[u8], end: usize, next_start: usize) -> bool {
 
 /// The Luhn (mod 10) check over ASCII digits.
 pub fn luhn_valid(digits: &[u8]) -> bool {
+    // Every second digit from the right is doubled, its digits summed.
+    const DOUBLED: [u32; 10] = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
     let mut sum = 0u32;
     for (i, d) in digits.iter().rev().enumerate() {
-        let mut v = u32::from(d - b'0');
-        if i % 2 == 1 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
-            }
-        }
-        sum += v;
+        let v = usize::from(d - b'0');
+        sum += if i % 2 == 1 { DOUBLED[v] } else { v as u32 };
     }
     sum % 10 == 0
 }
@@ -647,12 +649,31 @@ fn find_bank_card(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>
 
 // ---------------------------------------------------------------- email
 
+/// Byte classes of e-mail addresses, as a table: bit 0 for the local part,
+/// bit 1 for the domain.
+const EMAIL_CHARS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        if alnum || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-') {
+            table[b] |= 1;
+        }
+        if alnum || matches!(c, b'.' | b'-') {
+            table[b] |= 2;
+        }
+        b += 1;
+    }
+    table
+};
+
 fn is_local_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+    EMAIL_CHARS[usize::from(b)] & 1 != 0
 }
 
 fn is_domain_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
+    EMAIL_CHARS[usize::from(b)] & 2 != 0
 }
 
 /// `local@domain.tld`, with a top-level domain of two or more letters.

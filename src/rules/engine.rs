@@ -108,8 +108,11 @@ pub struct Workspace {
     watched: Vec<(u32, u32, u32)>,
     /// Per level entered, the watched paths (as bits) still matching the
     /// keys entered so far; `watch_indices` counts array levels among them.
+    /// Once no path matches, deeper levels are only counted, in
+    /// `watch_dead`: below such a level nothing can match again.
     watch_stack: Vec<u64>,
     watch_indices: usize,
+    watch_dead: usize,
     /// A copy of the masked event, when tag rules need a tree of it.
     tree_buf: Vec<u8>,
     counts: Vec<u32>,
@@ -156,13 +159,17 @@ impl Workspace {
         // Below the depth of every watched path the bits are zero, and
         // keys no longer matter to watching.
         self.path.enabled
-            || (!rules.watched.is_empty() && self.watch_stack.last().is_some_and(|&bits| bits != 0))
+            || (!rules.watched.is_empty()
+                && self.watch_dead == 0
+                && self.watch_stack.last().is_some_and(|&bits| bits != 0))
     }
 
     /// Entering the value of member `key`.
     pub(crate) fn enter_key(&mut self, rules: &RuleSet, key: &str) {
         self.path.push_key(key);
-        if !rules.watched.is_empty() {
+        if self.watch_dead > 0 {
+            self.watch_dead += 1;
+        } else if !rules.watched.is_empty() {
             // Keep the watched paths whose next key is this one.
             let depth = self.watch_stack.len() - 1 - self.watch_indices;
             let mut bits = *self.watch_stack.last().unwrap_or(&0);
@@ -179,14 +186,20 @@ impl Workspace {
                     next |= 1 << i;
                 }
             }
-            self.watch_stack.push(next);
+            if next == 0 {
+                self.watch_dead = 1;
+            } else {
+                self.watch_stack.push(next);
+            }
         }
     }
 
     /// Entering element `index` of an array; arrays are transparent to paths.
     pub(crate) fn enter_index(&mut self, rules: &RuleSet, index: usize) {
         self.path.push_index(index);
-        if !rules.watched.is_empty() {
+        if self.watch_dead > 0 {
+            self.watch_dead += 1;
+        } else if !rules.watched.is_empty() {
             let top = *self.watch_stack.last().unwrap_or(&0);
             self.watch_stack.push(top);
             self.watch_indices += 1;
@@ -196,7 +209,9 @@ impl Workspace {
     /// Leaving what the last `enter_*` entered.
     pub(crate) fn leave(&mut self, rules: &RuleSet, was_key: bool) {
         self.path.pop();
-        if !rules.watched.is_empty() {
+        if self.watch_dead > 0 {
+            self.watch_dead -= 1;
+        } else if !rules.watched.is_empty() {
             self.watch_stack.pop();
             if !was_key {
                 self.watch_indices -= 1;
@@ -252,6 +267,7 @@ impl Workspace {
             (1u64 << watched) - 1
         });
         self.watch_indices = 0;
+        self.watch_dead = 0;
         if let Some(e) = &mut self.explain {
             e.clear();
         }
@@ -259,7 +275,7 @@ impl Workspace {
 
     /// Records where the value just written sits, if a condition reads it.
     pub(crate) fn watch(&mut self, rules: &RuleSet, start: usize, end: usize) {
-        if rules.watched.is_empty() {
+        if self.watch_dead > 0 || rules.watched.is_empty() {
             return;
         }
         let depth = self.watch_stack.len() - 1 - self.watch_indices;

@@ -348,6 +348,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
 
     /// Moves past a string starting at `pos` (on its opening quote) and
     /// checks it; returns whether it holds escapes.
+    #[inline]
     fn scan_string(&mut self) -> Step<bool> {
         self.pos += 1;
         let mut escaped = false;
@@ -383,11 +384,17 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     }
 
     /// The decoded text of the string token `start..end` (quotes included).
+    #[inline]
     fn string_text(&mut self, start: usize, end: usize, escaped: bool) -> Step<Cow<'i, str>> {
         // Quotes are ASCII, so these are character boundaries.
         if !escaped {
             return Ok(Cow::Borrowed(&self.text[start + 1..end - 1]));
         }
+        self.decode_string(start, end)
+    }
+
+    #[cold]
+    fn decode_string(&mut self, start: usize, end: usize) -> Step<Cow<'i, str>> {
         // serde_json decodes escapes and rejects lone surrogates.
         match serde_json::from_str::<String>(&self.text[start..end]) {
             Ok(s) => Ok(Cow::Owned(s)),
