@@ -114,9 +114,6 @@ pub struct Scan<'h> {
 pub struct ScanBuffers {
     /// Digit and separator masks of the last text profiled, 64 bytes each.
     blocks: Vec<Block>,
-    /// Masks of `@` and `%`, OR-ed over the chunks profiled.
-    at: u16,
-    percent: u16,
     runs: Vec<Range<usize>>,
 }
 
@@ -131,74 +128,15 @@ impl ScanBuffers {
     /// Classifies every byte of `hay` in one pass, sixteen bytes at a time,
     /// keeping the masks a [`Scan`] of `hay` reads. Returns its features.
     pub fn profile(&mut self, hay: &[u8]) -> Features {
-        self.blocks.clear();
-        let (mut at, mut percent, mut digits) = (0u16, 0u16, 0);
-        for (index, bytes) in hay.chunks(64).enumerate() {
-            let mut block = Block::default();
-            let mut add = |offset: usize, c: Classes| {
-                block.digits |= u64::from(c.digits) << offset;
-                block.separators |= u64::from(c.separators) << offset;
-                at |= c.at;
-                percent |= c.percent;
-            };
-            let mut offset = 0;
-            while offset + 16 <= bytes.len() {
-                add(offset, classes(&bytes[offset..]));
-                offset += 16;
-            }
-            if offset < bytes.len() {
-                add(offset, tail_classes(hay, 64 * index + offset));
-            }
-            digits += block.digits.count_ones() as usize;
-            self.blocks.push(block);
+        let mut profiler = Profiler::start(self);
+        let whole = hay.len() / 16;
+        for i in 0..whole {
+            profiler.add(self, classes(&hay[16 * i..]));
         }
-        self.at = at;
-        self.percent = percent;
-        Features {
-            digits,
-            has_at: at != 0,
-            has_percent: percent != 0,
+        if hay.len() % 16 != 0 {
+            profiler.add(self, tail_classes(hay, 16 * whole));
         }
-    }
-
-    /// Starts a profile built chunk by chunk (by the tokenizer, which
-    /// classifies a string's bytes as it looks for its end).
-    pub(crate) fn begin(&mut self) {
-        self.blocks.clear();
-        self.at = 0;
-        self.percent = 0;
-    }
-
-    /// Adds the classes of the 16 bytes at `offset`, a multiple of 16; no
-    /// class bits may be set past the text's end.
-    #[inline]
-    pub(crate) fn add(&mut self, offset: usize, c: Classes) {
-        let shift = offset % 64;
-        if shift == 0 {
-            self.blocks.push(Block::default());
-        }
-        if let Some(block) = self.blocks.last_mut() {
-            block.digits |= u64::from(c.digits) << shift;
-            block.separators |= u64::from(c.separators) << shift;
-        }
-        self.at |= c.at;
-        self.percent |= c.percent;
-    }
-
-    /// Ends a profile of a text `len` bytes long.
-    pub(crate) fn finish(&mut self, len: usize) -> Features {
-        // One block per 64 bytes: a text that ends on a chunk's edge may
-        // have an empty one after it, or (when empty) none.
-        self.blocks.resize(len.div_ceil(64), Block::default());
-        Features {
-            digits: self
-                .blocks
-                .iter()
-                .map(|b| b.digits.count_ones() as usize)
-                .sum(),
-            has_at: self.at != 0,
-            has_percent: self.percent != 0,
-        }
+        profiler.finish(self, hay.len())
     }
 
     /// 64 bits of a mask from byte `start` on (a multiple of 32).
@@ -210,6 +148,66 @@ impl ScanBuffers {
         }
         let high = self.blocks.get(i + 1).map_or(0, &mask);
         (low >> 32) | (high << 32)
+    }
+}
+
+/// Builds the profile of a text in [`ScanBuffers`] from the classes of its
+/// 16-byte chunks, in order; the tokenizer uses it to classify a string's
+/// bytes as it looks for the string's end. The block being built stays in
+/// registers.
+pub(crate) struct Profiler {
+    block: Block,
+    offset: usize,
+    digits: usize,
+    at: u16,
+    percent: u16,
+}
+
+impl Profiler {
+    #[inline]
+    pub(crate) fn start(buffers: &mut ScanBuffers) -> Profiler {
+        buffers.blocks.clear();
+        Profiler {
+            block: Block::default(),
+            offset: 0,
+            digits: 0,
+            at: 0,
+            percent: 0,
+        }
+    }
+
+    /// Adds the next chunk's classes; no class bits may be set past the
+    /// text's end.
+    #[inline]
+    pub(crate) fn add(&mut self, buffers: &mut ScanBuffers, c: Classes) {
+        let shift = self.offset % 64;
+        self.block.digits |= u64::from(c.digits) << shift;
+        self.block.separators |= u64::from(c.separators) << shift;
+        self.at |= c.at;
+        self.percent |= c.percent;
+        self.offset += 16;
+        if self.offset % 64 == 0 {
+            self.digits += self.block.digits.count_ones() as usize;
+            buffers.blocks.push(std::mem::take(&mut self.block));
+        }
+    }
+
+    /// Ends the profile of a text `len` bytes long.
+    #[inline]
+    pub(crate) fn finish(self, buffers: &mut ScanBuffers, len: usize) -> Features {
+        let blocks = len.div_ceil(64);
+        let mut digits = self.digits;
+        if buffers.blocks.len() < blocks {
+            digits += self.block.digits.count_ones() as usize;
+            buffers.blocks.push(self.block);
+        }
+        // A text that ends on a block's edge may have pushed an empty one.
+        buffers.blocks.truncate(blocks);
+        Features {
+            digits,
+            has_at: self.at != 0,
+            has_percent: self.percent != 0,
+        }
     }
 }
 

@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 
 use super::bytes::string_chunk;
-use super::detect::{Features, ScanBuffers};
+use super::detect::{Features, Profiler, ScanBuffers};
 use super::engine::{Leaf, Workspace};
 use super::json::ParseError;
 use super::{Reject, RuleSet};
@@ -412,7 +412,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     fn scan_value_string(&mut self, buffers: &mut ScanBuffers) -> Step<(bool, Option<Features>)> {
         let text_start = self.pos + 1;
         let mut at = text_start;
-        buffers.begin();
+        let mut profiler = Profiler::start(buffers);
         while at + 16 <= self.src.len() {
             let (stops, classes) = string_chunk(&self.src[at..]);
             if stops != 0 {
@@ -421,11 +421,11 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                     // An escape or a control byte: the plain scan takes it.
                     break;
                 }
-                buffers.add(at - text_start, classes.first(n));
+                profiler.add(buffers, classes.first(n));
                 self.pos = at + n + 1;
-                return Ok((false, Some(buffers.finish(at + n - text_start))));
+                return Ok((false, Some(profiler.finish(buffers, at + n - text_start))));
             }
-            buffers.add(at - text_start, classes);
+            profiler.add(buffers, classes);
             at += 16;
         }
         Ok((self.scan_string()?, None))

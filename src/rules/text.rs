@@ -105,6 +105,16 @@ pub fn partial_mask(text: &str, keep_first: usize, keep_last: usize, mask: char)
     String::from_utf8(out).expect("UTF-8 in, UTF-8 out")
 }
 
+const ASCII_ALNUM: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
 /// [`partial_mask`] of UTF-8 text, appending to `out`.
 pub fn partial_mask_into(
     out: &mut Vec<u8>,
@@ -113,10 +123,17 @@ pub fn partial_mask_into(
     keep_last: usize,
     mask: char,
 ) {
-    if text.is_ascii() && mask.is_ascii() {
+    // One look at each byte: is it a letter or digit, is it ASCII. (A
+    // table rather than comparisons: matches are short, and this keeps the
+    // loop plain instead of a vector loop with a long set-up.)
+    let (mut count, mut high) = (0, 0u8);
+    for &b in text {
+        count += usize::from(ASCII_ALNUM[usize::from(b)]);
+        high |= b;
+    }
+    if high < 0x80 && mask.is_ascii() {
         // The common case (digits, e-mail): copy the bytes, then mask the
         // hidden letters and digits in place.
-        let count = text.iter().filter(|b| b.is_ascii_alphanumeric()).count();
         let (first, hide_to) = if keep_first + keep_last >= count {
             (0, count)
         } else {
