@@ -443,8 +443,11 @@ impl ConsumerLoop {
         let kafka_ts_ms = message.timestamp().to_millis();
         let weight = (payload.len() + 256) as u32;
         let rules = self.rules.load();
-        counts.follow(&rules.set, &self.stats);
+        counts.follow(&rules, &self.stats);
 
+        // When the rules finished with the event; taken once, it also marks
+        // when the event was consumed.
+        let mut finished = None;
         let verdict = if payload.len() > self.config.max_event_bytes {
             Err(too_large(payload.len(), self.config.max_event_bytes))
         } else {
@@ -461,7 +464,9 @@ impl ConsumerLoop {
                         ))
                     })
                     .map_err(|r| (r.class(), r.to_string()));
-            let took = started.elapsed();
+            let now = Instant::now();
+            finished = Some(now);
+            let took = now - started;
             Stats::add(&self.stats.rule_nanos, took.as_nanos() as u64);
             counts
                 .rule_time
@@ -501,7 +506,7 @@ impl ConsumerLoop {
                     kafka_ts_ms,
                     topic,
                     partition,
-                    consumed_at: Instant::now(),
+                    consumed_at: finished.unwrap_or_else(Instant::now),
                 });
                 let mut full = false;
                 for (i, docs) in handover.docs.iter_mut().enumerate() {
@@ -576,6 +581,9 @@ fn too_large(len: usize, max: usize) -> (&'static str, String) {
 /// Per-rule counts gathered on the consumer thread and folded into the
 /// shared stats now and then, so the hot loop takes no lock per event.
 struct RuleCounts {
+    /// The rule set counted last; one pointer comparison per event tells
+    /// whether it is still the live one (held, so its address is not reused).
+    followed: Option<Arc<ActiveRules>>,
     fingerprint: String,
     ids: Vec<(String, &'static str, Option<&'static str>)>,
     counts: Vec<u64>,
@@ -586,6 +594,7 @@ struct RuleCounts {
 impl Default for RuleCounts {
     fn default() -> RuleCounts {
         RuleCounts {
+            followed: None,
             fingerprint: String::new(),
             ids: Vec::new(),
             counts: Vec::new(),
@@ -597,7 +606,16 @@ impl Default for RuleCounts {
 impl RuleCounts {
     /// Switches to `set` when the rules were reloaded; counts of the old
     /// set go out first.
-    fn follow(&mut self, set: &RuleSet, stats: &Stats) {
+    fn follow(&mut self, rules: &Arc<ActiveRules>, stats: &Stats) {
+        if self
+            .followed
+            .as_ref()
+            .is_some_and(|f| Arc::ptr_eq(f, rules))
+        {
+            return;
+        }
+        self.followed = Some(rules.clone());
+        let set = &rules.set;
         if self.fingerprint != set.fingerprint() {
             self.flush(stats);
             self.fingerprint = set.fingerprint().to_owned();

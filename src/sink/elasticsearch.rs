@@ -311,7 +311,15 @@ impl BulkWriter {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        let ready = std::mem::take(batch);
+        // The next batch starts with room for one like this, so it does not
+        // grow by copying (bounded by the batch limits).
+        let next = Batch {
+            docs: Vec::with_capacity(batch.docs.len()),
+            ops: Vec::with_capacity(batch.ops.len()),
+            body: Vec::with_capacity(batch.body.len().min(self.config.bulk_max_bytes)),
+            ..Batch::default()
+        };
+        let ready = std::mem::replace(batch, next);
         let shared = shared.clone();
         tokio::spawn(async move {
             send_batch(&shared, ready).await;

@@ -236,9 +236,14 @@ pub fn action_line(out: &mut Vec<u8>, op: &str, index: &str, id: &str) {
 }
 
 fn json_string(out: &mut Vec<u8>, s: &str) {
-    // serde_json writes a valid JSON string for any input; index names and
-    // ids are short, so this is cheap.
-    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        // Index names and ids: nothing to escape.
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    }
 }
 
 #[cfg(test)]
