@@ -171,8 +171,17 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         work.unwatch_from(self.out.len());
     }
 
+    /// The value at `pos` (whitespace before it already skipped). Strings,
+    /// the usual case, are handled inline; containers recurse.
+    #[inline(always)]
     fn value(&mut self, depth: usize, work: &mut Workspace) -> Step {
-        self.skip_ws();
+        match self.peek() {
+            Some(b'"') => self.string_leaf(work),
+            _ => self.other_value(depth, work),
+        }
+    }
+
+    fn other_value(&mut self, depth: usize, work: &mut Workspace) -> Step {
         match self.peek() {
             Some(b'{') => self.object(depth + 1, work).map(|_| Kept::Yes),
             Some(b'[') => self.array(depth + 1, work),
@@ -431,6 +440,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         Ok((self.scan_string()?, None))
     }
 
+    #[inline]
     fn string_leaf(&mut self, work: &mut Workspace) -> Step {
         let start = self.pos;
         if self.skipping || self.rules.masks.is_empty() {

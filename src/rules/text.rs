@@ -23,16 +23,27 @@ pub struct DecodeBuffers {
 
 impl<'s> ScanView<'s> {
     /// `may_be_encoded`: whether the text holds a `%` at all.
+    #[inline]
     pub fn new(
         original: &'s [u8],
         may_be_encoded: bool,
         buffers: &'s mut DecodeBuffers,
     ) -> ScanView<'s> {
+        if !may_be_encoded {
+            return ScanView {
+                original,
+                decoded: None,
+            };
+        }
+        ScanView::decode(original, buffers)
+    }
+
+    fn decode(original: &'s [u8], buffers: &'s mut DecodeBuffers) -> ScanView<'s> {
         let bytes = original;
         let is_escape = |i: usize| {
             i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some()
         };
-        if !may_be_encoded || !memchr::memchr_iter(b'%', bytes).any(is_escape) {
+        if !memchr::memchr_iter(b'%', bytes).any(is_escape) {
             return ScanView {
                 original,
                 decoded: None,
