@@ -110,14 +110,18 @@ fn written(value: String, kind: u8) -> impl Strategy<Value = Planted> {
     (
         0u8..9,
         prop::sample::select(vec!["用户", "电话：", "(", " ", "，", "id="]),
+        0usize..100,
     )
-        .prop_map(move |(form, before)| {
+        .prop_map(move |(form, before, pad)| {
             let v = value.clone();
+            // Text before the value, so that it starts anywhere in the
+            // 16-byte chunks and 64-byte blocks the scanners work in.
+            let filler: String = "ab中 文x-.".chars().cycle().take(pad).collect();
             let all_digits = v.bytes().all(|b| b.is_ascii_digit());
             let json = match form {
                 0 => json_str(&v),
                 1 if all_digits && !v.starts_with('0') && v.parse::<u64>().is_ok() => v.clone(),
-                2 => json_str(&format!("{before}{v}谢谢")),
+                2 => json_str(&format!("{filler}{before}{v}谢谢")),
                 3 => json_str(&format!("/api/v1/x?page=1&k={v}&lang=zh-CN")),
                 4 => json_str(&format!("q={}", percent_all(&v))),
                 5 => unicode_escaped(&v),
@@ -134,7 +138,7 @@ fn written(value: String, kind: u8) -> impl Strategy<Value = Planted> {
                     ))
                 }
                 8 if kind == 3 => json_str(&format!("mail={}", v.replace('@', "%40"))),
-                _ => json_str(&format!("{before}{v}")),
+                _ => json_str(&format!("{filler}{before}{v}")),
             };
             Planted {
                 canonical: canonical.clone(),
