@@ -687,7 +687,7 @@ fn find_email(hay: &[u8], out: &mut Vec<Range<usize>>) {
         while start < at && hay[start] == b'.' {
             start += 1;
         }
-        if start == at || out.last().is_some_and(|m| m.end > start) {
+        if start == at {
             continue;
         }
         let mut end = at + 1;
@@ -706,7 +706,13 @@ fn find_email(hay: &[u8], out: &mut Vec<Range<usize>>) {
             .split(|&b| b == b'.')
             .all(|l| !l.is_empty() && l[0] != b'-' && l[l.len() - 1] != b'-');
         if tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic) && labels_ok {
-            out.push(start..end);
+            match out.last_mut() {
+                // The domain of the last address runs on into this one's
+                // local part (`a@b.cn%x@c.cn`): one match covers both, or
+                // masking the first would leave the second standing.
+                Some(last) if last.end > start => last.end = end,
+                _ => out.push(start..end),
+            }
             from = end;
         }
     }
@@ -974,6 +980,11 @@ mod tests {
             ["zhang_san@mail.qq.com"]
         );
         assert_eq!(found(&d, "a@b.co and c@d.org"), ["a@b.co", "c@d.org"]);
+        // Two addresses sharing the text between them are one match.
+        assert_eq!(
+            found(&d, "x 0999@mail.ex%%ang43@mail.example.cn y"),
+            ["0999@mail.ex%%ang43@mail.example.cn"]
+        );
         assert!(found(&d, "user@localhost").is_empty());
         assert!(found(&d, "@example.com").is_empty());
         assert!(found(&d, "x@y.c0m").is_empty());
