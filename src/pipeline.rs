@@ -265,6 +265,10 @@ impl ConsumerLoop {
         let mut work = Workspace::new();
         let mut out = Vec::with_capacity(8192);
         let mut last_commit = Instant::now();
+        // The time, as of the last event the rules finished (a clock read
+        // per event fewer than reading it again here), or read afresh when
+        // no event came.
+        let mut clock = last_commit;
         let mut counts = RuleCounts::default();
         let mut handover = Handover {
             docs: vec![Vec::new(); self.outputs.len()],
@@ -272,16 +276,16 @@ impl ConsumerLoop {
         };
         while !self.stop.load(Relaxed) {
             self.drain_acks();
-            if last_commit.elapsed() >= self.config.commit_interval {
+            if clock.saturating_duration_since(last_commit) >= self.config.commit_interval {
                 self.commit(CommitMode::Async);
                 counts.flush(&self.stats);
                 self.heartbeat();
-                last_commit = Instant::now();
+                last_commit = clock;
             }
             self.back_pressure();
             if handover
                 .since
-                .is_some_and(|t| t.elapsed() >= HANDOVER_DELAY)
+                .is_some_and(|t| clock.saturating_duration_since(t) >= HANDOVER_DELAY)
             {
                 handover.send(&self.outputs);
             }
@@ -295,16 +299,19 @@ impl ConsumerLoop {
             let Some(message) = self.consumer.poll(timeout) else {
                 handover.send(&self.outputs);
                 self.heartbeat();
+                clock = Instant::now();
                 continue;
             };
             let message = match message {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, "kafka consumer error");
+                    clock = Instant::now();
                     continue;
                 }
             };
-            self.process(&message, &mut work, &mut out, &mut counts, &mut handover);
+            let finished = self.process(&message, &mut work, &mut out, &mut counts, &mut handover);
+            clock = finished.unwrap_or_else(Instant::now);
         }
         counts.flush(&self.stats);
         handover.send(&self.outputs);
@@ -426,7 +433,7 @@ impl ConsumerLoop {
         out: &mut Vec<u8>,
         counts: &mut RuleCounts,
         handover: &mut Handover,
-    ) {
+    ) -> Option<Instant> {
         let payload = message.payload().unwrap_or_default();
         let (partition, offset) = (message.partition(), message.offset());
         let (slot, topic) = {
@@ -435,7 +442,7 @@ impl ConsumerLoop {
                 Some(slot) => (slot, tracker.topic(slot).expect("slot is live")),
                 // Not ours (revoked between fetch and now): the new owner
                 // reads it.
-                None => return,
+                None => return None,
             }
         };
         Stats::add(&self.stats.consumed, 1);
@@ -483,11 +490,11 @@ impl ConsumerLoop {
                 let mask = rules.outputs(v.routes);
                 let n = mask.count_ones() as u16;
                 let Some(token) = tracker.track(slot, offset, n, weight) else {
-                    return;
+                    return finished;
                 };
                 if n == 0 {
                     Stats::add(&self.stats.dropped_by_rule, 1);
-                    return;
+                    return finished;
                 }
                 drop(tracker);
                 self.add_in_flight(weight);
@@ -498,6 +505,7 @@ impl ConsumerLoop {
                     .flatten()
                     .or(kafka_ts_ms)
                     .unwrap_or_else(crate::stats::now_ms);
+                let consumed_at = *finished.get_or_insert_with(Instant::now);
                 let doc = Arc::new(Doc {
                     token,
                     id: sink::doc_id(&topic, partition, offset),
@@ -506,7 +514,7 @@ impl ConsumerLoop {
                     kafka_ts_ms,
                     topic,
                     partition,
-                    consumed_at: finished.unwrap_or_else(Instant::now),
+                    consumed_at,
                 });
                 let mut full = false;
                 for (i, docs) in handover.docs.iter_mut().enumerate() {
@@ -515,14 +523,14 @@ impl ConsumerLoop {
                         full |= docs.len() >= HANDOVER_DOCS;
                     }
                 }
-                handover.since.get_or_insert_with(Instant::now);
+                handover.since.get_or_insert(consumed_at);
                 if full {
                     handover.send(&self.outputs);
                 }
             }
             Err((class, reason)) => {
                 let Some(token) = tracker.track(slot, offset, 1, weight) else {
-                    return;
+                    return finished;
                 };
                 drop(tracker);
                 self.add_in_flight(weight);
@@ -545,6 +553,7 @@ impl ConsumerLoop {
                 }
             }
         }
+        finished
     }
 }
 
