@@ -152,6 +152,14 @@ drop = true
     assert_eq!(consumed, indexed + dead + dropped);
     assert_eq!(es.ids("logs-hot-*").len() as u64, indexed);
     assert_eq!(es.ids("logs-cold").len() as u64, indexed);
+    // The outputs ask for filtered bulk responses (errors, status and error
+    // per item); the rejections above were judged from those.
+    let es_stats = es.stats();
+    assert!(es_stats["bulk_requests"].as_u64().unwrap() > 0);
+    assert_eq!(
+        es_stats["filtered_bulk_responses"],
+        es_stats["bulk_requests"]
+    );
 
     let records = dead_letters(&dir.path().join("dead"));
     assert_eq!(records.len(), 600, "one record per refusing output");

