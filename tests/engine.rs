@@ -427,3 +427,73 @@ fn addresses_that_share_text_are_masked_together_and_a_second_pass_finds_nothing
         .unwrap();
     assert_eq!((again.masked, again.residual), (0, 0));
 }
+
+/// Top-level tags are applied to the written event without a tree; the
+/// output must be what the tree gives: a field the event has already is
+/// replaced, existing tags are extended, a second tag adding tags merges
+/// into the list the first one made, and the record comes last.
+#[test]
+fn top_level_tags_give_what_a_tree_gives() {
+    let rules = r#"
+[[tag]]
+id = "admin"
+when = { field = "action", equals = "grant_role" }
+set = { privilege = "admin", "level-x" = "a\"b" }
+add_tags = ["audit", "audit", "admin"]
+
+[[tag]]
+id = "export"
+when = { field = "kind", equals = "export" }
+add_tags = ["export"]
+"#;
+    let set = compile(rules);
+    let cases = [
+        (
+            r#"{"action":"grant_role","n":1}"#,
+            r#"{"action":"grant_role","n":1,"privilege":"admin","level-x":"a\"b","tags":["audit","admin"],"redaction":{"masked":0,"rules":{"admin":1}}}"#,
+        ),
+        (
+            r#"{"privilege":"none","action":"grant_role"}"#,
+            r#"{"privilege":"admin","action":"grant_role","level-x":"a\"b","tags":["audit","admin"],"redaction":{"masked":0,"rules":{"admin":1}}}"#,
+        ),
+        (
+            r#"{"action":"grant_role","tags":"x"}"#,
+            r#"{"action":"grant_role","tags":["x","audit","admin"],"privilege":"admin","level-x":"a\"b","redaction":{"masked":0,"rules":{"admin":1}}}"#,
+        ),
+        (
+            r#"{"action":"grant_role","kind":"export"}"#,
+            r#"{"action":"grant_role","kind":"export","privilege":"admin","level-x":"a\"b","tags":["audit","admin","export"],"redaction":{"masked":0,"rules":{"admin":1,"export":1}}}"#,
+        ),
+        (
+            r#"{"kind":"export","u":{"tags":["n"]}}"#,
+            r#"{"kind":"export","u":{"tags":["n"]},"tags":["export"],"redaction":{"masked":0,"rules":{"export":1}}}"#,
+        ),
+        (
+            r#"{"action":"login"}"#,
+            r#"{"action":"login","redaction":{"masked":0,"rules":{}}}"#,
+        ),
+    ];
+    for (input, want) in cases {
+        let mut work = Workspace::new();
+        let mut out = Vec::new();
+        set.apply(input.as_bytes(), &mut out, &mut work).unwrap();
+        assert_eq!(std::str::from_utf8(&out).unwrap(), want, "{input}");
+    }
+
+    // A tag whose condition reads what an earlier tag sets sees it set.
+    let set = compile(
+        r#"
+[[tag]]
+id = "first"
+when = { field = "action", equals = "grant_role" }
+set = { privilege = "admin" }
+
+[[tag]]
+id = "second"
+when = { field = "privilege", equals = "admin" }
+add_tags = ["seen"]
+"#,
+    );
+    let (out, _) = run(&set, r#"{"action":"grant_role"}"#);
+    assert_eq!(out["tags"], json(r#"["seen"]"#));
+}

@@ -55,8 +55,41 @@ pub(crate) fn tail_classes(hay: &[u8], from: usize) -> Classes {
     if hay.len() >= 16 {
         return classes(&hay[hay.len() - 16..]).last(n);
     }
-    // A short text: gather its bytes, zero-padded, with word loads.
-    let bytes = &hay[from..];
+    // Zero bytes are in no class.
+    classes(&short_chunk(&hay[from..]))
+}
+
+/// [`string_stops`] of up to 16 bytes at the end of `hay`, from `from` on,
+/// with no bits past its end.
+#[inline]
+pub(crate) fn tail_string_stops(hay: &[u8], from: usize) -> u16 {
+    tail_mask(hay, from, string_stops)
+}
+
+/// A byte mask (`mask_of` a 16-byte chunk) of up to 16 bytes at the end of
+/// `hay`, from `from` on, with no bits past its end.
+#[inline]
+fn tail_mask(hay: &[u8], from: usize, mask_of: impl Fn(&[u8]) -> u16) -> u16 {
+    let n = hay.len() - from;
+    debug_assert!(n <= 16);
+    if n == 0 {
+        return 0;
+    }
+    let mask = if hay.len() >= 16 {
+        mask_of(&hay[hay.len() - 16..]) >> (16 - n)
+    } else {
+        mask_of(&short_chunk(&hay[from..]))
+    };
+    // The zero padding may be in the class (control bytes are): keep the
+    // text's bits only.
+    mask & ((1u32 << n) - 1) as u16
+}
+
+/// `bytes` (fewer than 16) followed by zeros, gathered with word loads.
+#[inline]
+fn short_chunk(bytes: &[u8]) -> [u8; 16] {
+    let n = bytes.len();
+    debug_assert!(n < 16);
     let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("eight bytes"));
     let (low, high) = if n >= 8 {
         // The last eight bytes overlap the first eight; shift the overlap
@@ -75,7 +108,7 @@ pub(crate) fn tail_classes(hay: &[u8], from: usize) -> Classes {
     let mut chunk = [0u8; 16];
     chunk[..8].copy_from_slice(&low.to_le_bytes());
     chunk[8..].copy_from_slice(&high.to_le_bytes());
-    classes(&chunk)
+    chunk
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -178,13 +211,19 @@ mod tests {
 
     #[test]
     fn tails_are_classed_like_whole_chunks() {
-        let text = b"a1@%- 9x0123456789@@--  %%zz";
+        let text = b"a1@%- 9x01\"3456789@@--\\ \t%%zz\"";
         for from in 0..text.len() {
             for end in from..=text.len().min(from + 16) {
                 let hay = &text[..end];
                 let mut chunk = [0u8; 16];
                 chunk[..end - from].copy_from_slice(&hay[from..]);
                 assert_eq!(tail_classes(hay, from), classes(&chunk), "{from}..{end}");
+                let plain = hay[from..]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &b)| b == b'"' || b == b'\\' || b < 0x20)
+                    .fold(0u16, |m, (i, _)| m | 1 << i);
+                assert_eq!(tail_string_stops(hay, from), plain, "{from}..{end}");
             }
         }
     }

@@ -221,7 +221,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             r
         })
         .collect();
-    let tags: Vec<TagRule> = tags
+    let mut tags: Vec<TagRule> = tags
         .into_iter()
         .map(|(id, mut r)| {
             r.index = all_ids.len();
@@ -250,12 +250,15 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         .map(|b| format!("{b:02x}"))
         .collect();
 
+    let tags_on_bytes = prepare_tags_on_bytes(&mut tags, &mut watched);
     let settings = settings.map(|(s, _)| s).unwrap_or_default();
     let json_key = |s: &str| serde_json::to_vec(s).expect("strings serialize");
     Ok(RuleSet {
         record_key: json_key(settings.record_field.as_deref().unwrap_or("")),
         rule_keys: all_ids.iter().map(|id| json_key(id)).collect(),
+        watch_keys: watch_keys(&watched),
         watched,
+        tags_on_bytes,
         scoped: masks
             .iter()
             .any(|m| !m.fields.is_empty() || !m.exclude.is_empty()),
@@ -271,6 +274,88 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         examples,
         fingerprint,
     })
+}
+
+/// Per depth, the keys watched paths have there, each with the paths (as
+/// bits; only the first 64 paths are tracked) that have it.
+fn watch_keys(watched: &[Vec<String>]) -> Vec<Vec<(String, u64)>> {
+    let mut by_depth: Vec<Vec<(String, u64)>> = Vec::new();
+    for (i, path) in watched.iter().enumerate().take(64) {
+        for (depth, key) in path.iter().enumerate() {
+            if by_depth.len() <= depth {
+                by_depth.push(Vec::new());
+            }
+            let keys = &mut by_depth[depth];
+            match keys.iter_mut().find(|(k, _)| k == key) {
+                Some((_, paths)) => *paths |= 1 << i,
+                None => keys.push((key.clone(), 1 << i)),
+            }
+        }
+    }
+    by_depth
+}
+
+/// Whether tag rules can be applied to the written event rather than to a
+/// tree of it: each sets top-level fields only (and `tags`, when it adds
+/// tags), no condition reads one of those, and no tag writes one twice. If
+/// so, each tag gets the members it appends, and the fields tags write
+/// become watched, so that an event that has one of them already (or gets
+/// it from an earlier tag) is tagged on a tree.
+fn prepare_tags_on_bytes(tags: &mut [TagRule], watched: &mut Vec<Vec<String>>) -> bool {
+    let mut written: Vec<Vec<String>> = Vec::new();
+    for tag in tags.iter() {
+        let mut own: Vec<&Vec<String>> = tag.set.iter().map(|(path, _)| path).collect();
+        let tags_path = vec!["tags".to_owned()];
+        if !tag.add_tags.is_empty() {
+            own.push(&tags_path);
+        }
+        for (i, path) in own.iter().enumerate() {
+            if path.len() != 1 || own[..i].contains(path) {
+                return false;
+            }
+            if !written.contains(path) {
+                written.push((*path).clone());
+            }
+        }
+    }
+    // Watched paths are tracked as bits of a u64.
+    if watched.iter().any(|w| written.iter().any(|k| w[0] == k[0]))
+        || watched.len() + written.len() > 64
+    {
+        return false;
+    }
+    let first_id = watched.len();
+    watched.extend(written.iter().cloned());
+    let id = |key: &str| first_id + written.iter().position(|k| k[0] == key).expect("listed");
+    let json_key = |key: &str| serde_json::to_vec(key).expect("strings serialize");
+    for tag in tags.iter_mut() {
+        let mut append: Vec<(usize, Vec<u8>)> = tag
+            .set
+            .iter()
+            .map(|(path, value)| {
+                let mut member = json_key(&path[0]);
+                member.push(b':');
+                value.write_to(&mut member);
+                (id(&path[0]), member)
+            })
+            .collect();
+        if !tag.add_tags.is_empty() {
+            // What `add_tags` makes of an event without `tags`: each tag
+            // once, in order.
+            let mut list: Vec<Value<'static>> = Vec::new();
+            for t in &tag.add_tags {
+                if !list.iter().any(|v| v.as_str() == Some(t)) {
+                    list.push(Value::Str(t.clone().into()));
+                }
+            }
+            let mut member = json_key("tags");
+            member.push(b':');
+            Value::Array(list).write_to(&mut member);
+            append.push((id("tags"), member));
+        }
+        tag.append = append;
+    }
+    true
 }
 
 /// Whether some key of `t` looks like a typo of `key`; the unknown-key
@@ -794,6 +879,7 @@ impl Cx<'_> {
             when: when?,
             set,
             add_tags,
+            append: Vec::new(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Conditions of tag and route rules, evaluated against one event.
 
 use super::json::{Number, Value};
+use super::rewrite::find_string_stop;
 
 /// A field a condition reads: its dotted path, and its position in the rule
 /// set's list of watched fields.
@@ -28,6 +29,11 @@ pub enum Condition {
 pub trait FieldSource {
     /// Whether `pred` holds for any value at `field`.
     fn any_at(&self, field: &Field, pred: &mut dyn FnMut(&Value<'_>) -> bool) -> bool;
+
+    /// Whether any value at `field` is the [`same`] as one of `wants`.
+    fn any_same(&self, field: &Field, wants: &[Value<'static>]) -> bool {
+        self.any_at(field, &mut |v| wants.iter().any(|w| same(v, w)))
+    }
 }
 
 impl FieldSource for Value<'_> {
@@ -43,27 +49,55 @@ pub struct Watched<'b> {
     pub spans: &'b [(u32, u32, u32)],
 }
 
-impl FieldSource for Watched<'_> {
-    fn any_at(&self, field: &Field, pred: &mut dyn FnMut(&Value<'_>) -> bool) -> bool {
+impl Watched<'_> {
+    /// The recorded values at `field`, as JSON text.
+    fn values_at<'s>(&'s self, field: &'s Field) -> impl Iterator<Item = &'s [u8]> + 's {
         self.spans
             .iter()
             .filter(|(id, _, _)| *id as usize == field.id)
-            .any(|&(_, s, e)| {
-                std::str::from_utf8(&self.buf[s as usize..e as usize])
-                    .ok()
-                    .and_then(|t| Value::parse(t).ok())
-                    .is_some_and(|v| pred(&v))
-            })
+            .map(|&(_, s, e)| &self.buf[s as usize..e as usize])
+    }
+}
+
+/// Whether `pred` holds for the value the rewriting pass wrote as `raw`
+/// (valid JSON).
+fn parsed_holds(raw: &[u8], pred: &mut dyn FnMut(&Value<'_>) -> bool) -> bool {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|t| Value::parse_valid(t).ok())
+        .is_some_and(|v| pred(&v))
+}
+
+/// The text of a JSON string written without escapes (the usual case),
+/// which is its bytes between the quotes.
+fn plain_string(raw: &[u8]) -> Option<&[u8]> {
+    match raw {
+        [b'"', inner @ .., b'"'] if find_string_stop(inner).is_none() => Some(inner),
+        _ => None,
+    }
+}
+
+impl FieldSource for Watched<'_> {
+    fn any_at(&self, field: &Field, pred: &mut dyn FnMut(&Value<'_>) -> bool) -> bool {
+        self.values_at(field).any(|raw| parsed_holds(raw, pred))
+    }
+
+    fn any_same(&self, field: &Field, wants: &[Value<'static>]) -> bool {
+        self.values_at(field).any(|raw| match plain_string(raw) {
+            // A string is the same only as an equal string.
+            Some(text) => wants
+                .iter()
+                .any(|w| matches!(w, Value::Str(want) if want.as_bytes() == text)),
+            None => parsed_holds(raw, &mut |v| wants.iter().any(|w| same(v, w))),
+        })
     }
 }
 
 impl Condition {
     pub fn holds(&self, event: &dyn FieldSource) -> bool {
         match self {
-            Condition::Equals(f, want) => event.any_at(f, &mut |v| same(v, want)),
-            Condition::OneOf(f, wants) => {
-                event.any_at(f, &mut |v| wants.iter().any(|w| same(v, w)))
-            }
+            Condition::Equals(f, want) => event.any_same(f, std::slice::from_ref(want)),
+            Condition::OneOf(f, wants) => event.any_same(f, wants),
             Condition::Matches(f, re) => event.any_at(f, &mut |v| match v {
                 Value::Str(s) => re.is_match(s),
                 Value::Number(_, text) => re.is_match(text),
@@ -148,5 +182,45 @@ mod tests {
         );
         assert!(Condition::Matches(p("action"), regex::Regex::new("^delete_").unwrap()).holds(&ev));
         assert!(!Condition::Any(vec![]).holds(&ev));
+    }
+
+    /// The values the rewriting pass records answer as the parsed tree does,
+    /// whether a string holds escapes or not.
+    #[test]
+    fn recorded_values_answer_like_the_tree() {
+        let cases = [
+            r#""delete_user""#,
+            r#""delete\u005fuser""#,
+            r#""delete_user ""#,
+            r#""王伟""#,
+            r#""\u738b\u4f1f""#,
+            r#""""#,
+            r#"["x","delete_user"]"#,
+            r#"3"#,
+            r#"3.0"#,
+            r#"null"#,
+            r#"{"a":1}"#,
+        ];
+        let wants = [
+            Value::Str("delete_user".into()),
+            Value::Str("王伟".into()),
+            Value::Str("".into()),
+            Value::Number(Number::Unsigned(3), "3".into()),
+        ];
+        let matches = Condition::Matches(p("action"), regex::Regex::new("^delete_").unwrap());
+        for raw in cases {
+            let event = format!(r#"{{"action":{raw}}}"#);
+            let tree = Value::parse(&event).unwrap();
+            let buf = format!("xx{raw}yy");
+            let recorded = Watched {
+                buf: buf.as_bytes(),
+                spans: &[(0, 2, 2 + raw.len() as u32)],
+            };
+            for want in &wants {
+                let c = Condition::Equals(p("action"), want.clone());
+                assert_eq!(c.holds(&recorded), c.holds(&tree), "{raw} = {want:?}");
+            }
+            assert_eq!(matches.holds(&recorded), matches.holds(&tree), "{raw}");
+        }
     }
 }

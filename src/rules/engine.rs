@@ -172,20 +172,12 @@ impl Workspace {
         } else if !rules.watched.is_empty() {
             // Keep the watched paths whose next key is this one.
             let depth = self.watch_stack.len() - 1 - self.watch_indices;
-            let mut bits = *self.watch_stack.last().unwrap_or(&0);
-            let mut next = 0u64;
-            while bits != 0 {
-                let i = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if rules
-                    .watched
-                    .get(i)
-                    .and_then(|p| p.get(depth))
-                    .is_some_and(|k| k == key)
-                {
-                    next |= 1 << i;
-                }
-            }
+            let bits = *self.watch_stack.last().unwrap_or(&0);
+            let next = rules
+                .watch_keys
+                .get(depth)
+                .and_then(|keys| keys.iter().find(|(k, _)| k == key))
+                .map_or(0, |&(_, paths)| paths & bits);
             if next == 0 {
                 self.watch_dead = 1;
             } else {
@@ -373,6 +365,12 @@ impl RuleSet {
                 spans: &work.watched,
             })
         });
+        let first_tag = match first_tag {
+            Some(first) if self.tags_on_bytes => {
+                self.tags_on_bytes(first, out, work, &mut has_members)
+            }
+            other => other,
+        };
         let routes = match first_tag {
             None => {
                 let spans = std::mem::take(&mut work.watched);
@@ -436,6 +434,47 @@ impl RuleSet {
         })
     }
 
+    /// Applies tag rules from `first` (whose condition holds) to the event
+    /// written at the end of `out`, appending the members they set. Returns
+    /// the tag from which a tree must take over: one that sets a field the
+    /// event has already (the tree replaces its value).
+    fn tags_on_bytes(
+        &self,
+        first: usize,
+        out: &mut Vec<u8>,
+        work: &mut Workspace,
+        has_members: &mut bool,
+    ) -> Option<usize> {
+        // Watched ids (below 64) of the members appended so far.
+        let mut appended = 0u64;
+        for (i, tag) in self.tags.iter().enumerate().skip(first) {
+            if i != first
+                && !tag.when.holds(&Watched {
+                    buf: out,
+                    spans: &work.watched,
+                })
+            {
+                continue;
+            }
+            let present = |id: usize| {
+                appended & (1 << id) != 0 || work.watched.iter().any(|&(w, _, _)| w as usize == id)
+            };
+            if tag.append.iter().any(|&(id, _)| present(id)) {
+                return Some(i);
+            }
+            for (id, member) in &tag.append {
+                open_member(out, *has_members);
+                out.extend_from_slice(member);
+                out.push(b'}');
+                *has_members = true;
+                appended |= 1 << id;
+            }
+            work.counts[tag.index] += 1;
+            work.note("tag", tag.index, 1, false);
+        }
+        None
+    }
+
     /// Applies tag rules from `first` (whose condition holds) on a tree of
     /// the masked event in `masked`, routes it, and writes it to `out`.
     fn tags_on_tree(
@@ -445,8 +484,10 @@ impl RuleSet {
         out: &mut Vec<u8>,
         work: &mut Workspace,
     ) -> Result<(Routes, bool), Reject> {
-        let text = std::str::from_utf8(masked).map_err(|_| Reject::NotUtf8)?;
-        let mut event = Value::parse(text).map_err(Reject::Json)?;
+        let text = simdutf8::basic::from_utf8(masked).map_err(|_| Reject::NotUtf8)?;
+        // The rewriting pass wrote `masked` from text it checked as strictly
+        // as serde_json does.
+        let mut event = Value::parse_valid(text).map_err(Reject::Json)?;
         for (i, tag) in self.tags.iter().enumerate().skip(first) {
             if i == first || tag.when.holds(&event) {
                 self.apply_tag(tag, &mut event)?;

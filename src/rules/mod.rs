@@ -147,6 +147,12 @@ pub struct RuleSet {
     /// Field paths that tag and route conditions read; the rewriting pass
     /// records where their values are.
     watched: Vec<Vec<String>>,
+    /// Per depth, each key the watched paths have there, with the paths
+    /// (as bits) that do.
+    watch_keys: Vec<Vec<(String, u64)>>,
+    /// Whether tag rules only append top-level members that no condition
+    /// reads, so they can be applied to the written event, without a tree.
+    tags_on_bytes: bool,
     /// The record field's name and each rule id, as escaped JSON strings.
     record_key: Vec<u8>,
     rule_keys: Vec<Vec<u8>>,
@@ -218,6 +224,9 @@ struct TagRule {
     when: Condition,
     set: Vec<(Vec<String>, json::Value<'static>)>,
     add_tags: Vec<String>,
+    /// When [`RuleSet::tags_on_bytes`]: per field set, its id among the
+    /// watched paths and the member to append, `"key":value`.
+    append: Vec<(usize, Vec<u8>)>,
 }
 
 #[derive(Debug)]

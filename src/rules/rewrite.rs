@@ -557,7 +557,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
 /// control byte (below 0x20, which JSON refuses unescaped). Sixteen bytes at
 /// a time.
 #[inline]
-fn find_string_stop(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn find_string_stop(bytes: &[u8]) -> Option<usize> {
     let mut at = 0;
     while at + 16 <= bytes.len() {
         let stops = super::bytes::string_stops(&bytes[at..]);
@@ -566,10 +566,8 @@ fn find_string_stop(bytes: &[u8]) -> Option<usize> {
         }
         at += 16;
     }
-    bytes[at..]
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|p| p + at)
+    let stops = super::bytes::tail_string_stops(bytes, at);
+    (stops != 0).then(|| at + stops.trailing_zeros() as usize)
 }
 
 /// Writes `s` as a JSON string, escaped exactly as serde_json escapes.

@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use super::bytes::{classes, tail_classes};
+
 /// The text detectors scan for one value: either the value itself, or its
 /// percent-decoded form and where its escapes were.
 pub struct ScanView<'s> {
@@ -40,27 +42,44 @@ impl<'s> ScanView<'s> {
 
     fn decode(original: &'s [u8], buffers: &'s mut DecodeBuffers) -> ScanView<'s> {
         let bytes = original;
-        let is_escape = |i: usize| {
-            i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some()
-        };
-        if !memchr::memchr_iter(b'%', bytes).any(is_escape) {
+        let DecodeBuffers { text, escapes } = buffers;
+        // Input before `copied` is in `text`; nothing is copied until the
+        // first escape, and most texts with a `%` have none.
+        let mut copied = 0;
+        let mut decoding = false;
+        let mut chunk = 0;
+        while chunk < bytes.len() {
+            let mut percents = if chunk + 16 <= bytes.len() {
+                classes(&bytes[chunk..]).percent
+            } else {
+                tail_classes(bytes, chunk).percent
+            };
+            while percents != 0 {
+                let i = chunk + percents.trailing_zeros() as usize;
+                percents &= percents - 1;
+                if i < copied || i + 2 >= bytes.len() {
+                    continue;
+                }
+                let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) else {
+                    continue;
+                };
+                if !decoding {
+                    decoding = true;
+                    text.clear();
+                    escapes.clear();
+                }
+                text.extend_from_slice(&bytes[copied..i]);
+                escapes.push(text.len());
+                text.push(high << 4 | low);
+                copied = i + 3;
+            }
+            chunk += 16;
+        }
+        if !decoding {
             return ScanView {
                 original,
                 decoded: None,
             };
-        }
-        let DecodeBuffers { text, escapes } = buffers;
-        text.clear();
-        escapes.clear();
-        let mut copied = 0;
-        for i in memchr::memchr_iter(b'%', bytes) {
-            if i < copied || !is_escape(i) {
-                continue;
-            }
-            text.extend_from_slice(&bytes[copied..i]);
-            escapes.push(text.len());
-            text.push(hex(bytes[i + 1]).unwrap_or(0) << 4 | hex(bytes[i + 2]).unwrap_or(0));
-            copied = i + 3;
         }
         text.extend_from_slice(&bytes[copied..]);
         ScanView {
@@ -172,6 +191,17 @@ pub fn partial_mask_into(
         }
         return;
     }
+    partial_mask_chars(out, text, keep_first, keep_last, mask);
+}
+
+/// [`partial_mask_into`] character by character: any UTF-8 text.
+fn partial_mask_chars(
+    out: &mut Vec<u8>,
+    text: &[u8],
+    keep_first: usize,
+    keep_last: usize,
+    mask: char,
+) {
     let text = String::from_utf8_lossy(text);
     let count = text.chars().filter(|c| c.is_alphanumeric()).count();
     let (first, last) = if keep_first + keep_last >= count {
@@ -231,6 +261,73 @@ mod tests {
         let mut buffers = DecodeBuffers::default();
         let v = ScanView::new(b"100% sure, 50%", true, &mut buffers);
         assert_eq!(v.bytes(), b"100% sure, 50%");
+    }
+
+    /// The chunked decoder against the plain definition: every `%` followed
+    /// by two hex digits is one byte, scanning left to right, on texts whose
+    /// escapes fall on every side of the 16-byte chunk edges.
+    #[test]
+    fn decoding_agrees_with_a_plain_decoder() {
+        fn plain(s: &[u8]) -> (Vec<u8>, bool) {
+            let (mut out, mut i, mut any) = (Vec::new(), 0, false);
+            while i < s.len() {
+                if s[i] == b'%' && i + 2 < s.len() {
+                    if let (Some(h), Some(l)) = (hex(s[i + 1]), hex(s[i + 2])) {
+                        out.push(h << 4 | l);
+                        i += 3;
+                        any = true;
+                        continue;
+                    }
+                }
+                out.push(s[i]);
+                i += 1;
+            }
+            (out, any)
+        }
+        let pieces: [&[u8]; 7] = [b"%40", b"%", b"%4", b"%%41", b"a", b"%zz", b"0123456789"];
+        let mut buffers = DecodeBuffers::default();
+        let mut seed = 7u32;
+        for _ in 0..5000 {
+            let mut text = Vec::new();
+            while text.len() < 40 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                text.extend_from_slice(pieces[(seed >> 16) as usize % pieces.len()]);
+                if (seed >> 8) % 9 == 0 {
+                    break;
+                }
+            }
+            let (want, any) = plain(&text);
+            let view = ScanView::new(&text, true, &mut buffers);
+            assert_eq!(view.is_decoded(), any, "{text:?}");
+            assert_eq!(view.bytes(), &want[..], "{text:?}");
+        }
+    }
+
+    /// The table-based ASCII path against the character by character
+    /// definition, on texts of every length up to 40 bytes.
+    #[test]
+    fn partial_masks_agree_with_the_character_definition() {
+        let alphabet = b"0123456789aZx -.@+_";
+        let mut seed = 11u32;
+        let mut next = |m: usize| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as usize % m
+        };
+        for _ in 0..20_000 {
+            let len = next(41);
+            let text: Vec<u8> = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let (first, last) = (next(9), next(9));
+            let mut fast = b"prefix".to_vec();
+            partial_mask_into(&mut fast, &text, first, last, '*');
+            let mut plain = b"prefix".to_vec();
+            partial_mask_chars(&mut plain, &text, first, last, '*');
+            assert_eq!(
+                fast,
+                plain,
+                "{:?} {first} {last}",
+                String::from_utf8_lossy(&text)
+            );
+        }
     }
 
     #[test]

@@ -319,12 +319,20 @@ impl BulkWriter {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        // The next batch starts with room for one like this, so it does not
-        // grow by copying (bounded by the batch limits).
+        // The next batch starts with room for the largest recent one, so it
+        // does not grow by copying: batches flushed by the timer vary in
+        // size, and each one larger than the last would otherwise copy its
+        // body as it grew. After a burst the room shrinks by 1/64 a batch;
+        // it never exceeds the batch limits.
+        let room = Room {
+            docs: batch.docs.len().max(batch.room.docs - batch.room.docs / 64),
+            body: batch.body.len().max(batch.room.body - batch.room.body / 64),
+        };
         let next = Batch {
-            docs: Vec::with_capacity(batch.docs.len()),
-            ops: Vec::with_capacity(batch.ops.len()),
-            body: Vec::with_capacity(batch.body.len().min(self.config.bulk_max_bytes)),
+            docs: Vec::with_capacity(room.docs.min(self.config.bulk_max_docs)),
+            ops: Vec::with_capacity(room.docs.min(self.config.bulk_max_docs)),
+            body: Vec::with_capacity((room.body + room.body / 16).min(self.config.bulk_max_bytes)),
+            room,
             ..Batch::default()
         };
         let ready = std::mem::replace(batch, next);
@@ -366,6 +374,14 @@ struct Batch {
     body: Vec<u8>,
     bytes: usize,
     started: Option<Instant>,
+    /// How large recent batches were.
+    room: Room,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Room {
+    docs: usize,
+    body: usize,
 }
 
 /// Sends one batch and settles every document in it: ack, dead-letter, or
