@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use super::bytes::string_chunk;
+use super::bytes::{string_chunk, string_stops};
 use super::detect::{Features, Profiler, ScanBuffers};
 use super::engine::{Leaf, Workspace};
 use super::json::ParseError;
@@ -221,7 +221,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 return Err(self.eof_or("expected a key in quotes"));
             }
             let key_start = self.pos;
-            let escaped = self.scan_string()?;
+            let escaped = self.scan_key()?;
             let key_end = self.pos;
             self.skip_ws();
             if self.peek() != Some(b':') {
@@ -355,6 +355,25 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         }
     }
 
+    /// `scan_string` for a key: most keys end within the sixteen bytes
+    /// after their opening quote, with nothing to check on the way, and
+    /// take one load here.
+    #[inline(always)]
+    fn scan_key(&mut self) -> Step<bool> {
+        let at = self.pos + 1;
+        if at + 16 <= self.src.len() {
+            let stops = string_stops(&self.src[at..]);
+            if stops != 0 {
+                let end = at + stops.trailing_zeros() as usize;
+                if self.src[end] == b'"' {
+                    self.pos = end + 1;
+                    return Ok(false);
+                }
+            }
+        }
+        self.scan_string()
+    }
+
     /// Moves past a string starting at `pos` (on its opening quote) and
     /// checks it; returns whether it holds escapes.
     #[inline]
@@ -440,11 +459,46 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         Ok((self.scan_string()?, None))
     }
 
+    /// Moves past a value string that ends within the sixteen bytes after
+    /// its opening quote, holds no escape, and has nothing a built-in
+    /// detector could find (the usual case: levels, methods, host names),
+    /// without profiling it, and returns `true`. Otherwise moves nothing.
+    #[inline(always)]
+    fn skip_short_plain_value(&mut self) -> bool {
+        let at = self.pos + 1;
+        if at + 16 > self.src.len() {
+            return false;
+        }
+        let (stops, classes) = string_chunk(&self.src[at..]);
+        if stops == 0 {
+            return false;
+        }
+        let n = stops.trailing_zeros() as usize;
+        if self.src[at + n] != b'"' {
+            return false;
+        }
+        // As in `string_leaf`: the shortest built-in match is six bytes.
+        let c = classes.first(n);
+        let features = Features {
+            digits: c.digits.count_ones() as usize,
+            has_at: c.at != 0,
+            has_percent: c.percent != 0,
+        };
+        if n >= 6 && !features.nothing_to_find() {
+            return false;
+        }
+        self.pos = at + n + 1;
+        true
+    }
+
     #[inline]
     fn string_leaf(&mut self, work: &mut Workspace) -> Step {
         let start = self.pos;
         if self.skipping || self.rules.masks.is_empty() {
             self.scan_string()?;
+            return Ok(Kept::Yes);
+        }
+        if !self.rules.has_regex && self.skip_short_plain_value() {
             return Ok(Kept::Yes);
         }
         let (escaped, profile) = self.scan_value_string(work.scan_buffers())?;
