@@ -72,6 +72,9 @@ pub struct OffsetTracker {
     /// Slots by topic, then partition; looked up per message by `&str`.
     by_partition: HashMap<Arc<str>, HashMap<i32, u32>>,
     generation: u32,
+    /// The slot `slot` found last (it may have been freed or reused since:
+    /// checked before use).
+    last_slot: std::cell::Cell<u32>,
 }
 
 impl OffsetTracker {
@@ -143,7 +146,17 @@ impl OffsetTracker {
 
     /// The slot of an assigned partition.
     pub fn slot(&self, topic: &str, partition: i32) -> Option<u32> {
-        self.by_partition.get(topic)?.get(&partition).copied()
+        // Messages come in runs from one partition: try the last slot found
+        // before hashing the topic and partition.
+        let last = self.last_slot.get();
+        if let Some(Some(state)) = self.slots.get(last as usize) {
+            if state.partition == partition && *state.topic == *topic {
+                return Some(last);
+            }
+        }
+        let slot = self.by_partition.get(topic)?.get(&partition).copied()?;
+        self.last_slot.set(slot);
+        Some(slot)
     }
 
     /// The topic name of a slot, shared rather than copied per message.
@@ -249,6 +262,25 @@ impl OffsetTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_remembered_slot_is_never_stale() {
+        let mut t = OffsetTracker::new();
+        let a = t.assign("a", 0);
+        assert_eq!(t.slot("a", 0), Some(a));
+        t.revoke("a", 0);
+        assert_eq!(t.slot("a", 0), None, "revoked");
+        // The freed slot goes to another partition.
+        let b = t.assign("b", 1);
+        assert_eq!(b, a);
+        assert_eq!(t.slot("a", 0), None);
+        assert_eq!(t.slot("a", 1), None);
+        assert_eq!(t.slot("b", 0), None);
+        assert_eq!(t.slot("b", 1), Some(b));
+        let c = t.assign("a", 1);
+        assert_eq!(t.slot("a", 1), Some(c));
+        assert_eq!(t.slot("b", 1), Some(b));
+    }
 
     fn ack(token: Token) -> Ack {
         Ack {
