@@ -221,7 +221,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             r
         })
         .collect();
-    let mut tags: Vec<TagRule> = tags
+    let tags: Vec<TagRule> = tags
         .into_iter()
         .map(|(id, mut r)| {
             r.index = all_ids.len();
@@ -250,10 +250,10 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         .map(|b| format!("{b:02x}"))
         .collect();
 
-    let tags_on_bytes = prepare_tags_on_bytes(&mut tags, &mut watched);
+    let tags_on_bytes = watch_tag_fields(&tags, &mut watched);
     let settings = settings.map(|(s, _)| s).unwrap_or_default();
     let json_key = |s: &str| serde_json::to_vec(s).expect("strings serialize");
-    Ok(RuleSet {
+    let mut set = RuleSet {
         record_key: json_key(settings.record_field.as_deref().unwrap_or("")),
         rule_keys: all_ids.iter().map(|id| json_key(id)).collect(),
         watch_keys: watch_keys(&watched),
@@ -273,7 +273,9 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         outputs,
         examples,
         fingerprint,
-    })
+    };
+    set.derive_tag_members();
+    Ok(set)
 }
 
 /// Per depth, the keys watched paths have there, each with the paths (as
@@ -296,65 +298,41 @@ fn watch_keys(watched: &[Vec<String>]) -> Vec<Vec<(String, u64)>> {
 }
 
 /// Whether tag rules can be applied to the written event rather than to a
-/// tree of it: each sets top-level fields only (and `tags`, when it adds
-/// tags), no condition reads one of those, and no tag writes one twice. If
-/// so, each tag gets the members it appends, and the fields tags write
-/// become watched, so that an event that has one of them already (or gets
-/// it from an earlier tag) is tagged on a tree.
-fn prepare_tags_on_bytes(tags: &mut [TagRule], watched: &mut Vec<Vec<String>>) -> bool {
-    let mut written: Vec<Vec<String>> = Vec::new();
-    for tag in tags.iter() {
-        let mut own: Vec<&Vec<String>> = tag.set.iter().map(|(path, _)| path).collect();
-        let tags_path = vec!["tags".to_owned()];
-        if !tag.add_tags.is_empty() {
-            own.push(&tags_path);
+/// tree of it: each writes top-level fields only (`set` with one-key paths,
+/// and `tags` when it adds tags), none writes one field twice, and no
+/// condition reads a field tags write. If so, those fields become watched,
+/// so that an event that has one already is tagged on a tree; the members
+/// each tag appends are derived once the rule set is built
+/// (`RuleSet::derive_tag_members`).
+fn watch_tag_fields(tags: &[TagRule], watched: &mut Vec<Vec<String>>) -> bool {
+    let mut written: Vec<&str> = Vec::new();
+    for tag in tags {
+        let mut own: Vec<&str> = Vec::new();
+        for path in tag.set.iter().map(|(path, _)| path) {
+            let [key] = path.as_slice() else {
+                return false;
+            };
+            own.push(key);
         }
-        for (i, path) in own.iter().enumerate() {
-            if path.len() != 1 || own[..i].contains(path) {
+        if !tag.add_tags.is_empty() {
+            own.push("tags");
+        }
+        for (i, key) in own.iter().enumerate() {
+            if own[..i].contains(key) {
                 return false;
             }
-            if !written.contains(path) {
-                written.push((*path).clone());
+            if !written.contains(key) {
+                written.push(key);
             }
         }
     }
     // Watched paths are tracked as bits of a u64.
-    if watched.iter().any(|w| written.iter().any(|k| w[0] == k[0]))
+    if watched.iter().any(|w| written.contains(&w[0].as_str()))
         || watched.len() + written.len() > 64
     {
         return false;
     }
-    let first_id = watched.len();
-    watched.extend(written.iter().cloned());
-    let id = |key: &str| first_id + written.iter().position(|k| k[0] == key).expect("listed");
-    let json_key = |key: &str| serde_json::to_vec(key).expect("strings serialize");
-    for tag in tags.iter_mut() {
-        let mut append: Vec<(usize, Vec<u8>)> = tag
-            .set
-            .iter()
-            .map(|(path, value)| {
-                let mut member = json_key(&path[0]);
-                member.push(b':');
-                value.write_to(&mut member);
-                (id(&path[0]), member)
-            })
-            .collect();
-        if !tag.add_tags.is_empty() {
-            // What `add_tags` makes of an event without `tags`: each tag
-            // once, in order.
-            let mut list: Vec<Value<'static>> = Vec::new();
-            for t in &tag.add_tags {
-                if !list.iter().any(|v| v.as_str() == Some(t)) {
-                    list.push(Value::Str(t.clone().into()));
-                }
-            }
-            let mut member = json_key("tags");
-            member.push(b':');
-            Value::Array(list).write_to(&mut member);
-            append.push((id("tags"), member));
-        }
-        tag.append = append;
-    }
+    watched.extend(written.iter().map(|k| vec![(*k).to_owned()]));
     true
 }
 

@@ -17,7 +17,7 @@ use hmac::Mac;
 use super::condition::{FieldSource, Watched};
 use super::detect::{Features, Scan, ScanBuffers};
 use super::json::{ParseError, Value};
-use super::rewrite::Rewriter;
+use super::rewrite::{write_json_string, Rewriter};
 use super::text::{partial_mask_into, DecodeBuffers, ScanView};
 use super::{Action, MaskRule, RuleSet, TagRule};
 
@@ -432,6 +432,40 @@ impl RuleSet {
             masked,
             residual,
         })
+    }
+
+    /// When `tags_on_bytes`: gives each tag the members it appends, with
+    /// the watched id of each one's field. They are what `apply_tag` makes
+    /// of an empty object, so both ways of tagging share one definition.
+    pub(super) fn derive_tag_members(&mut self) {
+        if !self.tags_on_bytes {
+            return;
+        }
+        let mut members = Vec::with_capacity(self.tags.len());
+        for tag in &self.tags {
+            let mut empty = Value::Object(Vec::new());
+            let (Ok(()), Value::Object(written)) = (self.apply_tag(tag, &mut empty), empty) else {
+                // Cannot happen for top-level fields; the tree is always right.
+                self.tags_on_bytes = false;
+                return;
+            };
+            let mut appended = Vec::with_capacity(written.len());
+            for (key, value) in written {
+                let Some(id) = self.watched.iter().position(|w| *w == [&*key]) else {
+                    self.tags_on_bytes = false;
+                    return;
+                };
+                let mut member = Vec::new();
+                write_json_string(&mut member, &key);
+                member.push(b':');
+                value.write_to(&mut member);
+                appended.push((id, member));
+            }
+            members.push(appended);
+        }
+        for (tag, appended) in self.tags.iter_mut().zip(members) {
+            tag.append = appended;
+        }
     }
 
     /// Applies tag rules from `first` (whose condition holds) to the event
