@@ -292,7 +292,12 @@ fn main() {
         last / 1024.0,
         peak as f64 / 1024.0
     );
-    println!("  RSS growth after warm-up: {growth:+.2}% (goal: under 5%)");
+    if opts.smoke {
+        // 15 one-second samples after warm-up are too few to judge growth by.
+        println!("  RSS growth after warm-up: {growth:+.2}% (smoke run: the under-5% goal is judged by the full soak, `cargo bench --bench soak`)");
+    } else {
+        println!("  RSS growth after warm-up: {growth:+.2}% (goal: under 5%)");
+    }
     println!("  samples: {}", opts.out.join("soak.csv").display());
     if !opts.smoke {
         plot(&opts.out, opts.warmup);
