@@ -1,7 +1,6 @@
 //! Conditions of tag and route rules, evaluated against one event.
 
-use super::json::{Number, Value};
-use super::rewrite::find_string_stop;
+use super::json::{plain_string, Number, Value};
 
 /// A field a condition reads: its dotted path, and its position in the rule
 /// set's list of watched fields.
@@ -66,15 +65,6 @@ fn parsed_holds(raw: &[u8], pred: &mut dyn FnMut(&Value<'_>) -> bool) -> bool {
         .ok()
         .and_then(|t| Value::parse_valid(t).ok())
         .is_some_and(|v| pred(&v))
-}
-
-/// The text of a JSON string written without escapes (the usual case),
-/// which is its bytes between the quotes.
-fn plain_string(raw: &[u8]) -> Option<&[u8]> {
-    match raw {
-        [b'"', inner @ .., b'"'] if find_string_stop(inner).is_none() => Some(inner),
-        _ => None,
-    }
 }
 
 impl FieldSource for Watched<'_> {

@@ -367,7 +367,7 @@ impl RuleSet {
         });
         let first_tag = match first_tag {
             Some(first) if self.tags_on_bytes => {
-                self.tags_on_bytes(first, out, work, &mut has_members)
+                self.append_tags(first, out, work, &mut has_members)
             }
             other => other,
         };
@@ -472,7 +472,7 @@ impl RuleSet {
     /// written at the end of `out`, appending the members they set. Returns
     /// the tag from which a tree must take over: one that sets a field the
     /// event has already (the tree replaces its value).
-    fn tags_on_bytes(
+    fn append_tags(
         &self,
         first: usize,
         out: &mut Vec<u8>,

@@ -57,18 +57,24 @@ impl Number {
     }
 }
 
+/// The text of a JSON string written without escapes or control bytes
+/// (the usual case), which is its bytes between the quotes.
+pub(crate) fn plain_string(raw: &[u8]) -> Option<&[u8]> {
+    match raw {
+        [b'"', inner @ .., b'"'] if find_string_stop(inner).is_none() => Some(inner),
+        _ => None,
+    }
+}
+
 impl<'a> Value<'a> {
     /// Parses one event. The error keeps only serde_json's position and
     /// category, never the input's text.
     pub fn parse(input: &'a str) -> Result<Value<'a>, ParseError> {
         // The common case for condition values: a plain string, which
         // needs neither check nor tree.
-        if let Some(inner) = input
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .filter(|t| !t.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20))
-        {
-            return Ok(Value::Str(Cow::Borrowed(inner)));
+        if plain_string(input.as_bytes()).is_some() {
+            // Quotes are ASCII: the slice is on character boundaries.
+            return Ok(Value::Str(Cow::Borrowed(&input[1..input.len() - 1])));
         }
         let mut de = serde_json::Deserializer::from_str(input);
         let checked = IgnoredAny::deserialize(&mut de).and_then(|_| de.end());
