@@ -66,6 +66,26 @@ pub(crate) fn tail_string_stops(hay: &[u8], from: usize) -> u16 {
     tail_mask(hay, from, string_stops)
 }
 
+/// [`string_chunk`] of up to 16 bytes at the end of `hay`, from `from` on,
+/// with no bits past its end: the last piece of a string that ends near the
+/// end of the line.
+#[inline]
+pub(crate) fn tail_string_chunk(hay: &[u8], from: usize) -> (u16, Classes) {
+    let n = hay.len() - from;
+    debug_assert!(n <= 16);
+    if n == 0 {
+        return (0, Classes::default());
+    }
+    let (stops, classes) = if hay.len() >= 16 {
+        let (stops, classes) = string_chunk(&hay[hay.len() - 16..]);
+        (stops >> (16 - n), classes.last(n))
+    } else {
+        string_chunk(&short_chunk(&hay[from..]))
+    };
+    // As in `tail_mask`: the zero padding is a control byte, a stop.
+    (stops & ((1u32 << n) - 1) as u16, classes)
+}
+
 /// A byte mask (`mask_of` a 16-byte chunk) of up to 16 bytes at the end of
 /// `hay`, from `from` on, with no bits past its end.
 #[inline]
@@ -224,6 +244,11 @@ mod tests {
                     .filter(|&(_, &b)| b == b'"' || b == b'\\' || b < 0x20)
                     .fold(0u16, |m, (i, _)| m | 1 << i);
                 assert_eq!(tail_string_stops(hay, from), plain, "{from}..{end}");
+                assert_eq!(
+                    tail_string_chunk(hay, from),
+                    (plain, classes(&chunk)),
+                    "{from}..{end}"
+                );
             }
         }
     }

@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use super::bytes::{string_chunk, string_stops};
+use super::bytes::{string_chunk, string_stops, tail_string_chunk};
 use super::detect::{Features, Profiler, ScanBuffers};
 use super::engine::{Leaf, Workspace};
 use super::json::ParseError;
@@ -436,7 +436,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     /// `scan_string` for a value, also classifying its bytes for the
     /// detectors into `buffers`, in the same pass. Returns whether it holds
     /// escapes, and its features when every byte was classified (not when
-    /// it holds escapes, nor near the end of the line).
+    /// it holds escapes or control bytes).
     fn scan_value_string(&mut self, buffers: &mut ScanBuffers) -> Step<(bool, Option<Features>)> {
         let text_start = self.pos + 1;
         let mut at = text_start;
@@ -447,7 +447,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 let n = stops.trailing_zeros() as usize;
                 if self.src[at + n] != b'"' {
                     // An escape or a control byte: the plain scan takes it.
-                    break;
+                    return Ok((self.scan_string()?, None));
                 }
                 profiler.add(buffers, classes.first(n));
                 self.pos = at + n + 1;
@@ -455,6 +455,17 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             }
             profiler.add(buffers, classes);
             at += 16;
+        }
+        // Fewer than sixteen bytes are left in the line: the last value of
+        // an event usually ends here.
+        let (stops, classes) = tail_string_chunk(self.src, at);
+        if stops != 0 {
+            let n = stops.trailing_zeros() as usize;
+            if self.src[at + n] == b'"' {
+                profiler.add(buffers, classes.first(n));
+                self.pos = at + n + 1;
+                return Ok((false, Some(profiler.finish(buffers, at + n - text_start))));
+            }
         }
         Ok((self.scan_string()?, None))
     }
