@@ -497,3 +497,39 @@ add_tags = ["seen"]
     let (out, _) = run(&set, r#"{"action":"grant_role"}"#);
     assert_eq!(out["tags"], json(r#"["seen"]"#));
 }
+
+/// The last value of a line is classified from a padded final chunk (the
+/// tokenizer cannot load sixteen bytes past the end). Whatever the text's
+/// alignment against those chunks, and whether the line ends right after it
+/// or with whitespace, what it holds is found.
+#[test]
+fn the_last_value_of_a_line_is_scanned_at_every_alignment() {
+    let set = compile(&format!(
+        r#"{NO_RECORD}
+[[mask]]
+id = "phones"
+detector = "cn_mobile"
+action = "full"
+
+[[mask]]
+id = "mails"
+detector = "email"
+action = "full"
+"#
+    ));
+    for pad in 0..40 {
+        let lead = "x".repeat(pad);
+        for (value, want) in [
+            ("13812345678", "[cn_mobile]"),
+            ("li@example.cn", "[email]"),
+            ("call 13812345678", "call [cn_mobile]"),
+            ("mail li%40example.cn", "mail [email]"),
+        ] {
+            for tail in ["}", "} ", "}\n\t ", " }"] {
+                let line = format!(r#"{{"pad":"{lead}","v":"{lead} {value}"{tail}"#);
+                let (out, _) = run(&set, &line);
+                assert_eq!(out["v"], format!("{lead} {want}"), "{line:?}");
+            }
+        }
+    }
+}
