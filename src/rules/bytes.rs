@@ -52,8 +52,8 @@ pub(crate) fn tail_classes(hay: &[u8], from: usize) -> Classes {
     if n == 0 {
         return Classes::default();
     }
-    if hay.len() >= 16 {
-        return classes(&hay[hay.len() - 16..]).last(n);
+    if let Some(last) = hay.last_chunk::<16>() {
+        return classes(last).last(n);
     }
     // Zero bytes are in no class.
     classes(&short_chunk(&hay[from..]))
@@ -76,8 +76,8 @@ pub(crate) fn tail_string_chunk(hay: &[u8], from: usize) -> (u16, Classes) {
     if n == 0 {
         return (0, Classes::default());
     }
-    let (stops, classes) = if hay.len() >= 16 {
-        let (stops, classes) = string_chunk(&hay[hay.len() - 16..]);
+    let (stops, classes) = if let Some(last) = hay.last_chunk::<16>() {
+        let (stops, classes) = string_chunk(last);
         (stops >> (16 - n), classes.last(n))
     } else {
         string_chunk(&short_chunk(&hay[from..]))
@@ -89,14 +89,14 @@ pub(crate) fn tail_string_chunk(hay: &[u8], from: usize) -> (u16, Classes) {
 /// A byte mask (`mask_of` a 16-byte chunk) of up to 16 bytes at the end of
 /// `hay`, from `from` on, with no bits past its end.
 #[inline]
-fn tail_mask(hay: &[u8], from: usize, mask_of: impl Fn(&[u8]) -> u16) -> u16 {
+fn tail_mask(hay: &[u8], from: usize, mask_of: impl Fn(&[u8; 16]) -> u16) -> u16 {
     let n = hay.len() - from;
     debug_assert!(n <= 16);
     if n == 0 {
         return 0;
     }
-    let mask = if hay.len() >= 16 {
-        mask_of(&hay[hay.len() - 16..]) >> (16 - n)
+    let mask = if let Some(last) = hay.last_chunk::<16>() {
+        mask_of(last) >> (16 - n)
     } else {
         mask_of(&short_chunk(&hay[from..]))
     };
@@ -140,12 +140,11 @@ mod imp {
 
     use super::Classes;
 
-    /// The classes of the first 16 bytes of `chunk`.
+    /// The classes of the 16 bytes of `chunk`.
     #[inline]
-    pub(crate) fn classes(chunk: &[u8]) -> Classes {
-        assert!(chunk.len() >= 16);
-        // SAFETY: SSE2 is part of the x86-64 baseline; `chunk` holds at
-        // least 16 readable bytes and an unaligned load needs no alignment.
+    pub(crate) fn classes(chunk: &[u8; 16]) -> Classes {
+        // SAFETY: SSE2 is part of the x86-64 baseline; `chunk` is 16
+        // readable bytes and an unaligned load needs no alignment.
         unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
             // A digit is a byte whose distance above b'0' is at most 9
@@ -169,15 +168,14 @@ mod imp {
 
     /// [`string_stops`] and [`classes`] of one chunk, loaded once.
     #[inline]
-    pub(crate) fn string_chunk(chunk: &[u8]) -> (u16, Classes) {
+    pub(crate) fn string_chunk(chunk: &[u8; 16]) -> (u16, Classes) {
         (string_stops(chunk), classes(chunk))
     }
 
     /// `"`, `\` and control bytes (below 0x20): where plain string text
     /// stops.
     #[inline]
-    pub(crate) fn string_stops(chunk: &[u8]) -> u16 {
-        assert!(chunk.len() >= 16);
+    pub(crate) fn string_stops(chunk: &[u8; 16]) -> u16 {
         // SAFETY: as above.
         unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
@@ -195,15 +193,15 @@ mod imp {
 mod imp {
     use super::Classes;
 
-    fn mask(chunk: &[u8], class: impl Fn(u8) -> bool) -> u16 {
-        chunk[..16]
+    fn mask(chunk: &[u8; 16], class: impl Fn(u8) -> bool) -> u16 {
+        chunk
             .iter()
             .enumerate()
             .fold(0, |m, (i, &b)| m | (u16::from(class(b)) << i))
     }
 
     #[inline]
-    pub(crate) fn classes(chunk: &[u8]) -> Classes {
+    pub(crate) fn classes(chunk: &[u8; 16]) -> Classes {
         Classes {
             digits: mask(chunk, |b| b.is_ascii_digit()),
             at: mask(chunk, |b| b == b'@'),
@@ -213,12 +211,12 @@ mod imp {
     }
 
     #[inline]
-    pub(crate) fn string_stops(chunk: &[u8]) -> u16 {
+    pub(crate) fn string_stops(chunk: &[u8; 16]) -> u16 {
         mask(chunk, |b| b == b'"' || b == b'\\' || b < 0x20)
     }
 
     #[inline]
-    pub(crate) fn string_chunk(chunk: &[u8]) -> (u16, Classes) {
+    pub(crate) fn string_chunk(chunk: &[u8; 16]) -> (u16, Classes) {
         (string_stops(chunk), classes(chunk))
     }
 }

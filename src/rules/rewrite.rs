@@ -144,8 +144,17 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         self.src.get(self.pos).copied()
     }
 
-    #[inline]
+    /// Skips whitespace. Events are mostly written without any, so the
+    /// first byte is tested on its own: anything above a space ends it.
+    #[inline(always)]
     fn skip_ws(&mut self) {
+        if self.src.get(self.pos).is_some_and(|&b| b <= b' ') {
+            self.skip_ws_from_here();
+        }
+    }
+
+    #[inline(never)]
+    fn skip_ws_from_here(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
         }
@@ -361,8 +370,8 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     #[inline(always)]
     fn scan_key(&mut self) -> Step<bool> {
         let at = self.pos + 1;
-        if at + 16 <= self.src.len() {
-            let stops = string_stops(&self.src[at..]);
+        if let Some(chunk) = self.src[at..].first_chunk::<16>() {
+            let stops = string_stops(chunk);
             if stops != 0 {
                 let end = at + stops.trailing_zeros() as usize;
                 if self.src[end] == b'"' {
@@ -441,8 +450,8 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         let text_start = self.pos + 1;
         let mut at = text_start;
         let mut profiler = Profiler::start(buffers);
-        while at + 16 <= self.src.len() {
-            let (stops, classes) = string_chunk(&self.src[at..]);
+        while let Some(chunk) = self.src[at..].first_chunk::<16>() {
+            let (stops, classes) = string_chunk(chunk);
             if stops != 0 {
                 let n = stops.trailing_zeros() as usize;
                 if self.src[at + n] != b'"' {
@@ -477,10 +486,10 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     #[inline(always)]
     fn skip_short_plain_value(&mut self) -> bool {
         let at = self.pos + 1;
-        if at + 16 > self.src.len() {
+        let Some(chunk) = self.src[at..].first_chunk::<16>() else {
             return false;
-        }
-        let (stops, classes) = string_chunk(&self.src[at..]);
+        };
+        let (stops, classes) = string_chunk(chunk);
         if stops == 0 {
             return false;
         }
@@ -624,8 +633,8 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
 #[inline]
 pub(crate) fn find_string_stop(bytes: &[u8]) -> Option<usize> {
     let mut at = 0;
-    while at + 16 <= bytes.len() {
-        let stops = super::bytes::string_stops(&bytes[at..]);
+    while let Some(chunk) = bytes[at..].first_chunk::<16>() {
+        let stops = super::bytes::string_stops(chunk);
         if stops != 0 {
             return Some(at + stops.trailing_zeros() as usize);
         }

@@ -49,10 +49,9 @@ impl<'s> ScanView<'s> {
         let mut decoding = false;
         let mut chunk = 0;
         while chunk < bytes.len() {
-            let mut percents = if chunk + 16 <= bytes.len() {
-                classes(&bytes[chunk..]).percent
-            } else {
-                tail_classes(bytes, chunk).percent
+            let mut percents = match bytes[chunk..].first_chunk::<16>() {
+                Some(sixteen) => classes(sixteen).percent,
+                None => tail_classes(bytes, chunk).percent,
             };
             while percents != 0 {
                 let i = chunk + percents.trailing_zeros() as usize;
