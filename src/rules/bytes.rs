@@ -60,10 +60,11 @@ pub(crate) fn tail_classes(hay: &[u8], from: usize) -> Classes {
 }
 
 /// [`string_stops`] of up to 16 bytes at the end of `hay`, from `from` on,
-/// with no bits past its end.
+/// with no bits past its end. (The classes [`tail_string_chunk`] also works
+/// out are unused here and compiled away.)
 #[inline]
 pub(crate) fn tail_string_stops(hay: &[u8], from: usize) -> u16 {
-    tail_mask(hay, from, string_stops)
+    tail_string_chunk(hay, from).0
 }
 
 /// [`string_chunk`] of up to 16 bytes at the end of `hay`, from `from` on,
@@ -82,27 +83,9 @@ pub(crate) fn tail_string_chunk(hay: &[u8], from: usize) -> (u16, Classes) {
     } else {
         string_chunk(&short_chunk(&hay[from..]))
     };
-    // As in `tail_mask`: the zero padding is a control byte, a stop.
+    // The zero padding is a control byte, a stop: keep the text's bits
+    // only. (Zero is in no class, so the classes need no trimming.)
     (stops & ((1u32 << n) - 1) as u16, classes)
-}
-
-/// A byte mask (`mask_of` a 16-byte chunk) of up to 16 bytes at the end of
-/// `hay`, from `from` on, with no bits past its end.
-#[inline]
-fn tail_mask(hay: &[u8], from: usize, mask_of: impl Fn(&[u8; 16]) -> u16) -> u16 {
-    let n = hay.len() - from;
-    debug_assert!(n <= 16);
-    if n == 0 {
-        return 0;
-    }
-    let mask = if let Some(last) = hay.last_chunk::<16>() {
-        mask_of(last) >> (16 - n)
-    } else {
-        mask_of(&short_chunk(&hay[from..]))
-    };
-    // The zero padding may be in the class (control bytes are): keep the
-    // text's bits only.
-    mask & ((1u32 << n) - 1) as u16
 }
 
 /// `bytes` (fewer than 16) followed by zeros, gathered with word loads.

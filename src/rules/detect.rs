@@ -777,6 +777,16 @@ mod tests {
         found
     }
 
+    /// A fixed pseudo-random sequence (xorshift64) from `seed`.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Every shape the runs show, the prefilter shows too (it may show more
     /// where a run crosses a window's edge, never less); within one window
     /// the two agree exactly.
@@ -784,13 +794,7 @@ mod tests {
     fn prefilter_agrees_with_the_runs() {
         // Digits, separators and letters at every position of texts that
         // cross window edges, from a fixed pseudo-random sequence.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..20_000 {
             let len = (next() % 140) as usize;
             let text: Vec<u8> = (0..len)
@@ -955,13 +959,7 @@ mod tests {
             }
             sum % 10 == 0
         }
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut valid = 0;
         for _ in 0..50_000 {
             let len = (next() % 26) as usize;
