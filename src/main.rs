@@ -9,14 +9,17 @@ use clap::{Parser, Subcommand};
 use logredact::commands::{self, KeySpec};
 use logredact::rules::RuleSet;
 
-// jemalloc: steady memory over months, and figures we can export.
+// jemalloc: steady memory over months, and figures we can export. Built
+// unprefixed (Cargo.toml), so it is also the process's `malloc`: librdkafka
+// and the other C code allocate from it too, and its figures and heap
+// profiles cover the whole process, not only the Rust side.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 // Heap profiling compiled in but inactive until `[metrics] heap_profile`
 // turns it on; one sample per 512 KiB allocated on average.
 #[allow(non_upper_case_globals)]
-#[export_name = "_rjem_malloc_conf"]
+#[export_name = "malloc_conf"]
 pub static malloc_conf: &[u8] = b"prof:true,prof_active:false,lg_prof_sample:19\0";
 
 #[derive(Parser)]
