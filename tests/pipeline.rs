@@ -314,3 +314,48 @@ gzip = true"#;
         .unwrap()
         .contains("[cn_mobile]"));
 }
+
+/// The soak's stand-in (`--no-source`) holds ids and versions only, and
+/// answers as ES does for an index with `_source` disabled.
+#[test]
+fn the_stand_in_without_sources_keeps_ids_and_versions_but_no_bodies() {
+    let es = StandIn::start_with(&["--no-source"]);
+    let body = concat!(
+        r#"{"index":{"_index":"logs","_id":"a"}}"#,
+        "\n",
+        r#"{"n":1}"#,
+        "\n",
+        r#"{"index":{"_index":"logs","_id":"a"}}"#,
+        "\n",
+        r#"{"n":2}"#,
+        "\n",
+        r#"{"create":{"_index":"logs","_id":"b"}}"#,
+        "\n",
+        r#"{"n":3}"#,
+        "\n",
+    );
+    let (status, text) = http(es.port, "POST", "/_bulk", body);
+    assert_eq!(status, 200, "{text}");
+    let bulk: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(bulk["errors"], false, "{text}");
+    assert_eq!(es.docs("logs"), 2);
+
+    let (status, text) = http(es.port, "GET", "/logs/_doc/a", "");
+    assert_eq!(status, 200, "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["found"], true);
+    assert_eq!(doc["_version"], 2, "the overwrite is counted");
+    assert!(doc.get("_source").is_none(), "no body is kept: {text}");
+
+    let hits = es.search("logs", r#"{"query":{"match_all":{}}}"#);
+    assert_eq!(hits["hits"]["total"]["value"], 2);
+    assert!(hits["hits"]["hits"][0].get("_source").is_none());
+
+    // With sources (the default), the body comes back.
+    let full = StandIn::start();
+    let (status, _) = http(full.port, "POST", "/_bulk", body);
+    assert_eq!(status, 200);
+    let (_, text) = http(full.port, "GET", "/logs/_doc/a", "");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["_source"], serde_json::json!({"n": 2}));
+}

@@ -17,7 +17,10 @@
 //! Faults are injected through `POST /_standin/faults` (see [`Faults`]), and
 //! `GET /_standin/stats` / `GET /_standin/ids` let tests check what is held.
 //!
-//! Usage: `es-standin [--listen 127.0.0.1:0]`; prints `listening on ADDR`.
+//! Usage: `es-standin [--listen 127.0.0.1:0] [--no-source]`; prints
+//! `listening on ADDR`. `--no-source` keeps each document's id and version
+//! but not its body, as an index with `_source` disabled does: a long soak
+//! holds tens of millions of documents, which would not fit in memory.
 
 // Handlers return early with a whole error response; it is the rare path
 // of a test tool, so its size does not matter.
@@ -120,6 +123,8 @@ struct Store {
     outage_until: Option<Instant>,
     rng: rand::rngs::StdRng,
     counters: Counters,
+    /// False with `--no-source`: documents are held without their bodies.
+    keep_source: bool,
 }
 
 type Shared = Arc<Mutex<Store>>;
@@ -130,25 +135,29 @@ fn lock(s: &Shared) -> std::sync::MutexGuard<'_, Store> {
 
 fn main() -> anyhow::Result<()> {
     let mut listen = "127.0.0.1:0".to_owned();
+    let mut keep_source = true;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--listen" => listen = args.next().unwrap_or(listen),
+            "--no-source" => keep_source = false,
             "-h" | "--help" => {
-                println!("usage: es-standin [--listen ADDR]");
+                println!("usage: es-standin [--listen ADDR] [--no-source]");
                 return Ok(());
             }
-            other => anyhow::bail!("unknown argument {other}; usage: es-standin [--listen ADDR]"),
+            other => anyhow::bail!(
+                "unknown argument {other}; usage: es-standin [--listen ADDR] [--no-source]"
+            ),
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(serve(&listen))
+    runtime.block_on(serve(&listen, keep_source))
 }
 
-async fn serve(listen: &str) -> anyhow::Result<()> {
+async fn serve(listen: &str, keep_source: bool) -> anyhow::Result<()> {
     let store: Shared = Arc::new(Mutex::new(Store {
         indices: HashMap::new(),
         templates: BTreeMap::new(),
@@ -157,6 +166,7 @@ async fn serve(listen: &str) -> anyhow::Result<()> {
         outage_until: None,
         rng: rand::rngs::StdRng::seed_from_u64(0),
         counters: Counters::default(),
+        keep_source,
     }));
     let app = Router::new()
         .route("/", get(root).head(root))
@@ -824,9 +834,14 @@ impl Store {
         let version = existing.map_or(1, |v| v + 1);
         index.seq_no += 1;
         let seq_no = index.seq_no - 1;
-        index
-            .docs
-            .insert(id.clone(), (version, source.into_boxed_str()));
+        // Without sources, a document is its id and version; an empty
+        // body stands for "no `_source`" (a kept body is a JSON object).
+        let kept = if self.keep_source {
+            source.into_boxed_str()
+        } else {
+            Box::default()
+        };
+        index.docs.insert(id.clone(), (version, kept));
         let created = existing.is_none();
         if created {
             self.counters.created += 1;
@@ -1112,11 +1127,12 @@ async fn search(State(s): State<Shared>, Path(index): Path<String>, body: Bytes)
                 Ok(true) => {
                     total += 1;
                     if hits.len() < size {
-                        let source: Value = serde_json::from_str(src).unwrap_or(Value::Null);
                         let backing = &st.indices[&name].backing;
-                        hits.push(
-                            json!({"_index": backing, "_id": id, "_score": 1.0, "_source": source}),
-                        );
+                        let mut hit = json!({"_index": backing, "_id": id, "_score": 1.0});
+                        if let Some(source) = stored_source(src) {
+                            hit["_source"] = source;
+                        }
+                        hits.push(hit);
                     }
                 }
                 Ok(false) => {}
@@ -1132,12 +1148,21 @@ async fn search(State(s): State<Shared>, Path(index): Path<String>, body: Bytes)
     .into_response()
 }
 
+/// A held document's `_source`; `None` when the stand-in runs without
+/// sources (`--no-source`), where ES leaves the field out.
+fn stored_source(src: &str) -> Option<Value> {
+    (!src.is_empty()).then(|| serde_json::from_str(src).unwrap_or(Value::Null))
+}
+
 async fn get_doc(State(s): State<Shared>, Path((index, id)): Path<(String, String)>) -> Response {
     let st = lock(&s);
     match st.indices.get(&index).and_then(|i| i.docs.get(&id)) {
         Some((v, src)) => {
-            let source: Value = serde_json::from_str(src).unwrap_or(Value::Null);
-            axum::Json(json!({"_index": index, "_id": id, "_version": v, "_seq_no": 0, "_primary_term": 1, "found": true, "_source": source})).into_response()
+            let mut doc = json!({"_index": index, "_id": id, "_version": v, "_seq_no": 0, "_primary_term": 1, "found": true});
+            if let Some(source) = stored_source(src) {
+                doc["_source"] = source;
+            }
+            axum::Json(doc).into_response()
         }
         None if st.indices.contains_key(&index) => (
             StatusCode::NOT_FOUND,

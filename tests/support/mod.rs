@@ -82,8 +82,14 @@ pub struct StandIn {
 
 impl StandIn {
     pub fn start() -> StandIn {
+        StandIn::start_with(&[])
+    }
+
+    /// With extra arguments, such as `--no-source`.
+    pub fn start_with(args: &[&str]) -> StandIn {
         let mut child = Command::new(env!("CARGO_BIN_EXE_es-standin"))
             .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
