@@ -534,7 +534,12 @@ impl ConsumerLoop {
                 };
                 drop(tracker);
                 self.add_in_flight(weight);
-                let keep = payload.len().min(MAX_DEAD_LETTER_TEXT);
+                // Mask the whole message, then cut: cutting first would
+                // leave the part of a value before the cut unmasked (17 of
+                // an ID's 18), and so would masking only a window of it.
+                // The message is already in memory, and bounded by
+                // librdkafka's fetch limits.
+                let (masked, cut) = rules.set.mask_text_cut(payload, MAX_DEAD_LETTER_TEXT);
                 let record = DeadLetter {
                     token,
                     topic,
@@ -544,8 +549,8 @@ impl ConsumerLoop {
                     reason,
                     output: None,
                     content: Content::Text {
-                        masked: rules.set.mask_text(&payload[..keep]),
-                        truncated: keep < payload.len(),
+                        masked,
+                        truncated: cut,
                     },
                 };
                 if self.dead_letters.send(record).is_err() {

@@ -12,8 +12,18 @@ pub(crate) struct Classes {
     pub at: u16,
     /// `%` (URL escapes).
     pub percent: u16,
-    /// A space or `-`: what joins groups of digits (`138 1234 5678`).
+    /// A space, `-`, `+` or `)`: what joins groups of digits
+    /// (`138 1234 5678`, `187+7212+5468` in form bodies, `(021)6123 4567`).
+    /// The one definition is [`is_separator`].
     pub separators: u16,
+    /// Bytes above ASCII.
+    pub high: u16,
+}
+
+/// What joins groups of digits; the `separators` class.
+#[inline]
+pub(crate) fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'+' | b')')
 }
 
 impl Classes {
@@ -26,6 +36,7 @@ impl Classes {
             at: self.at & keep,
             percent: self.percent & keep,
             separators: self.separators & keep,
+            high: self.high & keep,
         }
     }
 
@@ -38,6 +49,7 @@ impl Classes {
             at: self.at >> shift,
             percent: self.percent >> shift,
             separators: self.separators >> shift,
+            high: self.high >> shift,
         }
     }
 }
@@ -137,14 +149,22 @@ mod imp {
             let at = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'@' as i8));
             let percent = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'%' as i8));
             let separators = _mm_or_si128(
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8)),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'-' as i8)),
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'-' as i8)),
+                ),
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'+' as i8)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b')' as i8)),
+                ),
             );
             Classes {
                 digits: _mm_movemask_epi8(digits) as u16,
                 at: _mm_movemask_epi8(at) as u16,
                 percent: _mm_movemask_epi8(percent) as u16,
                 separators: _mm_movemask_epi8(separators) as u16,
+                // The top bit of each byte is what movemask reads.
+                high: _mm_movemask_epi8(v) as u16,
             }
         }
     }
@@ -189,7 +209,8 @@ mod imp {
             digits: mask(chunk, |b| b.is_ascii_digit()),
             at: mask(chunk, |b| b == b'@'),
             percent: mask(chunk, |b| b == b'%'),
-            separators: mask(chunk, |b| b == b' ' || b == b'-'),
+            separators: mask(chunk, super::is_separator),
+            high: mask(chunk, |b| b >= 0x80),
         }
     }
 
@@ -212,7 +233,7 @@ mod tests {
 
     #[test]
     fn tails_are_classed_like_whole_chunks() {
-        let text = b"a1@%- 9x01\"3456789@@--\\ \t%%zz\"";
+        let text = b"a1@%- 9x01\"3456789@@--\\ \t%%zz\"+)\xe4\xb8\xad";
         for from in 0..text.len() {
             for end in from..=text.len().min(from + 16) {
                 let hay = &text[..end];
@@ -245,7 +266,8 @@ mod tests {
                 assert_eq!(c.digits, bit(b.is_ascii_digit()), "byte {b}");
                 assert_eq!(c.at, bit(b == b'@'), "byte {b}");
                 assert_eq!(c.percent, bit(b == b'%'), "byte {b}");
-                assert_eq!(c.separators, bit(b == b' ' || b == b'-'), "byte {b}");
+                assert_eq!(c.separators, bit(is_separator(b)), "byte {b}");
+                assert_eq!(c.high, bit(b >= 0x80), "byte {b}");
                 assert_eq!(
                     string_stops(&chunk),
                     bit(b == b'"' || b == b'\\' || b < 0x20),

@@ -13,7 +13,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::condition::{Condition, Field};
-use super::detect::{Detector, DETECTOR_NAMES};
+use super::detect::{builtin, detector_names, CustomRegex, Detector};
 use super::examples::{Example, Expectation};
 use super::json::Value;
 use super::path::FieldPattern;
@@ -30,6 +30,7 @@ const MASK_KEYS: &[&str] = &[
     "enabled",
     "detector",
     "pattern",
+    "match_inside_words",
     "action",
     "keep_first",
     "keep_last",
@@ -265,6 +266,18 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         has_regex: masks
             .iter()
             .any(|m| matches!(m.detector, Detector::Regex(_))),
+        min_digits: masks
+            .iter()
+            .map(|m| m.detector.min_digits())
+            .min()
+            .unwrap_or(usize::MAX),
+        min_number_digits: masks
+            .iter()
+            .filter(|m| m.detector.in_numbers())
+            .map(|m| m.detector.min_digits())
+            .min()
+            .unwrap_or(usize::MAX),
+        reads_keys: masks.iter().any(|m| m.detector.reads_key()),
         masks,
         tags,
         routes,
@@ -627,18 +640,15 @@ impl Cx<'_> {
                         span.clone(),
                         format!(
                             "this mask rule has no detector; add detector = \"...\", one of: {}",
-                            DETECTOR_NAMES.join(", ")
+                            detector_names().join(", ")
                         ),
                     );
                 }
                 None
             }
-            Some((name, dspan)) => match name.as_str() {
-                "cn_id" => Some(Detector::CnId),
-                "cn_mobile" => Some(Detector::CnMobile),
-                "bank_card" => Some(Detector::BankCard),
-                "email" => Some(Detector::Email),
-                "regex" => match &pattern {
+            Some((name, dspan)) => match (name.as_str(), builtin(name)) {
+                (_, Some(b)) => Some(Detector::Builtin(b)),
+                ("regex", None) => match &pattern {
                     None => {
                         self.err(
                             dspan.clone(),
@@ -646,48 +656,57 @@ impl Cx<'_> {
                         );
                         None
                     }
-                    Some((p, pspan)) => match regex::bytes::RegexBuilder::new(p)
-                        .size_limit(1 << 22)
-                        .build()
-                    {
-                        Ok(re) if re.is_match(b"") => {
-                            self.err(
-                                pspan.clone(),
-                                "the pattern also matches empty text, so it cannot mark what to mask; make it require at least one character".to_owned(),
-                            );
-                            None
+                    Some((p, pspan)) => {
+                        let inside = self.boolean(t, "match_inside_words").unwrap_or(false);
+                        match CustomRegex::new(p, inside) {
+                            Ok(re) if re.matches_empty() => {
+                                self.err(
+                                    pspan.clone(),
+                                    "the pattern also matches empty text, so it cannot mark what to mask; make it require at least one character".to_owned(),
+                                );
+                                None
+                            }
+                            Ok(re) => Some(Detector::Regex(re)),
+                            Err(e) => {
+                                self.err(
+                                    pspan.clone(),
+                                    format!("the pattern is not a valid regular expression: {e}"),
+                                );
+                                None
+                            }
                         }
-                        Ok(re) => Some(Detector::Regex(re)),
-                        Err(e) => {
-                            self.err(
-                                pspan.clone(),
-                                format!("the pattern is not a valid regular expression: {e}"),
-                            );
-                            None
-                        }
-                    },
+                    }
                 },
-                other => {
-                    let hint = did_you_mean(other, DETECTOR_NAMES)
+                (other, None) => {
+                    let names = detector_names();
+                    let hint = did_you_mean(other, &names)
                         .map(|s| format!("did you mean \"{s}\"? "))
                         .unwrap_or_default();
                     self.err(
                         dspan.clone(),
                         format!(
                             "unknown detector \"{other}\"; {hint}the detectors are: {}",
-                            DETECTOR_NAMES.join(", ")
+                            names.join(", ")
                         ),
                     );
                     None
                 }
             },
         };
-        if let (Some((_, pspan)), Some((name, _))) = (&pattern, &detector_name) {
+        if let Some((name, _)) = &detector_name {
             if name != "regex" {
-                self.err(
-                    pspan.clone(),
-                    "\"pattern\" only applies to detector = \"regex\"".to_owned(),
-                );
+                if let Some((_, pspan)) = &pattern {
+                    self.err(
+                        pspan.clone(),
+                        "\"pattern\" only applies to detector = \"regex\"".to_owned(),
+                    );
+                }
+                if let Some(v) = get(t, "match_inside_words") {
+                    self.err(
+                        v.span(),
+                        "\"match_inside_words\" only applies to detector = \"regex\"".to_owned(),
+                    );
+                }
             }
         }
 
@@ -709,13 +728,7 @@ impl Cx<'_> {
             }
             Some((a, aspan)) => match a.as_str() {
                 "partial" => {
-                    let (first, last) = match name {
-                        "cn_id" => (6, 4),
-                        "cn_mobile" => (3, 4),
-                        "bank_card" => (6, 4),
-                        "email" => (1, 0),
-                        _ => (0, 0),
-                    };
+                    let (first, last) = builtin(name).map_or((0, 0), |b| b.keep);
                     let keep_first = self.count(t, "keep_first").unwrap_or(first);
                     let keep_last = self.count(t, "keep_last").unwrap_or(last);
                     let mask_char = match self.string(t, "mask_char") {

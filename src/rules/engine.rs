@@ -17,8 +17,9 @@ use hmac::Mac;
 use super::condition::{FieldSource, Watched};
 use super::detect::{Features, Scan, ScanBuffers};
 use super::json::{ParseError, Value};
+use super::normalize::{has_foldable, wide_digits_and_at, NormBuffers, NormView};
 use super::rewrite::{write_json_string, Rewriter};
-use super::text::{partial_mask_into, DecodeBuffers, ScanView};
+use super::text::partial_mask_into;
 use super::{Action, MaskRule, RuleSet, TagRule};
 
 /// Why an event was not emitted. Holds no event content.
@@ -125,7 +126,7 @@ pub struct Workspace {
 #[derive(Debug, Default)]
 struct LeafScratch {
     scan: ScanBuffers,
-    decode: DecodeBuffers,
+    norm: NormBuffers,
     /// Matches a pass keeps, with the index of the mask rule that found each.
     accepted: Vec<(Range<usize>, usize)>,
     matches: Vec<Range<usize>>,
@@ -134,6 +135,8 @@ struct LeafScratch {
 /// What the scan of one value counts and records, borrowed from the
 /// [`Workspace`] apart from its buffers.
 struct Tally<'w> {
+    /// The field name the value belongs to, for detectors that read it.
+    key: &'w [u8],
     counts: &'w mut [u32],
     residual: &'w mut [u32],
     path: &'w PathTrack,
@@ -554,20 +557,18 @@ impl RuleSet {
 
     /// Masks raw text that could not be processed as an event, so that it
     /// can be kept (dead-lettered) without personal data. Every mask rule's
-    /// detector runs over the whole text, whatever the rule's fields, after
-    /// `%XX` and `\\uXXXX` escapes are decoded; each match is replaced by
-    /// `[detector]` in the original. Bytes that are not UTF-8 are replaced
+    /// detector runs over the whole text, whatever the rule's fields, on
+    /// its normalised view (escapes decoded, full-width forms folded); each
+    /// match is replaced by `[detector]` in the original, covering every
+    /// byte it was decoded from. Bytes that are not UTF-8 are replaced
     /// first.
     pub fn mask_text(&self, raw: &[u8]) -> String {
         let text = String::from_utf8_lossy(raw);
         let original = text.as_bytes();
-        let (decoded, origin) = decode_escapes(original);
         let mut found: Vec<(Range<usize>, &'static str)> = Vec::new();
         for rule in &self.masks {
-            for r in rule.detector.find_in(&decoded) {
-                let start = origin[r.start].start;
-                let end = origin[r.end - 1].end;
-                found.push((start..end, rule.detector.name()));
+            for r in rule.detector.find_in(original) {
+                found.push((r, rule.detector.name()));
             }
         }
         found.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
@@ -579,14 +580,39 @@ impl RuleSet {
                 at = at.max(r.end);
                 continue;
             }
-            out.push_str(&text[at..r.start]);
+            push_lossy(&mut out, &original[at..r.start]);
             out.push('[');
             out.push_str(name);
             out.push(']');
             at = r.end;
         }
-        out.push_str(&text[at.min(text.len())..]);
+        push_lossy(&mut out, &original[at.min(original.len())..]);
         out
+    }
+
+    /// [`RuleSet::mask_text`], then cut to at most `max` bytes. The cut
+    /// comes after masking, so it cannot leave part of a value unmasked,
+    /// and it falls before any run of letters and digits it would split
+    /// (and on a character boundary), so no part of a value that was kept
+    /// whole is cut either.
+    /// Returns the text and whether it was cut.
+    pub fn mask_text_cut(&self, raw: &[u8], max: usize) -> (String, bool) {
+        let mut masked = self.mask_text(raw);
+        let cut_it = masked.len() > max;
+        if cut_it {
+            let bytes = masked.as_bytes();
+            let mut cut = max;
+            while !masked.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            if cut < bytes.len() && bytes[cut].is_ascii_alphanumeric() {
+                while cut > 0 && bytes[cut - 1].is_ascii_alphanumeric() {
+                    cut -= 1;
+                }
+            }
+            masked.truncate(cut);
+        }
+        (masked, cut_it)
     }
 
     /// The output names an event goes to; `None` means every output.
@@ -666,6 +692,7 @@ impl RuleSet {
         &self,
         original: &[u8],
         profiled: Option<Features>,
+        key: &[u8],
         work: &mut Workspace,
     ) -> Result<Leaf, Reject> {
         if self.masks.is_empty() {
@@ -686,6 +713,7 @@ impl RuleSet {
             residual,
             path,
             explain,
+            key,
         };
         let mut skipped = false;
         let masked = self.scan_pass(
@@ -752,7 +780,7 @@ impl RuleSet {
     ) -> Result<Leaf, Reject> {
         let LeafScratch {
             scan: scan_buffers,
-            decode,
+            norm,
             accepted,
             matches,
         } = scratch;
@@ -760,16 +788,31 @@ impl RuleSet {
             Some(features) => features,
             None => scan_buffers.profile(current),
         };
-        if !self.has_regex && raw.nothing_to_find() {
-            return Ok(Leaf::Unchanged);
+        // Text with no escape can only change in the view by folding
+        // characters above ASCII; a `\` exists only in decoded text or in
+        // numbers (never), where `profiled` is `None`.
+        let escaped =
+            raw.has_percent || (profiled.is_none() && memchr::memchr(b'\\', current).is_some());
+        let foldable = raw.has_high && has_foldable(current);
+        if !self.has_regex && !escaped && raw.digits < self.min_digits && !raw.has_at {
+            // Few digits and no `@`: only full-width ones could make up
+            // the difference.
+            let (wide, wide_at) = if foldable {
+                wide_digits_and_at(current)
+            } else {
+                (0, false)
+            };
+            if raw.digits + wide < self.min_digits && !wide_at {
+                return Ok(Leaf::Unchanged);
+            }
         }
-        let view = ScanView::new(current, raw.has_percent, decode);
-        let features = if view.is_decoded() {
+        let view = NormView::new(current, escaped || foldable, norm);
+        let features = if view.is_normalized() {
             scan_buffers.profile(view.bytes())
         } else {
             raw
         };
-        let mut scan = Scan::new(view.bytes(), features, scan_buffers);
+        let mut scan = Scan::new(view.bytes(), features, tally.key, scan_buffers);
         if self.find_all(stage, &mut scan, accepted, matches, tally, skipped) {
             return Ok(Leaf::Drop);
         }
@@ -845,7 +888,7 @@ impl RuleSet {
     fn rewrite(
         &self,
         current: &[u8],
-        view: &ScanView<'_>,
+        view: &NormView<'_>,
         accepted: &[(Range<usize>, usize)],
         out: &mut Vec<u8>,
     ) -> Result<(), Reject> {
@@ -1091,51 +1134,8 @@ impl PathTrack {
     }
 }
 
-/// Decodes `%XX` and `\\uXXXX` escapes that stand for ASCII, for scanning
-/// raw text. Returns the decoded bytes and, for each, the range of the
-/// original it came from. Ranges start and end on character boundaries.
-fn decode_escapes(text: &[u8]) -> (Vec<u8>, Vec<Range<usize>>) {
-    let hex = |b: u8| (b as char).to_digit(16);
-    let mut decoded = Vec::with_capacity(text.len());
-    let mut origin = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        if b == b'%' && i + 2 < text.len() {
-            if let (Some(h), Some(l)) = (hex(text[i + 1]), hex(text[i + 2])) {
-                let v = (h * 16 + l) as u8;
-                if v.is_ascii() {
-                    decoded.push(v);
-                    origin.push(i..i + 3);
-                    i += 3;
-                    continue;
-                }
-            }
-        }
-        if b == b'\\' && i + 5 < text.len() && text[i + 1] == b'u' {
-            let v = text[i + 2..i + 6]
-                .iter()
-                .try_fold(0u32, |acc, &c| hex(c).map(|d| acc * 16 + d));
-            if let Some(v) = v.filter(|v| *v < 0x80) {
-                decoded.push(v as u8);
-                origin.push(i..i + 6);
-                i += 6;
-                continue;
-            }
-        }
-        // Multi-byte characters are copied whole, one origin per byte.
-        let len = match b {
-            0x00..=0x7f => 1,
-            0xc0..=0xdf => 2,
-            0xe0..=0xef => 3,
-            _ => 4,
-        }
-        .min(text.len() - i);
-        for k in 0..len {
-            decoded.push(text[i + k]);
-            origin.push(i..i + len);
-        }
-        i += len;
-    }
-    (decoded, origin)
+/// Appends bytes that are UTF-8 (they were cut from a `str` on character
+/// boundaries) to `out`.
+fn push_lossy(out: &mut String, bytes: &[u8]) {
+    out.push_str(&String::from_utf8_lossy(bytes));
 }

@@ -14,6 +14,7 @@ mod engine;
 mod error;
 pub mod examples;
 pub mod json;
+pub mod normalize;
 pub mod path;
 mod rewrite;
 pub mod text;
@@ -159,6 +160,16 @@ pub struct RuleSet {
     /// Whether any mask rule uses a custom pattern (which may match short
     /// numbers, so every number must be scanned).
     has_regex: bool,
+    /// The fewest digits any mask rule's matches hold (see
+    /// `detect::Builtin::min_digits`): text with fewer, no `@`, nothing
+    /// encoded and nothing above ASCII is not scanned.
+    min_digits: usize,
+    /// The same for JSON numbers: the fewest digits of a number any rule
+    /// can match (`usize::MAX` when none can).
+    min_number_digits: usize,
+    /// Whether a detector reads field names for context, so the rewriting
+    /// pass passes each value's key along.
+    reads_keys: bool,
 }
 
 /// What one rule file's `[settings]` table can change.

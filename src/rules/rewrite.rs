@@ -58,6 +58,9 @@ pub(crate) struct Rewriter<'r, 'i, 'o> {
     /// Inside a member the pass removes anyway (the record field): validate
     /// only.
     skipping: bool,
+    /// The input range of the innermost key around the current value
+    /// (without quotes), for detectors that read field names.
+    key: std::ops::Range<usize>,
     error: Option<Reject>,
 }
 
@@ -77,6 +80,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             out,
             flushed: 0,
             skipping: false,
+            key: 0..0,
             error: None,
         }
     }
@@ -239,20 +243,40 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             self.pos += 1;
             let wants_key = work.wants_keys(self.rules)
                 || (depth == 1 && self.rules.settings.record_field.is_some());
-            let key: Cow<'i, str> = if wants_key {
+            let mut key: Cow<'i, str> = if wants_key {
                 self.string_text(key_start, key_end, escaped)?
             } else {
                 Cow::Borrowed("")
             };
             let ours = depth == 1 && self.rules.settings.record_field.as_deref() == Some(&*key);
+            // Personal data used as a key (`{"18216119059": 3}`) is masked
+            // like a value; a drop rule that matches it drops the member.
+            let mut key_dropped = false;
+            if !self.skipping && !ours && self.key_may_hold(key_start, key_end, escaped) {
+                match self.key_leaf(key_start, key_end, escaped, work)? {
+                    Leaf::Unchanged => {}
+                    Leaf::Drop => key_dropped = true,
+                    Leaf::Changed => {
+                        if wants_key {
+                            key =
+                                Cow::Owned(String::from_utf8_lossy(work.leaf_text()).into_owned());
+                        }
+                    }
+                }
+            }
             let was_skipping = self.skipping;
-            self.skipping |= ours;
+            // A member that is cut anyway is only validated.
+            self.skipping |= ours || key_dropped;
             if !self.skipping {
                 work.enter_key(self.rules, &key);
             }
             self.skip_ws();
             let value_start = self.out_pos(self.pos);
-            let kept = self.value(depth, work);
+            let outer_key = std::mem::replace(&mut self.key, key_start + 1..key_end - 1);
+            let kept = self
+                .value(depth, work)
+                .map(|k| if key_dropped { Kept::Dropped } else { k });
+            self.key = outer_key;
             self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, true, work);
             self.skipping = was_skipping;
             // The record field is ours to write: what an event brings under
@@ -503,8 +527,9 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             digits: c.digits.count_ones() as usize,
             has_at: c.at != 0,
             has_percent: c.percent != 0,
+            has_high: c.high != 0,
         };
-        if n >= 6 && !features.nothing_to_find() {
+        if n >= 6 && !features.nothing_to_find(self.rules.min_digits) {
             return false;
         }
         self.pos = at + n + 1;
@@ -528,7 +553,8 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         // is six bytes (a@b.cn); decoding only shortens text.
         if !escaped
             && !self.rules.has_regex
-            && (end - start - 2 < 6 || profile.is_some_and(|f| f.nothing_to_find()))
+            && (end - start - 2 < 6
+                || profile.is_some_and(|f| f.nothing_to_find(self.rules.min_digits)))
         {
             return Ok(Kept::Yes);
         }
@@ -545,7 +571,13 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         profile: Option<Features>,
         work: &mut Workspace,
     ) -> Step {
-        match self.rules.scan_leaf(text.as_bytes(), profile, work) {
+        let src = self.src;
+        let key = if self.rules.reads_keys {
+            &src[self.key.clone()]
+        } else {
+            b""
+        };
+        match self.rules.scan_leaf(text.as_bytes(), profile, key, work) {
             Err(reject) => Err(self.fail(reject)),
             Ok(Leaf::Unchanged) => Ok(Kept::Yes),
             Ok(Leaf::Drop) => Ok(Kept::Dropped),
@@ -556,6 +588,57 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 self.flushed = end;
                 Ok(Kept::Yes)
             }
+        }
+    }
+
+    /// Whether the key token `start..end` could hold something a mask rule
+    /// finds: enough digits, an `@`, an escape, or text above ASCII. Most
+    /// keys are short ASCII names and stop here.
+    #[inline]
+    fn key_may_hold(&self, start: usize, end: usize, escaped: bool) -> bool {
+        if self.rules.masks.is_empty() {
+            return false;
+        }
+        if escaped || self.rules.has_regex {
+            return true;
+        }
+        let mut digits = 0;
+        for &b in &self.src[start + 1..end - 1] {
+            if b.is_ascii_digit() {
+                digits += 1;
+            } else if b == b'@' || b == b'%' || b >= 0x80 {
+                return true;
+            }
+        }
+        digits >= self.rules.min_digits
+    }
+
+    /// Runs the mask rules on a key and, when they change it, writes the
+    /// new key in place of the old.
+    #[cold]
+    fn key_leaf(
+        &mut self,
+        start: usize,
+        end: usize,
+        escaped: bool,
+        work: &mut Workspace,
+    ) -> Step<Leaf> {
+        let text = self.string_text(start, end, escaped)?;
+        let src = self.src;
+        let key = if self.rules.reads_keys {
+            &src[self.key.clone()]
+        } else {
+            b""
+        };
+        match self.rules.scan_leaf(text.as_bytes(), None, key, work) {
+            Err(reject) => Err(self.fail(reject)),
+            Ok(Leaf::Changed) => {
+                self.flush_to(start);
+                write_json_bytes(self.out, work.leaf_text());
+                self.flushed = end;
+                Ok(Leaf::Changed)
+            }
+            Ok(other) => Ok(other),
         }
     }
 
@@ -618,7 +701,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 .iter()
                 .filter(|b| b.is_ascii_digit())
                 .count()
-                < 11
+                < self.rules.min_number_digits
         {
             return Ok(Kept::Yes);
         }

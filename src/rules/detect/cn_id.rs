@@ -1,0 +1,232 @@
+//! `cn_id`: resident identity numbers (GB 11643-1999), the 15-digit
+//! first-generation numbers still in legacy records, and the foreigner
+//! permanent-residence ID of 2023 (a leading `9`, then the same layout),
+//! unbroken or written in groups (`110105 19491231 002X`).
+//!
+//! An 18-character number must have a real province code, a real birth date
+//! and the right MOD 11-2 check character; a 15-digit one (no check
+//! character) a real province and city code and a real date in the 1900s.
+
+use std::ops::Range;
+
+use super::bounded;
+use super::groups::walk;
+use super::registry::Builtin;
+use super::scan::{run_lengths, Scan};
+
+pub(super) const DETECTOR: Builtin = Builtin {
+    name: "cn_id",
+    summary: "Resident identity numbers: 18 characters with the right check character, 15-digit first-generation numbers, and foreigner permanent-residence IDs",
+    keep: (6, 4),
+    min_digits: 15,
+    in_numbers: true,
+    reads_key: false,
+    may_match,
+    find,
+    canonical: |m| super::registry::alnum_upper(m),
+    finds: &[
+        "«11010519491231002X»",
+        "身份证«11010519491231002x»已核验",
+        "«110105 19491231 002X»",
+        "«110105-19491231-002X»",
+        "«1101 0519 4912 3100 2X»",
+        "legacy «110105491231002»",
+        "永居证«911101196503150014»",
+        "id=«440524188001010014»&x=1",
+    ],
+    keeps: &[
+        "110105194912310021",
+        "A11010519491231002X",
+        "911010519491231002X",
+        "11010519491231002XY",
+        "202611200815301",
+        "110105491331002",
+    ],
+};
+
+const ID_RUNS: u32 = run_lengths(&[15, 17, 18]);
+
+fn may_match(scan: &mut Scan<'_>) -> bool {
+    if scan.features.digits < 15 {
+        return false;
+    }
+    let p = scan.prefilter();
+    p.has_run(ID_RUNS) || p.grouped16
+}
+
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK: &[u8; 11] = b"10X98765432";
+
+/// Whether two ASCII digits name a province-level region (GB/T 2260),
+/// Hong Kong, Macau and Taiwan included (their residents' residence
+/// permits use 81, 82 and 83).
+fn is_province(two: &[u8]) -> bool {
+    let p = u32::from(two[0] - b'0') * 10 + u32::from(two[1] - b'0');
+    matches!(p, 11..=15 | 21..=23 | 31..=37 | 41..=46 | 50..=54 | 61..=65 | 71 | 81..=83 | 91)
+}
+
+fn number(digits: &[u8]) -> u32 {
+    digits
+        .iter()
+        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+}
+
+/// GB 11643-1999: 17 digits, then a MOD 11-2 check character, with a real
+/// birth date in positions 7-14; or the 2023 foreigner permanent-residence
+/// ID: `9`, then the province where it was issued, and the same date and
+/// check.
+pub fn is_valid_cn_id(id: &[u8]) -> bool {
+    if id.len() != 18 || !id[..17].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let region = is_province(&id[..2]) || (id[0] == b'9' && is_province(&id[1..3]));
+    region
+        && is_real_date(number(&id[6..10]), number(&id[10..12]), number(&id[12..14]))
+        && cn_id_check_char(&id[..17]) == id[17].to_ascii_uppercase()
+}
+
+/// The first-generation ID (1984-2004): a six-digit region code, the birth
+/// date as `YYMMDD` in the 1900s, and three digits; no check character.
+pub fn is_valid_cn_id15(id: &[u8]) -> bool {
+    id.len() == 15
+        && id.iter().all(u8::is_ascii_digit)
+        && is_province(&id[..2])
+        && &id[2..4] != b"00"
+        && is_real_date(
+            1900 + number(&id[6..8]),
+            number(&id[8..10]),
+            number(&id[10..12]),
+        )
+}
+
+fn is_real_date(year: u32, month: u32, day: u32) -> bool {
+    if !(1800..=2099).contains(&year) || !(1..=12).contains(&month) || day == 0 {
+        return false;
+    }
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    day <= days
+}
+
+/// The MOD 11-2 check character for the first 17 digits of an ID.
+pub fn cn_id_check_char(first17: &[u8]) -> u8 {
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    CHECK[(sum % 11) as usize]
+}
+
+fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    let (hay, runs) = scan.hay_and_runs();
+    let mut i = 0;
+    while i < runs.len() {
+        let found = walk(hay, runs, i, 18, |step| {
+            let d = step.digits;
+            let whole = step.whole.clone();
+            let x_after = whole.end < hay.len() && matches!(hay[whole.end], b'X' | b'x');
+            let candidate = match d.len() {
+                18 if is_valid_cn_id(d) => whole,
+                17 if x_after => {
+                    let mut id = [0u8; 18];
+                    id[..17].copy_from_slice(d);
+                    id[17] = b'X';
+                    if !is_valid_cn_id(&id) {
+                        return None;
+                    }
+                    whole.start..whole.end + 1
+                }
+                15 if !x_after && is_valid_cn_id15(d) => whole,
+                _ => return None,
+            };
+            bounded(hay, &candidate).then_some((candidate, step.last))
+        });
+        match found {
+            Some((candidate, last)) => {
+                out.push(candidate);
+                i = last + 1;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(first17: &str) -> Vec<u8> {
+        let mut s = first17.as_bytes().to_vec();
+        s.push(cn_id_check_char(first17.as_bytes()));
+        s
+    }
+
+    #[test]
+    fn check_characters() {
+        assert!(is_valid_cn_id(b"11010519491231002X"));
+        assert!(is_valid_cn_id(b"11010519491231002x"));
+        assert!(is_valid_cn_id(b"440524188001010014"));
+        assert!(!is_valid_cn_id(b"110105194912310021"));
+    }
+
+    #[test]
+    fn dates_and_regions() {
+        assert!(is_valid_cn_id(&id("11010120000229001"))); // 2000 is a leap year
+        assert!(!is_valid_cn_id(&id("11010119000229001"))); // 1900 is not
+        assert!(!is_valid_cn_id(&id("11010117990101001"))); // born before 1800
+        assert!(!is_valid_cn_id(&id("11010119991301001"))); // month 13
+        assert!(!is_valid_cn_id(&id("11010119990431001"))); // 31 April
+        assert!(!is_valid_cn_id(&id("11010119990100001"))); // day 0
+        assert!(!is_valid_cn_id(&id("20271219391005151"))); // no province 20
+        assert!(!is_valid_cn_id(&id("01010119900101001"))); // no province 01
+    }
+
+    /// Every province code, in both the resident and the foreigner form.
+    #[test]
+    fn every_province() {
+        let provinces = [
+            11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50,
+            51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+        ];
+        for p in provinces {
+            assert!(
+                is_valid_cn_id(&id(&format!("{p}0105198801070{p:02}"))),
+                "{p}"
+            );
+            // Foreigner: 9, the province, a three-digit nationality code.
+            assert!(
+                is_valid_cn_id(&id(&format!("9{p}156198801070{p:02}"))),
+                "9{p}"
+            );
+            assert!(
+                is_valid_cn_id15(format!("{p}0105880107005").as_bytes()),
+                "{p}"
+            );
+        }
+        for p in [10, 16, 20, 24, 30, 40, 47, 55, 60, 66, 70, 80, 84, 90] {
+            assert!(
+                !is_valid_cn_id(&id(&format!("{p}0105198801070{p:02}"))),
+                "{p}"
+            );
+            assert!(
+                !is_valid_cn_id15(format!("{p}0105880107005").as_bytes()),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn first_generation() {
+        assert!(is_valid_cn_id15(b"110105491231002"));
+        assert!(!is_valid_cn_id15(b"110105491331002")); // month 13
+        assert!(!is_valid_cn_id15(b"110005491231002")); // no city
+        assert!(!is_valid_cn_id15(b"110105000229002")); // 1900 is not a leap year
+        assert!(is_valid_cn_id15(b"110105960229002"));
+    }
+}

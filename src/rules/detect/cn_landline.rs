@@ -1,0 +1,150 @@
+//! `cn_landline`: mainland fixed-line numbers with their area code, as
+//! people write them: `010-12345678`, `0755-8888 6666`, `(021)6123 4567`,
+//! `02161234567`, `+86 10 12345678`, `0086-755-88886666`, with or without
+//! an extension after (`-123`, `转123`, `ext 123`, `x123`).
+//!
+//! An area code is `010`, `02X`, or `0` and three digits from `3`; a local
+//! number is 7 or 8 digits (8 after a three-digit code) and does not start
+//! with `0`.
+//! Without an area code a short number is not found: service hotlines
+//! (`95588`, `12345`, `400-810-8888`) stay readable, as they must.
+
+use std::ops::Range;
+
+use super::groups::walk;
+use super::registry::Builtin;
+use super::scan::{run_lengths, Scan};
+use super::{is_word, left_bounded};
+
+pub(super) const DETECTOR: Builtin = Builtin {
+    name: "cn_landline",
+    summary: "Mainland fixed-line numbers with an area code (010-12345678, (021)6123 4567, +86 755 8888 6666), extensions allowed",
+    keep: (4, 2),
+    min_digits: 10,
+    in_numbers: false,
+    reads_key: false,
+    may_match,
+    find,
+    canonical: |m| super::registry::digits_only(m),
+    finds: &[
+        "«010-12345678»",
+        "«0755-8888 6666»",
+        "(«021)6123 4567»",
+        "电话«02161234567»",
+        "«0755-88886666»-8001",
+        "«010-12345678»转123",
+        "«010 1234 5678» ext 12",
+        "«021-61234567»x123",
+        "+86 «10 12345678»",
+        "+86-«755-8888-6666»",
+        "0086 «21 6123 4567»",
+        "«0571-8765432»",
+    ],
+    keeps: &[
+        "95588",
+        "12345",
+        "400-810-8888",
+        "800 820 8820",
+        "010-1234",
+        "0755-01234567",
+        "2026-11-20 08:15:30",
+        "013812345678",
+        "a02161234567",
+    ],
+};
+
+const LANDLINE_RUNS: u32 = run_lengths(&[10, 11, 12, 13, 14, 15]);
+
+fn may_match(scan: &mut Scan<'_>) -> bool {
+    if scan.features.digits < 10 {
+        return false;
+    }
+    let p = scan.prefilter();
+    p.has_run(LANDLINE_RUNS) || p.grouped11
+}
+
+/// The length of the area code at the start of `d` (without its `0`
+/// when `trunk` is false), if it is one.
+fn area_len(d: &[u8], trunk: bool) -> Option<usize> {
+    let (zero, rest) = if trunk {
+        (1, d.strip_prefix(b"0")?)
+    } else {
+        (0, d)
+    };
+    match rest {
+        [b'1', b'0', ..] | [b'2', _, ..] => Some(zero + 2),
+        [b'3'..=b'9', _, _, ..] => Some(zero + 3),
+        _ => None,
+    }
+}
+
+/// Whether `local` is a local number after an area code `area` digits
+/// long (with its `0`).
+fn is_local(local: &[u8], area_with_zero: usize) -> bool {
+    let ok_len = match area_with_zero {
+        3 => local.len() == 8,
+        _ => local.len() == 7 || local.len() == 8,
+    };
+    ok_len && (b'1'..=b'9').contains(&local[0])
+}
+
+/// What may follow a number's last digit: nothing readable, or an
+/// extension marker (`x123`, `ext 12`, `EXT.12`).
+fn right_ok(hay: &[u8], end: usize) -> bool {
+    let rest = &hay[end..];
+    match rest.first() {
+        None => true,
+        Some(&b) if !is_word(b) => true,
+        _ => {
+            let lower = |s: &[u8]| s.iter().map(u8::to_ascii_lowercase).collect::<Vec<_>>();
+            let head = lower(&rest[..rest.len().min(4)]);
+            let after = if head.starts_with(b"ext") {
+                3
+            } else if head.starts_with(b"x") {
+                1
+            } else {
+                return false;
+            };
+            rest.get(after)
+                .is_some_and(|&b| b.is_ascii_digit() || matches!(b, b'.' | b' ' | b':'))
+        }
+    }
+}
+
+fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    let (hay, runs) = scan.hay_and_runs();
+    let mut i = 0;
+    while i < runs.len() {
+        let found = walk(hay, runs, i, 16, |step| {
+            let d = step.digits;
+            // A country code (`+86`, `0086`, or `86` as its own group) and
+            // the area code without its `0`, or the area code with it.
+            let plus = step.whole.start > 0 && hay[step.whole.start - 1] == b'+';
+            let (country, trunk) = if d.starts_with(b"0086") && step.group_ends_at(4) {
+                (4, false)
+            } else if d.starts_with(b"86") && (plus || step.group_ends_at(2)) && d.len() > 2 {
+                (2, false)
+            } else {
+                (0, true)
+            };
+            let national = &d[country..];
+            let area = area_len(national, trunk)?;
+            let zero = usize::from(!trunk);
+            if !is_local(national.get(area..)?, area + zero)
+                || !(step.groups.len() == 1 || step.group_ends_at(country + area))
+                || step.min_group_after(country + area) < 3
+            {
+                return None;
+            }
+            (left_bounded(hay, step.whole.start) && right_ok(hay, step.whole.end))
+                .then(|| (step.offset(country)..step.whole.end, step.last))
+        });
+        match found {
+            Some((number, last)) => {
+                out.push(number);
+                i = last + 1;
+            }
+            None => i += 1,
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `cn_mobile`: mainland mobile numbers, 11 digits starting 13-19, as
+//! people and systems write them: unbroken or in groups (`138 1234 5678`,
+//! `187+7212+5468`), with the country code (`+86`, `0086`, or `86` with no
+//! `+`), or with the trunk `0` call records put in front
+//! (`013812345678`). The match covers the national number; a country code
+//! or trunk prefix is left in place.
+
+use std::ops::Range;
+
+use super::bounded;
+use super::groups::walk;
+use super::registry::Builtin;
+use super::scan::{run_lengths, Scan};
+
+pub(super) const DETECTOR: Builtin = Builtin {
+    name: "cn_mobile",
+    summary: "Mainland mobile numbers: 11 digits starting 13-19, unbroken or in groups, with +86, 0086, 86 or a trunk 0 in front",
+    keep: (3, 4),
+    min_digits: 11,
+    in_numbers: true,
+    reads_key: false,
+    may_match,
+    find,
+    canonical: |m| super::registry::digits_only(m),
+    finds: &[
+        "«13812345678»",
+        "电话«13812345678»谢谢",
+        "+86«13912345678»",
+        "+86 «15912345678»",
+        "0086-«18612345678»",
+        "86«18216119059»",
+        "86-«18216119059»",
+        "(+86)«138-1234-5678»",
+        "call «138 1234 5678» now",
+        "«138-1234 5678»",
+        "«187+7212+5468»",
+        "«1381 234 5678»",
+        "0«13812345678»",
+        "tel:«138 12345678»",
+    ],
+    keeps: &[
+        "12812345678",
+        "10012345678",
+        "1700000000000",
+        "1763626530123",
+        "x13812345678",
+        "138123456789",
+        "8613812345678901",
+        "2026-11-20 13:81:23",
+        "1 3 8 1 2 3 4 5 6 7 8",
+    ],
+};
+
+const MOBILE_RUNS: u32 = run_lengths(&[11, 12, 13, 15]);
+
+fn may_match(scan: &mut Scan<'_>) -> bool {
+    if scan.features.digits < 11 {
+        return false;
+    }
+    let p = scan.prefilter();
+    p.has_run(MOBILE_RUNS) || p.grouped11
+}
+
+/// 11 digits, `1` and then `3`-`9`.
+pub fn is_mobile(digits: &[u8]) -> bool {
+    digits.len() == 11 && digits[0] == b'1' && (b'3'..=b'9').contains(&digits[1])
+}
+
+fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    let (hay, runs) = scan.hay_and_runs();
+    let mut i = 0;
+    while i < runs.len() {
+        let found = walk(hay, runs, i, 15, |step| {
+            let d = step.digits;
+            // How many leading digits are a prefix left in place.
+            let prefix = match d.len() {
+                11 => 0,
+                12 if d[0] == b'0' => 1,
+                13 if d.starts_with(b"86") => 2,
+                15 if d.starts_with(b"0086") => 4,
+                _ => return None,
+            };
+            // The national number's groups have three digits or more
+            // (`138 1234 5678`, `1381 234 5678`), and a prefix is its own
+            // group or glued on: `1 3 8 1 2…` is a list of numbers.
+            if !is_mobile(&d[prefix..])
+                || step.min_group_after(prefix) < 3
+                || !(step.group_ends_at(prefix) || step.groups.len() == 1 || prefix == 0)
+            {
+                return None;
+            }
+            bounded(hay, &step.whole).then(|| (step.offset(prefix)..step.whole.end, step.last))
+        });
+        match found {
+            Some((national, last)) => {
+                out.push(national);
+                i = last + 1;
+            }
+            None => i += 1,
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `regex`: a pattern compliance staff write themselves.
+//!
+//! It gets the built-in detectors' boundary by default: a match that
+//! starts (or ends) with an ASCII letter or digit must not have another
+//! right before (or after) it. And `\b` in a pattern means that same
+//! boundary: the regex crate's `\b` is Unicode-aware, so it sees Chinese
+//! characters as word characters, and `\b[EG][0-9]{8}\b` would never match
+//! in `护照号E12345678已核验`. Rules that must match inside words say
+//! `match_inside_words = true`.
+
+use std::ops::Range;
+
+use regex::bytes::Regex;
+use regex_syntax::hir::{self, Hir, HirKind, Look};
+
+use super::is_word;
+
+/// A compiled custom pattern.
+#[derive(Debug, Clone)]
+pub struct CustomRegex {
+    regex: Regex,
+    /// Whether matches keep the built-in boundary.
+    bounded: bool,
+}
+
+/// Largest compiled program a rule's pattern may make.
+const SIZE_LIMIT: usize = 1 << 22;
+
+impl CustomRegex {
+    /// Compiles `pattern`; the error is the regex crate's own message.
+    pub fn new(pattern: &str, match_inside_words: bool) -> Result<CustomRegex, String> {
+        // Parse with the same syntax the regex crate uses, swap Unicode
+        // word boundaries for ASCII ones, and print the pattern back.
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| e.to_string())?;
+        let rewritten = ascii_boundaries(hir).to_string();
+        let regex = regex::bytes::RegexBuilder::new(&rewritten)
+            .size_limit(SIZE_LIMIT)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(CustomRegex {
+            regex,
+            bounded: !match_inside_words,
+        })
+    }
+
+    /// Whether the pattern matches empty text.
+    pub fn matches_empty(&self) -> bool {
+        self.regex.is_match(b"")
+    }
+
+    /// Appends every non-empty match, left to right, without overlap. A
+    /// match that breaks the boundary is skipped and the search goes on
+    /// from the next character, so a bounded match overlapping it is still
+    /// found.
+    pub fn find(&self, hay: &[u8], out: &mut Vec<Range<usize>>) {
+        let mut at = 0;
+        while at <= hay.len() {
+            let Some(m) = self.regex.find_at(hay, at) else {
+                return;
+            };
+            let r = m.range();
+            if !r.is_empty() && (!self.bounded || edges_bounded(hay, &r)) {
+                out.push(r.clone());
+                at = r.end;
+            } else {
+                // The next character boundary after the match's start.
+                at = r.start + 1;
+                while at < hay.len() && hay[at] & 0xc0 == 0x80 {
+                    at += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The built-in boundary at a match's edges: where the match begins (or
+/// ends) with an ASCII letter or digit, the byte before (or after) it is
+/// not one.
+fn edges_bounded(hay: &[u8], r: &Range<usize>) -> bool {
+    let starts_word = is_word(hay[r.start]);
+    let ends_word = is_word(hay[r.end - 1]);
+    let before = r.start == 0 || !starts_word || !is_word(hay[r.start - 1]);
+    let after = r.end == hay.len() || !ends_word || !is_word(hay[r.end]);
+    before && after
+}
+
+/// The same pattern, with `\b`, `\B`, `\<`, `\>` meaning ASCII words.
+fn ascii_boundaries(h: Hir) -> Hir {
+    match h.into_kind() {
+        HirKind::Look(look) => Hir::look(match look {
+            Look::WordUnicode => Look::WordAscii,
+            Look::WordUnicodeNegate => Look::WordAsciiNegate,
+            Look::WordStartUnicode => Look::WordStartAscii,
+            Look::WordEndUnicode => Look::WordEndAscii,
+            Look::WordStartHalfUnicode => Look::WordStartHalfAscii,
+            Look::WordEndHalfUnicode => Look::WordEndHalfAscii,
+            other => other,
+        }),
+        HirKind::Repetition(r) => Hir::repetition(hir::Repetition {
+            sub: Box::new(ascii_boundaries(*r.sub)),
+            ..r
+        }),
+        HirKind::Capture(c) => Hir::capture(hir::Capture {
+            sub: Box::new(ascii_boundaries(*c.sub)),
+            ..c
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(ascii_boundaries).collect()),
+        HirKind::Alternation(subs) => {
+            Hir::alternation(subs.into_iter().map(ascii_boundaries).collect())
+        }
+        other @ (HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_)) => match other {
+            HirKind::Empty => Hir::empty(),
+            HirKind::Literal(l) => Hir::literal(l.0),
+            HirKind::Class(c) => Hir::class(c),
+            _ => unreachable!("matched above"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(pattern: &str, inside: bool, text: &str) -> Vec<String> {
+        let re = CustomRegex::new(pattern, inside).expect("pattern compiles");
+        let mut out = Vec::new();
+        re.find(text.as_bytes(), &mut out);
+        out.into_iter().map(|r| text[r].to_owned()).collect()
+    }
+
+    #[test]
+    fn word_boundaries_see_chinese_as_a_boundary() {
+        assert_eq!(
+            found(r"\b[EG][0-9]{8}\b", false, "护照号E12345678已核验"),
+            ["E12345678"]
+        );
+        assert_eq!(
+            found(r"[EG][0-9]{8}", false, "护照号E12345678已核验"),
+            ["E12345678"]
+        );
+        assert!(found(r"[EG][0-9]{8}", false, "XE12345678").is_empty());
+        assert_eq!(found(r"[EG][0-9]{8}", true, "XE12345678"), ["E12345678"]);
+    }
+
+    #[test]
+    fn a_bounded_match_overlapping_an_unbounded_one_is_found() {
+        assert_eq!(found(r"[0-9]{4}", false, "12345 6789"), ["6789"]);
+        assert_eq!(
+            found(r"EMP-[0-9]{6}", false, "by EMP-204518."),
+            ["EMP-204518"]
+        );
+        // Edges that are not letters or digits need no boundary.
+        assert_eq!(found(r"@corp\.cn", false, "alice@corp.cn"), ["@corp.cn"]);
+    }
+}

@@ -1,0 +1,220 @@
+//! `email`: e-mail addresses, `local@domain.tld`, where the top-level
+//! domain is a real one (the Public Suffix List, through the `psl` crate),
+//! so `logo@2x.png` is kept. Internationalised addresses are found too:
+//! a domain in Chinese (`用户@例子.中国`) or in punycode (`xn--`), and a
+//! local part in another script when no ASCII one stands before the `@`.
+//! (Full-width `＠` and letters are folded before detectors look.)
+
+use std::ops::Range;
+
+use super::registry::Builtin;
+
+pub(super) const DETECTOR: Builtin = Builtin {
+    name: "email",
+    summary: "E-mail addresses whose top-level domain is real, internationalised and punycode domains included",
+    keep: (1, 0),
+    min_digits: 0,
+    in_numbers: false,
+    reads_key: false,
+    may_match: |scan| scan.features.has_at,
+    find: |scan, out| find(scan.hay, out),
+    canonical: |m| m.to_ascii_lowercase(),
+    finds: &[
+        "mail «alice.w+x@example.com.cn», ok",
+        "联系«zhang_san@mail.qq.com»谢谢",
+        "«ｚｈａｎｇ＠example.com»",
+        "«用户@例子.中国»",
+        "«wang@例子.公司»谢谢",
+        "«wang@xn--55qx5d.xn--fiqs8s»",
+        "«ops@Example.ORG».",
+        "x 0999@«mail.ex%%ang43@mail.example.cn» y",
+    ],
+    keeps: &[
+        "/static/img/logo@2x.png",
+        "user@localhost",
+        "@example.com",
+        "x@y.c0m",
+        "icon@3x.jpg",
+        "v1.2@build.local",
+    ],
+};
+
+/// Bit 0: may be in an ASCII local part; bit 1: in an ASCII domain label.
+const EMAIL_CHARS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        if alnum || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-') {
+            table[b] |= 1;
+        }
+        if alnum || c == b'-' {
+            table[b] |= 2;
+        }
+        b += 1;
+    }
+    table
+};
+
+fn is_local_char(b: u8) -> bool {
+    EMAIL_CHARS[usize::from(b)] & 1 != 0
+}
+
+fn is_label_char(b: u8) -> bool {
+    EMAIL_CHARS[usize::from(b)] & 2 != 0
+}
+
+/// The letter or digit of another script that starts at `at`, and its
+/// length in bytes.
+fn wide_letter_at(hay: &[u8], at: usize) -> Option<usize> {
+    let first = *hay.get(at)?;
+    let len = match first {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(hay.get(at..at + len)?)
+        .ok()?
+        .chars()
+        .next()?;
+    c.is_alphanumeric().then_some(len)
+}
+
+/// The letter or digit of another script that ends at `end`, and its
+/// length.
+fn wide_letter_before(hay: &[u8], end: usize) -> Option<usize> {
+    (2..=4)
+        .filter(|&len| len <= end)
+        .find(|&len| wide_letter_at(hay, end - len) == Some(len))
+}
+
+/// Whether `label` (lower case) is a top-level domain.
+fn is_tld(label: &[u8]) -> bool {
+    !label.is_empty() && psl::suffix(label).is_some_and(|s| s.is_known() && s.as_bytes() == label)
+}
+
+/// The end of a domain starting at `from`: its labels, and then the
+/// longest run of them that ends in a real top-level domain.
+fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
+    let mut labels: [Range<usize>; 16] = Default::default();
+    let mut count = 0;
+    let mut pos = from;
+    while count < labels.len() {
+        let start = pos;
+        if hay.get(pos).is_some_and(|&b| is_label_char(b)) {
+            while hay.get(pos).is_some_and(|&b| is_label_char(b)) {
+                pos += 1;
+            }
+        } else {
+            while let Some(len) = wide_letter_at(hay, pos) {
+                pos += len;
+            }
+        }
+        if pos == start {
+            break;
+        }
+        labels[count] = start..pos;
+        count += 1;
+        if hay.get(pos) != Some(&b'.') {
+            break;
+        }
+        pos += 1;
+    }
+    let ok = |l: &Range<usize>| hay[l.start] != b'-' && hay[l.end - 1] != b'-';
+    let mut tld_buf = [0u8; 64];
+    for k in (1..count).rev() {
+        if !labels[..=k].iter().all(ok) {
+            continue;
+        }
+        let tld = &hay[labels[k].clone()];
+        if tld.len() > tld_buf.len() {
+            continue;
+        }
+        let lower = &mut tld_buf[..tld.len()];
+        lower.copy_from_slice(tld);
+        lower.make_ascii_lowercase();
+        if tld[0].is_ascii() {
+            if is_tld(lower) {
+                return Some(labels[k].end);
+            }
+            continue;
+        }
+        // A top-level domain in another script may run on into the text
+        // after it (`例子.中国谢谢`): the longest start of it that is one.
+        let mut end = tld.len();
+        while end > 0 {
+            if is_tld(&lower[..end]) {
+                return Some(labels[k].start + end);
+            }
+            end -= (1..=4)
+                .find(|&n| n <= end && std::str::from_utf8(&tld[end - n..end]).is_ok())
+                .unwrap_or(end);
+        }
+    }
+    None
+}
+
+/// `local@domain.tld`.
+fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
+    let mut from = 0;
+    while let Some(off) = memchr::memchr(b'@', &hay[from..]) {
+        let at = from + off;
+        from = at + 1;
+        let mut start = at;
+        while start > 0 && is_local_char(hay[start - 1]) {
+            start -= 1;
+        }
+        while start < at && hay[start] == b'.' {
+            start += 1;
+        }
+        if start == at {
+            // A local part in another script (`用户@`), at most 64 bytes.
+            while let Some(len) = wide_letter_before(hay, start) {
+                if at - (start - len) > 64 {
+                    break;
+                }
+                start -= len;
+            }
+            if start == at {
+                continue;
+            }
+        }
+        let Some(end) = domain_end(hay, at + 1) else {
+            continue;
+        };
+        match out.last_mut() {
+            // The domain of the last address runs on into this one's
+            // local part (`a@b.cn%x@c.cn`): one match covers both, or
+            // masking the first would leave the second standing.
+            Some(last) if last.end > start => last.end = end,
+            _ => out.push(start..end),
+        }
+        from = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_domains_are_real_ones() {
+        for tld in [
+            "com",
+            "cn",
+            "org",
+            "中国",
+            "xn--fiqs8s",
+            "公司",
+            "io",
+            "museum",
+        ] {
+            assert!(is_tld(tld.as_bytes()), "{tld}");
+        }
+        for tld in ["png", "jpg", "local", "localhost", "c0m", "x"] {
+            assert!(!is_tld(tld.as_bytes()), "{tld}");
+        }
+    }
+}

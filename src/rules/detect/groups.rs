@@ -1,0 +1,183 @@
+//! Digits written in groups: `138 1234 5678`, `110105-19491231-002X`,
+//! `(021)6123 4567`, `187+7212+5468` (a form body's `+` for a space). A
+//! chain is a sequence of digit runs, each joined to the next by one or two
+//! separators (space, `-`, `+`, `)`; see `bytes::is_separator`); separators
+//! may differ along a chain, as people mix them (`0755-8888 6666`). The
+//! digit detectors walk chains with [`walk`] and judge the digits, so one
+//! definition of "written in groups" serves them all, and the prefilter's
+//! `grouped` shapes are a necessary condition for it.
+
+use std::ops::Range;
+
+use crate::rules::bytes::is_separator;
+
+/// Whether run `b` follows run `a` joined by one or two separators.
+#[inline]
+pub fn joined(hay: &[u8], a: &Range<usize>, b: &Range<usize>) -> bool {
+    let gap = b.start - a.end;
+    (1..=2).contains(&gap) && hay[a.end..b.start].iter().all(|&c| is_separator(c))
+}
+
+/// Most groups a chain is followed through.
+const MAX_GROUPS: usize = 8;
+
+/// One step of a walk: the chain from its first run to its `last`.
+pub struct Step<'a> {
+    /// The digits of the groups so far, concatenated.
+    pub digits: &'a [u8],
+    /// From the first digit of the first group to the last of the last.
+    pub whole: Range<usize>,
+    /// The runs of the groups so far.
+    pub groups: &'a [Range<usize>],
+    /// Index of the last group's run in the text's runs.
+    pub last: usize,
+}
+
+impl Step<'_> {
+    /// Where the `k`-th digit of [`Step::digits`] is in the text.
+    pub fn offset(&self, k: usize) -> usize {
+        let mut k = k;
+        for g in self.groups {
+            if k < g.len() {
+                return g.start + k;
+            }
+            k -= g.len();
+        }
+        self.whole.end
+    }
+
+    /// Whether a group ends right after the `k`-th digit (or `k` is 0 or
+    /// the whole length): a prefix of `k` digits is a whole number of
+    /// groups.
+    pub fn group_ends_at(&self, k: usize) -> bool {
+        let mut at = 0;
+        if k == 0 {
+            return true;
+        }
+        for g in self.groups {
+            at += g.len();
+            if at == k {
+                return true;
+            }
+            if at > k {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// The fewest digits of any group after the first `skip` digits'
+    /// groups (for "each group of the national number has at least three
+    /// digits"). `usize::MAX` when no group follows.
+    pub fn min_group_after(&self, skip: usize) -> usize {
+        let mut at = 0;
+        let mut min = usize::MAX;
+        for g in self.groups {
+            if at >= skip {
+                min = min.min(g.len());
+            }
+            at += g.len();
+        }
+        min
+    }
+}
+
+/// Walks the chain that starts at `runs[first]`, calling `visit` after each
+/// group (the first included) until it returns `Some`, the chain ends, or
+/// the digits would pass `max_digits`.
+pub fn walk<R>(
+    hay: &[u8],
+    runs: &[Range<usize>],
+    first: usize,
+    max_digits: usize,
+    mut visit: impl FnMut(&Step<'_>) -> Option<R>,
+) -> Option<R> {
+    let mut digits = [0u8; 32];
+    let max_digits = max_digits.min(digits.len());
+    let mut len = 0;
+    let mut j = first;
+    while j < runs.len() && j - first < MAX_GROUPS {
+        if j > first && !joined(hay, &runs[j - 1], &runs[j]) {
+            break;
+        }
+        let run = &runs[j];
+        if len + run.len() > max_digits {
+            break;
+        }
+        digits[len..len + run.len()].copy_from_slice(&hay[run.clone()]);
+        len += run.len();
+        let step = Step {
+            digits: &digits[..len],
+            whole: runs[first].start..run.end,
+            groups: &runs[first..=j],
+            last: j,
+        };
+        if let Some(r) = visit(&step) {
+            return Some(r);
+        }
+        j += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(hay: &[u8]) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < hay.len() {
+            if hay[i].is_ascii_digit() {
+                let s = i;
+                while i < hay.len() && hay[i].is_ascii_digit() {
+                    i += 1;
+                }
+                out.push(s..i);
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn chains_follow_short_separators() {
+        let hay = b"(021) 6123-4567 x 99";
+        let r = runs(hay);
+        let mut seen = Vec::new();
+        walk::<()>(hay, &r, 0, 20, |s| {
+            seen.push(String::from_utf8(s.digits.to_vec()).unwrap());
+            None
+        });
+        assert_eq!(seen, ["021", "0216123", "02161234567"]);
+        let hay = b"187+7212+5468";
+        let r = runs(hay);
+        let found = walk(hay, &r, 0, 20, |s| {
+            (s.digits.len() == 11).then(|| s.whole.clone())
+        });
+        assert_eq!(found, Some(0..13));
+        let hay = b"138   1234";
+        let r = runs(hay);
+        assert_eq!(
+            walk(hay, &r, 0, 20, |s| (s.groups.len() == 2).then_some(())),
+            None
+        );
+    }
+
+    #[test]
+    fn offsets_and_group_ends() {
+        let hay = b"86 138-1234 5678";
+        let r = runs(hay);
+        walk::<()>(hay, &r, 0, 20, |s| {
+            if s.digits.len() == 13 {
+                assert_eq!(s.offset(2), 3);
+                assert_eq!(s.offset(5), 7);
+                assert!(s.group_ends_at(2));
+                assert!(!s.group_ends_at(3));
+                assert_eq!(s.min_group_after(2), 3);
+            }
+            None
+        });
+    }
+}

@@ -1,0 +1,104 @@
+//! `hk_mo_tw_mobile`: Hong Kong, Macau and Taiwan phone numbers written
+//! with their country code: `+852 5123 4567`, `00853 6612 3456`,
+//! `+886 912 345 678`, `+886-0912-345-678`, `(852) 9123-4567`. Without a
+//! country code an eight- or nine-digit number is too weak a sign (order
+//! numbers, amounts), so it is not found. The match covers the national
+//! number; the country code is left in place.
+
+use std::ops::Range;
+
+use super::bounded;
+use super::groups::walk;
+use super::registry::Builtin;
+use super::scan::{run_lengths, Scan};
+
+pub(super) const DETECTOR: Builtin = Builtin {
+    name: "hk_mo_tw_mobile",
+    summary: "Hong Kong (+852), Macau (+853) and Taiwan (+886) phone numbers written with the country code",
+    keep: (2, 2),
+    min_digits: 11,
+    in_numbers: false,
+    reads_key: false,
+    may_match,
+    find,
+    canonical: |m| super::registry::digits_only(m),
+    finds: &[
+        "+852 «5123 4567»",
+        "+852«91234567»",
+        "(852) «9123-4567»",
+        "00852-«61234567»",
+        "+853 «6612 3456»",
+        "+886 «912 345 678»",
+        "+886-«0912-345-678»",
+        "+886«912345678»",
+    ],
+    keeps: &[
+        "852 51234567",
+        "85251234567",
+        "+852 1234 5678",
+        "+886 812 345 678",
+        "+853 12345678",
+        "+852 5123 45678",
+    ],
+};
+
+const RUNS: u32 = run_lengths(&[11, 12, 13, 14]);
+
+fn may_match(scan: &mut Scan<'_>) -> bool {
+    if scan.features.digits < 11 {
+        return false;
+    }
+    let p = scan.prefilter();
+    p.has_run(RUNS) || p.grouped11
+}
+
+/// Whether `n` is a national number under country code `cc`.
+fn is_national(cc: &[u8], n: &[u8]) -> bool {
+    match (cc, n.len()) {
+        // Hong Kong: eight digits; mobiles start 4-9, fixed lines 2-3.
+        (b"852", 8) => (b'2'..=b'9').contains(&n[0]),
+        // Macau: eight digits; mobiles start 6, fixed lines 2 and 8.
+        (b"853", 8) => matches!(n[0], b'2' | b'6' | b'8'),
+        // Taiwan: mobiles are 9 and eight digits, written with or without
+        // the domestic trunk 0.
+        (b"886", 9) => n[0] == b'9',
+        (b"886", 10) => n.starts_with(b"09"),
+        _ => false,
+    }
+}
+
+fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    let (hay, runs) = scan.hay_and_runs();
+    let mut i = 0;
+    while i < runs.len() {
+        let start = runs[i].start;
+        // The country code is written as one: `+852`, `00852`, `(852)`.
+        let plus = start > 0 && hay[start - 1] == b'+';
+        let paren = start > 0 && hay[start - 1] == b'(';
+        let found = walk(hay, runs, i, 15, |step| {
+            let d = step.digits;
+            let skip = if d.starts_with(b"00") { 2 } else { 0 };
+            if skip == 0 && !plus && !paren {
+                return None;
+            }
+            let cc = d.get(skip..skip + 3)?;
+            if !matches!(cc, b"852" | b"853" | b"886") {
+                return None;
+            }
+            let country = skip + 3;
+            if paren && !(step.group_ends_at(country) && hay.get(step.offset(0) + 3) == Some(&b')'))
+            {
+                return None;
+            }
+            (is_national(cc, &d[country..]) && bounded(hay, &step.whole))
+                .then(|| (step.offset(country)..step.whole.end, step.last))
+        });
+        match found {
+            Some((number, last)) => {
+                out.push(number);
+                i = last + 1;
+            }
+            None => i += 1,
+        }
+    }
+}

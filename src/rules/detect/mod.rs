@@ -1,0 +1,239 @@
+//! Detectors for personal data: the built-in ones, one file each, listed
+//! in `registry`, and the custom regex detector.
+//!
+//! Detectors work on the normalised view of a value (see `normalize`:
+//! escapes decoded, full-width forms folded) and return byte ranges of it.
+//! Built-in ones are written by hand rather than as regexes: they check
+//! boundaries, check characters and Luhn sums over digit runs and groups,
+//! and are not run at all on text whose profile rules them out.
+//!
+//! Boundary rule: a match never starts or ends inside a longer run of ASCII
+//! letters or digits. Any other character, Chinese text included, is a
+//! boundary.
+//!
+//! Guarantees: no IO, no allocation per value beyond reused buffers, no
+//! panics on any input (fuzzed).
+
+mod bank_card;
+mod cn_id;
+mod cn_landline;
+mod cn_mobile;
+mod custom;
+mod email;
+mod groups;
+mod hk_mo_tw_mobile;
+mod passport;
+mod registry;
+mod scan;
+mod uscc;
+
+use std::fmt;
+use std::ops::Range;
+
+pub use bank_card::luhn_valid;
+pub use cn_id::{cn_id_check_char, is_valid_cn_id, is_valid_cn_id15};
+pub use cn_mobile::is_mobile;
+pub use custom::CustomRegex;
+pub use registry::{builtin, Builtin, BUILTINS};
+pub(crate) use scan::Profiler;
+pub use scan::{Features, Prefilter, Scan, ScanBuffers};
+pub use uscc::is_valid_uscc;
+
+use super::normalize::{may_need_normalizing, NormBuffers, NormView};
+
+/// What a mask rule looks for.
+#[derive(Clone)]
+pub enum Detector {
+    Builtin(&'static Builtin),
+    Regex(CustomRegex),
+}
+
+impl fmt::Debug for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The names compliance staff may write in `detector = "..."`.
+pub fn detector_names() -> Vec<&'static str> {
+    BUILTINS
+        .iter()
+        .map(|b| b.name)
+        .chain(std::iter::once("regex"))
+        .collect()
+}
+
+impl Detector {
+    /// The name used in rule files, metrics and replacement text.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Detector::Builtin(b) => b.name,
+            Detector::Regex(_) => "regex",
+        }
+    }
+
+    /// Whether text with these features could hold a match at all.
+    #[inline]
+    pub fn may_match(&self, scan: &mut Scan<'_>) -> bool {
+        match self {
+            Detector::Builtin(b) => (b.may_match)(scan),
+            Detector::Regex(_) => true,
+        }
+    }
+
+    /// Appends the ranges of every match in the text, left to right,
+    /// without overlap.
+    #[inline]
+    pub fn find(&self, scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+        match self {
+            Detector::Builtin(b) => (b.find)(scan, out),
+            Detector::Regex(re) => re.find(scan.hay, out),
+        }
+    }
+
+    /// The fewest digits a match holds once normalised; 0 when it needs no
+    /// digits (e-mail, custom patterns).
+    pub fn min_digits(&self) -> usize {
+        match self {
+            Detector::Builtin(b) => b.min_digits,
+            Detector::Regex(_) => 0,
+        }
+    }
+
+    /// Whether a JSON number can hold a match.
+    pub fn in_numbers(&self) -> bool {
+        match self {
+            Detector::Builtin(b) => b.in_numbers,
+            Detector::Regex(_) => true,
+        }
+    }
+
+    /// Whether it reads the field name for context.
+    pub fn reads_key(&self) -> bool {
+        matches!(self, Detector::Builtin(b) if b.reads_key)
+    }
+
+    /// Convenience for tests and one-off checks (tag constants): the
+    /// matches in `text`, normalised first, as ranges of `text`.
+    pub fn find_in(&self, text: &[u8]) -> Vec<Range<usize>> {
+        self.find_in_context(text, b"")
+    }
+
+    /// [`Detector::find_in`] as the value of a field named `key`.
+    pub fn find_in_context(&self, text: &[u8], key: &[u8]) -> Vec<Range<usize>> {
+        let mut norm = NormBuffers::default();
+        let view = NormView::new(text, may_need_normalizing(text), &mut norm);
+        let mut buffers = ScanBuffers::default();
+        let features = buffers.profile(view.bytes());
+        let mut scan = Scan::new(view.bytes(), features, key, &mut buffers);
+        let mut out = Vec::new();
+        if self.may_match(&mut scan) {
+            self.find(&mut scan, &mut out);
+        }
+        out.iter().map(|r| view.to_original(r)).collect()
+    }
+
+    /// The canonical form of a match, so that one person's value hashes the
+    /// same however it was written: digits only, `X` upper-cased, e-mail
+    /// lower-cased.
+    pub fn normalize(&self, matched: &[u8]) -> Vec<u8> {
+        match self {
+            Detector::Builtin(b) => (b.canonical)(matched),
+            Detector::Regex(_) => matched.to_vec(),
+        }
+    }
+}
+
+impl fmt::Display for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[inline]
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// True when no ASCII letter or digit touches `range` on either side.
+#[inline]
+fn bounded(hay: &[u8], range: &Range<usize>) -> bool {
+    let after_ok = range.end == hay.len() || !is_word(hay[range.end]);
+    left_bounded(hay, range.start) && after_ok
+}
+
+/// True when no ASCII letter or digit stands right before `start`.
+#[inline]
+fn left_bounded(hay: &[u8], start: usize) -> bool {
+    start == 0 || !is_word(hay[start - 1])
+}
+
+/// A fixed pseudo-random sequence (xorshift64) from `seed`, for tests.
+#[cfg(test)]
+pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(name: &str, text: &str) -> Vec<String> {
+        Detector::Builtin(builtin(name).expect("a built-in"))
+            .find_in(text.as_bytes())
+            .into_iter()
+            .map(|r| text[r].to_owned())
+            .collect()
+    }
+
+    /// Forms that reach detectors only through the normalised view.
+    #[test]
+    fn encoded_forms_are_found_in_the_original() {
+        assert_eq!(
+            found("cn_mobile", "lxdh:１８５３４０９９０７３"),
+            ["１８５３４０９９０７３"]
+        );
+        assert_eq!(
+            found("cn_id", "certNo=１１０１０５１９８８０１０７００５Ｘ"),
+            ["１１０１０５１９８８０１０７００５Ｘ"]
+        );
+        assert_eq!(found("cn_mobile", "p=%31%33812345678"), ["%31%33812345678"]);
+        assert_eq!(
+            found("cn_mobile", "p%3D%2531%2533812345678"),
+            ["%2531%2533812345678"]
+        );
+        assert_eq!(
+            found("cn_mobile", r"\u0031\u00338123\u00345678"),
+            [r"\u0031\u00338123\u00345678"]
+        );
+        assert_eq!(
+            found("cn_mobile", "138\u{a0}1234\u{a0}5678"),
+            ["138\u{a0}1234\u{a0}5678"]
+        );
+        assert_eq!(
+            found("cn_mobile", "1381234\u{200b}5678"),
+            ["1381234\u{200b}5678"]
+        );
+        assert_eq!(
+            found("email", "ｚｈａｎｇ＠example.com"),
+            ["ｚｈａｎｇ＠example.com"]
+        );
+        assert_eq!(
+            found("email", "u=li%2540example.com"),
+            ["li%2540example.com"]
+        );
+        assert_eq!(found("cn_mobile", r"\x2213812345678\x22"), ["13812345678"]);
+    }
+
+    #[test]
+    fn the_names_are_the_registry_and_regex() {
+        let names = detector_names();
+        assert_eq!(names.last(), Some(&"regex"));
+        assert!(names.contains(&"cn_id") && names.contains(&"passport"));
+    }
+}

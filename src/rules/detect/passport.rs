@@ -1,0 +1,152 @@
+//! `passport`: passports and travel permits, found only with context.
+//!
+//! The shapes are weak evidence on their own (`E12345678` could be an
+//! order or a part number), so, as Presidio and Datadog's scanner do, a
+//! match needs a keyword in the field's name or in the text near it
+//! (`护照`, `passport`, `通行证`, `certNo`…).
+//!
+//! Shapes (letters in either case): a letter and eight digits (`E12345678`,
+//! `G12345678` passports; `C`, `H`, `M`, `L`, `T` permits; `D`, `S`, `P`,
+//! `K`), two letters and seven digits (`EA1234567`, `CA1234567`,
+//! `SE1234567`), `H` or `M` and ten digits (older home-return permits);
+//! and, next to a keyword naming Taiwan residents' permits (`台胞证`), eight
+//! or ten digits alone.
+
+use std::ops::Range;
+
+use memchr::memmem;
+
+use super::registry::Builtin;
+use super::scan::{run_lengths, Scan};
+use super::{is_word, left_bounded};
+
+pub(super) const DETECTOR: Builtin = Builtin {
+    name: "passport",
+    summary: "Passport and travel-permit numbers (E12345678, EA1234567, G12345678, C/H/M/L/T permits), with a keyword nearby or in the field name",
+    keep: (1, 2),
+    min_digits: 7,
+    in_numbers: false,
+    reads_key: true,
+    may_match,
+    find,
+    canonical: |m| super::registry::alnum_upper(m),
+    finds: &[
+        "护照号«E12345678»已核验",
+        "passport: «EA1234567»",
+        "Passport No. «G12345678»",
+        "往来港澳通行证«C12345678»",
+        "回乡证 «H1234567801»",
+        "台胞证号码«12345678»",
+        "证件号码：«SE1234567»",
+        "travel permit «L12345678»",
+    ],
+    keeps: &[
+        "E12345678",
+        "order E12345678",
+        "护照号E123456789",
+        "passport AE12345678",
+        "护照12345678",
+        "passport XE1234567",
+    ],
+};
+
+const RUNS: u32 = run_lengths(&[7, 8, 10]);
+
+fn may_match(scan: &mut Scan<'_>) -> bool {
+    scan.features.digits >= 7 && scan.prefilter().has_run(RUNS)
+}
+
+/// Words that say a document number is near, lower case. Field names are
+/// matched against the ASCII ones, text against all.
+const KEYWORDS: &[&str] = &[
+    "passport",
+    "permit",
+    "huzhao",
+    "hzhm",
+    "txz",
+    "tongxingzheng",
+    "travel",
+    "cert",
+    "zjhm",
+    "zjh",
+    "document",
+    "护照",
+    "通行证",
+    "回乡证",
+    "台胞证",
+    "旅行证",
+    "证件",
+    "居留",
+];
+
+/// Words that name Taiwan residents' permits, whose numbers are digits only.
+const TAIWAN: &[&str] = &["台胞证", "台湾居民", "mtp", "tbz"];
+
+/// How far before a candidate a keyword may stand, and after it.
+const BEFORE: usize = 48;
+const AFTER: usize = 24;
+
+fn has_any(text: &[u8], words: &[&str]) -> bool {
+    let mut lower = [0u8; BEFORE + AFTER + 16];
+    let text = &text[..text.len().min(lower.len())];
+    let lower = &mut lower[..text.len()];
+    lower.copy_from_slice(text);
+    lower.make_ascii_lowercase();
+    words
+        .iter()
+        .any(|w| memmem::find(lower, w.as_bytes()).is_some())
+}
+
+fn key_has_any(key: &[u8], words: &[&str]) -> bool {
+    let mut lower = [0u8; 64];
+    let key = &key[..key.len().min(lower.len())];
+    let lower = &mut lower[..key.len()];
+    lower.copy_from_slice(key);
+    lower.make_ascii_lowercase();
+    words
+        .iter()
+        .any(|w| memmem::find(lower, w.as_bytes()).is_some())
+}
+
+fn context(hay: &[u8], key: &[u8], candidate: &Range<usize>, words: &[&str]) -> bool {
+    if key_has_any(key, words) {
+        return true;
+    }
+    let from = candidate.start.saturating_sub(BEFORE);
+    let to = (candidate.end + AFTER).min(hay.len());
+    has_any(&hay[from..candidate.start], words) || has_any(&hay[candidate.end..to], words)
+}
+
+fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    let key = scan.key;
+    let (hay, runs) = scan.hay_and_runs();
+    for run in runs {
+        if run.end < hay.len() && is_word(hay[run.end]) {
+            continue;
+        }
+        let letter = |at: usize| hay[at].to_ascii_uppercase();
+        let letters_before = (1..=2)
+            .take_while(|&k| run.start >= k && hay[run.start - k].is_ascii_alphabetic())
+            .count();
+        let candidate = match (run.len(), letters_before) {
+            (8, 1) if b"CDEGHKLMPST".contains(&letter(run.start - 1)) => run.start - 1..run.end,
+            (7, 2)
+                if b"CDEPS".contains(&letter(run.start - 2))
+                    && letter(run.start - 1).is_ascii_uppercase() =>
+            {
+                run.start - 2..run.end
+            }
+            (10, 1) if b"HM".contains(&letter(run.start - 1)) => run.start - 1..run.end,
+            (8 | 10, 0) => {
+                if left_bounded(hay, run.start) && context(hay, key, run, TAIWAN) {
+                    out.push(run.clone());
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if left_bounded(hay, candidate.start) && context(hay, key, &candidate, KEYWORDS) {
+            out.push(candidate);
+        }
+    }
+}
