@@ -28,7 +28,7 @@ fn text(b: &[u8]) -> String {
 fn shipped_rules_check_and_their_examples_pass() {
     let out = run(&["check"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("rules are valid: 4 mask, 1 tag and 1 route rules"));
+    assert!(text(&out.stdout).starts_with("rules are valid: 7 mask, 1 tag and 1 route rules"));
     let out = run(&["test"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains(" passed, 0 failed"));

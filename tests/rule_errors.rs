@@ -63,7 +63,9 @@ fn unknown_detector_lists_the_valid_ones() {
         got[0]
     );
     assert!(
-        got[0].contains("cn_id, cn_mobile, bank_card, email, regex"),
+        got[0].contains(
+            "cn_id, cn_mobile, cn_landline, hk_mo_tw_mobile, bank_card, email, passport, uscc, regex"
+        ),
         "{}",
         got[0]
     );

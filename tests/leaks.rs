@@ -1,0 +1,236 @@
+//! Personal data the way Chinese logs really write it (tests/forms/mod.rs
+//! generates it) never survives the shipped rules, in any encoding, in any
+//! place; and the look-alikes real logs hold come out exactly as they went
+//! in. The oracle (`forms::reads`) undoes encodings with whole-string
+//! passes, independently of the engine's normalising view.
+
+mod forms;
+
+use std::path::Path;
+
+use forms::{Dice, Encoding, Kind, Place, ENCODINGS, KINDS, PLACES};
+use logredact::rules::{KeyRing, RuleSet, Workspace};
+use proptest::prelude::*;
+
+fn shipped() -> RuleSet {
+    RuleSet::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &KeyRing::new(),
+    )
+    .expect("shipped rules load")
+}
+
+/// Applies the rules to `input` and returns the output's texts, or why not.
+fn apply(set: &RuleSet, input: &str) -> Result<serde_json::Value, String> {
+    let mut out = Vec::new();
+    set.apply(input.as_bytes(), &mut out, &mut Workspace::new())
+        .map_err(|r| format!("rejected: {r}"))?;
+    serde_json::from_slice(&out).map_err(|e| format!("invalid JSON out: {e}"))
+}
+
+/// The planted secrets that a reader could still piece together from `out`.
+fn leaks(out: &serde_json::Value, plants: &[forms::Planted]) -> Vec<String> {
+    let mut texts = Vec::new();
+    forms::texts(out, &mut texts);
+    let read: Vec<String> = texts
+        .iter()
+        .map(|t| forms::squeezed(&forms::reads(t)))
+        .collect();
+    plants
+        .iter()
+        .filter(|p| read.iter().any(|r| r.contains(&p.secret)))
+        .map(|p| format!("{:?} {:?}", p.kind, p.written))
+        .collect()
+}
+
+fn check_event(set: &RuleSet, input: &str, plants: &[forms::Planted], decoys: &[String]) {
+    let out = apply(set, input).unwrap_or_else(|e| panic!("{e}: {input}"));
+    let leaked = leaks(&out, plants);
+    assert!(
+        leaked.is_empty(),
+        "leaked {leaked:?}\n in: {input}\nout: {out}"
+    );
+    for (i, d) in decoys.iter().enumerate() {
+        assert_eq!(
+            out[format!("d{i}")],
+            serde_json::json!(d),
+            "decoy changed\n in: {input}"
+        );
+        assert_eq!(
+            out[format!("t{i}")],
+            serde_json::json!(format!("参考编号{d}，")),
+            "decoy in text changed\n in: {input}"
+        );
+    }
+    assert_eq!(
+        out["redaction"]["residual"].as_u64(),
+        None,
+        "the shipped rules leave no gaps: {out}"
+    );
+}
+
+/// One value of `kind`, encoded `e`, at `place`, in an event with every
+/// decoy.
+fn single(
+    kind: Kind,
+    e: Encoding,
+    place: Place,
+    seed: u64,
+) -> (String, Vec<forms::Planted>, Vec<String>) {
+    let mut rng = Dice::new(seed);
+    let p = forms::planted(kind, &mut rng);
+    let (name, value) = forms::member(&p, e, place, &mut rng);
+    let decoys = forms::decoys(&mut rng);
+    let mut object = serde_json::Map::new();
+    object.insert(name, value);
+    for (i, d) in decoys.iter().enumerate() {
+        object.insert(format!("d{i}"), serde_json::json!(d));
+        object.insert(format!("t{i}"), serde_json::json!(format!("参考编号{d}，")));
+    }
+    (
+        serde_json::Value::Object(object).to_string(),
+        vec![p],
+        decoys,
+    )
+}
+
+/// Every kind, in every encoding, in every place, several values each.
+#[test]
+fn every_form_of_every_kind_is_masked_everywhere() {
+    let set = shipped();
+    let mut seed = 1;
+    for kind in KINDS {
+        for e in ENCODINGS {
+            for place in PLACES {
+                for _ in 0..4 {
+                    seed += 1;
+                    let (input, plants, decoys) = single(kind, e, place, seed);
+                    check_event(&set, &input, &plants, &decoys);
+                }
+            }
+        }
+    }
+}
+
+/// The corpus: three values an event, combinations rotating, 3,000 events.
+#[test]
+fn the_corpus_has_no_leaks_and_keeps_its_decoys() {
+    let set = shipped();
+    let mut rng = Dice::new(20261130);
+    for seq in 0..3000 {
+        let (input, plants, decoys) = forms::event(seq, &mut rng);
+        check_event(&set, &input, &plants, &decoys);
+    }
+}
+
+/// The corpus kept in tests/data is what the generator makes (run with
+/// `LOGREDACT_WRITE_CORPUS=1` to write it again after changing the
+/// generator).
+#[test]
+fn the_committed_corpus_is_the_generators() {
+    let mut rng = Dice::new(20261130);
+    let mut text = String::new();
+    for seq in 0..1000 {
+        text.push_str(&forms::event(seq, &mut rng).0);
+        text.push('\n');
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/forms.ndjson");
+    if std::env::var_os("LOGREDACT_WRITE_CORPUS").is_some() {
+        std::fs::write(&path, &text).expect("corpus written");
+    }
+    let kept = std::fs::read_to_string(&path).expect("tests/data/forms.ndjson exists");
+    assert!(
+        kept == text,
+        "tests/data/forms.ndjson is stale; regenerate it (see this test)"
+    );
+}
+
+/// The oracle itself reads what it must: a test that could not fail would
+/// prove nothing.
+#[test]
+fn the_oracle_reads_every_encoding() {
+    let mut rng = Dice::new(7);
+    for kind in KINDS {
+        for e in ENCODINGS {
+            let p = forms::planted(kind, &mut rng);
+            let text = forms::encode(&p.written, e, &mut rng);
+            let nested = forms::dumps_ascii(&serde_json::json!({ "x": text }));
+            for t in [&text, &nested] {
+                assert!(
+                    forms::squeezed(&forms::reads(t)).contains(&p.secret),
+                    "{kind:?} {e:?}: {t}"
+                );
+            }
+        }
+    }
+}
+
+/// Text that is no event (a dead letter) is masked in every form too, and
+/// a record cut to size never keeps part of a value.
+#[test]
+fn dead_letter_text_is_masked_in_every_form_and_cut_after_masking() {
+    let set = shipped();
+    let mut rng = Dice::new(99);
+    for kind in KINDS {
+        for e in ENCODINGS {
+            let p = forms::planted(kind, &mut rng);
+            let text = format!(
+                "broken {{ {}{} ",
+                p.context,
+                forms::encode(&p.written, e, &mut rng)
+            );
+            let masked = set.mask_text(text.as_bytes());
+            assert!(
+                !forms::squeezed(&forms::reads(&masked)).contains(&p.secret),
+                "{kind:?} {e:?}: {text} -> {masked}"
+            );
+        }
+    }
+    // An ID that straddles the cut: masked first, so no digit of it stays.
+    let id = "11010519491231002X";
+    for pad in 60..80 {
+        let raw = format!("{}{id} tail", "x ".repeat(pad / 2));
+        let (masked, cut) = set.mask_text_cut(raw.as_bytes(), 70);
+        assert!(cut);
+        assert!(masked.len() <= 70);
+        assert!(!masked.contains("1101051949"), "{masked}");
+        assert!(
+            !masked.ends_with(char::is_alphanumeric)
+                || masked.ends_with(']')
+                || !masked.ends_with(|c: char| c.is_ascii_digit()),
+            "{masked}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Any kind, encoding and place, under any nesting of objects and
+    /// lists, next to any text.
+    #[test]
+    fn planted_values_never_survive_at_any_depth(
+        kind in 0..KINDS.len(),
+        e in 0..ENCODINGS.len(),
+        place in 0..PLACES.len(),
+        seed in 1u64..u64::MAX,
+        depth in 0usize..6,
+        lists in any::<bool>(),
+    ) {
+        let mut rng = Dice::new(seed);
+        let p = forms::planted(KINDS[kind], &mut rng);
+        let (name, mut value) = forms::member(&p, ENCODINGS[e], PLACES[place], &mut rng);
+        for level in 0..depth {
+            value = if lists && level % 2 == 0 {
+                serde_json::json!([1, value, "x"])
+            } else {
+                serde_json::json!({ format!("n{level}"): value, "k": "v" })
+            };
+        }
+        let input = serde_json::json!({ "a": "用户", name: value, "z": 1 }).to_string();
+        let set = shipped();
+        let out = apply(&set, &input).map_err(|e| TestCaseError::fail(format!("{e}: {input}")))?;
+        let leaked = leaks(&out, std::slice::from_ref(&p));
+        prop_assert!(leaked.is_empty(), "leaked {:?}\n in: {}\nout: {}", leaked, input, out);
+    }
+}
