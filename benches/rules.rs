@@ -3,6 +3,9 @@
 //! `one_event`: one realistic ~1 KB access-log event (IDs, phones, a card,
 //! e-mails, URL-encoded query, Chinese free text, decoys).
 //! `sample_mix`: every line of samples/access.ndjson in turn.
+//! `forms_corpus`: every line of tests/data/forms.ndjson in turn: personal
+//! data the way Chinese logs write it (full-width, escaped at every level,
+//! in groups, in keys, in nested JSON documents) among many look-alikes.
 //! `naive_baseline`: the same event through serde_json::Value and four
 //! ASCII regexes, walked and re-serialized: the approach the engine replaces,
 //! kept here so the comparison can be rerun on any machine.
@@ -50,6 +53,22 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    let forms =
+        std::fs::read_to_string(root.join("tests/data/forms.ndjson")).expect("corpus exists");
+    let form_lines: Vec<&str> = forms.lines().collect();
+    group.throughput(Throughput::Bytes(forms.len() as u64));
+    group.bench_function("forms_corpus", |b| {
+        b.iter_batched(
+            || (),
+            |()| {
+                for line in &form_lines {
+                    out.clear();
+                    let _ = rules.apply(line.as_bytes(), &mut out, &mut work);
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
     group.throughput(Throughput::Bytes(EVENT.len() as u64));
     group.sample_size(100);
     let naive = Naive::new();
@@ -61,10 +80,12 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
     eprintln!(
-        "one_event is {} bytes; sample_mix is {} events, {} bytes",
+        "one_event is {} bytes; sample_mix is {} events, {} bytes; forms_corpus is {} events, {} bytes",
         EVENT.len(),
         lines.len(),
-        sample.len()
+        sample.len(),
+        form_lines.len(),
+        forms.len()
     );
 }
 

@@ -1,6 +1,7 @@
 //! The pipeline in-process, against librdkafka's mock cluster and the
 //! Elasticsearch stand-in, with faults injected in the sink.
 
+mod forms;
 mod support;
 
 use std::path::Path;
@@ -230,6 +231,86 @@ fn bad_input_is_dead_lettered_with_reasons_and_without_personal_data() {
     }
     assert_eq!(records[2]["truncated"], true);
     assert!(records[2]["raw_masked"].as_str().unwrap().len() <= pipeline::MAX_DEAD_LETTER_TEXT);
+}
+
+/// The daemon masks what `apply` masks: the forms corpus (personal data in
+/// every encoding and place, and decoys) leaves nothing readable in either
+/// output, and broken lines holding the same forms leave nothing readable
+/// in their dead-letter records, not even one cut at the size limit.
+#[test]
+fn the_forms_corpus_leaves_nothing_readable_in_outputs_or_dead_letters() {
+    let dir = TempDir::new("forms");
+    let es = StandIn::start();
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 2, 1).unwrap();
+    let mut dice = forms::Dice::new(20261130);
+    let (mut inputs, mut plants) = (Vec::new(), Vec::new());
+    for seq in 0..600 {
+        let (line, planted, _) = forms::event(seq, &mut dice);
+        inputs.push(line.into_bytes());
+        plants.push(planted);
+    }
+    let mut broken = Vec::new();
+    for (i, p) in plants.iter().flatten().take(90).enumerate() {
+        let e = forms::ENCODINGS[i % forms::ENCODINGS.len()];
+        let text = forms::encode(&p.written, e, &mut dice);
+        inputs.push(format!("not json {{ {}{text} }}", p.context).into_bytes());
+        broken.push(p.clone());
+    }
+    // An ID that straddles the dead-letter record's size limit.
+    let cut_at = pipeline::MAX_DEAD_LETTER_TEXT - 9;
+    inputs.push(format!("{} 11010519491231002X and more", "x".repeat(cut_at)).into_bytes());
+    let n = produce(&cluster.bootstrap_servers(), TOPIC, inputs);
+    let c = config(&cluster.bootstrap_servers(), &es.url, dir.path(), "");
+    let stats = run_until(&c, rules(dir.path(), ""), n);
+    assert_eq!(stats.completed_indexed.load(Relaxed), 600);
+    assert_eq!(stats.completed_dead_lettered.load(Relaxed), 91);
+
+    let readable = |texts: &[String]| -> Vec<String> {
+        texts
+            .iter()
+            .map(|t| forms::squeezed(&forms::reads(t)))
+            .collect()
+    };
+    for index in ["logs-hot-*", "logs-cold"] {
+        let found = es.search(index, r#"{"size": 1000, "query": {"match_all": {}}}"#);
+        let hits = found["hits"]["hits"].as_array().unwrap();
+        assert_eq!(hits.len(), 600, "{index}");
+        for hit in hits {
+            let doc = &hit["_source"];
+            let seq = doc["seq"].as_u64().unwrap() as usize;
+            let mut texts = Vec::new();
+            forms::texts(doc, &mut texts);
+            let read = readable(&texts);
+            for p in &plants[seq] {
+                assert!(
+                    !read.iter().any(|r| r.contains(&p.secret)),
+                    "{:?} {:?} readable in {index}: {doc}",
+                    p.kind,
+                    p.written
+                );
+            }
+        }
+    }
+    let records = dead_letters(&dir.path().join("dead"));
+    assert_eq!(records.len(), 91);
+    let read: Vec<String> = records
+        .iter()
+        .map(|r| forms::squeezed(&forms::reads(r["raw_masked"].as_str().unwrap())))
+        .collect();
+    for p in &broken {
+        assert!(
+            !read.iter().any(|r| r.contains(&p.secret)),
+            "{:?} {:?} readable in a dead letter",
+            p.kind,
+            p.written
+        );
+    }
+    let last = records.last().unwrap();
+    assert_eq!(last["truncated"], true);
+    let text = last["raw_masked"].as_str().unwrap();
+    assert!(text.len() <= pipeline::MAX_DEAD_LETTER_TEXT);
+    assert!(!text.contains("110105"), "part of the ID survived the cut");
 }
 
 #[test]

@@ -175,6 +175,22 @@ mod imp {
         (string_stops(chunk), classes(chunk))
     }
 
+    /// [`super::is_special`] bytes.
+    #[inline]
+    pub(crate) fn special_bytes(chunk: &[u8; 16]) -> u16 {
+        // SAFETY: as above.
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+            let escapes = _mm_or_si128(eq(b'%'), eq(b'\\'));
+            let leads = _mm_or_si128(
+                _mm_or_si128(eq(0xc2), eq(0xe2)),
+                _mm_or_si128(eq(0xe3), eq(0xef)),
+            );
+            _mm_movemask_epi8(_mm_or_si128(escapes, leads)) as u16
+        }
+    }
+
     /// `"`, `\` and control bytes (below 0x20): where plain string text
     /// stops.
     #[inline]
@@ -223,9 +239,39 @@ mod imp {
     pub(crate) fn string_chunk(chunk: &[u8; 16]) -> (u16, Classes) {
         (string_stops(chunk), classes(chunk))
     }
+
+    #[inline]
+    pub(crate) fn special_bytes(chunk: &[u8; 16]) -> u16 {
+        mask(chunk, super::is_special)
+    }
 }
 
-pub(crate) use imp::{classes, string_chunk, string_stops};
+pub(crate) use imp::{classes, special_bytes, string_chunk, string_stops};
+
+/// Bytes that may start something the normalising view undoes: `%`, `\`,
+/// and the lead bytes of the characters it folds (U+00A0, U+2000-U+2FFF,
+/// U+3000-U+3FFF, U+F000-U+FFFF).
+#[inline]
+pub(crate) fn is_special(b: u8) -> bool {
+    matches!(b, b'%' | b'\\' | 0xc2 | 0xe2 | 0xe3 | 0xef)
+}
+
+/// The first [`is_special`] byte of `bytes`, sixteen bytes at a time.
+#[inline]
+pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(chunk) = bytes[at..].first_chunk::<16>() {
+        let found = special_bytes(chunk);
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| is_special(b))
+        .map(|i| at + i)
+}
 
 #[cfg(test)]
 mod tests {
@@ -268,6 +314,14 @@ mod tests {
                 assert_eq!(c.percent, bit(b == b'%'), "byte {b}");
                 assert_eq!(c.separators, bit(is_separator(b)), "byte {b}");
                 assert_eq!(c.high, bit(b >= 0x80), "byte {b}");
+                assert_eq!(special_bytes(&chunk), bit(is_special(b)), "byte {b}");
+                let mut long = [b'x'; 40];
+                long[pos + 17] = b;
+                assert_eq!(
+                    find_special(&long),
+                    is_special(b).then_some(pos + 17),
+                    "byte {b}"
+                );
                 assert_eq!(
                     string_stops(&chunk),
                     bit(b == b'"' || b == b'\\' || b < 0x20),

@@ -266,15 +266,20 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         has_regex: masks
             .iter()
             .any(|m| matches!(m.detector, Detector::Regex(_))),
+        // Detectors that need no digits need an `@` (e-mail), which the
+        // gates test on its own, or are custom patterns, which turn the
+        // gates off (`has_regex`).
         min_digits: masks
             .iter()
             .map(|m| m.detector.min_digits())
+            .filter(|&d| d > 0)
             .min()
             .unwrap_or(usize::MAX),
         min_number_digits: masks
             .iter()
             .filter(|m| m.detector.in_numbers())
             .map(|m| m.detector.min_digits())
+            .filter(|&d| d > 0)
             .min()
             .unwrap_or(usize::MAX),
         reads_keys: masks.iter().any(|m| m.detector.reads_key()),

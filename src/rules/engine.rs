@@ -762,6 +762,28 @@ impl RuleSet {
         }
     }
 
+    /// Whether no mask rule could find anything in `text`, which holds no
+    /// `\\` (`features` are its profile), even in its normalised view: too
+    /// few digits, counting full-width ones, no `@` of either width, no
+    /// `%`. Decoding only ever shortens text and each encoded digit keeps
+    /// an ASCII digit (`%31`, `\\u0031`), so this holds for the view too.
+    #[inline]
+    pub(crate) fn plain_text_holds_nothing(&self, text: &[u8], features: Features) -> bool {
+        if self.has_regex || features.has_at || features.has_percent {
+            return false;
+        }
+        if features.digits >= self.min_digits {
+            return false;
+        }
+        if !features.has_high {
+            return true;
+        }
+        // Only full-width digits (or a full-width `@`) could make up the
+        // difference.
+        let (wide, at) = wide_digits_and_at(text);
+        features.digits + wide < self.min_digits && !at
+    }
+
     /// One pass of the mask rules over a value. Every rule looks at the
     /// same text; where matches overlap, the earlier rule wins; then one
     /// rewrite applies them all, into `out`. (Anything a rewrite could newly
@@ -793,19 +815,10 @@ impl RuleSet {
         // numbers (never), where `profiled` is `None`.
         let escaped =
             raw.has_percent || (profiled.is_none() && memchr::memchr(b'\\', current).is_some());
-        let foldable = raw.has_high && has_foldable(current);
-        if !self.has_regex && !escaped && raw.digits < self.min_digits && !raw.has_at {
-            // Few digits and no `@`: only full-width ones could make up
-            // the difference.
-            let (wide, wide_at) = if foldable {
-                wide_digits_and_at(current)
-            } else {
-                (0, false)
-            };
-            if raw.digits + wide < self.min_digits && !wide_at {
-                return Ok(Leaf::Unchanged);
-            }
+        if !escaped && self.plain_text_holds_nothing(current, raw) {
+            return Ok(Leaf::Unchanged);
         }
+        let foldable = raw.has_high && has_foldable(current);
         let view = NormView::new(current, escaped || foldable, norm);
         let features = if view.is_normalized() {
             scan_buffers.profile(view.bytes())

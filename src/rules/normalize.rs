@@ -32,6 +32,8 @@
 
 use std::ops::Range;
 
+use super::bytes::find_special;
+
 /// The text detectors scan for one value: the value itself, or its
 /// normalised form and the map back.
 pub struct NormView<'s> {
@@ -99,8 +101,7 @@ impl<'s> NormView<'s> {
 /// or a lead byte of a character the view folds or removes. A quick test
 /// over the bytes (most texts are plain ASCII, or Chinese without these).
 pub fn may_need_normalizing(text: &[u8]) -> bool {
-    memchr::memchr3(b'%', b'\\', 0xef, text).is_some()
-        || memchr::memchr3(0xc2, 0xe2, 0xe3, text).is_some()
+    find_special(text).is_some()
 }
 
 /// Only the non-ASCII part of [`may_need_normalizing`], for text already
@@ -170,12 +171,10 @@ fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool
     let mut changed = false;
     let mut i = 0;
     while i < original.len() {
-        // Copy plain text up to the next byte that could start or end
-        // something to undo, in one go.
-        let plain = original[i..]
-            .iter()
-            .position(|&b| b == b'%' || b == b'\\' || b >= 0x80)
-            .unwrap_or(original.len() - i);
+        // Copy text up to the next byte that could start something to
+        // undo (an escape, or a character the view folds) in one go:
+        // Chinese text is copied whole, character by character or not.
+        let plain = find_special(&original[i..]).unwrap_or(original.len() - i);
         if plain > 0 {
             // The first bytes of a plain run can still complete an escape
             // begun before it (`%3` + `1`, or `%5C` + `u0031`): go byte by
@@ -192,9 +191,21 @@ fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool
             i = end;
             continue;
         }
-        push(text, starts, original[i], i);
+        // A `%` or `\`, or the lead byte of a character the view may fold:
+        // the whole character goes in, then whatever the end now spells is
+        // undone. (The input is UTF-8, so a lead byte's continuation bytes
+        // follow it.)
+        let len = match original[i] {
+            0xc2 => 2,
+            0xe2 | 0xe3 | 0xef => 3,
+            _ => 1,
+        }
+        .min(original.len() - i);
+        for k in 0..len {
+            push(text, starts, original[i + k], i);
+        }
         changed |= reduce(text, starts);
-        i += 1;
+        i += len;
     }
     starts.push(original.len() as u32);
     changed

@@ -529,7 +529,11 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             has_percent: c.percent != 0,
             has_high: c.high != 0,
         };
-        if n >= 6 && !features.nothing_to_find(self.rules.min_digits) {
+        if n >= 6
+            && !self
+                .rules
+                .plain_text_holds_nothing(&self.src[at..at + n], features)
+        {
             return false;
         }
         self.pos = at + n + 1;
@@ -554,7 +558,10 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         if !escaped
             && !self.rules.has_regex
             && (end - start - 2 < 6
-                || profile.is_some_and(|f| f.nothing_to_find(self.rules.min_digits)))
+                || profile.is_some_and(|f| {
+                    self.rules
+                        .plain_text_holds_nothing(&self.src[start + 1..end - 1], f)
+                }))
         {
             return Ok(Kept::Yes);
         }
@@ -602,11 +609,13 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         if escaped || self.rules.has_regex {
             return true;
         }
+        let key = &self.src[start + 1..end - 1];
         let mut digits = 0;
-        for &b in &self.src[start + 1..end - 1] {
+        for (i, &b) in key.iter().enumerate() {
             if b.is_ascii_digit() {
                 digits += 1;
-            } else if b == b'@' || b == b'%' || b >= 0x80 {
+            } else if b == b'%' || b >= 0x80 || (b == b'@' && i > 0) {
+                // (`@timestamp` and the like hold no address.)
                 return true;
             }
         }

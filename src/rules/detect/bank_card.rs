@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::walk;
+use super::groups::{joined_to_next, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -110,6 +110,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             if bounded(hay, &run) && is_card(&hay[run.clone()]) {
                 out.push(run);
             }
+            i += 1;
+            continue;
+        }
+        if !joined_to_next(hay, runs, i) {
             i += 1;
             continue;
         }

@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::walk;
+use super::groups::{joined_to_next, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -127,6 +127,12 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
+        // Most runs are neither an ID's length nor in groups.
+        let len = runs[i].len();
+        if len > 18 || (!matches!(len, 15 | 17 | 18) && !joined_to_next(hay, runs, i)) {
+            i += 1;
+            continue;
+        }
         let found = walk(hay, runs, i, 18, |step| {
             let d = step.digits;
             let whole = step.whole.clone();

@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use super::groups::walk;
+use super::groups::{joined_to_next, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{is_word, left_bounded};
@@ -115,6 +115,16 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
+        // A number starts with its area code's 0, or with the country code.
+        let run = &hay[runs[i].clone()];
+        let starts_right = run[0] == b'0' || run.starts_with(b"86");
+        if !starts_right
+            || run.len() > 16
+            || (!(10..=13).contains(&run.len()) && !joined_to_next(hay, runs, i))
+        {
+            i += 1;
+            continue;
+        }
         let found = walk(hay, runs, i, 16, |step| {
             let d = step.digits;
             // A country code (`+86`, `0086`, or `86` as its own group) and

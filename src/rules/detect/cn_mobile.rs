@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::walk;
+use super::groups::{joined_to_next, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -70,6 +70,11 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
+        let len = runs[i].len();
+        if len > 15 || (!matches!(len, 11 | 12 | 13 | 15) && !joined_to_next(hay, runs, i)) {
+            i += 1;
+            continue;
+        }
         let found = walk(hay, runs, i, 15, |step| {
             let d = step.digits;
             // How many leading digits are a prefix left in place.

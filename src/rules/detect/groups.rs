@@ -18,6 +18,13 @@ pub fn joined(hay: &[u8], a: &Range<usize>, b: &Range<usize>) -> bool {
     (1..=2).contains(&gap) && hay[a.end..b.start].iter().all(|&c| is_separator(c))
 }
 
+/// Whether run `i` is joined to the one after it: a chain of more than one
+/// group starts or goes on here.
+#[inline]
+pub fn joined_to_next(hay: &[u8], runs: &[Range<usize>], i: usize) -> bool {
+    i + 1 < runs.len() && joined(hay, &runs[i], &runs[i + 1])
+}
+
 /// Most groups a chain is followed through.
 const MAX_GROUPS: usize = 8;
 

@@ -75,6 +75,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         // The country code is written as one: `+852`, `00852`, `(852)`.
         let plus = start > 0 && hay[start - 1] == b'+';
         let paren = start > 0 && hay[start - 1] == b'(';
+        if !plus && !paren && !hay[runs[i].clone()].starts_with(b"00") {
+            i += 1;
+            continue;
+        }
         let found = walk(hay, runs, i, 15, |step| {
             let d = step.digits;
             let skip = if d.starts_with(b"00") { 2 } else { 0 };

@@ -148,15 +148,6 @@ impl Features {
     pub fn of(hay: &[u8]) -> Features {
         ScanBuffers::default().profile(hay)
     }
-
-    /// Whether no built-in detector whose matches hold at least
-    /// `min_digits` digits (or an `@`) could match text like this, even
-    /// after normalising it: it has too few ASCII digits, no `@`, nothing
-    /// encoded and nothing above ASCII (full-width digits).
-    #[inline]
-    pub fn nothing_to_find(&self, min_digits: usize) -> bool {
-        self.digits < min_digits && !self.has_at && !self.has_percent && !self.has_high
-    }
 }
 
 /// Digit shapes the detectors need, found from the masks without listing
@@ -203,6 +194,9 @@ impl Prefilter {
                     let longer = run & (d >> k);
                     if run & !longer & lead != 0 {
                         found.runs |= 1 << k;
+                    }
+                    if longer == 0 {
+                        break;
                     }
                     run = longer;
                 }

@@ -1,0 +1,94 @@
+//! Fuzzes the normalising view and masking in the original. For any text
+//! around a planted value, in any encoding the forms generator writes, as a
+//! value or a key:
+//! - the view never panics, and its map back tiles the original in order;
+//! - `apply` accepts the event and writes valid JSON;
+//! - a reader (tests/forms's oracle, which undoes encodings its own way)
+//!   cannot piece the planted value together from any field or key;
+//! - dead-letter masking of the same text leaves it unreadable too.
+#![no_main]
+
+#[path = "../../tests/forms/mod.rs"]
+mod forms;
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use logredact::rules::normalize::{NormBuffers, NormView};
+use logredact::rules::{KeyRing, RuleSet, SourceFile, Workspace};
+
+fn rules() -> &'static RuleSet {
+    static RULES: OnceLock<RuleSet> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let files: Vec<SourceFile> = [
+            ("00-settings.toml", include_str!("../../rules/00-settings.toml")),
+            ("10-mask.toml", include_str!("../../rules/10-mask.toml")),
+            ("20-tag.toml", include_str!("../../rules/20-tag.toml")),
+            ("30-route.toml", include_str!("../../rules/30-route.toml")),
+        ]
+        .into_iter()
+        .map(|(name, text)| SourceFile { name: name.into(), text: text.into() })
+        .collect();
+        RuleSet::compile(&files, &KeyRing::new()).expect("shipped rules compile")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 4 {
+        return;
+    }
+    let (head, rest) = data.split_at(4);
+    let text = String::from_utf8_lossy(rest);
+
+    // The view of arbitrary text: the map is ordered and ends at the end.
+    let mut buffers = NormBuffers::default();
+    let view = NormView::new(text.as_bytes(), true, &mut buffers);
+    let whole = view.to_original(&(0..view.bytes().len()));
+    assert!(whole.end == text.len() || !view.is_normalized());
+    for at in 0..view.bytes().len() {
+        let r = view.to_original(&(at..at + 1));
+        assert!(r.start <= r.end && r.end <= text.len());
+    }
+
+    // A planted value in that text.
+    let mut dice = forms::Dice::new(u64::from_le_bytes([head[0], head[1], 0, 0, 0, 0, 0, 1]));
+    let kind = forms::KINDS[usize::from(head[0]) % forms::KINDS.len()];
+    let encoding = forms::ENCODINGS[usize::from(head[1]) % forms::ENCODINGS.len()];
+    let p = forms::planted(kind, &mut dice);
+    let cut = usize::from(head[2]).min(text.len());
+    let cut = (0..=cut).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
+    // Spaces either side: text glued to a value can make it another word.
+    let s = format!(
+        "{} {}{} {}",
+        &text[..cut],
+        p.context,
+        forms::encode(&p.written, encoding, &mut dice),
+        &text[cut..]
+    );
+    let event = if head[3] % 2 == 0 {
+        serde_json::json!({ "v": s, "n": 1 })
+    } else {
+        serde_json::json!({ "m": { s.clone(): 1 } })
+    };
+    let line = event.to_string();
+    let mut out = Vec::new();
+    if rules().apply(line.as_bytes(), &mut out, &mut Workspace::new()).is_err() {
+        // Held back (fail closed): nothing leaves.
+        assert!(out.is_empty());
+        return;
+    }
+    let value: serde_json::Value = serde_json::from_slice(&out).expect("output is JSON");
+    let mut texts = Vec::new();
+    forms::texts(&value, &mut texts);
+    for t in &texts {
+        assert!(
+            !forms::squeezed(&forms::reads(t)).contains(&p.secret),
+            "{kind:?} {encoding:?} survived: {t}"
+        );
+    }
+    let masked = rules().mask_text(s.as_bytes());
+    assert!(
+        !forms::squeezed(&forms::reads(&masked)).contains(&p.secret),
+        "{kind:?} {encoding:?} survived dead-lettering: {masked}"
+    );
+});
