@@ -40,6 +40,16 @@ impl Classes {
         }
     }
 
+    /// Keeps the classes of the first `n` bytes only (`n` up to 16).
+    #[inline]
+    pub(crate) fn first_n(self, n: usize) -> Classes {
+        if n >= 16 {
+            self
+        } else {
+            self.first(n)
+        }
+    }
+
     /// Keeps the classes of the last `n` bytes only, shifted down.
     #[inline]
     fn last(self, n: usize) -> Classes {

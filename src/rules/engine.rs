@@ -818,7 +818,7 @@ impl RuleSet {
         if !escaped && self.plain_text_holds_nothing(current, raw) {
             return Ok(Leaf::Unchanged);
         }
-        let foldable = raw.has_high && has_foldable(current);
+        let foldable = raw.has_high && has_foldable(current, self.has_regex);
         let view = NormView::new(current, escaped || foldable, norm);
         let features = if view.is_normalized() {
             scan_buffers.profile(view.bytes())

@@ -54,6 +54,7 @@ impl<'s> NormView<'s> {
     /// The view of `original`. `may_need`: whether the text may hold
     /// anything to undo (see [`may_need_normalizing`]); when it is false the
     /// view is the text itself.
+    #[inline]
     pub fn new(original: &'s [u8], may_need: bool, buffers: &'s mut NormBuffers) -> NormView<'s> {
         if !may_need || original.len() >= u32::MAX as usize {
             return NormView {
@@ -104,10 +105,37 @@ pub fn may_need_normalizing(text: &[u8]) -> bool {
     find_special(text).is_some()
 }
 
-/// Only the non-ASCII part of [`may_need_normalizing`], for text already
-/// known to hold no `%` and no `\`.
-pub fn has_foldable(text: &[u8]) -> bool {
-    memchr::memchr(0xef, text).is_some() || memchr::memchr3(0xc2, 0xe2, 0xe3, text).is_some()
+/// Whether `text` holds a character whose fold matters: with `all`, any
+/// character the view folds or removes (custom patterns may read any
+/// sign); without, only those the built-in detectors read differently
+/// once folded: digits, letters, the signs they look at
+/// (`@ . - + ( ) % \ _`), spaces and invisible marks. Full-width commas
+/// and colons, common in Chinese text, are boundaries either way, so text
+/// holding only those is scanned as it is, uncopied.
+pub fn has_foldable(text: &[u8], all: bool) -> bool {
+    let mut from = 0;
+    while let Some(off) = find_special(&text[from..]) {
+        let i = from + off;
+        from = i + 1;
+        let cp = match text[i..] {
+            [a @ 0xc2, b, ..] => (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f),
+            [a @ (0xe2 | 0xe3 | 0xef), b, c, ..] => {
+                (u32::from(a & 0x0f) << 12) | (u32::from(b & 0x3f) << 6) | u32::from(c & 0x3f)
+            }
+            // `%` or `\`: an escape may follow.
+            _ => return true,
+        };
+        match fold(cp) {
+            Fold::Keep => {}
+            Fold::Remove => return true,
+            Fold::Byte(b) => {
+                if all || b.is_ascii_alphanumeric() || b"@.-+()%\\_ ".contains(&b) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// An upper bound on how many digits the view of `text` holds, and
@@ -162,7 +190,9 @@ fn hex(b: u8) -> Option<u32> {
 }
 
 /// Builds the view of `original` into `text` and `starts`. Returns whether
-/// it differs from the original.
+/// it differs from the original. (Out of line: most calls of
+/// [`NormView::new`] return before it.)
+#[inline(never)]
 fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
     text.clear();
     starts.clear();

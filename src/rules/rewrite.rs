@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use super::bytes::{string_chunk, string_stops, tail_string_chunk};
+use super::bytes::{classes, string_chunk, string_stops, tail_string_chunk};
 use super::detect::{Features, Profiler, ScanBuffers};
 use super::engine::{Leaf, Workspace};
 use super::json::ParseError;
@@ -610,6 +610,17 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             return true;
         }
         let key = &self.src[start + 1..end - 1];
+        if let Some(chunk) = self.src[start + 1..].first_chunk::<16>() {
+            if key.len() <= 16 {
+                // Most keys: their bytes' classes from one load.
+                let c = classes(chunk).first_n(key.len());
+                let at_inside = c.at & !1;
+                return c.percent != 0
+                    || c.high != 0
+                    || at_inside != 0
+                    || c.digits.count_ones() as usize >= self.rules.min_digits;
+            }
+        }
         let mut digits = 0;
         for (i, &b) in key.iter().enumerate() {
             if b.is_ascii_digit() {

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::{joined_to_next, walk};
+use super::groups::{joined_to_next, lengths, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -118,14 +118,13 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             continue;
         }
         let mut best = None;
-        walk::<()>(hay, runs, i, 19, |step| {
-            let last = &step.groups[step.groups.len() - 1];
-            if last.len() > 6 {
-                // Ends the chain: a long run is no group.
-                return Some(());
-            }
-            if step.groups.len() > 1 && bounded(hay, &step.whole) && is_card(step.digits) {
-                best = Some((step.whole.clone(), step.last));
+        // Groups of up to six digits: a long run ends the chain.
+        walk::<()>(hay, runs, i, lengths(15, 19), 6, |step| {
+            if step.groups.len() > 1 && bounded(hay, &step.whole) {
+                let (whole, last) = (step.whole.clone(), step.last);
+                if is_card(step.digits()) {
+                    best = Some((whole, last));
+                }
             }
             None
         });

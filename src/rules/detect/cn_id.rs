@@ -45,6 +45,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
 };
 
 const ID_RUNS: u32 = run_lengths(&[15, 17, 18]);
+/// The same lengths, for chains of groups.
+const ID_LENGTHS: u32 = ID_RUNS;
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
     if scan.features.digits < 15 {
@@ -79,6 +81,8 @@ pub fn is_valid_cn_id(id: &[u8]) -> bool {
     if id.len() != 18 || !id[..17].iter().all(u8::is_ascii_digit) {
         return false;
     }
+    // The cheap tests first: most 18-digit numbers fail the region or the
+    // date.
     let region = is_province(&id[..2]) || (id[0] == b'9' && is_province(&id[1..3]));
     region
         && is_real_date(number(&id[6..10]), number(&id[10..12]), number(&id[12..14]))
@@ -133,9 +137,15 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             i += 1;
             continue;
         }
-        let found = walk(hay, runs, i, 18, |step| {
-            let d = step.digits;
+        let found = walk(hay, runs, i, ID_LENGTHS, usize::MAX, |step| {
+            // A real region first, from the first digits alone.
+            let (a, b, c) = (step.digit(0), step.digit(1), step.digit(2));
+            if !(is_province(&[a, b]) || (a == b'9' && is_province(&[b, c]))) {
+                return None;
+            }
             let whole = step.whole.clone();
+            let last = step.last;
+            let d = step.digits();
             let x_after = whole.end < hay.len() && matches!(hay[whole.end], b'X' | b'x');
             let candidate = match d.len() {
                 18 if is_valid_cn_id(d) => whole,
@@ -151,7 +161,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                 15 if !x_after && is_valid_cn_id15(d) => whole,
                 _ => return None,
             };
-            bounded(hay, &candidate).then_some((candidate, step.last))
+            bounded(hay, &candidate).then_some((candidate, last))
         });
         match found {
             Some((candidate, last)) => {

@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use super::groups::{joined_to_next, walk};
+use super::groups::{joined_to_next, lengths, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{is_word, left_bounded};
@@ -125,14 +125,19 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             i += 1;
             continue;
         }
-        let found = walk(hay, runs, i, 16, |step| {
-            let d = step.digits;
+        let found = walk(hay, runs, i, lengths(10, 16), usize::MAX, |step| {
+            if step.len < 10 {
+                return None;
+            }
+            let mut digits = [0u8; 32];
+            digits[..step.len].copy_from_slice(step.digits());
+            let d = &digits[..step.len];
             // A country code (`+86`, `0086`, or `86` as its own group) and
             // the area code without its `0`, or the area code with it.
             let plus = step.whole.start > 0 && hay[step.whole.start - 1] == b'+';
-            let (country, trunk) = if d.starts_with(b"0086") && step.group_ends_at(4) {
+            let (country, trunk) = if d.starts_with(b"0086") {
                 (4, false)
-            } else if d.starts_with(b"86") && (plus || step.group_ends_at(2)) && d.len() > 2 {
+            } else if d.starts_with(b"86") && d.len() > 2 {
                 (2, false)
             } else {
                 (0, true)
@@ -141,6 +146,8 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let area = area_len(national, trunk)?;
             let zero = usize::from(!trunk);
             if !is_local(national.get(area..)?, area + zero)
+                || (country == 4 && !step.group_ends_at(4))
+                || (country == 2 && !(plus || step.group_ends_at(2)))
                 || !(step.groups.len() == 1 || step.group_ends_at(country + area))
                 || step.min_group_after(country + area) < 3
             {

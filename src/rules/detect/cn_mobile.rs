@@ -75,20 +75,19 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             i += 1;
             continue;
         }
-        let found = walk(hay, runs, i, 15, |step| {
-            let d = step.digits;
+        let found = walk(hay, runs, i, MOBILE_RUNS, usize::MAX, |step| {
             // How many leading digits are a prefix left in place.
-            let prefix = match d.len() {
+            let prefix = match step.len {
                 11 => 0,
-                12 if d[0] == b'0' => 1,
-                13 if d.starts_with(b"86") => 2,
-                15 if d.starts_with(b"0086") => 4,
+                12 if step.digit(0) == b'0' => 1,
+                13 if step.starts_with(b"86") => 2,
+                15 if step.starts_with(b"0086") => 4,
                 _ => return None,
             };
             // The national number's groups have three digits or more
             // (`138 1234 5678`, `1381 234 5678`), and a prefix is its own
             // group or glued on: `1 3 8 1 2…` is a list of numbers.
-            if !is_mobile(&d[prefix..])
+            if !(step.digit(prefix) == b'1' && (b'3'..=b'9').contains(&step.digit(prefix + 1)))
                 || step.min_group_after(prefix) < 3
                 || !(step.group_ends_at(prefix) || step.groups.len() == 1 || prefix == 0)
             {

@@ -30,18 +30,47 @@ const MAX_GROUPS: usize = 8;
 
 /// One step of a walk: the chain from its first run to its `last`.
 pub struct Step<'a> {
-    /// The digits of the groups so far, concatenated.
-    pub digits: &'a [u8],
+    hay: &'a [u8],
+    /// How many digits the groups so far hold.
+    pub len: usize,
     /// From the first digit of the first group to the last of the last.
     pub whole: Range<usize>,
     /// The runs of the groups so far.
     pub groups: &'a [Range<usize>],
     /// Index of the last group's run in the text's runs.
     pub last: usize,
+    /// The digits, gathered on first use (most steps are ruled out by
+    /// their first digits).
+    buf: [u8; 32],
+    gathered: bool,
 }
 
 impl Step<'_> {
-    /// Where the `k`-th digit of [`Step::digits`] is in the text.
+    /// The digits of the groups so far, concatenated.
+    pub fn digits(&mut self) -> &[u8] {
+        if !self.gathered {
+            let mut at = 0;
+            for g in self.groups {
+                let src = &self.hay[g.clone()];
+                self.buf[at..at + src.len()].copy_from_slice(src);
+                at += src.len();
+            }
+            self.gathered = true;
+        }
+        &self.buf[..self.len]
+    }
+
+    /// The `k`-th digit.
+    pub fn digit(&self, k: usize) -> u8 {
+        self.hay[self.offset(k)]
+    }
+
+    /// Whether the digits start with `prefix`.
+    pub fn starts_with(&self, prefix: &[u8]) -> bool {
+        prefix.len() <= self.len && prefix.iter().enumerate().all(|(k, &b)| self.digit(k) == b)
+    }
+
+    /// Where the `k`-th digit is in the text.
     pub fn offset(&self, k: usize) -> usize {
         let mut k = k;
         for g in self.groups {
@@ -89,38 +118,56 @@ impl Step<'_> {
     }
 }
 
-/// Walks the chain that starts at `runs[first]`, calling `visit` after each
-/// group (the first included) until it returns `Some`, the chain ends, or
-/// the digits would pass `max_digits`.
+/// The digit counts a walk visits, as bits (bit `k`: `k` digits).
+pub const fn lengths(from: u32, to: u32) -> u32 {
+    let mut bits = 0;
+    let mut k = from;
+    while k <= to {
+        bits |= 1 << k;
+        k += 1;
+    }
+    bits
+}
+
+/// Walks the chain that starts at `runs[first]`, group by group, calling
+/// `visit` after each group whose digits so far number one of `lengths`
+/// (bit `k`: `k` digits), until it returns `Some`, the chain ends, a group
+/// is longer than `max_group`, or the digits pass the longest length.
+/// Digits are only gathered for the steps visited, so walking a chain no
+/// detector wants (a date, a version) costs a few additions.
 pub fn walk<R>(
     hay: &[u8],
     runs: &[Range<usize>],
     first: usize,
-    max_digits: usize,
-    mut visit: impl FnMut(&Step<'_>) -> Option<R>,
+    lengths: u32,
+    max_group: usize,
+    mut visit: impl FnMut(&mut Step<'_>) -> Option<R>,
 ) -> Option<R> {
-    let mut digits = [0u8; 32];
-    let max_digits = max_digits.min(digits.len());
+    let max_digits = ((31 - lengths.leading_zeros()) as usize).min(32);
     let mut len = 0;
     let mut j = first;
     while j < runs.len() && j - first < MAX_GROUPS {
-        if j > first && !joined(hay, &runs[j - 1], &runs[j]) {
-            break;
-        }
         let run = &runs[j];
-        if len + run.len() > max_digits {
+        if (j > first && !joined(hay, &runs[j - 1], run))
+            || run.len() > max_group
+            || len + run.len() > max_digits
+        {
             break;
         }
-        digits[len..len + run.len()].copy_from_slice(&hay[run.clone()]);
         len += run.len();
-        let step = Step {
-            digits: &digits[..len],
-            whole: runs[first].start..run.end,
-            groups: &runs[first..=j],
-            last: j,
-        };
-        if let Some(r) = visit(&step) {
-            return Some(r);
+        if lengths & (1 << len) != 0 {
+            let mut step = Step {
+                hay,
+                len,
+                whole: runs[first].start..run.end,
+                groups: &runs[first..=j],
+                last: j,
+                buf: [0; 32],
+                gathered: false,
+            };
+            if let Some(r) = visit(&mut step) {
+                return Some(r);
+            }
         }
         j += 1;
     }
@@ -153,21 +200,30 @@ mod tests {
         let hay = b"(021) 6123-4567 x 99";
         let r = runs(hay);
         let mut seen = Vec::new();
-        walk::<()>(hay, &r, 0, 20, |s| {
-            seen.push(String::from_utf8(s.digits.to_vec()).unwrap());
+        walk::<()>(hay, &r, 0, lengths(1, 20), usize::MAX, |s| {
+            seen.push(String::from_utf8(s.digits().to_vec()).unwrap());
             None
         });
         assert_eq!(seen, ["021", "0216123", "02161234567"]);
+        seen.clear();
+        walk::<()>(hay, &r, 0, 1 << 11, usize::MAX, |s| {
+            seen.push(String::from_utf8(s.digits().to_vec()).unwrap());
+            None
+        });
+        assert_eq!(seen, ["02161234567"]);
+        assert_eq!(walk(hay, &r, 0, 1 << 11, 3, |_| Some(())), None);
         let hay = b"187+7212+5468";
         let r = runs(hay);
-        let found = walk(hay, &r, 0, 20, |s| {
-            (s.digits.len() == 11).then(|| s.whole.clone())
+        let found = walk(hay, &r, 0, lengths(1, 20), usize::MAX, |s| {
+            (s.len == 11).then(|| s.whole.clone())
         });
         assert_eq!(found, Some(0..13));
         let hay = b"138   1234";
         let r = runs(hay);
         assert_eq!(
-            walk(hay, &r, 0, 20, |s| (s.groups.len() == 2).then_some(())),
+            walk(hay, &r, 0, lengths(1, 20), usize::MAX, |s| {
+                (s.groups.len() == 2).then_some(())
+            }),
             None
         );
     }
@@ -176,8 +232,11 @@ mod tests {
     fn offsets_and_group_ends() {
         let hay = b"86 138-1234 5678";
         let r = runs(hay);
-        walk::<()>(hay, &r, 0, 20, |s| {
-            if s.digits.len() == 13 {
+        walk::<()>(hay, &r, 0, lengths(1, 20), usize::MAX, |s| {
+            if s.len == 13 {
+                assert_eq!(s.digits(), b"8613812345678");
+                assert!(s.starts_with(b"86") && !s.starts_with(b"87"));
+                assert_eq!(s.digit(2), b'1');
                 assert_eq!(s.offset(2), 3);
                 assert_eq!(s.offset(5), 7);
                 assert!(s.group_ends_at(2));

@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::walk;
+use super::groups::{lengths, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -79,8 +79,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             i += 1;
             continue;
         }
-        let found = walk(hay, runs, i, 15, |step| {
-            let d = step.digits;
+        let found = walk(hay, runs, i, lengths(11, 15), usize::MAX, |step| {
+            let mut digits = [0u8; 32];
+            digits[..step.len].copy_from_slice(step.digits());
+            let d = &digits[..step.len];
             let skip = if d.starts_with(b"00") { 2 } else { 0 };
             if skip == 0 && !plus && !paren {
                 return None;
@@ -90,11 +92,12 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                 return None;
             }
             let country = skip + 3;
+            let national = is_national(cc, &d[country..]);
             if paren && !(step.group_ends_at(country) && hay.get(step.offset(0) + 3) == Some(&b')'))
             {
                 return None;
             }
-            (is_national(cc, &d[country..]) && bounded(hay, &step.whole))
+            (national && bounded(hay, &step.whole))
                 .then(|| (step.offset(country)..step.whole.end, step.last))
         });
         match found {

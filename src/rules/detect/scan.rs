@@ -187,18 +187,15 @@ impl Prefilter {
             let r2 = d & (d >> 1);
             let r4 = r2 & (r2 >> 2);
             let r7 = r4 & (r2 >> 4) & (d >> 6);
-            if r7 != 0 {
-                let lead = !(d << 1);
-                let mut run = r7;
-                for k in 7..=19 {
-                    let longer = run & (d >> k);
-                    if run & !longer & lead != 0 {
-                        found.runs |= 1 << k;
-                    }
-                    if longer == 0 {
-                        break;
-                    }
-                    run = longer;
+            // Where runs of seven or more start: each one's length is its
+            // count of ones from there.
+            let mut starts = r7 & !(d << 1);
+            while starts != 0 {
+                let at = starts.trailing_zeros();
+                starts &= starts - 1;
+                let len = (d >> at).trailing_ones();
+                if len <= 19 {
+                    found.runs |= 1 << len;
                 }
             }
             let s = buffers.window(start, |b| b.separators);
