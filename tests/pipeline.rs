@@ -263,52 +263,61 @@ fn the_forms_corpus_leaves_nothing_readable_in_outputs_or_dead_letters() {
     let n = produce(&cluster.bootstrap_servers(), TOPIC, inputs);
     let c = config(&cluster.bootstrap_servers(), &es.url, dir.path(), "");
     let stats = run_until(&c, rules(dir.path(), ""), n);
-    assert_eq!(stats.completed_indexed.load(Relaxed), 600);
-    assert_eq!(stats.completed_dead_lettered.load(Relaxed), 91);
+    // The forms put text, objects, lists and numbers under the same field
+    // names, as real services do, so Elasticsearch's dynamic mapping
+    // refuses some events: those are dead-lettered with the event, which
+    // must be as unreadable as what is indexed.
+    assert_eq!(stats.consumed.load(Relaxed), n);
+    let indexed = stats.completed_indexed.load(Relaxed);
+    let dead = stats.completed_dead_lettered.load(Relaxed);
+    assert_eq!(indexed + dead, n);
+    assert!(
+        indexed >= 100,
+        "enough events are indexed to judge: {indexed}"
+    );
 
-    let readable = |texts: &[String]| -> Vec<String> {
-        texts
+    let unreadable = |what: &str, doc: &serde_json::Value, plants: &[forms::Planted]| {
+        let mut texts = Vec::new();
+        forms::texts(doc, &mut texts);
+        let read: Vec<String> = texts
             .iter()
             .map(|t| forms::squeezed(&forms::reads(t)))
-            .collect()
+            .collect();
+        for p in plants {
+            assert!(
+                !read.iter().any(|r| r.contains(&p.secret)),
+                "{:?} {:?} readable in {what}: {doc}",
+                p.kind,
+                p.written
+            );
+        }
     };
     for index in ["logs-hot-*", "logs-cold"] {
         let found = es.search(index, r#"{"size": 1000, "query": {"match_all": {}}}"#);
         let hits = found["hits"]["hits"].as_array().unwrap();
-        assert_eq!(hits.len(), 600, "{index}");
+        assert_eq!(hits.len() as u64, indexed, "{index}");
         for hit in hits {
             let doc = &hit["_source"];
             let seq = doc["seq"].as_u64().unwrap() as usize;
-            let mut texts = Vec::new();
-            forms::texts(doc, &mut texts);
-            let read = readable(&texts);
-            for p in &plants[seq] {
-                assert!(
-                    !read.iter().any(|r| r.contains(&p.secret)),
-                    "{:?} {:?} readable in {index}: {doc}",
-                    p.kind,
-                    p.written
-                );
-            }
+            unreadable(index, doc, &plants[seq]);
         }
     }
     let records = dead_letters(&dir.path().join("dead"));
-    assert_eq!(records.len(), 91);
-    let read: Vec<String> = records
-        .iter()
-        .map(|r| forms::squeezed(&forms::reads(r["raw_masked"].as_str().unwrap())))
-        .collect();
-    for p in &broken {
-        assert!(
-            !read.iter().any(|r| r.contains(&p.secret)),
-            "{:?} {:?} readable in a dead letter",
-            p.kind,
-            p.written
-        );
+    let mut broken_records = 0;
+    for record in &records {
+        match record["event"]["seq"].as_u64() {
+            // Refused by Elasticsearch: the redacted event.
+            Some(seq) => unreadable("a dead letter", record, &plants[seq as usize]),
+            None => {
+                broken_records += 1;
+                unreadable("a dead letter", record, &broken);
+            }
+        }
     }
-    let last = records.last().unwrap();
-    assert_eq!(last["truncated"], true);
-    let text = last["raw_masked"].as_str().unwrap();
+    assert_eq!(broken_records, 91);
+    let cut: Vec<_> = records.iter().filter(|r| r["truncated"] == true).collect();
+    assert_eq!(cut.len(), 1, "only the long line is cut");
+    let text = cut[0]["raw_masked"].as_str().unwrap();
     assert!(text.len() <= pipeline::MAX_DEAD_LETTER_TEXT);
     assert!(!text.contains("110105"), "part of the ID survived the cut");
 }
