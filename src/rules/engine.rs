@@ -813,6 +813,13 @@ impl RuleSet {
         // Text with no escape can only change in the view by folding
         // characters above ASCII; a `\` exists only in decoded text or in
         // numbers (never), where `profiled` is `None`.
+        if current.len() >= u32::MAX as usize {
+            // The view's map holds 32-bit offsets: fail closed.
+            return Err(Reject::rule(
+                &self.ids[self.masks[0].index],
+                "a value of 4 GiB or more cannot be scanned",
+            ));
+        }
         let escaped =
             raw.has_percent || (profiled.is_none() && memchr::memchr(b'\\', current).is_some());
         if !escaped && self.plain_text_holds_nothing(current, raw) {
