@@ -225,6 +225,20 @@ fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool
         // the whole character goes in, then whatever the end now spells is
         // undone. (The input is UTF-8, so a lead byte's continuation bytes
         // follow it.)
+        // The usual escape, `%HH`, is decoded at once rather than byte by
+        // byte (URL-encoded Chinese is nine of them per character pair).
+        if original[i] == b'%' {
+            if let (Some(h), Some(l)) = (
+                original.get(i + 1).copied().and_then(hex),
+                original.get(i + 2).copied().and_then(hex),
+            ) {
+                push(text, starts, (h << 4 | l) as u8, i);
+                reduce(text, starts);
+                changed = true;
+                i += 3;
+                continue;
+            }
+        }
         let len = match original[i] {
             0xc2 => 2,
             0xe2 | 0xe3 | 0xef => 3,
@@ -275,6 +289,10 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
         let Some(&last) = text.last() else {
             return any;
         };
+        if last < 0x80 && !pending(&text[..n - 1]) {
+            // An ASCII byte ends an escape only after a `%` or `\\`.
+            return any;
+        }
         let tail = |k: usize| if n >= k { Some(&text[n - k..]) } else { None };
         if last >= 0x80 {
             // A character that ends here, if it is one the view folds.
