@@ -360,9 +360,9 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
         }
         // `\n`, `\"`, `\\` and the rest of JSON's short escapes.
         if let Some(&[b'\\', e]) = tail(2) {
-            // Only when the backslash is not itself the end of a longer
-            // escape still being written (`\\u` keeps going: the `\\` is
-            // undone first, below, because it completes first).
+            // `\\` completes as soon as its second byte arrives, so in
+            // `\\u0031` it is undone first, and `\u0031` then completes
+            // as the rest of it arrives: every level is undone in turn.
             let with = match e {
                 b'\\' => Some(b'\\'),
                 b'"' => Some(b'"'),
