@@ -539,7 +539,17 @@ impl ConsumerLoop {
                 // an ID's 18), and so would masking only a window of it.
                 // The message is already in memory, and bounded by
                 // librdkafka's fetch limits.
-                let (masked, cut) = rules.set.mask_text_cut(payload, MAX_DEAD_LETTER_TEXT);
+                // Inside catch_unwind, as `apply` is: a panic here would
+                // otherwise stop the consumer on the same message forever.
+                let (masked, cut) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    rules.set.mask_text_cut(payload, MAX_DEAD_LETTER_TEXT)
+                }))
+                .unwrap_or_else(|_| {
+                    (
+                        "[masking failed; nothing of the message is kept]".to_owned(),
+                        true,
+                    )
+                });
                 let record = DeadLetter {
                     token,
                     topic,

@@ -563,6 +563,10 @@ impl RuleSet {
     /// byte it was decoded from. Bytes that are not UTF-8 are replaced
     /// first.
     pub fn mask_text(&self, raw: &[u8]) -> String {
+        if raw.len() >= u32::MAX as usize {
+            // Beyond the view's 32-bit map: nothing of it is kept.
+            return "[too large to mask]".to_owned();
+        }
         let text = String::from_utf8_lossy(raw);
         let original = text.as_bytes();
         let mut found: Vec<(Range<usize>, &'static str)> = Vec::new();
@@ -591,25 +595,40 @@ impl RuleSet {
     }
 
     /// [`RuleSet::mask_text`], then cut to at most `max` bytes. The cut
-    /// comes after masking, so it cannot leave part of a value unmasked,
-    /// and it falls before any run of letters and digits it would split
-    /// (and on a character boundary), so no part of a value that was kept
-    /// whole is cut either.
+    /// comes after masking, so it cannot leave part of a value unmasked;
+    /// and it falls right after a sign that ends a value however the text
+    /// is read (a quote, comma, bracket, semicolon, tab or newline: not a
+    /// space, dash or plus, which join digit groups, nor `%` or `\\`,
+    /// which start escapes), so the text kept holds only whole tokens, each
+    /// already judged in its full context. Without such a sign, nothing is
+    /// kept.
     /// Returns the text and whether it was cut.
     pub fn mask_text_cut(&self, raw: &[u8], max: usize) -> (String, bool) {
         let mut masked = self.mask_text(raw);
         let cut_it = masked.len() > max;
         if cut_it {
-            let bytes = masked.as_bytes();
-            let mut cut = max;
-            while !masked.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            if cut < bytes.len() && bytes[cut].is_ascii_alphanumeric() {
-                while cut > 0 && bytes[cut - 1].is_ascii_alphanumeric() {
-                    cut -= 1;
-                }
-            }
+            let hard = |b: &u8| {
+                matches!(
+                    b,
+                    b'"' | b','
+                        | b';'
+                        | b'{'
+                        | b'}'
+                        | b'['
+                        | b']'
+                        | b'\t'
+                        | b'\n'
+                        | b'\r'
+                        | b'\''
+                        | b'<'
+                        | b'>'
+                        | b'|'
+                )
+            };
+            let cut = masked.as_bytes()[..max]
+                .iter()
+                .rposition(hard)
+                .map_or(0, |i| i + 1);
             masked.truncate(cut);
         }
         (masked, cut_it)

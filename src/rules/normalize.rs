@@ -129,7 +129,7 @@ pub fn has_foldable(text: &[u8], all: bool) -> bool {
             Fold::Keep => {}
             Fold::Remove => return true,
             Fold::Byte(b) => {
-                if all || b.is_ascii_alphanumeric() || b"@.-+()%\\_ ".contains(&b) {
+                if all || b.is_ascii_alphanumeric() || b"@.-+()%\\_: ".contains(&b) {
                     return true;
                 }
             }
@@ -146,7 +146,8 @@ pub fn wide_digits_and_at(text: &[u8]) -> (usize, bool) {
     for i in memchr::memchr_iter(0xef, text) {
         match (text.get(i + 1), text.get(i + 2)) {
             (Some(0xbc), Some(0x90..=0x99)) => digits += 1,
-            (Some(0xbc), Some(0xa0)) => at = true,
+            // `＠`, and `％` and `＼`, which may start an escape of one.
+            (Some(0xbc), Some(0xa0 | 0x85 | 0xbc)) => at = true,
             _ => {}
         }
     }
@@ -170,12 +171,16 @@ fn fold(cp: u32) -> Fold {
         0xa0 | 0x2000..=0x200a | 0x2028 | 0x2029 | 0x202f | 0x205f | 0x3000 => Fold::Byte(b' '),
         // Dashes and the minus sign.
         0x2010..=0x2015 | 0x2212 => Fold::Byte(b'-'),
-        // Invisible: zero-width space, joiners, direction marks and
+        // Invisible: the soft hyphen, zero-width space, joiners, direction marks and
         // embeddings, word joiner and invisible operators, isolates, the
         // byte-order mark.
-        0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xfeff => {
-            Fold::Remove
-        }
+        0xad
+        | 0x200b..=0x200f
+        | 0x202a..=0x202e
+        | 0x2060..=0x2064
+        | 0x2066..=0x2069
+        | 0xfe00..=0xfe0f
+        | 0xfeff => Fold::Remove,
         _ => Fold::Keep,
     }
 }

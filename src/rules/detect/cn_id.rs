@@ -33,6 +33,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "legacy «110105491231002»",
         "永居证«911101196503150014»",
         "id=«440524188001010014»&x=1",
+        "«110 105 200 501 061 207»",
     ],
     keeps: &[
         "110105194912310021",
@@ -137,7 +138,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             i += 1;
             continue;
         }
-        let found = walk(hay, runs, i, ID_LENGTHS, usize::MAX, |step| {
+        // The longest ID the chain holds: a grouped 18-character ID whose
+        // first 15 digits also read as a first-generation one is the 18.
+        let mut found = None;
+        walk::<()>(hay, runs, i, ID_LENGTHS, usize::MAX, |step| {
             // A real region first, from the first digits alone.
             let (a, b, c) = (step.digit(0), step.digit(1), step.digit(2));
             if !(is_province(&[a, b]) || (a == b'9' && is_province(&[b, c]))) {
@@ -161,7 +165,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                 15 if !x_after && is_valid_cn_id15(d) => whole,
                 _ => return None,
             };
-            bounded(hay, &candidate).then_some((candidate, last))
+            if bounded(hay, &candidate) {
+                found = Some((candidate, last));
+            }
+            None
         });
         match found {
             Some((candidate, last)) => {

@@ -66,6 +66,14 @@ impl CustomRegex {
             if !r.is_empty() && (!self.bounded || edges_bounded(hay, &r)) {
                 out.push(r.clone());
                 at = r.end;
+            } else if self.bounded && !r.is_empty() && !left_ok(hay, &r) {
+                // No match starting with a letter or digit inside this run
+                // of them can be bounded on the left: go past the run (this
+                // keeps the search linear on long runs).
+                at = r.start;
+                while at < hay.len() && is_word(hay[at]) {
+                    at += 1;
+                }
             } else {
                 // The next character boundary after the match's start.
                 at = r.start + 1;
@@ -75,6 +83,11 @@ impl CustomRegex {
             }
         }
     }
+}
+
+/// The left half of [`edges_bounded`].
+fn left_ok(hay: &[u8], r: &Range<usize>) -> bool {
+    r.start == 0 || !is_word(hay[r.start]) || !is_word(hay[r.start - 1])
 }
 
 /// The built-in boundary at a match's edges: where the match begins (or

@@ -27,6 +27,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«wang@例子.公司»谢谢",
         "«wang@xn--55qx5d.xn--fiqs8s»",
         "«ops@Example.ORG».",
+        "联系«zhang@example.com»——请勿外传",
+        "«li@example.cn»-- 谢谢",
         "x 0999@«mail.ex%%ang43@mail.example.cn» y",
     ],
     keeps: &[
@@ -103,9 +105,16 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
     let mut pos = from;
     while count < labels.len() {
         let start = pos;
+        let mut dashes_after = false;
         if hay.get(pos).is_some_and(|&b| is_label_char(b)) {
             while hay.get(pos).is_some_and(|&b| is_label_char(b)) {
                 pos += 1;
+            }
+            // A label never ends in `-`: dashes after it (`a@b.com--`,
+            // a dash folded from `——`) are text after the address.
+            while pos > start && hay[pos - 1] == b'-' {
+                pos -= 1;
+                dashes_after = true;
             }
         } else {
             while let Some(len) = wide_letter_at(hay, pos) {
@@ -117,7 +126,7 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
         }
         labels[count] = start..pos;
         count += 1;
-        if hay.get(pos) != Some(&b'.') {
+        if dashes_after || hay.get(pos) != Some(&b'.') {
             break;
         }
         pos += 1;

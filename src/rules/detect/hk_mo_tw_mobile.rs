@@ -31,6 +31,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+886 «912 345 678»",
         "+886-«0912-345-678»",
         "+886«912345678»",
+        "00886«0912345678»",
     ],
     keeps: &[
         "852 51234567",
@@ -42,7 +43,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     ],
 };
 
-const RUNS: u32 = run_lengths(&[11, 12, 13, 14]);
+const RUNS: u32 = run_lengths(&[11, 12, 13, 14, 15]);
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
     if scan.features.digits < 11 {

@@ -19,13 +19,16 @@ use memchr::memmem;
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{is_word, left_bounded};
+use crate::rules::normalize::{NormBuffers, NormView};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "passport",
     summary: "Passport and travel-permit numbers (E12345678, EA1234567, G12345678, C/H/M/L/T permits), with a keyword nearby or in the field name",
     keep: (1, 2),
     min_digits: 7,
-    in_numbers: false,
+    // Taiwan residents' permits are digits only, and may be stored as
+    // numbers under a key that names them.
+    in_numbers: true,
     reads_key: true,
     may_match,
     find,
@@ -98,6 +101,16 @@ fn has_any(text: &[u8], words: &[&str]) -> bool {
 }
 
 fn key_has_any(key: &[u8], words: &[&str]) -> bool {
+    if key.contains(&b'\\') {
+        // A key as written in JSON, escaped (`\\u62a4\\u7167`): read it.
+        let mut buffers = NormBuffers::default();
+        let view = NormView::new(key, true, &mut buffers);
+        return key_has_any_plain(view.bytes(), words);
+    }
+    key_has_any_plain(key, words)
+}
+
+fn key_has_any_plain(key: &[u8], words: &[&str]) -> bool {
     let mut lower = [0u8; 64];
     let key = &key[..key.len().min(lower.len())];
     let lower = &mut lower[..key.len()];

@@ -17,7 +17,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     summary: "Unified Social Credit Codes of organisations (18 characters, MOD 31 check); not shipped on: they name organisations, not persons",
     keep: (8, 0),
     min_digits: 6,
-    in_numbers: false,
+    in_numbers: true,
     reads_key: false,
     may_match: |scan| scan.features.digits >= 6,
     find,
