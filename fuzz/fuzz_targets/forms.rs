@@ -55,6 +55,13 @@ fuzz_target!(|data: &[u8]| {
     let kind = forms::KINDS[usize::from(head[0]) % forms::KINDS.len()];
     let encoding = forms::ENCODINGS[usize::from(head[1]) % forms::ENCODINGS.len()];
     let p = forms::planted(kind, &mut dice);
+    // The fuzzer can learn the planted digits from the comparisons below
+    // and write them into the text itself, where they are no value of any
+    // kind (no country code, too many digits…) and rightly stay: only the
+    // planted value is judged.
+    if forms::squeezed(&forms::reads(&text)).contains(&p.secret) {
+        return;
+    }
     let cut = usize::from(head[2]).min(text.len());
     let cut = (0..=cut).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
     // Spaces either side: text glued to a value can make it another word.
