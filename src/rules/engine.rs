@@ -892,16 +892,37 @@ impl RuleSet {
             }
             matches.clear();
             rule.detector.find(scan, matches);
-            let before = accepted.len();
+            let mut new_hits = 0u32;
             for m in matches.iter() {
-                if !accepted
+                match accepted
                     .iter()
-                    .any(|(a, _)| a.start < m.end && m.start < a.end)
+                    .position(|(a, _)| a.start < m.end && m.start < a.end)
                 {
-                    accepted.push((m.clone(), i));
+                    None => {
+                        accepted.push((m.clone(), i));
+                        new_hits += 1;
+                    }
+                    // Overlapping an earlier rule's match: the earlier rule
+                    // masks both together, so no part of this one is left
+                    // readable (`010-4483 1522 9999999`, a landline glued to
+                    // digits that read as a mobile).
+                    Some(_) => {
+                        let mut merged = m.clone();
+                        let mut rule = usize::MAX;
+                        // Take in every accepted match the union reaches.
+                        while let Some(k) = accepted
+                            .iter()
+                            .position(|(a, _)| a.start < merged.end && merged.start < a.end)
+                        {
+                            let (a, r) = accepted.swap_remove(k);
+                            merged = merged.start.min(a.start)..merged.end.max(a.end);
+                            rule = rule.min(r);
+                        }
+                        accepted.push((merged, rule));
+                    }
                 }
             }
-            let hits = (accepted.len() - before) as u32;
+            let hits = new_hits;
             if hits == 0 {
                 continue;
             }
