@@ -64,9 +64,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let cut = usize::from(head[2]).min(text.len());
     let cut = (0..=cut).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
-    // Spaces either side: text glued to a value can make it another word.
+    // A `;` either side: text glued to a value can make it another word,
+    // and digits joined to it by a space or a dash another number (groups
+    // of digits join across spaces); `;` ends a token however it is read,
+    // so the planted value stands as one.
     let s = format!(
-        "{} {}{} {}",
+        "{};{}{};{}",
         &text[..cut],
         p.context,
         forms::encode(&p.written, encoding, &mut dice),
