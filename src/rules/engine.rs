@@ -804,7 +804,8 @@ impl RuleSet {
     }
 
     /// One pass of the mask rules over a value. Every rule looks at the
-    /// same text; where matches overlap, the earlier rule wins; then one
+    /// same text; where matches overlap, the earlier rule masks them
+    /// together; then one
     /// rewrite applies them all, into `out`. (Anything a rewrite could newly
     /// expose is caught by the residual pass, which runs on every changed
     /// value.)
@@ -865,7 +866,8 @@ impl RuleSet {
     }
 
     /// Runs every rule that applies over `scan`, keeping the matches that do
-    /// not overlap an earlier rule's in `accepted`. Returns whether a drop
+    /// not overlap an earlier rule's in `accepted`, and merging those that
+    /// do into the earlier rule's. Returns whether a drop
     /// rule matched.
     fn find_all(
         &self,
