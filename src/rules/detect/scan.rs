@@ -322,6 +322,7 @@ fn collect_digit_runs(len: usize, blocks: &[Block], out: &mut Vec<Range<usize>>)
 #[cfg(test)]
 mod tests {
     use super::super::groups::joined;
+    use super::super::xorshift;
     use super::*;
 
     /// Maximal runs of ASCII digits, as ranges, the plain way.
@@ -378,16 +379,6 @@ mod tests {
             i = j + 1;
         }
         found
-    }
-
-    /// A fixed pseudo-random sequence (xorshift64) from `seed`.
-    pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
     }
 
     /// Every shape the runs show, the prefilter shows too (it may show more
