@@ -9,7 +9,9 @@ pub mod commands;
 pub mod config;
 pub mod pipeline;
 pub mod reload;
-pub mod rules;
+/// The rule engine, its own crate (crates/logredact-rules) so that it cannot
+/// do network IO; re-exported under its old path.
+pub use logredact_rules as rules;
 pub mod sink;
 pub mod source;
 pub mod stats;

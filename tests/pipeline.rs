@@ -1,6 +1,9 @@
 //! The pipeline in-process, against librdkafka's mock cluster and the
 //! Elasticsearch stand-in, with faults injected in the sink.
 
+// The forms generator belongs to the rule engine's tests; the pipeline test
+// plants the same values.
+#[path = "../crates/logredact-rules/tests/forms/mod.rs"]
 mod forms;
 mod support;
 

@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use logredact::rules::{KeyRing, Reject, RuleSet, SourceFile, Workspace};
+use logredact_rules::{KeyRing, Reject, RuleSet, SourceFile, Workspace};
 
 fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();

@@ -8,14 +8,14 @@
 //! - dead-letter masking of the same text leaves it unreadable too.
 #![no_main]
 
-#[path = "../../tests/forms/mod.rs"]
+#[path = "../../crates/logredact-rules/tests/forms/mod.rs"]
 mod forms;
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use logredact::rules::normalize::{NormBuffers, NormView};
-use logredact::rules::{KeyRing, RuleSet, SourceFile, Workspace};
+use logredact_rules::normalize::{NormBuffers, NormView};
+use logredact_rules::{KeyRing, RuleSet, SourceFile, Workspace};
 
 fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();

@@ -4,13 +4,13 @@
 
 use std::path::Path;
 
-use logredact::rules::detect::{cn_id_check_char, luhn_valid};
-use logredact::rules::{KeyRing, RuleSet, Workspace};
+use logredact_rules::detect::{cn_id_check_char, luhn_valid};
+use logredact_rules::{KeyRing, RuleSet, Workspace};
 use proptest::prelude::*;
 
 fn shipped() -> RuleSet {
     RuleSet::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules"),
         &KeyRing::new(),
     )
     .expect("shipped rules load")
@@ -307,7 +307,7 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
 }
 
 fn no_op_rules() -> RuleSet {
-    let files = [logredact::rules::SourceFile {
+    let files = [logredact_rules::SourceFile {
         name: "noop.toml".into(),
         text: "version = 1\n[settings]\nrecord = false\n[[mask]]\nid = \"m\"\ndetector = \"regex\"\npattern = 'NEVER-MATCHES-\\x00'\naction = \"full\"\n".into(),
     }];
@@ -365,7 +365,7 @@ proptest! {
 }
 
 fn drop_cards_rules() -> RuleSet {
-    let files = [logredact::rules::SourceFile {
+    let files = [logredact_rules::SourceFile {
         name: "drop.toml".into(),
         text: "version = 1\n[settings]\nrecord = false\n[[mask]]\nid = \"d\"\ndetector = \"bank_card\"\naction = \"drop\"\n".into(),
     }];
@@ -374,8 +374,8 @@ fn drop_cards_rules() -> RuleSet {
 
 /// Whether a leaf's text holds a bank card, judged by the detector alone.
 fn holds_card(text: &str) -> bool {
-    let card = logredact::rules::detect::builtin("bank_card").expect("a built-in");
-    !logredact::rules::detect::Detector::Builtin(card)
+    let card = logredact_rules::detect::builtin("bank_card").expect("a built-in");
+    !logredact_rules::detect::Detector::Builtin(card)
         .find_in(text.as_bytes())
         .is_empty()
 }

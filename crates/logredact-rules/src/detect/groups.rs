@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::rules::bytes::is_separator;
+use crate::bytes::is_separator;
 
 /// Whether run `b` follows run `a` joined by one or two separators.
 #[inline]

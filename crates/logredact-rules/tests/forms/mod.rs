@@ -10,8 +10,10 @@
 //! spaces, dashes, no-break and zero-width spaces, and next to Chinese text
 //! with no space at all; counters key their maps by phone number.
 //!
-//! Shared by tests/leaks.rs (the leak tests) and benches/rules.rs (the
-//! corpus bench), so the corpus and the tests cannot drift apart.
+//! Shared by this crate's tests/leaks.rs (which also keeps tests/data/
+//! forms.ndjson, the corpus benches/rules.rs reads, in step with it), the
+//! daemon's tests/pipeline.rs and the `forms` fuzz target, so the corpus and
+//! the tests cannot drift apart.
 
 #![allow(dead_code)]
 

@@ -1,7 +1,7 @@
 //! What rule authors see when a rule file is wrong: file:line:column, the
 //! rule id, a plain sentence; every problem at once.
 
-use logredact::rules::{KeyRing, RuleSet, SourceFile};
+use logredact_rules::{KeyRing, RuleSet, SourceFile};
 
 fn errors(files: &[(&str, &str)]) -> Vec<String> {
     let files: Vec<SourceFile> = files

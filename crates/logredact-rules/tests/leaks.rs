@@ -9,12 +9,12 @@ mod forms;
 use std::path::Path;
 
 use forms::{Dice, Encoding, Kind, Place, ENCODINGS, KINDS, PLACES};
-use logredact::rules::{KeyRing, RuleSet, Workspace};
+use logredact_rules::{KeyRing, RuleSet, Workspace};
 use proptest::prelude::*;
 
 fn shipped() -> RuleSet {
     RuleSet::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules"),
         &KeyRing::new(),
     )
     .expect("shipped rules load")
@@ -207,9 +207,9 @@ fn dead_letter_text_is_masked_in_every_form_and_cut_after_masking() {
         for max in 1..70 {
             let raw = format!("{{\"a\":\"{tail}\",\"b\":1}}");
             let (masked, _) = set.mask_text_cut(raw.as_bytes(), max);
-            let mobile = logredact::rules::detect::builtin("cn_mobile").expect("a built-in");
+            let mobile = logredact_rules::detect::builtin("cn_mobile").expect("a built-in");
             assert!(
-                logredact::rules::detect::Detector::Builtin(mobile)
+                logredact_rules::detect::Detector::Builtin(mobile)
                     .find_in(masked.as_bytes())
                     .is_empty(),
                 "{max}: {masked}"

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use crate::rules::bytes::{classes, tail_classes, Classes};
+use crate::bytes::{classes, tail_classes, Classes};
 
 /// One text prepared for scanning: its features, its byte classes and,
 /// once a digit detector asks, its digit runs. Shared by every detector.

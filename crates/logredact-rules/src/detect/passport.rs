@@ -19,7 +19,7 @@ use memchr::memmem;
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{is_word, left_bounded};
-use crate::rules::normalize::{NormBuffers, NormView};
+use crate::normalize::{NormBuffers, NormView};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "passport",
