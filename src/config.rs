@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::commands::keys::{KeySource, KeySpec};
+use crate::secrets::{KeySource, KeySpec};
 
 /// The newest config format this build reads.
 pub const CONFIG_VERSION: u32 = 1;
@@ -113,15 +113,11 @@ pub struct SecretSource(pub KeySource);
 impl<'de> Deserialize<'de> for SecretSource {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SecretSource, D::Error> {
         let text = String::deserialize(d)?;
-        if let Some(var) = text.strip_prefix("env:") {
-            Ok(SecretSource(KeySource::Env(var.to_owned())))
-        } else if let Some(path) = text.strip_prefix("file:") {
-            Ok(SecretSource(KeySource::File(path.into())))
-        } else {
-            Err(serde::de::Error::custom(
+        text.parse().map(SecretSource).map_err(|()| {
+            serde::de::Error::custom(
                 "write where the secret is, as \"env:VARIABLE\" or \"file:PATH\"; secrets are not written in the config file",
-            ))
-        }
+            )
+        })
     }
 }
 
@@ -482,9 +478,9 @@ impl Config {
             err("no outputs: add at least one [outputs.NAME] table".into());
         }
         for (name, output) in &self.outputs {
-            if !valid_name(name) {
+            if !crate::rules::valid_name(name) {
                 err(format!(
-                    "outputs.{name}: output names use letters, digits, '-' and '_' only"
+                    "outputs.{name}: output names use lower-case letters, digits, '-' and '_' only (as route rules write them)"
                 ));
             }
             match output {
@@ -569,13 +565,6 @@ pub const RESERVED_KAFKA_PROPERTIES: &[&str] = &[
     "bootstrap.servers",
 ];
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 fn url_check(node: &str) -> Result<(), String> {
     match node.split_once("://") {
         Some(("http" | "https", rest)) if !rest.is_empty() => Ok(()),
@@ -632,6 +621,21 @@ dir = "dead"
         let msg = e[0].to_string();
         assert!(msg.contains("dri"), "{msg}");
         assert!(msg.starts_with("c.toml:13:"), "{msg}");
+    }
+
+    #[test]
+    fn an_output_name_no_route_rule_could_write_is_refused() {
+        // Rule files name outputs in lower case only; an output named `Hot`
+        // would pass here and be unreachable from every route rule.
+        let text = GOOD.replace("[outputs.hot]", "[outputs.Hot]");
+        let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+        let msg = e[0].to_string();
+        assert!(
+            msg.contains(
+                "outputs.Hot: output names use lower-case letters, digits, '-' and '_' only"
+            ),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use logredact::commands::{self, KeySpec};
+use logredact::commands;
 use logredact::rules::RuleSet;
+use logredact::secrets::{self, KeySpec};
 
 // jemalloc: steady memory over months, and figures we can export. Built
 // unprefixed (Cargo.toml), so it is also the process's `malloc`: librdkafka
@@ -140,7 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (stdout, stderr) = (&mut std::io::stdout(), &mut std::io::stderr());
     match cli.command {
         Command::Check { rules, hash_keys } => {
-            let ring = commands::keys::key_ring(&hash_keys)?;
+            let ring = secrets::key_ring(&hash_keys)?;
             Ok(ok(commands::check::check(
                 &rules,
                 ring,
@@ -150,7 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?))
         }
         Command::Test { rules, hash_keys } => {
-            let ring = commands::keys::key_ring(&hash_keys)?;
+            let ring = secrets::key_ring(&hash_keys)?;
             Ok(ok(commands::check::test(&rules, ring, stdout, stderr)?))
         }
         Command::Run { config } => {
@@ -205,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_line_bytes,
             file,
         } => {
-            let ring = commands::keys::key_ring(&hash_keys)?;
+            let ring = secrets::key_ring(&hash_keys)?;
             let set = match RuleSet::load(&rules, &ring) {
                 Ok(set) => set,
                 Err(errors) => {

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-use crate::rules::{Reject, Routes, RuleSet, Workspace};
+use crate::rules::{Reject, Routes, RuleKind, RuleSet, Workspace};
 
 /// Lines longer than this are rejected without being held in memory.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 8 << 20;
@@ -254,9 +254,9 @@ pub fn write_summary(
     let ids = rules.rule_ids();
     let width = ids.iter().map(String::len).max().unwrap_or(0);
     for (kind, title) in [
-        ("mask", "masked values by rule"),
-        ("tag", "tags by rule"),
-        ("route", "routes by rule"),
+        (RuleKind::Mask, "masked values by rule"),
+        (RuleKind::Tag, "tags by rule"),
+        (RuleKind::Route, "routes by rule"),
     ] {
         writeln!(w, "  {title}:")?;
         for (i, id) in ids

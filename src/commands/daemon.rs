@@ -81,7 +81,7 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let reloader = tokio::spawn(crate::reload::watch(
+        let reloader = tokio::spawn(crate::pipeline::reload::watch(
             config.clone(),
             rules.clone(),
             stats.clone(),

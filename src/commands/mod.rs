@@ -6,6 +6,3 @@ pub mod check;
 pub mod daemon;
 pub mod demo;
 pub mod gen;
-pub mod keys;
-
-pub use keys::KeySpec;

@@ -16,15 +16,16 @@ pub mod examples;
 pub mod json;
 pub mod normalize;
 pub mod path;
-mod rewrite;
+mod reject;
 pub mod text;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use engine::{Reject, Routes, RuleFailure, Verdict, Workspace};
+pub use engine::{Routes, Verdict, Workspace};
 pub use error::{RuleError, RuleErrors};
+pub use reject::{Reject, RuleFailure};
 
 use condition::Condition;
 use detect::Detector;
@@ -77,6 +78,38 @@ impl KeyRing {
             .get(name)
             .cloned()
             .or_else(|| self.fallback.clone())
+    }
+}
+
+/// Whether `s` is a valid name for a rule id or an output: lower-case
+/// letters, digits, `-` and `_`. The one definition, for rule files and the
+/// daemon's config alike, so that any output the config accepts can be
+/// named by a route rule.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// The three kinds of rule, in the order they apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleKind {
+    Mask,
+    Tag,
+    Route,
+}
+
+impl RuleKind {
+    pub const ALL: [RuleKind; 3] = [RuleKind::Mask, RuleKind::Tag, RuleKind::Route];
+
+    /// The kind's name, as rule files write it (`[[mask]]`) and as
+    /// `--explain` and metrics show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Mask => "mask",
+            RuleKind::Tag => "tag",
+            RuleKind::Route => "route",
+        }
     }
 }
 
@@ -292,14 +325,14 @@ impl RuleSet {
             .map(|m| m.detector.name())
     }
 
-    /// The kind of rule at `index`: "mask", "tag" or "route".
-    pub fn kind_of(&self, index: usize) -> &'static str {
+    /// The kind of rule at `index`.
+    pub fn kind_of(&self, index: usize) -> RuleKind {
         if index < self.masks.len() {
-            "mask"
+            RuleKind::Mask
         } else if index < self.masks.len() + self.tags.len() {
-            "tag"
+            RuleKind::Tag
         } else {
-            "route"
+            RuleKind::Route
         }
     }
 }

@@ -353,7 +353,11 @@ fn privileged_event_with_tags_that_are_not_a_list_is_held_back() {
 
 #[test]
 fn unprocessable_text_is_masked_in_every_written_form() {
-    let set = RuleSet::load(std::path::Path::new("rules"), &KeyRing::new()).unwrap();
+    let set = RuleSet::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules"),
+        &KeyRing::new(),
+    )
+    .unwrap();
     let mut raw = br#"{"q":"email=liu-yang20%40corp.example.org&x=1","p":"\u0031\u0033\u0038\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038","id":"110105199003071234 ","cut"#.to_vec();
     raw.extend_from_slice(&[0xff, 0xfe]);
     raw.extend_from_slice("电话13912345678结束".as_bytes());
@@ -415,7 +419,11 @@ set = {{ privilege = "admin" }}
 /// and the second address stood in the output, plain.
 #[test]
 fn addresses_that_share_text_are_masked_together_and_a_second_pass_finds_nothing() {
-    let set = RuleSet::load(std::path::Path::new("rules"), &KeyRing::new()).unwrap();
+    let set = RuleSet::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules"),
+        &KeyRing::new(),
+    )
+    .unwrap();
     let input = r#"{"phone":"18276990999@mail.ex%%%%ang43@mail.example.cn"}"#;
     let mut out = Vec::new();
     set.apply(input.as_bytes(), &mut out, &mut Workspace::new())

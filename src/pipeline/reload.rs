@@ -1,6 +1,6 @@
 //! Hot rule reload: on SIGHUP, and when files in the rules directory change
 //! (debounced), the rules are compiled through the same path as start-up
-//! (`pipeline::load_rules`). A valid set replaces the active one atomically:
+//! (`active::load_rules`). A valid set replaces the active one atomically:
 //! the consumer takes the current set once per event, so an event is
 //! processed by one set, whole. An invalid set leaves the old one running;
 //! its errors are logged with file:line:column and counted.
@@ -11,26 +11,19 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use tokio::sync::mpsc;
 
+use super::active::{self, note_active, ActiveRules};
 use crate::config::Config;
-use crate::pipeline::{self, ActiveRules};
 use crate::stats::Stats;
 
 /// Changes closer together than this are taken as one.
 pub const DEBOUNCE: Duration = Duration::from_millis(500);
 
-/// Notes the active set in the stats (fingerprint and load time).
-pub fn note_active(stats: &Stats, rules: &ActiveRules) {
-    let mut d = stats.detail();
-    d.rules_fingerprint = rules.set.fingerprint().to_owned();
-    d.rules_loaded_at = crate::stats::now_ms() as f64 / 1000.0;
-}
-
 /// Compiles the rules again and swaps them in if they are valid. Returns
 /// whether the new set is active.
 pub fn reload(config: &Config, rules: &ArcSwap<ActiveRules>, stats: &Stats) -> bool {
-    let result = pipeline::key_ring(config)
+    let result = active::key_ring(config)
         .map_err(|e| format!("{e:#}"))
-        .and_then(|keys| pipeline::load_rules(config, &keys));
+        .and_then(|keys| active::load_rules(config, &keys));
     match result {
         Ok(new) => {
             let old = rules.load().set.fingerprint().to_owned();

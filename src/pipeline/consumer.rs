@@ -1,10 +1,7 @@
-//! Wires the source, the rules and the sinks together.
-//!
-//! One consumer thread polls Kafka, applies the rules (a plain synchronous
-//! function) and hands each event to the outputs it was routed to over
-//! bounded channels. The sinks run on tokio and send acknowledgements back
-//! to the consumer thread, which owns the offset tracker and commits. The
-//! consumer handles pending acks before it takes new messages.
+//! The consumer loop, on its own thread: polls Kafka, applies the rules
+//! (a plain synchronous function), hands each event to the outputs it was
+//! routed to over bounded channels, takes their acknowledgements back, and
+//! commits. Pending acknowledgements are handled before new messages.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -16,252 +13,31 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
-use rdkafka::producer::FutureProducer;
 use tokio::sync::mpsc;
 
-use crate::config::{Config, OutputConfig, PipelineConfig};
-use crate::rules::{KeyRing, Reject, Routes, RuleSet, Workspace};
+use super::counts::RuleCounts;
+use super::{ActiveRules, HANDOVER_DELAY, HANDOVER_DOCS, MAX_DEAD_LETTER_TEXT};
+use crate::config::PipelineConfig;
+use crate::rules::{Reject, Workspace};
 use crate::sink::dead_letter::{Content, DeadLetterSender};
-use crate::sink::{self, Ack, DeadLetter, DeadLetterWriter, Doc, DocBatch};
+use crate::sink::{self, Ack, DeadLetter, Doc, DocBatch};
 use crate::source::{self, SourceContext};
 use crate::stats::Stats;
 
-/// Bytes of an unprocessable message kept (masked) in its dead-letter
-/// record; the original stays in Kafka at the recorded offset.
-pub const MAX_DEAD_LETTER_TEXT: usize = 64 << 10;
-
-/// Batches queued per output before the consumer waits.
-const OUTPUT_QUEUE: usize = 64;
-
-/// Documents the consumer gathers for an output before handing them over;
-/// a partial batch is handed over when the consumer is idle or after
-/// `HANDOVER_DELAY`.
-const HANDOVER_DOCS: usize = 256;
-const HANDOVER_DELAY: Duration = Duration::from_millis(2);
-
-/// A compiled rule set plus what the pipeline derives from it.
-pub struct ActiveRules {
-    pub set: RuleSet,
-    /// Per rule index, for route rules: bitmask of output ids.
-    routes: Vec<u64>,
-    /// Every output.
-    all: u64,
-}
-
-impl ActiveRules {
-    /// Checks the set against the configured outputs.
-    pub fn new(set: RuleSet, outputs: &[&str]) -> Result<ActiveRules, String> {
-        let mut routes = vec![0u64; set.rule_ids().len()];
-        for (i, mask) in routes.iter_mut().enumerate() {
-            if set.kind_of(i) != "route" {
-                continue;
-            }
-            for name in set.route_outputs(Routes::Rule(i)).unwrap_or_default() {
-                let id = outputs.iter().position(|o| *o == name).ok_or_else(|| {
-                    format!(
-                        "rule \"{}\" routes to output \"{name}\", which the config does not define; configured outputs: {}",
-                        set.rule_ids()[i],
-                        outputs.join(", ")
-                    )
-                })?;
-                *mask |= 1 << id;
-            }
-        }
-        Ok(ActiveRules {
-            set,
-            routes,
-            all: (1u64 << outputs.len()) - 1,
-        })
-    }
-
-    fn outputs(&self, routes: Routes) -> u64 {
-        match routes {
-            Routes::Default => self.all,
-            Routes::Rule(i) => self.routes[i],
-            Routes::Dropped(_) => 0,
-        }
-    }
-}
-
-/// Reads the hash keys the config names.
-pub fn key_ring(config: &Config) -> anyhow::Result<KeyRing> {
-    let specs: Vec<_> = config
-        .rules
-        .hash_keys
-        .iter()
-        .map(|(name, source)| crate::commands::KeySpec {
-            name: name.clone(),
-            source: source.0.clone(),
-        })
-        .collect();
-    crate::commands::keys::key_ring(&specs)
-}
-
-/// Loads and checks the rules a config points to; errors are printable.
-pub fn load_rules(config: &Config, keys: &KeyRing) -> Result<ActiveRules, String> {
-    let set = RuleSet::load(&config.rules.dir, keys).map_err(|e| e.to_string())?;
-    ActiveRules::new(set, &config.output_names())
-}
-
-/// An output's input queue.
-enum OutputTask {
-    Elasticsearch(Box<sink::elasticsearch::BulkWriter>),
-    File(sink::file::FileWriter),
-}
-
-/// Runs the pipeline until `shutdown` completes, then drains: stops
-/// fetching, flushes, waits for acknowledgements up to the configured
-/// timeout, commits, and returns.
-pub async fn run(
-    config: &Config,
-    rules: Arc<ArcSwap<ActiveRules>>,
-    stats: Arc<Stats>,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<()> {
-    // Build everything first, so a bad setting fails before any IO.
-    let mut tasks = Vec::new();
-    for (name, output) in &config.outputs {
-        tasks.push(match output {
-            OutputConfig::Elasticsearch(es) => {
-                OutputTask::Elasticsearch(Box::new(sink::elasticsearch::BulkWriter::new(name, es)?))
-            }
-            OutputConfig::File(f) => OutputTask::File(sink::file::FileWriter::new(name, f)?),
-        });
-    }
-    let producer: Option<FutureProducer> = match &config.dead_letter.topic {
-        Some(_) => Some(
-            source::client_config(&config.kafka)
-                .set("enable.idempotence", "true")
-                .create()
-                .map_err(|e| anyhow::anyhow!("cannot create the dead-letter producer: {e}"))?,
-        ),
-        None => None,
-    };
-    let dead_letter_writer = DeadLetterWriter::new(&config.dead_letter, producer)?;
-    let consumer = source::consumer(&config.kafka, SourceContext::new(stats.clone()))?;
-
-    // Startup checks: every output and Kafka, each failure named.
-    for task in &tasks {
-        if let OutputTask::Elasticsearch(w) = task {
-            sink::elasticsearch::check_reachable(&w.name, w.client()).await?;
-        }
-    }
-    let consumer = tokio::task::spawn_blocking({
-        let kafka = config.kafka.clone();
-        move || source::check_reachable(&consumer, &kafka).map(|()| consumer)
-    })
-    .await??;
-
-    crate::reload::note_active(&stats, &rules.load());
-    for (name, output) in &config.outputs {
-        if let OutputConfig::Elasticsearch(_) = output {
-            stats.detail().reachable.insert(name.clone(), true);
-        }
-    }
-    let telemetry = if config.metrics.enabled {
-        let listener = tokio::net::TcpListener::bind(&config.metrics.listen)
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot listen on metrics.listen = \"{}\" ({e}); choose a free address or set metrics.enabled = false",
-                    config.metrics.listen
-                )
-            })?;
-        tracing::info!(address = %listener.local_addr()?, "metrics, health and readiness endpoints listening");
-        let heap_profile = config.metrics.heap_profile && crate::alloc::start_heap_profile();
-        Some(tokio::spawn(crate::telemetry::serve(
-            listener,
-            stats.clone(),
-            heap_profile,
-        )))
-    } else {
-        None
-    };
-
-    let (ack_tx, ack_rx) = std::sync::mpsc::channel::<Vec<Ack>>();
-    let (dl_tx, dl_rx) = mpsc::unbounded_channel();
-    let mut senders = Vec::new();
-    let mut handles = Vec::new();
-    for task in tasks {
-        let (tx, rx) = mpsc::channel(OUTPUT_QUEUE);
-        senders.push(tx);
-        let (acks, stats) = (ack_tx.clone(), stats.clone());
-        handles.push(match task {
-            OutputTask::Elasticsearch(w) => tokio::spawn(w.run(rx, acks, dl_tx.clone(), stats)),
-            OutputTask::File(w) => tokio::spawn(w.run(rx, acks, stats)),
-        });
-    }
-    handles.push(tokio::spawn(dead_letter_writer.run(
-        dl_rx,
-        ack_tx.clone(),
-        stats.clone(),
-    )));
-    drop(ack_tx);
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let needs_event_time = config.outputs.values().any(|o| match o {
-        OutputConfig::Elasticsearch(es) => es.index.as_deref().is_some_and(|i| i.contains('%')),
-        OutputConfig::File(f) => f.index.contains('%'),
-    });
-    let mut consumer_loop = ConsumerLoop {
-        consumer,
-        rules,
-        outputs: senders,
-        dead_letters: dl_tx,
-        acks: ack_rx,
-        stop: stop.clone(),
-        config: config.pipeline.clone(),
-        stats: stats.clone(),
-        needs_event_time,
-    };
-    let mut consumer_thread = tokio::task::spawn_blocking(move || consumer_loop.run());
-    tracing::info!("pipeline running");
-    let result = tokio::select! {
-        r = &mut consumer_thread => Some(r),
-        () = shutdown => None,
-    };
-    let result = match result {
-        Some(r) => r,
-        None => {
-            tracing::info!("shutting down: no new events are taken; waiting for outputs");
-            stop.store(true, Relaxed);
-            consumer_thread.await
-        }
-    };
-    // The consumer thread has dropped its senders; outputs finish what
-    // they hold. Whatever is still unacknowledged was not committed and
-    // will be read again after a restart.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    for h in handles {
-        if tokio::time::timeout_at(deadline, async { h.await.ok() })
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                "an output did not finish in time; its unacknowledged events will be read again"
-            );
-        }
-    }
-    if let Some(t) = telemetry {
-        t.abort();
-    }
-    result.map_err(|e| anyhow::anyhow!("the consumer thread failed: {e}"))?
-}
-
-struct ConsumerLoop {
-    consumer: BaseConsumer<SourceContext>,
-    rules: Arc<ArcSwap<ActiveRules>>,
-    outputs: Vec<mpsc::Sender<DocBatch>>,
-    dead_letters: DeadLetterSender,
-    acks: Receiver<Vec<Ack>>,
-    stop: Arc<AtomicBool>,
-    config: PipelineConfig,
-    stats: Arc<Stats>,
-    needs_event_time: bool,
+pub(super) struct ConsumerLoop {
+    pub(super) consumer: BaseConsumer<SourceContext>,
+    pub(super) rules: Arc<ArcSwap<ActiveRules>>,
+    pub(super) outputs: Vec<mpsc::Sender<DocBatch>>,
+    pub(super) dead_letters: DeadLetterSender,
+    pub(super) acks: Receiver<Vec<Ack>>,
+    pub(super) stop: Arc<AtomicBool>,
+    pub(super) config: PipelineConfig,
+    pub(super) stats: Arc<Stats>,
+    pub(super) needs_event_time: bool,
 }
 
 impl ConsumerLoop {
-    fn run(&mut self) -> anyhow::Result<()> {
+    pub(super) fn run(&mut self) -> anyhow::Result<()> {
         let mut work = Workspace::new();
         let mut out = Vec::with_capacity(8192);
         let mut last_commit = Instant::now();
@@ -600,82 +376,4 @@ fn too_large(len: usize, max: usize) -> (&'static str, String) {
             "not processed: the event is {len} bytes, more than pipeline.max_event_bytes ({max})"
         ),
     )
-}
-
-/// Per-rule counts gathered on the consumer thread and folded into the
-/// shared stats now and then, so the hot loop takes no lock per event.
-struct RuleCounts {
-    /// The rule set counted last; one pointer comparison per event tells
-    /// whether it is still the live one (held, so its address is not reused).
-    followed: Option<Arc<ActiveRules>>,
-    fingerprint: String,
-    ids: Vec<(String, &'static str, Option<&'static str>)>,
-    counts: Vec<u64>,
-    /// Rule engine time per event (µs), merged into the stats on flush.
-    rule_time: crate::stats::Histogram,
-}
-
-impl Default for RuleCounts {
-    fn default() -> RuleCounts {
-        RuleCounts {
-            followed: None,
-            fingerprint: String::new(),
-            ids: Vec::new(),
-            counts: Vec::new(),
-            rule_time: crate::stats::new_histogram(),
-        }
-    }
-}
-
-impl RuleCounts {
-    /// Switches to `set` when the rules were reloaded; counts of the old
-    /// set go out first.
-    fn follow(&mut self, rules: &Arc<ActiveRules>, stats: &Stats) {
-        if self
-            .followed
-            .as_ref()
-            .is_some_and(|f| Arc::ptr_eq(f, rules))
-        {
-            return;
-        }
-        self.followed = Some(rules.clone());
-        let set = &rules.set;
-        if self.fingerprint != set.fingerprint() {
-            self.flush(stats);
-            self.fingerprint = set.fingerprint().to_owned();
-            self.ids = set
-                .rule_ids()
-                .iter()
-                .enumerate()
-                .map(|(i, id)| (id.clone(), set.kind_of(i), set.detector_of(i)))
-                .collect();
-            self.counts = vec![0; self.ids.len()];
-        }
-    }
-
-    fn add(&mut self, work: &Workspace) {
-        for (total, n) in self.counts.iter_mut().zip(work.counts()) {
-            *total += u64::from(*n);
-        }
-    }
-
-    fn flush(&mut self, stats: &Stats) {
-        let mut d = stats.detail();
-        let total = d.rule_time.get_or_insert_with(crate::stats::new_histogram);
-        let _ = total.add(&self.rule_time);
-        self.rule_time.reset();
-        for ((id, kind, detector), n) in self.ids.iter().zip(self.counts.iter_mut()) {
-            if *n == 0 {
-                continue;
-            }
-            match (*kind, detector) {
-                ("mask", Some(detector)) => {
-                    *d.masks.entry((id.clone(), detector)).or_default() += *n;
-                }
-                ("tag", _) => *d.tags.entry(id.clone()).or_default() += *n,
-                _ => continue,
-            }
-            *n = 0;
-        }
-    }
 }

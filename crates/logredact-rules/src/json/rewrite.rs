@@ -9,20 +9,91 @@
 //! finds. No tree is built (a tree costs more than the whole budget for a
 //! 1 KB event).
 //!
+//! The pass knows nothing of rules: a [`Visitor`] (the rule engine) says
+//! which values to look at and what becomes of them, and follows the path
+//! the pass walks. The visitor is a type parameter, not a trait object, so
+//! every call is inlined into the pass.
+//!
 //! The grammar is RFC 8259, as strict as serde_json, which the tests and the
 //! fuzzer use as the oracle: the same inputs are accepted and rejected, and
 //! the output parses to the same values.
 
 use std::borrow::Cow;
 
-use super::bytes::{classes, string_chunk, string_stops, tail_string_chunk};
-use super::detect::{Features, Profiler, ScanBuffers};
-use super::engine::{Leaf, Workspace};
-use super::json::ParseError;
-use super::{Reject, RuleSet};
+use super::{find_string_stop, write_json_bytes, ParseError};
+use crate::bytes::{string_chunk, string_stops, tail_string_chunk, Classes};
 
 /// Nesting limit, the same as serde_json's.
 pub const MAX_DEPTH: usize = 128;
+
+/// What the visitor made of a key or value it looked at.
+pub(crate) enum Leaf {
+    Unchanged,
+    /// The new text is in [`Visitor::leaf_text`].
+    Changed,
+    Drop,
+}
+
+/// Why the pass stopped: the text is not a JSON object, or the visitor
+/// failed.
+pub(crate) enum Stop<E> {
+    Json(ParseError),
+    NotObject,
+    Visitor(E),
+}
+
+/// What the pass asks, at every key and value, of whoever drives it.
+pub(crate) trait Visitor {
+    type Error;
+    /// What the visitor learns of a plain string from the classes of its
+    /// bytes, gathered while the pass scans it (`Profiler` while scanning).
+    type Profile: Copy;
+    type Profiler;
+
+    /// Whether values and keys are looked at at all; when not, the pass
+    /// only validates and cuts.
+    fn looks_at_values(&self) -> bool;
+    /// A plain string value that ends within sixteen bytes, with the
+    /// classes of its bytes: whether it could hold something. Asked before
+    /// any profiling (most short values: levels, methods, host names).
+    fn short_plain_may_hold(&self, text: &[u8], classes: Classes) -> bool;
+    fn profiler(&mut self) -> Self::Profiler;
+    fn profile(&mut self, profiler: &mut Self::Profiler, classes: Classes);
+    fn profile_end(&mut self, profiler: Self::Profiler, len: usize) -> Self::Profile;
+    /// A string value's raw text (between its quotes): whether it could
+    /// hold something. `profile` when it holds no escape or control byte.
+    fn string_may_hold(&self, raw: &[u8], escaped: bool, profile: Option<Self::Profile>) -> bool;
+    /// A key's raw text (between its quotes), and the sixteen bytes from
+    /// its start when the line has them: whether it could hold something.
+    fn key_may_hold(&self, raw: &[u8], escaped: bool, chunk: Option<&[u8; 16]>) -> bool;
+    /// A number's text: whether it could hold something.
+    fn number_may_hold(&self, number: &[u8]) -> bool;
+    /// The top-level member the output never keeps (the visitor writes its
+    /// own), if any.
+    fn removed_member(&self) -> Option<&str>;
+    /// Whether `leaf` reads the key of the value it looks at.
+    fn reads_keys(&self) -> bool;
+    /// Looks at a key's or value's decoded text; `key` is the raw text of
+    /// the innermost key around it when `reads_keys`, else empty.
+    fn leaf(
+        &mut self,
+        text: &[u8],
+        profile: Option<Self::Profile>,
+        key: &[u8],
+    ) -> Result<Leaf, Self::Error>;
+    /// The new text of the last leaf reported `Changed`.
+    fn leaf_text(&self) -> &[u8];
+    /// Whether `enter_key` needs the key's text.
+    fn wants_keys(&self) -> bool;
+    fn enter_key(&mut self, key: &str);
+    fn enter_index(&mut self, index: usize);
+    /// Leaving what the last `enter_*` entered.
+    fn leave(&mut self, was_key: bool);
+    /// The value just entered was written at output `start..end`.
+    fn watch(&mut self, start: usize, end: usize);
+    /// Output from `at` on was removed.
+    fn unwatch_from(&mut self, at: usize);
+}
 
 /// What became of a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +117,7 @@ struct Fail;
 
 type Step<T = Kept> = Result<T, Fail>;
 
-pub(crate) struct Rewriter<'r, 'i, 'o> {
-    rules: &'r RuleSet,
+pub(crate) struct Rewriter<'i, 'o, E> {
     /// The event's text, already checked as UTF-8; `src` is its bytes.
     text: &'i str,
     src: &'i [u8],
@@ -61,7 +131,7 @@ pub(crate) struct Rewriter<'r, 'i, 'o> {
     /// The input range of the innermost key around the current value
     /// (without quotes), for detectors that read field names.
     key: std::ops::Range<usize>,
-    error: Option<Reject>,
+    error: Option<Stop<E>>,
 }
 
 /// What `event` learned about the top-level object.
@@ -70,10 +140,9 @@ pub(crate) struct Written {
     pub members: usize,
 }
 
-impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
-    pub(crate) fn new(rules: &'r RuleSet, src: &'i str, out: &'o mut Vec<u8>) -> Self {
+impl<'i, 'o, E> Rewriter<'i, 'o, E> {
+    pub(crate) fn new(src: &'i str, out: &'o mut Vec<u8>) -> Self {
         Rewriter {
-            rules,
             text: src,
             src: src.as_bytes(),
             pos: 0,
@@ -86,28 +155,25 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     }
 
     /// Rewrites the whole event, which must be one JSON object.
-    pub(crate) fn event(mut self, work: &mut Workspace) -> Result<Written, Reject> {
-        match self.event_inner(work) {
+    pub(crate) fn event<V: Visitor<Error = E>>(mut self, v: &mut V) -> Result<Written, Stop<E>> {
+        match self.event_inner(v) {
             Ok(w) => Ok(w),
-            Err(Fail) => Err(self
-                .error
-                .take()
-                .unwrap_or(Reject::Json(ParseError::Syntax {
-                    column: self.pos + 1,
-                    what: "syntax error",
-                }))),
+            Err(Fail) => Err(self.error.take().unwrap_or(Stop::Json(ParseError::Syntax {
+                column: self.pos + 1,
+                what: "syntax error",
+            }))),
         }
     }
 
-    fn event_inner(&mut self, work: &mut Workspace) -> Step<Written> {
+    fn event_inner<V: Visitor<Error = E>>(&mut self, v: &mut V) -> Step<Written> {
         // Control bytes are refused inside strings by `scan_string`, and
         // between tokens by the grammar (only tab, CR and LF are whitespace).
         self.skip_ws();
         if self.peek() != Some(b'{') {
             // Tell "valid, but not an object" from "not JSON".
             let reject = match serde_json::from_str::<serde::de::IgnoredAny>(self.text) {
-                Ok(_) => Reject::NotObject,
-                Err(_) => Reject::Json(ParseError::Syntax {
+                Ok(_) => Stop::NotObject,
+                Err(_) => Stop::Json(ParseError::Syntax {
                     column: self.pos + 1,
                     what: "expected a JSON object",
                 }),
@@ -115,7 +181,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             return Err(self.fail(reject));
         }
         self.flushed = self.pos;
-        let members = self.object(1, work)?;
+        let members = self.object(1, v)?;
         let end = self.pos;
         self.skip_ws();
         if self.pos != self.src.len() {
@@ -125,14 +191,14 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         Ok(Written { members })
     }
 
-    fn fail(&mut self, reject: Reject) -> Fail {
+    fn fail(&mut self, reject: Stop<E>) -> Fail {
         self.error = Some(reject);
         Fail
     }
 
     fn syntax(&mut self, what: &'static str) -> Fail {
         let column = self.pos + 1;
-        self.fail(Reject::Json(ParseError::Syntax { column, what }))
+        self.fail(Stop::Json(ParseError::Syntax { column, what }))
     }
 
     fn eof_or(&mut self, what: &'static str) -> Fail {
@@ -178,28 +244,28 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     }
 
     /// Leaves input `start..end` out of the output.
-    fn cut(&mut self, start: usize, end: usize, work: &mut Workspace) {
+    fn cut<V: Visitor<Error = E>>(&mut self, start: usize, end: usize, v: &mut V) {
         self.flush_to(start);
         self.flushed = end;
-        work.unwatch_from(self.out.len());
+        v.unwatch_from(self.out.len());
     }
 
     /// The value at `pos` (whitespace before it already skipped). Strings,
     /// the usual case, are handled inline; containers recurse.
     #[inline(always)]
-    fn value(&mut self, depth: usize, work: &mut Workspace) -> Step {
+    fn value<V: Visitor<Error = E>>(&mut self, depth: usize, v: &mut V) -> Step {
         match self.peek() {
-            Some(b'"') => self.string_leaf(work),
-            _ => self.other_value(depth, work),
+            Some(b'"') => self.string_leaf(v),
+            _ => self.other_value(depth, v),
         }
     }
 
-    fn other_value(&mut self, depth: usize, work: &mut Workspace) -> Step {
+    fn other_value<V: Visitor<Error = E>>(&mut self, depth: usize, v: &mut V) -> Step {
         match self.peek() {
-            Some(b'{') => self.object(depth + 1, work).map(|_| Kept::Yes),
-            Some(b'[') => self.array(depth + 1, work),
-            Some(b'"') => self.string_leaf(work),
-            Some(b'-' | b'0'..=b'9') => self.number_leaf(work),
+            Some(b'{') => self.object(depth + 1, v).map(|_| Kept::Yes),
+            Some(b'[') => self.array(depth + 1, v),
+            Some(b'"') => self.string_leaf(v),
+            Some(b'-' | b'0'..=b'9') => self.number_leaf(v),
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
@@ -217,9 +283,9 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     }
 
     /// Returns how many members the object kept.
-    fn object(&mut self, depth: usize, work: &mut Workspace) -> Step<usize> {
+    fn object<V: Visitor<Error = E>>(&mut self, depth: usize, v: &mut V) -> Step<usize> {
         if depth > MAX_DEPTH {
-            return Err(self.fail(Reject::Json(ParseError::TooDeep)));
+            return Err(self.fail(Stop::Json(ParseError::TooDeep)));
         }
         self.pos += 1;
         self.skip_ws();
@@ -241,25 +307,31 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 return Err(self.eof_or("expected ':' after a key"));
             }
             self.pos += 1;
-            let wants_key = work.wants_keys(self.rules)
-                || (depth == 1 && self.rules.settings.record_field.is_some());
+            let wants_key = v.wants_keys() || (depth == 1 && v.removed_member().is_some());
             let mut key: Cow<'i, str> = if wants_key {
                 self.string_text(key_start, key_end, escaped)?
             } else {
                 Cow::Borrowed("")
             };
-            let ours = depth == 1 && self.rules.settings.record_field.as_deref() == Some(&*key);
+            let ours = depth == 1 && v.removed_member() == Some(&*key);
             // Personal data used as a key (`{"18216119059": 3}`) is masked
             // like a value; a drop rule that matches it drops the member.
             let mut key_dropped = false;
-            if !self.skipping && !ours && self.key_may_hold(key_start, key_end, escaped) {
-                match self.key_leaf(key_start, key_end, escaped, work)? {
+            if !self.skipping
+                && !ours
+                && v.looks_at_values()
+                && v.key_may_hold(
+                    &self.src[key_start + 1..key_end - 1],
+                    escaped,
+                    self.src[key_start + 1..].first_chunk::<16>(),
+                )
+            {
+                match self.key_leaf(key_start, key_end, escaped, v)? {
                     Leaf::Unchanged => {}
                     Leaf::Drop => key_dropped = true,
                     Leaf::Changed => {
                         if wants_key {
-                            key =
-                                Cow::Owned(String::from_utf8_lossy(work.leaf_text()).into_owned());
+                            key = Cow::Owned(String::from_utf8_lossy(v.leaf_text()).into_owned());
                         }
                     }
                 }
@@ -268,34 +340,29 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             // A member that is cut anyway is only validated.
             self.skipping |= ours || key_dropped;
             if !self.skipping {
-                work.enter_key(self.rules, &key);
+                v.enter_key(&key);
             }
             self.skip_ws();
             let value_start = self.out_pos(self.pos);
             let outer_key = std::mem::replace(&mut self.key, key_start + 1..key_end - 1);
             let kept = self
-                .value(depth, work)
+                .value(depth, v)
                 .map(|k| if key_dropped { Kept::Dropped } else { k });
             self.key = outer_key;
-            self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, true, work);
+            self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, true, v);
             self.skipping = was_skipping;
             // The record field is ours to write: what an event brings under
             // that name is removed.
-            self.settle(&mut members, kept? == Kept::Yes && !ours, key_start, work);
-            if !self.next_member(
-                &mut members,
-                b'}',
-                "expected ',' or '}' after a value",
-                work,
-            )? {
+            self.settle(&mut members, kept? == Kept::Yes && !ours, key_start, v);
+            if !self.next_member(&mut members, b'}', "expected ',' or '}' after a value", v)? {
                 return Ok(members.written);
             }
         }
     }
 
-    fn array(&mut self, depth: usize, work: &mut Workspace) -> Step {
+    fn array<V: Visitor<Error = E>>(&mut self, depth: usize, v: &mut V) -> Step {
         if depth > MAX_DEPTH {
-            return Err(self.fail(Reject::Json(ParseError::TooDeep)));
+            return Err(self.fail(Stop::Json(ParseError::TooDeep)));
         }
         self.pos += 1;
         self.skip_ws();
@@ -310,18 +377,13 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
             let element_start = self.pos;
             let value_start = self.out_pos(self.pos);
             if !self.skipping {
-                work.enter_index(self.rules, index);
+                v.enter_index(index);
             }
-            let kept = self.value(depth, work);
-            self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, false, work);
+            let kept = self.value(depth, v);
+            self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, false, v);
             index += 1;
-            self.settle(&mut members, kept? == Kept::Yes, element_start, work);
-            if !self.next_member(
-                &mut members,
-                b']',
-                "expected ',' or ']' after a value",
-                work,
-            )? {
+            self.settle(&mut members, kept? == Kept::Yes, element_start, v);
+            if !self.next_member(&mut members, b']', "expected ',' or ']' after a value", v)? {
                 return Ok(Kept::Yes);
             }
         }
@@ -330,41 +392,53 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     /// After a member's or element's value: record it if a condition reads
     /// it, and leave its level.
     #[inline(always)]
-    fn after_value(&mut self, kept: bool, value_start: usize, was_key: bool, work: &mut Workspace) {
+    fn after_value<V: Visitor<Error = E>>(
+        &mut self,
+        kept: bool,
+        value_start: usize,
+        was_key: bool,
+        v: &mut V,
+    ) {
         if self.skipping {
             return;
         }
         if kept {
             let end = self.out_pos(self.pos);
-            work.watch(self.rules, value_start, end);
+            v.watch(value_start, end);
         }
-        work.leave(self.rules, was_key);
+        v.leave(was_key);
     }
 
     /// Keeps the member that started at input offset `start` and ends here,
     /// or cuts it, together with the comma before it, so that the commas
     /// left still separate kept members.
     #[inline(always)]
-    fn settle(&mut self, members: &mut Members, keep: bool, start: usize, work: &mut Workspace) {
+    fn settle<V: Visitor<Error = E>>(
+        &mut self,
+        members: &mut Members,
+        keep: bool,
+        start: usize,
+        v: &mut V,
+    ) {
         if keep {
             members.written += 1;
             return;
         }
         match members.comma {
-            Some(c) if members.written > 0 => self.cut(c, self.pos, work),
-            _ => self.cut(start, self.pos, work),
+            Some(c) if members.written > 0 => self.cut(c, self.pos, v),
+            _ => self.cut(start, self.pos, v),
         }
     }
 
     /// Moves past the separator after a member: returns `true` after a comma
     /// (another member follows) and `false` after `close`.
     #[inline(always)]
-    fn next_member(
+    fn next_member<V: Visitor<Error = E>>(
         &mut self,
         members: &mut Members,
         close: u8,
         what: &'static str,
-        work: &mut Workspace,
+        v: &mut V,
     ) -> Step<bool> {
         self.skip_ws();
         match self.peek() {
@@ -372,7 +446,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 if members.written == 0 {
                     // Nothing kept before it: this comma must go.
                     let at = self.pos;
-                    self.cut(at, at + 1, work);
+                    self.cut(at, at + 1, v);
                     members.comma = None;
                 } else {
                     members.comma = Some(self.pos);
@@ -459,21 +533,24 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         // serde_json decodes escapes and rejects lone surrogates.
         match serde_json::from_str::<String>(&self.text[start..end]) {
             Ok(s) => Ok(Cow::Owned(s)),
-            Err(_) => Err(self.fail(Reject::Json(ParseError::Syntax {
+            Err(_) => Err(self.fail(Stop::Json(ParseError::Syntax {
                 column: start + 1,
                 what: "invalid escape in a string",
             }))),
         }
     }
 
-    /// `scan_string` for a value, also classifying its bytes for the
-    /// detectors into `buffers`, in the same pass. Returns whether it holds
-    /// escapes, and its features when every byte was classified (not when
-    /// it holds escapes or control bytes).
-    fn scan_value_string(&mut self, buffers: &mut ScanBuffers) -> Step<(bool, Option<Features>)> {
+    /// `scan_string` for a value, also profiling its bytes for the visitor
+    /// in the same pass. Returns whether it holds escapes, and its profile
+    /// when every byte was classified (not when it holds escapes or control
+    /// bytes).
+    fn scan_value_string<V: Visitor<Error = E>>(
+        &mut self,
+        v: &mut V,
+    ) -> Step<(bool, Option<V::Profile>)> {
         let text_start = self.pos + 1;
         let mut at = text_start;
-        let mut profiler = Profiler::start(buffers);
+        let mut profiler = v.profiler();
         while let Some(chunk) = self.src[at..].first_chunk::<16>() {
             let (stops, classes) = string_chunk(chunk);
             if stops != 0 {
@@ -482,11 +559,11 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                     // An escape or a control byte: the plain scan takes it.
                     return Ok((self.scan_string()?, None));
                 }
-                profiler.add(buffers, classes.first(n));
+                v.profile(&mut profiler, classes.first(n));
                 self.pos = at + n + 1;
-                return Ok((false, Some(profiler.finish(buffers, at + n - text_start))));
+                return Ok((false, Some(v.profile_end(profiler, at + n - text_start))));
             }
-            profiler.add(buffers, classes);
+            v.profile(&mut profiler, classes);
             at += 16;
         }
         // Fewer than sixteen bytes are left in the line: the last value of
@@ -495,20 +572,20 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         if stops != 0 {
             let n = stops.trailing_zeros() as usize;
             if self.src[at + n] == b'"' {
-                profiler.add(buffers, classes.first(n));
+                v.profile(&mut profiler, classes.first(n));
                 self.pos = at + n + 1;
-                return Ok((false, Some(profiler.finish(buffers, at + n - text_start))));
+                return Ok((false, Some(v.profile_end(profiler, at + n - text_start))));
             }
         }
         Ok((self.scan_string()?, None))
     }
 
     /// Moves past a value string that ends within the sixteen bytes after
-    /// its opening quote, holds no escape, and has nothing a built-in
-    /// detector could find (the usual case: levels, methods, host names),
-    /// without profiling it, and returns `true`. Otherwise moves nothing.
+    /// its opening quote, holds no escape, and that the visitor says holds
+    /// nothing (the usual case: levels, methods, host names), without
+    /// profiling it, and returns `true`. Otherwise moves nothing.
     #[inline(always)]
-    fn skip_short_plain_value(&mut self) -> bool {
+    fn skip_short_plain_value<V: Visitor<Error = E>>(&mut self, v: &V) -> bool {
         let at = self.pos + 1;
         let Some(chunk) = self.src[at..].first_chunk::<16>() else {
             return false;
@@ -521,19 +598,7 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
         if self.src[at + n] != b'"' {
             return false;
         }
-        // As in `string_leaf`: the shortest built-in match is six bytes.
-        let c = classes.first(n);
-        let features = Features {
-            digits: c.digits.count_ones() as usize,
-            has_at: c.at != 0,
-            has_percent: c.percent != 0,
-            has_high: c.high != 0,
-        };
-        if n >= 6
-            && !self
-                .rules
-                .plain_text_holds_nothing(&self.src[at..at + n], features)
-        {
+        if v.short_plain_may_hold(&self.src[at..at + n], classes.first(n)) {
             return false;
         }
         self.pos = at + n + 1;
@@ -541,128 +606,85 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
     }
 
     #[inline]
-    fn string_leaf(&mut self, work: &mut Workspace) -> Step {
+    fn string_leaf<V: Visitor<Error = E>>(&mut self, v: &mut V) -> Step {
         let start = self.pos;
-        if self.skipping || self.rules.masks.is_empty() {
+        if self.skipping || !v.looks_at_values() {
             self.scan_string()?;
             return Ok(Kept::Yes);
         }
-        if !self.rules.has_regex && self.skip_short_plain_value() {
+        if self.skip_short_plain_value(v) {
             return Ok(Kept::Yes);
         }
-        let (escaped, profile) = self.scan_value_string(work.scan_buffers())?;
+        let (escaped, profile) = self.scan_value_string(v)?;
         let end = self.pos;
-        // Most strings hold nothing any detector could find: tell from the
-        // raw bytes, before decoding anything. The shortest built-in match
-        // is six bytes (a@b.cn); decoding only shortens text.
-        if !escaped
-            && !self.rules.has_regex
-            && (end - start - 2 < 6
-                || profile.is_some_and(|f| {
-                    self.rules
-                        .plain_text_holds_nothing(&self.src[start + 1..end - 1], f)
-                }))
-        {
+        // Most strings hold nothing the visitor wants: tell from the raw
+        // bytes, before decoding anything.
+        if !v.string_may_hold(&self.src[start + 1..end - 1], escaped, profile) {
             return Ok(Kept::Yes);
         }
         let text = self.string_text(start, end, escaped)?;
-        self.leaf(start, end, &text, profile, work)
+        self.leaf(start, end, &text, profile, v)
     }
 
-    /// Runs the rules on one value's text and writes what they make of it.
-    fn leaf(
+    /// Has the visitor look at one value's text, and writes what it makes
+    /// of it.
+    fn leaf<V: Visitor<Error = E>>(
         &mut self,
         start: usize,
         end: usize,
         text: &str,
-        profile: Option<Features>,
-        work: &mut Workspace,
+        profile: Option<V::Profile>,
+        v: &mut V,
     ) -> Step {
         let src = self.src;
-        let key = if self.rules.reads_keys {
+        let key = if v.reads_keys() {
             &src[self.key.clone()]
         } else {
             b""
         };
-        match self.rules.scan_leaf(text.as_bytes(), profile, key, work) {
-            Err(reject) => Err(self.fail(reject)),
+        match v.leaf(text.as_bytes(), profile, key) {
+            Err(e) => Err(self.fail(Stop::Visitor(e))),
             Ok(Leaf::Unchanged) => Ok(Kept::Yes),
             Ok(Leaf::Drop) => Ok(Kept::Dropped),
             Ok(Leaf::Changed) => {
                 // A masked number becomes a string.
                 self.flush_to(start);
-                write_json_bytes(self.out, work.leaf_text());
+                write_json_bytes(self.out, v.leaf_text());
                 self.flushed = end;
                 Ok(Kept::Yes)
             }
         }
     }
 
-    /// Whether the key token `start..end` could hold something a mask rule
-    /// finds: enough digits, an `@`, an escape, or text above ASCII. Most
-    /// keys are short ASCII names and stop here.
-    #[inline]
-    fn key_may_hold(&self, start: usize, end: usize, escaped: bool) -> bool {
-        if self.rules.masks.is_empty() {
-            return false;
-        }
-        if escaped || self.rules.has_regex {
-            return true;
-        }
-        let key = &self.src[start + 1..end - 1];
-        if let Some(chunk) = self.src[start + 1..].first_chunk::<16>() {
-            if key.len() <= 16 {
-                // Most keys: their bytes' classes from one load.
-                let c = classes(chunk).first_n(key.len());
-                let at_inside = c.at & !1;
-                return c.percent != 0
-                    || c.high != 0
-                    || at_inside != 0
-                    || c.digits.count_ones() as usize >= self.rules.min_digits;
-            }
-        }
-        let mut digits = 0;
-        for (i, &b) in key.iter().enumerate() {
-            if b.is_ascii_digit() {
-                digits += 1;
-            } else if b == b'%' || b >= 0x80 || (b == b'@' && i > 0) {
-                // (`@timestamp` and the like hold no address.)
-                return true;
-            }
-        }
-        digits >= self.rules.min_digits
-    }
-
-    /// Runs the mask rules on a key and, when they change it, writes the
+    /// Has the visitor look at a key and, when it changes it, writes the
     /// new key in place of the old.
     #[cold]
-    fn key_leaf(
+    fn key_leaf<V: Visitor<Error = E>>(
         &mut self,
         start: usize,
         end: usize,
         escaped: bool,
-        work: &mut Workspace,
+        v: &mut V,
     ) -> Step<Leaf> {
         let text = self.string_text(start, end, escaped)?;
         let src = self.src;
-        let key = if self.rules.reads_keys {
+        let key = if v.reads_keys() {
             &src[self.key.clone()]
         } else {
             b""
         };
-        match self.rules.scan_leaf(text.as_bytes(), None, key, work) {
-            Err(reject) => Err(self.fail(reject)),
+        match v.leaf(text.as_bytes(), None, key) {
+            Err(e) => Err(self.fail(Stop::Visitor(e))),
             Ok(Leaf::Changed) => {
                 self.flush_to(start);
-                write_json_bytes(self.out, work.leaf_text());
+                write_json_bytes(self.out, v.leaf_text());
                 self.flushed = end;
                 Ok(Leaf::Changed)
             }
             Ok(other) => Ok(other),
         }
     }
-
-    fn number_leaf(&mut self, work: &mut Workspace) -> Step {
+    fn number_leaf<V: Visitor<Error = E>>(&mut self, v: &mut V) -> Step {
         let start = self.pos;
         let digits = |s: &mut Self| {
             let from = s.pos;
@@ -706,103 +728,15 @@ impl<'r, 'i, 'o> Rewriter<'r, 'i, 'o> {
                 .parse::<f64>()
                 .is_ok_and(f64::is_finite)
         {
-            return Err(self.fail(Reject::Json(ParseError::Syntax {
+            return Err(self.fail(Stop::Json(ParseError::Syntax {
                 column: start + 1,
                 what: "number out of range",
             })));
         }
-        if self.skipping || self.rules.masks.is_empty() {
-            return Ok(Kept::Yes);
-        }
-        // Only numbers long enough to be personal data, unless a custom
-        // pattern might want shorter ones.
-        if !self.rules.has_regex
-            && self.src[start..end]
-                .iter()
-                .filter(|b| b.is_ascii_digit())
-                .count()
-                < self.rules.min_number_digits
-        {
+        if self.skipping || !v.looks_at_values() || !v.number_may_hold(&self.src[start..end]) {
             return Ok(Kept::Yes);
         }
         let text = &self.text[start..end];
-        self.leaf(start, end, text, None, work)
-    }
-}
-
-/// The first byte that ends a plain run of string text: `"`, `\\`, or a
-/// control byte (below 0x20, which JSON refuses unescaped). Sixteen bytes at
-/// a time.
-#[inline]
-pub(crate) fn find_string_stop(bytes: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    while let Some(chunk) = bytes[at..].first_chunk::<16>() {
-        let stops = super::bytes::string_stops(chunk);
-        if stops != 0 {
-            return Some(at + stops.trailing_zeros() as usize);
-        }
-        at += 16;
-    }
-    let stops = super::bytes::tail_string_stops(bytes, at);
-    (stops != 0).then(|| at + stops.trailing_zeros() as usize)
-}
-
-/// Writes `s` as a JSON string, escaped exactly as serde_json escapes.
-pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    write_json_bytes(out, s.as_bytes());
-}
-
-/// Writes UTF-8 text `s` as a JSON string, escaped exactly as serde_json
-/// escapes.
-pub(crate) fn write_json_bytes(out: &mut Vec<u8>, s: &[u8]) {
-    if find_string_stop(s).is_none() {
-        // Nothing to escape: the usual case for masked values.
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s);
-        out.push(b'"');
-    } else {
-        // `s` is UTF-8 by construction; were it not, the lossy form still
-        // cannot carry more than `s` did.
-        serde_json::to_writer(out, &String::from_utf8_lossy(s))
-            .expect("writing a string to memory cannot fail");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_string_stop;
-
-    #[test]
-    fn quote_search_agrees_with_a_plain_scan() {
-        let texts: [&[u8]; 6] = [
-            b"",
-            b"abc\"",
-            b"0123456789abcdef0123456789abcdef0123\\x\"",
-            b"\xe4\xb8\xad\xe6\x96\x87\"",
-            b"no end at all, but quite a long text to go past the inline part",
-            b"ABCDEFG\"HIJ",
-        ];
-        for t in texts {
-            for start in 0..t.len().max(1) {
-                let t = &t[start.min(t.len())..];
-                assert_eq!(
-                    find_string_stop(t),
-                    t.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20),
-                    "{t:?}"
-                );
-            }
-        }
-        // Every byte value in every position of a word.
-        for b in 0..=255u8 {
-            for pos in 0..16 {
-                let mut t = [b'x'; 16];
-                t[pos] = b;
-                assert_eq!(
-                    find_string_stop(&t),
-                    t.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                );
-            }
-        }
+        self.leaf(start, end, text, None, v)
     }
 }

@@ -1,4 +1,8 @@
-//! `--hash-key NAME=env:VAR` and `NAME=file:PATH`: where hash keys come from.
+//! Where secrets come from: `env:VARIABLE` or `file:PATH`, for hash keys
+//! (`--hash-key NAME=env:VAR`, `[rules.hash_keys]`) and for the config's
+//! other secrets. The bottom of the daemon's module graph: it imports
+//! nothing of the daemon. Errors name where a secret was looked for, never
+//! its value.
 
 use std::str::FromStr;
 
@@ -23,6 +27,21 @@ pub enum KeySource {
     File(std::path::PathBuf),
 }
 
+impl FromStr for KeySource {
+    type Err = ();
+
+    /// `env:VARIABLE` or `file:PATH`.
+    fn from_str(s: &str) -> Result<KeySource, ()> {
+        if let Some(var) = s.strip_prefix("env:") {
+            Ok(KeySource::Env(var.to_owned()))
+        } else if let Some(path) = s.strip_prefix("file:") {
+            Ok(KeySource::File(path.into()))
+        } else {
+            Err(())
+        }
+    }
+}
+
 impl FromStr for KeySpec {
     type Err = String;
 
@@ -30,13 +49,7 @@ impl FromStr for KeySpec {
         let usage =
             "write NAME=env:VARIABLE or NAME=file:PATH, for example default=env:LOGREDACT_HASH_KEY";
         let (name, source) = s.split_once('=').ok_or_else(|| usage.to_owned())?;
-        let source = if let Some(var) = source.strip_prefix("env:") {
-            KeySource::Env(var.to_owned())
-        } else if let Some(path) = source.strip_prefix("file:") {
-            KeySource::File(path.into())
-        } else {
-            return Err(usage.to_owned());
-        };
+        let source: KeySource = source.parse().map_err(|()| usage.to_owned())?;
         if name.is_empty() {
             return Err(usage.to_owned());
         }

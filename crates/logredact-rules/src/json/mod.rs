@@ -1,3 +1,7 @@
+//! The JSON layer: a borrowed tree (here), the one-pass rewriter
+//! (`rewrite`) and the escaper (`escape`). It knows nothing of rules: the
+//! rewriter asks a [`rewrite::Visitor`] what to do with each value.
+//!
 //! A borrowed JSON tree.
 //!
 //! Not the main path (that is `rewrite`, which builds no tree): used where a
@@ -19,7 +23,11 @@ use std::borrow::Cow;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::rewrite::{find_string_stop, write_json_string, MAX_DEPTH};
+mod escape;
+pub(crate) mod rewrite;
+
+pub(crate) use escape::{find_string_stop, write_json_bytes, write_json_string};
+pub(crate) use rewrite::MAX_DEPTH;
 
 /// One JSON value. A number holds its value and its text as written.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,312 @@
+//! Rule files (TOML) to a compiled [`RuleSet`].
+//!
+//! The TOML is walked by hand, with spans, rather than through serde derive,
+//! so that every problem in every file is found in one pass and reported as
+//! file:line:column with the rule's id and a plain sentence.
+//!
+//! - `cx`: the walk's context (the file, the errors so far) and its typed
+//!   getters, each reporting a wrong type or a typo where it is.
+//! - `settings`, `mask`, `tag`, `route`: one rule kind each.
+//! - `condition`: `when` conditions of tag and route rules.
+//! - `examples`: the examples a rule file carries.
+
+mod condition;
+mod cx;
+mod examples;
+mod mask;
+mod route;
+mod settings;
+mod tag;
+
+use std::collections::HashMap;
+
+use sha2::Digest;
+use toml::de::DeTable;
+
+use crate::detect::Detector;
+use crate::examples::Example;
+use crate::{
+    KeyRing, MaskRule, RouteRule, RuleError, RuleErrors, RuleKind, RuleSet, Settings, SourceFile,
+    TagRule, FORMAT_VERSION,
+};
+use cx::{get, Cx};
+use tag::collect_strings;
+
+const TOP_KEYS: &[&str] = &["version", "settings", "mask", "tag", "route"];
+
+pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, RuleErrors> {
+    let mut errors = Vec::new();
+    let mut masks: Vec<(String, MaskRule)> = Vec::new();
+    let mut tags: Vec<(String, TagRule)> = Vec::new();
+    // Where each tag rule sits, for the personal-data check below.
+    let mut tag_sites: Vec<RuleError> = Vec::new();
+    let mut routes: Vec<(String, RouteRule)> = Vec::new();
+    let mut outputs: Vec<String> = Vec::new();
+    let mut examples: Vec<Example> = Vec::new();
+    let mut settings: Option<(Settings, String)> = None;
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut watched: Vec<Vec<String>> = Vec::new();
+
+    for file in files {
+        let mut cx = Cx {
+            file: &file.name,
+            text: &file.text,
+            errors: &mut errors,
+            rule: None,
+            watched: &mut watched,
+        };
+        let root = match DeTable::parse(&file.text) {
+            Ok(t) => t,
+            Err(e) => {
+                let at = e.span().map_or(0, |s| s.start);
+                cx.err(
+                    at..at,
+                    format!("this is not valid TOML: {}", e.message().trim_end()),
+                );
+                continue;
+            }
+        };
+        let root_span = root.span();
+        let root = root.get_ref();
+        cx.check_keys(root, TOP_KEYS, "a rule file");
+        match cx.int(root, "version") {
+            None if get(root, "version").is_none() => cx.err(
+                root_span.start..root_span.start,
+                format!("the file has no format version; add `version = {FORMAT_VERSION}` as its first line"),
+            ),
+            Some((v, span)) if v != FORMAT_VERSION => cx.err(
+                span,
+                format!("this file says version = {v}, but this logredact reads rule format version {FORMAT_VERSION}"),
+            ),
+            _ => {}
+        }
+        if let Some((t, span)) = cx.table(root, "settings") {
+            let s = cx.settings(t);
+            match &settings {
+                Some((_, first)) => cx.err(
+                    span,
+                    format!("[settings] is already given in {first}; keep one [settings] table for all rule files"),
+                ),
+                None => settings = Some((s, file.name.clone())),
+            }
+        }
+
+        for (t, span) in cx.tables(root, RuleKind::Mask.as_str()) {
+            let Some(id) = cx.rule_id(t, span.clone(), RuleKind::Mask, masks.len(), &mut ids)
+            else {
+                continue;
+            };
+            let rule = cx.mask_rule(t, span.clone(), keys);
+            examples.extend(cx.examples(t));
+            if let Some(rule) = rule {
+                if cx.enabled(t) {
+                    masks.push((id, rule));
+                }
+            }
+            cx.rule = None;
+        }
+        for (t, span) in cx.tables(root, RuleKind::Tag.as_str()) {
+            let Some(id) = cx.rule_id(t, span.clone(), RuleKind::Tag, tags.len(), &mut ids) else {
+                continue;
+            };
+            let site = RuleError::at(cx.file, cx.text, span.start, Some(&id), String::new());
+            let rule = cx.tag_rule(t, span);
+            examples.extend(cx.examples(t));
+            if let Some(rule) = rule {
+                if cx.enabled(t) {
+                    tags.push((id, rule));
+                    tag_sites.push(site);
+                }
+            }
+            cx.rule = None;
+        }
+        for (t, span) in cx.tables(root, RuleKind::Route.as_str()) {
+            let Some(id) = cx.rule_id(t, span.clone(), RuleKind::Route, routes.len(), &mut ids)
+            else {
+                continue;
+            };
+            let rule = cx.route_rule(t, span, &mut outputs);
+            examples.extend(cx.examples(t));
+            if let Some(rule) = rule {
+                if cx.enabled(t) {
+                    routes.push((id, rule));
+                }
+            }
+            cx.rule = None;
+        }
+    }
+
+    // Tag rules write constants into events after masking. The residual
+    // scan relies on those constants holding no personal data, so check them
+    // here, once, with every detector the mask rules use.
+    for ((_, tag), site) in tags.iter().zip(&tag_sites) {
+        let mut texts: Vec<String> = tag.add_tags.clone();
+        for (_, v) in &tag.set {
+            collect_strings(v, &mut texts);
+        }
+        for text in &texts {
+            if let Some((_, m)) = masks
+                .iter()
+                .find(|(_, m)| !m.detector.find_in(text.as_bytes()).is_empty())
+            {
+                errors.push(RuleError {
+                    message: format!(
+                        "a value this rule writes looks like personal data ({}); rule files must not hold personal data",
+                        m.detector.name()
+                    ),
+                    ..site.clone()
+                });
+            }
+        }
+    }
+
+    if !errors.is_empty() {
+        // File order, then position in the file.
+        let order = |name: &str| files.iter().position(|f| f.name == name);
+        errors.sort_by(|a, b| {
+            (order(&a.file), a.line, a.column).cmp(&(order(&b.file), b.line, b.column))
+        });
+        return Err(RuleErrors(errors));
+    }
+
+    // Apply order: masks, then tags, then routes, each in file and rule order.
+    let mut all_ids = Vec::new();
+    let masks: Vec<MaskRule> = masks
+        .into_iter()
+        .map(|(id, mut r)| {
+            r.index = all_ids.len();
+            all_ids.push(id);
+            r
+        })
+        .collect();
+    let tags: Vec<TagRule> = tags
+        .into_iter()
+        .map(|(id, mut r)| {
+            r.index = all_ids.len();
+            all_ids.push(id);
+            r
+        })
+        .collect();
+    let routes: Vec<RouteRule> = routes
+        .into_iter()
+        .map(|(id, mut r)| {
+            r.index = all_ids.len();
+            all_ids.push(id);
+            r
+        })
+        .collect();
+
+    let mut hasher = sha2::Sha256::new();
+    for f in files {
+        hasher.update(f.name.as_bytes());
+        hasher.update([0]);
+        hasher.update(f.text.as_bytes());
+        hasher.update([0]);
+    }
+    let fingerprint = hasher.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+
+    let tags_on_bytes = watch_tag_fields(&tags, &mut watched);
+    let settings = settings.map(|(s, _)| s).unwrap_or_default();
+    let json_key = |s: &str| serde_json::to_vec(s).expect("strings serialize");
+    let mut set = RuleSet {
+        record_key: json_key(settings.record_field.as_deref().unwrap_or("")),
+        rule_keys: all_ids.iter().map(|id| json_key(id)).collect(),
+        watch_keys: watch_keys(&watched),
+        watched,
+        tags_on_bytes,
+        scoped: masks
+            .iter()
+            .any(|m| !m.fields.is_empty() || !m.exclude.is_empty()),
+        has_regex: masks
+            .iter()
+            .any(|m| matches!(m.detector, Detector::Regex(_))),
+        // Detectors that need no digits need an `@` (e-mail), which the
+        // gates test on its own, or are custom patterns, which turn the
+        // gates off (`has_regex`).
+        min_digits: masks
+            .iter()
+            .map(|m| m.detector.min_digits())
+            .filter(|&d| d > 0)
+            .min()
+            .unwrap_or(usize::MAX),
+        min_number_digits: masks
+            .iter()
+            .filter(|m| m.detector.in_numbers())
+            .map(|m| m.detector.min_digits())
+            .filter(|&d| d > 0)
+            .min()
+            .unwrap_or(usize::MAX),
+        reads_keys: masks.iter().any(|m| m.detector.reads_key()),
+        masks,
+        tags,
+        routes,
+        settings,
+        ids: all_ids,
+        outputs,
+        examples,
+        fingerprint,
+    };
+    set.derive_tag_members();
+    Ok(set)
+}
+
+/// Per depth, the keys watched paths have there, each with the paths (as
+/// bits; only the first 64 paths are tracked) that have it.
+fn watch_keys(watched: &[Vec<String>]) -> Vec<Vec<(String, u64)>> {
+    let mut by_depth: Vec<Vec<(String, u64)>> = Vec::new();
+    for (i, path) in watched.iter().enumerate().take(64) {
+        for (depth, key) in path.iter().enumerate() {
+            if by_depth.len() <= depth {
+                by_depth.push(Vec::new());
+            }
+            let keys = &mut by_depth[depth];
+            match keys.iter_mut().find(|(k, _)| k == key) {
+                Some((_, paths)) => *paths |= 1 << i,
+                None => keys.push((key.clone(), 1 << i)),
+            }
+        }
+    }
+    by_depth
+}
+
+/// Whether tag rules can be applied to the written event rather than to a
+/// tree of it: each writes top-level fields only (`set` with one-key paths,
+/// and `tags` when it adds tags), none writes one field twice, and no
+/// condition reads a field tags write. If so, those fields become watched,
+/// so that an event that has one already is tagged on a tree; the members
+/// each tag appends are derived once the rule set is built
+/// (`RuleSet::derive_tag_members`).
+fn watch_tag_fields(tags: &[TagRule], watched: &mut Vec<Vec<String>>) -> bool {
+    let mut written: Vec<&str> = Vec::new();
+    for tag in tags {
+        let mut own: Vec<&str> = Vec::new();
+        for path in tag.set.iter().map(|(path, _)| path) {
+            let [key] = path.as_slice() else {
+                return false;
+            };
+            own.push(key);
+        }
+        if !tag.add_tags.is_empty() {
+            own.push("tags");
+        }
+        for (i, key) in own.iter().enumerate() {
+            if own[..i].contains(key) {
+                return false;
+            }
+            if !written.contains(key) {
+                written.push(key);
+            }
+        }
+    }
+    // Watched paths are tracked as bits of a u64.
+    if watched.iter().any(|w| written.contains(&w[0].as_str()))
+        || watched.len() + written.len() > 64
+    {
+        return false;
+    }
+    watched.extend(written.iter().map(|k| vec![(*k).to_owned()]));
+    true
+}

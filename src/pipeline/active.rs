@@ -1,0 +1,79 @@
+//! The rule set in use, and what the pipeline derives from it (each route
+//! rule's outputs as a bit mask). Start-up and reload load it through the
+//! same path.
+
+use crate::config::Config;
+use crate::rules::{KeyRing, Routes, RuleKind, RuleSet};
+use crate::stats::Stats;
+
+/// A compiled rule set plus what the pipeline derives from it.
+pub struct ActiveRules {
+    pub set: RuleSet,
+    /// Per rule index, for route rules: bitmask of output ids.
+    routes: Vec<u64>,
+    /// Every output.
+    all: u64,
+}
+
+impl ActiveRules {
+    /// Checks the set against the configured outputs.
+    pub fn new(set: RuleSet, outputs: &[&str]) -> Result<ActiveRules, String> {
+        let mut routes = vec![0u64; set.rule_ids().len()];
+        for (i, mask) in routes.iter_mut().enumerate() {
+            if set.kind_of(i) != RuleKind::Route {
+                continue;
+            }
+            for name in set.route_outputs(Routes::Rule(i)).unwrap_or_default() {
+                let id = outputs.iter().position(|o| *o == name).ok_or_else(|| {
+                    format!(
+                        "rule \"{}\" routes to output \"{name}\", which the config does not define; configured outputs: {}",
+                        set.rule_ids()[i],
+                        outputs.join(", ")
+                    )
+                })?;
+                *mask |= 1 << id;
+            }
+        }
+        Ok(ActiveRules {
+            set,
+            routes,
+            all: (1u64 << outputs.len()) - 1,
+        })
+    }
+
+    /// The outputs an event goes to, as a bit mask of output ids.
+    pub(super) fn outputs(&self, routes: Routes) -> u64 {
+        match routes {
+            Routes::Default => self.all,
+            Routes::Rule(i) => self.routes[i],
+            Routes::Dropped(_) => 0,
+        }
+    }
+}
+
+/// Reads the hash keys the config names.
+pub fn key_ring(config: &Config) -> anyhow::Result<KeyRing> {
+    let specs: Vec<_> = config
+        .rules
+        .hash_keys
+        .iter()
+        .map(|(name, source)| crate::secrets::KeySpec {
+            name: name.clone(),
+            source: source.0.clone(),
+        })
+        .collect();
+    crate::secrets::key_ring(&specs)
+}
+
+/// Loads and checks the rules a config points to; errors are printable.
+pub fn load_rules(config: &Config, keys: &KeyRing) -> Result<ActiveRules, String> {
+    let set = RuleSet::load(&config.rules.dir, keys).map_err(|e| e.to_string())?;
+    ActiveRules::new(set, &config.output_names())
+}
+
+/// Notes the active set in the stats (fingerprint and load time).
+pub fn note_active(stats: &Stats, rules: &ActiveRules) {
+    let mut d = stats.detail();
+    d.rules_fingerprint = rules.set.fingerprint().to_owned();
+    d.rules_loaded_at = crate::stats::now_ms() as f64 / 1000.0;
+}

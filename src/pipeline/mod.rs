@@ -1,0 +1,194 @@
+//! Wires the source, the rules and the sinks together.
+//!
+//! One consumer thread polls Kafka, applies the rules (a plain synchronous
+//! function) and hands each event to the outputs it was routed to over
+//! bounded channels. The sinks run on tokio and send acknowledgements back
+//! to the consumer thread, which owns the offset tracker and commits. The
+//! consumer handles pending acks before it takes new messages.
+
+//!
+//! - `active`: the rule set in use and what the pipeline derives from it.
+//! - `reload`: replacing it on SIGHUP and when the rule files change.
+//! - `consumer`: the consumer loop (poll, apply, hand over, acknowledge,
+//!   commit).
+//! - `counts`: per-rule counts, gathered without a lock per event.
+
+mod active;
+mod consumer;
+mod counts;
+pub mod reload;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use rdkafka::producer::FutureProducer;
+use tokio::sync::mpsc;
+
+pub use active::{key_ring, load_rules, note_active, ActiveRules};
+use consumer::ConsumerLoop;
+
+use crate::config::{Config, OutputConfig};
+use crate::sink::{self, Ack, DeadLetterWriter};
+use crate::source::{self, SourceContext};
+use crate::stats::Stats;
+
+/// Bytes of an unprocessable message kept (masked) in its dead-letter
+/// record; the original stays in Kafka at the recorded offset.
+pub const MAX_DEAD_LETTER_TEXT: usize = 64 << 10;
+
+/// Batches queued per output before the consumer waits.
+const OUTPUT_QUEUE: usize = 64;
+
+/// Documents the consumer gathers for an output before handing them over;
+/// a partial batch is handed over when the consumer is idle or after
+/// `HANDOVER_DELAY`.
+const HANDOVER_DOCS: usize = 256;
+const HANDOVER_DELAY: Duration = Duration::from_millis(2);
+
+/// An output's input queue.
+enum OutputTask {
+    Elasticsearch(Box<sink::elasticsearch::BulkWriter>),
+    File(sink::file::FileWriter),
+}
+
+/// Runs the pipeline until `shutdown` completes, then drains: stops
+/// fetching, flushes, waits for acknowledgements up to the configured
+/// timeout, commits, and returns.
+pub async fn run(
+    config: &Config,
+    rules: Arc<ArcSwap<ActiveRules>>,
+    stats: Arc<Stats>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    // Build everything first, so a bad setting fails before any IO.
+    let mut tasks = Vec::new();
+    for (name, output) in &config.outputs {
+        tasks.push(match output {
+            OutputConfig::Elasticsearch(es) => {
+                OutputTask::Elasticsearch(Box::new(sink::elasticsearch::BulkWriter::new(name, es)?))
+            }
+            OutputConfig::File(f) => OutputTask::File(sink::file::FileWriter::new(name, f)?),
+        });
+    }
+    let producer: Option<FutureProducer> = match &config.dead_letter.topic {
+        Some(_) => Some(
+            source::client_config(&config.kafka)
+                .set("enable.idempotence", "true")
+                .create()
+                .map_err(|e| anyhow::anyhow!("cannot create the dead-letter producer: {e}"))?,
+        ),
+        None => None,
+    };
+    let dead_letter_writer = DeadLetterWriter::new(&config.dead_letter, producer)?;
+    let consumer = source::consumer(&config.kafka, SourceContext::new(stats.clone()))?;
+
+    // Startup checks: every output and Kafka, each failure named.
+    for task in &tasks {
+        if let OutputTask::Elasticsearch(w) = task {
+            sink::elasticsearch::check_reachable(&w.name, w.client()).await?;
+        }
+    }
+    let consumer = tokio::task::spawn_blocking({
+        let kafka = config.kafka.clone();
+        move || source::check_reachable(&consumer, &kafka).map(|()| consumer)
+    })
+    .await??;
+
+    note_active(&stats, &rules.load());
+    for (name, output) in &config.outputs {
+        if let OutputConfig::Elasticsearch(_) = output {
+            stats.detail().reachable.insert(name.clone(), true);
+        }
+    }
+    let telemetry = if config.metrics.enabled {
+        let listener = tokio::net::TcpListener::bind(&config.metrics.listen)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot listen on metrics.listen = \"{}\" ({e}); choose a free address or set metrics.enabled = false",
+                    config.metrics.listen
+                )
+            })?;
+        tracing::info!(address = %listener.local_addr()?, "metrics, health and readiness endpoints listening");
+        let heap_profile = config.metrics.heap_profile && crate::alloc::start_heap_profile();
+        Some(tokio::spawn(crate::telemetry::serve(
+            listener,
+            stats.clone(),
+            heap_profile,
+        )))
+    } else {
+        None
+    };
+
+    let (ack_tx, ack_rx) = std::sync::mpsc::channel::<Vec<Ack>>();
+    let (dl_tx, dl_rx) = mpsc::unbounded_channel();
+    let mut senders = Vec::new();
+    let mut handles = Vec::new();
+    for task in tasks {
+        let (tx, rx) = mpsc::channel(OUTPUT_QUEUE);
+        senders.push(tx);
+        let (acks, stats) = (ack_tx.clone(), stats.clone());
+        handles.push(match task {
+            OutputTask::Elasticsearch(w) => tokio::spawn(w.run(rx, acks, dl_tx.clone(), stats)),
+            OutputTask::File(w) => tokio::spawn(w.run(rx, acks, stats)),
+        });
+    }
+    handles.push(tokio::spawn(dead_letter_writer.run(
+        dl_rx,
+        ack_tx.clone(),
+        stats.clone(),
+    )));
+    drop(ack_tx);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let needs_event_time = config.outputs.values().any(|o| match o {
+        OutputConfig::Elasticsearch(es) => es.index.as_deref().is_some_and(|i| i.contains('%')),
+        OutputConfig::File(f) => f.index.contains('%'),
+    });
+    let mut consumer_loop = ConsumerLoop {
+        consumer,
+        rules,
+        outputs: senders,
+        dead_letters: dl_tx,
+        acks: ack_rx,
+        stop: stop.clone(),
+        config: config.pipeline.clone(),
+        stats: stats.clone(),
+        needs_event_time,
+    };
+    let mut consumer_thread = tokio::task::spawn_blocking(move || consumer_loop.run());
+    tracing::info!("pipeline running");
+    let result = tokio::select! {
+        r = &mut consumer_thread => Some(r),
+        () = shutdown => None,
+    };
+    let result = match result {
+        Some(r) => r,
+        None => {
+            tracing::info!("shutting down: no new events are taken; waiting for outputs");
+            stop.store(true, Relaxed);
+            consumer_thread.await
+        }
+    };
+    // The consumer thread has dropped its senders; outputs finish what
+    // they hold. Whatever is still unacknowledged was not committed and
+    // will be read again after a restart.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    for h in handles {
+        if tokio::time::timeout_at(deadline, async { h.await.ok() })
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "an output did not finish in time; its unacknowledged events will be read again"
+            );
+        }
+    }
+    if let Some(t) = telemetry {
+        t.abort();
+    }
+    result.map_err(|e| anyhow::anyhow!("the consumer thread failed: {e}"))?
+}
