@@ -351,17 +351,6 @@ fn unknown_key_position(text: &str, span: std::ops::Range<usize>, message: &str)
     None
 }
 
-/// Turns a byte offset into 1-based line and column.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.len(), |i| before.len() - i - 1)
-        + 1;
-    (line, col)
-}
-
 impl Config {
     /// Reads and checks the config at `path`. Relative paths in it are
     /// taken relative to the file's directory.
@@ -382,7 +371,7 @@ impl Config {
                 Some(span) => {
                     let at =
                         unknown_key_position(text, span.clone(), e.message()).unwrap_or(span.start);
-                    let (line, col) = line_col(text, at);
+                    let (line, col) = crate::rules::line_column(text, at);
                     format!("{}:{line}:{col}", path.display())
                 }
                 None => path.display().to_string(),

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::{Ack, AckSender, Doc, DocBatch, IndexNamer, IndexTemplate};
+use crate::rules::json::write_json_string;
 use crate::stats::Stats;
 
 /// Files of one name prefix in one directory: `PREFIX.000001.ndjson`, …
@@ -229,21 +230,10 @@ pub fn action_line(out: &mut Vec<u8>, op: &str, index: &str, id: &str) {
     out.extend_from_slice(b"{\"");
     out.extend_from_slice(op.as_bytes());
     out.extend_from_slice(b"\":{\"_index\":");
-    json_string(out, index);
+    write_json_string(out, index);
     out.extend_from_slice(b",\"_id\":");
-    json_string(out, id);
+    write_json_string(out, id);
     out.extend_from_slice(b"}}\n");
-}
-
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        // Index names and ids: nothing to escape.
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
-    }
 }
 
 #[cfg(test)]

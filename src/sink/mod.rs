@@ -89,21 +89,7 @@ pub fn doc_id(topic: &str, partition: i32, offset: i64) -> String {
 }
 
 fn push_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// An index name with `%Y`, `%m`, `%d`, `%H` taken from the event time (UTC).
@@ -345,7 +331,7 @@ fn rfc3339_ms(t: &[u8]) -> Option<i64> {
     let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
     if !(1..=12).contains(&month)
         || day < 1
-        || day > days_in_month(year, month)
+        || day > crate::rules::calendar::days_in_month(year, month)
         || hour > 23
         || minute > 59
         || second > 59
@@ -391,15 +377,6 @@ fn rfc3339_ms(t: &[u8]) -> Option<i64> {
     }
     let minutes = (days_from_civil(year, month, day) * 24 + hour) * 60 + minute - offset_minutes;
     Some(minutes * 60_000 + second * 1000 + millis)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar

@@ -7,6 +7,7 @@
 //! applying it to an event is a plain synchronous function.
 
 mod bytes;
+pub mod calendar;
 mod compile;
 mod condition;
 pub mod detect;
@@ -24,7 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use engine::{Routes, Verdict, Workspace};
-pub use error::{RuleError, RuleErrors};
+pub use error::{line_column, RuleError, RuleErrors};
 pub use reject::{Reject, RuleFailure};
 
 use condition::Condition;

@@ -108,14 +108,7 @@ fn is_real_date(year: u32, month: u32, day: u32) -> bool {
     if !(1800..=2099).contains(&year) || !(1..=12).contains(&month) || day == 0 {
         return false;
     }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    day <= days
+    i64::from(day) <= crate::calendar::days_in_month(i64::from(year), i64::from(month))
 }
 
 /// The MOD 11-2 check character for the first 17 digits of an ID.

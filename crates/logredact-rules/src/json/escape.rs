@@ -22,7 +22,7 @@ pub(crate) fn find_string_stop(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Writes `s` as a JSON string, escaped exactly as serde_json escapes.
-pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {
+pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
     write_json_bytes(out, s.as_bytes());
 }
 

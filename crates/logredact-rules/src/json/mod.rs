@@ -26,7 +26,8 @@ use serde::Deserialize;
 mod escape;
 pub(crate) mod rewrite;
 
-pub(crate) use escape::{find_string_stop, write_json_bytes, write_json_string};
+pub use escape::write_json_string;
+pub(crate) use escape::{find_string_stop, write_json_bytes};
 pub(crate) use rewrite::MAX_DEPTH;
 
 /// One JSON value. A number holds its value and its text as written.
