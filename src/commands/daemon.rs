@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
-use elasticsearch::http::headers::HeaderMap;
-use elasticsearch::http::Method;
 
 use crate::config::{Config, ConfigError, LogConfig, LogFormat, OutputConfig};
 use crate::pipeline::{self, ActiveRules};
@@ -147,73 +145,9 @@ pub fn setup_es(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
             writeln!(out, "output \"{name}\": no `setup` files named; skipped")?;
             continue;
         };
-        let client = crate::sink::elasticsearch::client(name, es)?;
-        let read = |p: &Path| -> anyhow::Result<serde_json::Value> {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("output \"{name}\": cannot read {}", p.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("output \"{name}\": {} is not valid JSON", p.display()))
-        };
-        let policy = read(&setup.ilm_policy)?;
-        let mut template = read(&setup.index_template)?;
-        let policy_name = format!("logredact-{name}");
-        let pattern = match (&es.index, &es.data_stream) {
-            (Some(index), _) => index_pattern(index),
-            (None, Some(ds)) => ds.clone(),
-            (None, None) => unreachable!("checked when the config was loaded"),
-        };
-        template["index_patterns"] = serde_json::json!([pattern]);
-        template["template"]["settings"]["index.lifecycle.name"] = policy_name.clone().into();
-        if es.data_stream.is_some() && template.get("data_stream").is_none() {
-            template["data_stream"] = serde_json::json!({});
-        }
-        runtime.block_on(async {
-            crate::sink::elasticsearch::check_reachable(name, &client).await?;
-            put(&client, &format!("/_ilm/policy/{policy_name}"), &policy).await?;
-            put(
-                &client,
-                &format!("/_index_template/logredact-{name}"),
-                &template,
-            )
-            .await
-        })?;
-        writeln!(
-            out,
-            "output \"{name}\": installed ILM policy {policy_name} and index template logredact-{name} for {pattern}"
-        )?;
-    }
-    Ok(())
-}
-
-/// `logs-hot-%Y.%m.%d` becomes `logs-hot-*`.
-pub fn index_pattern(template: &str) -> String {
-    match template.find('%') {
-        Some(i) => format!("{}*", &template[..i]),
-        None => template.to_owned(),
-    }
-}
-
-async fn put(
-    client: &elasticsearch::Elasticsearch,
-    path: &str,
-    body: &serde_json::Value,
-) -> anyhow::Result<()> {
-    let body = serde_json::to_vec(body)?;
-    let response = client
-        .send(
-            Method::Put,
-            path,
-            HeaderMap::new(),
-            None::<&()>,
-            Some(body),
-            Some(Duration::from_secs(30)),
-        )
-        .await
-        .with_context(|| format!("PUT {path} failed"))?;
-    let status = response.status_code().as_u16();
-    if !(200..300).contains(&status) {
-        let text = response.text().await.unwrap_or_default();
-        anyhow::bail!("PUT {path}: Elasticsearch answered HTTP {status}: {text}");
+        let installed =
+            runtime.block_on(crate::sink::elasticsearch::setup::install(name, es, setup))?;
+        writeln!(out, "output \"{name}\": {installed}")?;
     }
     Ok(())
 }

@@ -1,0 +1,243 @@
+//! Judging a bulk response: the request as a whole (retry, shrink,
+//! dead-letter), then item by item, as Elasticsearch reports them.
+
+use std::sync::atomic::Ordering;
+
+use elasticsearch::http::response::Response;
+use serde::Deserialize;
+
+use super::retry::{dead_letter, retry};
+use super::{Pending, Shared};
+use crate::sink::Ack;
+
+/// How one bulk item ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemOutcome {
+    Indexed,
+    Retry,
+    Reject { error_type: String, reason: String },
+}
+
+/// Judges one bulk item from its status and error, as Elasticsearch
+/// reports them. A `create` that conflicts means the document is already
+/// there (a replay), which is a success.
+pub fn judge_item(op: &str, status: u16, error: Option<(&str, &str)>) -> ItemOutcome {
+    match status {
+        200..=299 => ItemOutcome::Indexed,
+        409 if op == "create" => ItemOutcome::Indexed,
+        429 | 500..=599 => ItemOutcome::Retry,
+        _ => {
+            let (t, r) = error.unwrap_or(("unknown", "no reason given"));
+            ItemOutcome::Reject {
+                error_type: t.to_owned(),
+                reason: r.to_owned(),
+            }
+        }
+    }
+}
+
+/// Asks Elasticsearch to leave out of the bulk response what is not judged
+/// (`filter_path`, a common option of its REST API): every item keeps its
+/// `status`, so items still line up with documents by position, and its
+/// `error` if it has one. Logstash does the same; the response shrinks
+/// about sevenfold.
+pub(super) const BULK_RESPONSE_FILTER: [(&str, &str); 1] =
+    [("filter_path", "errors,items.*.error,items.*.status")];
+
+#[derive(Deserialize)]
+struct BulkResponse {
+    errors: bool,
+    #[serde(default)]
+    items: Vec<std::collections::HashMap<String, BulkItem>>,
+}
+
+#[derive(Deserialize)]
+struct BulkItem {
+    status: u16,
+    error: Option<ItemError>,
+}
+
+#[derive(Deserialize)]
+struct ItemError {
+    #[serde(rename = "type", default)]
+    error_type: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Settles every document of a sent batch from the response: ack,
+/// dead-letter, or hand back for retry.
+pub(super) async fn settle(
+    shared: &Shared,
+    docs: Vec<Pending>,
+    ops: Vec<&'static str>,
+    response: Response,
+) {
+    let status = response.status_code().as_u16();
+    if status == 429 || status >= 500 {
+        tracing::warn!(output = %shared.name, status, docs = docs.len(), "bulk request refused; will retry");
+        shared.stats.bulk_request(&shared.name, "retryable_status");
+        return retry(shared, docs);
+    }
+    let text = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(output = %shared.name, error = %e, "bulk response was cut off; will retry");
+            shared.stats.bulk_request(&shared.name, "connection_error");
+            return retry(shared, docs);
+        }
+    };
+    if !(200..300).contains(&status) {
+        // The whole request was refused (bad request, auth): not something
+        // a retry fixes for 400, but auth may be fixed by an operator, so
+        // 401/403 are retried and logged loudly.
+        let error = serde_json::from_slice::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.pointer("/error/type")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        if status == 413 && docs.len() > 1 {
+            let cap = (docs.len() / 2).max(1);
+            shared.docs_cap.fetch_min(cap, Ordering::Relaxed);
+            tracing::warn!(output = %shared.name, docs = docs.len(), new_max_docs = cap, "Elasticsearch found the bulk request too large; sending smaller batches");
+            shared.stats.bulk_request(&shared.name, "too_large");
+            // Not the documents' fault: resent at once, attempts not counted.
+            let _ = shared.retry.send(docs);
+            return;
+        }
+        if status == 401 || status == 403 {
+            tracing::error!(output = %shared.name, status, "Elasticsearch refused the credentials; fix them, documents are kept and retried");
+            shared.stats.bulk_request(&shared.name, "auth_error");
+            return retry(shared, docs);
+        }
+        tracing::error!(output = %shared.name, status, error_type = %error, "bulk request rejected as a whole; dead-lettering its documents");
+        shared.stats.bulk_request(&shared.name, "rejected");
+        for p in docs {
+            dead_letter(
+                shared,
+                p,
+                "bulk_rejected",
+                format!("the bulk request was rejected with HTTP {status} ({error})"),
+            );
+        }
+        return;
+    }
+    // Fast path: Elasticsearch puts `"errors":false` first when every item
+    // succeeded; then there is nothing item by item to judge.
+    let head = &text[..text.len().min(64)];
+    let all_ok = memchr::memmem::find(head, b"\"errors\":false").is_some();
+    let parsed: BulkResponse = if all_ok {
+        BulkResponse {
+            errors: false,
+            items: Vec::new(),
+        }
+    } else {
+        match serde_json::from_slice(&text) {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!(output = %shared.name, "bulk response is not the JSON Elasticsearch sends; will retry");
+                shared.stats.bulk_request(&shared.name, "bad_response");
+                return retry(shared, docs);
+            }
+        }
+    };
+    if parsed.errors && parsed.items.len() != docs.len() {
+        tracing::warn!(output = %shared.name, items = parsed.items.len(), docs = docs.len(), "bulk response does not list every item; will retry");
+        shared.stats.bulk_request(&shared.name, "bad_response");
+        return retry(shared, docs);
+    }
+    let mut indexed = Vec::with_capacity(docs.len());
+    let mut again = Vec::new();
+    for (i, p) in docs.into_iter().enumerate() {
+        let outcome = if !parsed.errors {
+            ItemOutcome::Indexed
+        } else {
+            let item = parsed.items[i].values().next();
+            match item {
+                Some(item) => judge_item(
+                    ops[i],
+                    item.status,
+                    item.error
+                        .as_ref()
+                        .map(|e| (e.error_type.as_str(), e.reason.as_str())),
+                ),
+                None => ItemOutcome::Retry,
+            }
+        };
+        match outcome {
+            ItemOutcome::Indexed => indexed.push(p),
+            ItemOutcome::Retry => again.push(p),
+            ItemOutcome::Reject { error_type, reason } => {
+                tracing::warn!(output = %shared.name, error_type = %error_type, "Elasticsearch rejected a document; dead-lettering it");
+                dead_letter(
+                    shared,
+                    p,
+                    "indexing_rejected",
+                    format!("Elasticsearch rejected the document: {error_type}: {reason}"),
+                );
+            }
+        }
+    }
+    shared.stats.bulk_request(
+        &shared.name,
+        if again.is_empty() { "ok" } else { "partial" },
+    );
+    let now = crate::stats::Now::read();
+    shared
+        .stats
+        .indexed(&shared.name, indexed.iter().map(|p| p.doc.age(&now)));
+    let _ = shared.acks.send(
+        indexed
+            .iter()
+            .map(|p| Ack {
+                token: p.doc.token,
+                dead_lettered: false,
+            })
+            .collect(),
+    );
+    shared
+        .outstanding
+        .fetch_sub(indexed.len(), Ordering::SeqCst);
+    if !again.is_empty() {
+        retry(shared, again);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_are_judged_as_elasticsearch_reports_them() {
+        assert_eq!(judge_item("index", 201, None), ItemOutcome::Indexed);
+        assert_eq!(judge_item("index", 200, None), ItemOutcome::Indexed);
+        assert_eq!(
+            judge_item(
+                "create",
+                409,
+                Some(("version_conflict_engine_exception", "x"))
+            ),
+            ItemOutcome::Indexed
+        );
+        assert_eq!(judge_item("index", 429, None), ItemOutcome::Retry);
+        assert_eq!(judge_item("index", 503, None), ItemOutcome::Retry);
+        assert_eq!(
+            judge_item("index", 400, Some(("document_parsing_exception", "bad"))),
+            ItemOutcome::Reject {
+                error_type: "document_parsing_exception".into(),
+                reason: "bad".into()
+            }
+        );
+        assert!(matches!(
+            judge_item(
+                "index",
+                409,
+                Some(("version_conflict_engine_exception", "x"))
+            ),
+            ItemOutcome::Reject { .. }
+        ));
+    }
+}
