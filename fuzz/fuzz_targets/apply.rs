@@ -10,21 +10,13 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use logredact_rules::{KeyRing, Reject, RuleSet, SourceFile, Workspace};
+use logredact_rules::{KeyRing, Reject, RuleSet, Workspace};
 
 fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     RULES.get_or_init(|| {
-        let files: Vec<SourceFile> = [
-            ("00-settings.toml", include_str!("../../rules/00-settings.toml")),
-            ("10-mask.toml", include_str!("../../rules/10-mask.toml")),
-            ("20-tag.toml", include_str!("../../rules/20-tag.toml")),
-            ("30-route.toml", include_str!("../../rules/30-route.toml")),
-        ]
-        .into_iter()
-        .map(|(name, text)| SourceFile { name: name.into(), text: text.into() })
-        .collect();
-        RuleSet::compile(&files, &KeyRing::new()).expect("shipped rules compile")
+        RuleSet::compile(&logredact_rules::shipped::files(), &KeyRing::new())
+            .expect("shipped rules compile")
     })
 }
 
@@ -32,17 +24,32 @@ fuzz_target!(|data: &[u8]| {
     let rules = rules();
     let mut out = Vec::new();
     let ours = rules.apply(data, &mut out, &mut Workspace::new());
-    let theirs = matches!(serde_json::from_slice::<serde_json::Value>(data), Ok(serde_json::Value::Object(_)));
+    let theirs = matches!(
+        serde_json::from_slice::<serde_json::Value>(data),
+        Ok(serde_json::Value::Object(_))
+    );
     // A rule may hold back valid JSON it cannot apply to (fail closed);
     // whether the line is an event at all must agree with serde_json.
-    let ours_is_event = !matches!(ours, Err(Reject::NotUtf8 | Reject::Json(_) | Reject::NotObject));
+    let ours_is_event = !matches!(
+        ours,
+        Err(Reject::NotUtf8 | Reject::Json(_) | Reject::NotObject)
+    );
     assert_eq!(ours_is_event, theirs, "disagrees with serde_json: {ours:?}");
     if let Err(reject) = &ours {
-        assert!(out.is_empty(), "a held-back event leaves nothing behind: {reject}");
+        assert!(
+            out.is_empty(),
+            "a held-back event leaves nothing behind: {reject}"
+        );
     }
     if ours.is_ok() {
         serde_json::from_slice::<serde_json::Value>(&out).expect("output is JSON");
-        let again = rules.apply(&out, &mut Vec::new(), &mut Workspace::new()).expect("output is accepted");
-        assert_eq!((again.masked, again.residual), (0, 0), "a second pass still found something");
+        let again = rules
+            .apply(&out, &mut Vec::new(), &mut Workspace::new())
+            .expect("output is accepted");
+        assert_eq!(
+            (again.masked, again.residual),
+            (0, 0),
+            "a second pass still found something"
+        );
     }
 });

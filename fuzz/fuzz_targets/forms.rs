@@ -15,21 +15,13 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use logredact_rules::normalize::{NormBuffers, NormView};
-use logredact_rules::{KeyRing, RuleSet, SourceFile, Workspace};
+use logredact_rules::{KeyRing, RuleSet, Workspace};
 
 fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     RULES.get_or_init(|| {
-        let files: Vec<SourceFile> = [
-            ("00-settings.toml", include_str!("../../rules/00-settings.toml")),
-            ("10-mask.toml", include_str!("../../rules/10-mask.toml")),
-            ("20-tag.toml", include_str!("../../rules/20-tag.toml")),
-            ("30-route.toml", include_str!("../../rules/30-route.toml")),
-        ]
-        .into_iter()
-        .map(|(name, text)| SourceFile { name: name.into(), text: text.into() })
-        .collect();
-        RuleSet::compile(&files, &KeyRing::new()).expect("shipped rules compile")
+        RuleSet::compile(&logredact_rules::shipped::files(), &KeyRing::new())
+            .expect("shipped rules compile")
     })
 }
 
@@ -65,7 +57,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let cut = usize::from(head[2]).min(text.len());
-    let cut = (0..=cut).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0);
+    let cut = (0..=cut)
+        .rev()
+        .find(|&c| text.is_char_boundary(c))
+        .unwrap_or(0);
     // A `;` either side: text glued to a value can make it another word,
     // and digits joined to it by a space or a dash another number (groups
     // of digits join across spaces); `;` ends a token however it is read,
@@ -84,7 +79,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let line = event.to_string();
     let mut out = Vec::new();
-    if rules().apply(line.as_bytes(), &mut out, &mut Workspace::new()).is_err() {
+    if rules()
+        .apply(line.as_bytes(), &mut out, &mut Workspace::new())
+        .is_err()
+    {
         // Held back (fail closed): nothing leaves.
         assert!(out.is_empty());
         return;

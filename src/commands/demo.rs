@@ -19,19 +19,11 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 
 use crate::config::Config;
 use crate::pipeline::{self, ActiveRules};
-use crate::rules::{KeyRing, RuleSet, SourceFile};
+use crate::rules::{KeyRing, RuleSet};
 use crate::stats::Stats;
 
-/// The shipped rules and samples, compiled in so the demo runs anywhere.
-const EMBEDDED_RULES: &[(&str, &str)] = &[
-    (
-        "00-settings.toml",
-        include_str!("../../rules/00-settings.toml"),
-    ),
-    ("10-mask.toml", include_str!("../../rules/10-mask.toml")),
-    ("20-tag.toml", include_str!("../../rules/20-tag.toml")),
-    ("30-route.toml", include_str!("../../rules/30-route.toml")),
-];
+/// The samples, compiled in (with the shipped rules) so the demo runs
+/// anywhere.
 const EMBEDDED_SAMPLES: &str = include_str!("../../samples/access.ndjson");
 
 const TOPIC: &str = "access-logs";
@@ -47,16 +39,7 @@ pub struct Options {
 pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let set = match &options.rules {
         Some(dir) => RuleSet::load(dir, &KeyRing::new()),
-        None => {
-            let files: Vec<SourceFile> = EMBEDDED_RULES
-                .iter()
-                .map(|(name, text)| SourceFile {
-                    name: format!("rules/{name}"),
-                    text: (*text).to_owned(),
-                })
-                .collect();
-            RuleSet::compile(&files, &KeyRing::new())
-        }
+        None => RuleSet::compile(&crate::rules::shipped::files(), &KeyRing::new()),
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let samples: Vec<&str> = EMBEDDED_SAMPLES.lines().collect();

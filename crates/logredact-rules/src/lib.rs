@@ -18,6 +18,7 @@ pub mod json;
 pub mod normalize;
 pub mod path;
 mod reject;
+pub mod shipped;
 pub mod text;
 
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::{joined_to_next, lengths, walk};
+use super::groups::{joined_to_next, keep, lengths, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -128,13 +128,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             }
             None
         });
-        match best {
-            Some((whole, last)) => {
-                out.push(whole);
-                i = last + 1;
-            }
-            None => i += 1,
-        }
+        i = keep(out, best, i);
     }
 }
 

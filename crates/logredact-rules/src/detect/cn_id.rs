@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::{joined_to_next, walk};
+use super::groups::{joined_to_next, keep, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -163,13 +163,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             }
             None
         });
-        match found {
-            Some((candidate, last)) => {
-                out.push(candidate);
-                i = last + 1;
-            }
-            None => i += 1,
-        }
+        i = keep(out, found, i);
     }
 }
 

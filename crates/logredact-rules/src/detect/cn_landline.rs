@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use super::groups::{joined_to_next, lengths, walk};
+use super::groups::{joined_to_next, keep, lengths, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{is_word, left_bounded};
@@ -156,12 +156,6 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             (left_bounded(hay, step.whole.start) && right_ok(hay, step.whole.end))
                 .then(|| (step.offset(country)..step.whole.end, step.last))
         });
-        match found {
-            Some((number, last)) => {
-                out.push(number);
-                i = last + 1;
-            }
-            None => i += 1,
-        }
+        i = keep(out, found, i);
     }
 }

@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::{joined_to_next, walk};
+use super::groups::{joined_to_next, keep, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -95,12 +95,6 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             }
             bounded(hay, &step.whole).then(|| (step.offset(prefix)..step.whole.end, step.last))
         });
-        match found {
-            Some((national, last)) => {
-                out.push(national);
-                i = last + 1;
-            }
-            None => i += 1,
-        }
+        i = keep(out, found, i);
     }
 }

@@ -174,6 +174,23 @@ pub fn walk<R>(
     None
 }
 
+/// After the chains from run `i` were walked: keeps the match `found`
+/// (its range and the run it ends on), if any, and returns the run to
+/// look at next: past the match, or the next run.
+pub(crate) fn keep(
+    out: &mut Vec<Range<usize>>,
+    found: Option<(Range<usize>, usize)>,
+    i: usize,
+) -> usize {
+    match found {
+        Some((range, last)) => {
+            out.push(range);
+            last + 1
+        }
+        None => i + 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

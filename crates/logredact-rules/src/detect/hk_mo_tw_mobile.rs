@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::{lengths, walk};
+use super::groups::{keep, lengths, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -101,12 +101,6 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             (national && bounded(hay, &step.whole))
                 .then(|| (step.offset(country)..step.whole.end, step.last))
         });
-        match found {
-            Some((number, last)) => {
-                out.push(number);
-                i = last + 1;
-            }
-            None => i += 1,
-        }
+        i = keep(out, found, i);
     }
 }
