@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::counts::RuleCounts;
 use super::{ActiveRules, HANDOVER_DELAY, HANDOVER_DOCS, MAX_DEAD_LETTER_TEXT};
 use crate::config::PipelineConfig;
-use crate::rules::{Reject, Workspace};
+use crate::rules::{Reject, Verdict, Workspace};
 use crate::sink::dead_letter::{Content, DeadLetterSender};
 use crate::sink::{self, Ack, DeadLetter, Doc, DocBatch};
 use crate::source::{self, SourceContext};
@@ -202,6 +202,9 @@ impl ConsumerLoop {
         Ok(())
     }
 
+    /// Takes one message: the rules, then the outputs it is routed to, a
+    /// dead letter, or nothing (dropped by a rule). Returns when the rules
+    /// finished with it, if they ran.
     fn process(
         &self,
         message: &rdkafka::message::BorrowedMessage<'_>,
@@ -223,7 +226,6 @@ impl ConsumerLoop {
         };
         Stats::add(&self.stats.consumed, 1);
         Stats::add(&self.stats.consumed_bytes, payload.len() as u64);
-        let kafka_ts_ms = message.timestamp().to_millis();
         let weight = (payload.len() + 256) as u32;
         let rules = self.rules.load();
         counts.follow(&rules, &self.stats);
@@ -234,118 +236,178 @@ impl ConsumerLoop {
         let verdict = if payload.len() > self.config.max_event_bytes {
             Err(too_large(payload.len(), self.config.max_event_bytes))
         } else {
-            out.clear();
-            let started = Instant::now();
-            // A panic in the rules must not let the event out unmasked nor
-            // stop the pipeline: it becomes a dead letter like any other.
-            let r =
-                std::panic::catch_unwind(AssertUnwindSafe(|| rules.set.apply(payload, out, work)))
-                    .unwrap_or_else(|_| {
-                        Err(Reject::rule(
-                            "(internal)",
-                            "an internal error stopped processing; please report it",
-                        ))
-                    })
-                    .map_err(|r| (r.class(), r.to_string()));
-            let now = Instant::now();
+            let (verdict, now) = self.apply_rules(&rules, payload, out, work, counts);
             finished = Some(now);
-            let took = now - started;
-            Stats::add(&self.stats.rule_nanos, took.as_nanos() as u64);
-            counts
-                .rule_time
-                .saturating_record((took.as_micros() as u64).max(1));
-            r
+            verdict
         };
-
-        let mut tracker = self.consumer.context().tracker();
+        let at = Place {
+            slot,
+            topic,
+            partition,
+            offset,
+            weight,
+        };
         match verdict {
             Ok(v) => {
                 counts.add(work);
                 Stats::add(&self.stats.masked_values, u64::from(v.masked));
                 Stats::add(&self.stats.residual_hits, u64::from(v.residual));
                 let mask = rules.outputs(v.routes);
-                let n = mask.count_ones() as u16;
-                let Some(token) = tracker.track(slot, offset, n, weight) else {
-                    return finished;
-                };
-                if n == 0 {
-                    Stats::add(&self.stats.dropped_by_rule, 1);
-                    return finished;
-                }
-                drop(tracker);
-                self.add_in_flight(weight);
-                let body = Bytes::copy_from_slice(out);
-                let time_ms = self
-                    .needs_event_time
-                    .then(|| sink::event_time_ms(&body))
-                    .flatten()
-                    .or(kafka_ts_ms)
-                    .unwrap_or_else(crate::stats::now_ms);
-                let consumed_at = *finished.get_or_insert_with(Instant::now);
-                let doc = Arc::new(Doc {
-                    token,
-                    id: sink::doc_id(&topic, partition, offset),
-                    body,
-                    time_ms,
-                    kafka_ts_ms,
-                    topic,
-                    partition,
-                    consumed_at,
-                });
-                let mut full = false;
-                for (i, docs) in handover.docs.iter_mut().enumerate() {
-                    if mask & (1 << i) != 0 {
-                        docs.push(doc.clone());
-                        full |= docs.len() >= HANDOVER_DOCS;
-                    }
-                }
-                handover.since.get_or_insert(consumed_at);
-                if full {
-                    handover.send(&self.outputs);
-                }
+                let kafka_ts_ms = message.timestamp().to_millis();
+                self.route(at, mask, out, kafka_ts_ms, &mut finished, handover);
             }
-            Err((class, reason)) => {
-                let Some(token) = tracker.track(slot, offset, 1, weight) else {
-                    return finished;
-                };
-                drop(tracker);
-                self.add_in_flight(weight);
-                // Mask the whole message, then cut: cutting first would
-                // leave the part of a value before the cut unmasked (17 of
-                // an ID's 18), and so would masking only a window of it.
-                // The message is already in memory, and bounded by
-                // librdkafka's fetch limits.
-                // Inside catch_unwind, as `apply` is: a panic here would
-                // otherwise stop the consumer on the same message forever.
-                let (masked, cut) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    rules.set.mask_text_cut(payload, MAX_DEAD_LETTER_TEXT)
-                }))
-                .unwrap_or_else(|_| {
-                    (
-                        "[masking failed; nothing of the message is kept]".to_owned(),
-                        true,
-                    )
-                });
-                let record = DeadLetter {
-                    token,
-                    topic,
-                    partition,
-                    offset,
-                    class,
-                    reason,
-                    output: None,
-                    content: Content::Text {
-                        masked,
-                        truncated: cut,
-                    },
-                };
-                if self.dead_letters.send(record).is_err() {
-                    tracing::error!("the dead-letter output stopped; the event stays uncommitted");
-                }
-            }
+            Err((class, reason)) => self.dead_letter(at, &rules, payload, class, reason),
         }
         finished
     }
+
+    /// Applies the rules to one event into `out`; returns the verdict (or
+    /// the reason class and reason) and when the rules finished.
+    fn apply_rules(
+        &self,
+        rules: &ActiveRules,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+        work: &mut Workspace,
+        counts: &mut RuleCounts,
+    ) -> (Result<Verdict, (&'static str, String)>, Instant) {
+        out.clear();
+        let started = Instant::now();
+        // A panic in the rules must not let the event out unmasked nor
+        // stop the pipeline: it becomes a dead letter like any other.
+        let r = std::panic::catch_unwind(AssertUnwindSafe(|| rules.set.apply(payload, out, work)))
+            .unwrap_or_else(|_| {
+                Err(Reject::rule(
+                    "(internal)",
+                    "an internal error stopped processing; please report it",
+                ))
+            })
+            .map_err(|r| (r.class(), r.to_string()));
+        let now = Instant::now();
+        let took = now - started;
+        Stats::add(&self.stats.rule_nanos, took.as_nanos() as u64);
+        counts
+            .rule_time
+            .saturating_record((took.as_micros() as u64).max(1));
+        (r, now)
+    }
+
+    /// Tracks a processed event and hands it to the outputs in `mask`
+    /// (none: dropped by a rule, counted).
+    fn route(
+        &self,
+        at: Place,
+        mask: u64,
+        out: &[u8],
+        kafka_ts_ms: Option<i64>,
+        finished: &mut Option<Instant>,
+        handover: &mut Handover,
+    ) {
+        let n = mask.count_ones() as u16;
+        let Some(token) = self
+            .consumer
+            .context()
+            .tracker()
+            .track(at.slot, at.offset, n, at.weight)
+        else {
+            return;
+        };
+        if n == 0 {
+            Stats::add(&self.stats.dropped_by_rule, 1);
+            return;
+        }
+        self.add_in_flight(at.weight);
+        let body = Bytes::copy_from_slice(out);
+        let time_ms = self
+            .needs_event_time
+            .then(|| sink::event_time_ms(&body))
+            .flatten()
+            .or(kafka_ts_ms)
+            .unwrap_or_else(crate::stats::now_ms);
+        let consumed_at = *finished.get_or_insert_with(Instant::now);
+        let doc = Arc::new(Doc {
+            token,
+            id: sink::doc_id(&at.topic, at.partition, at.offset),
+            body,
+            time_ms,
+            kafka_ts_ms,
+            topic: at.topic,
+            partition: at.partition,
+            consumed_at,
+        });
+        let mut full = false;
+        for (i, docs) in handover.docs.iter_mut().enumerate() {
+            if mask & (1 << i) != 0 {
+                docs.push(doc.clone());
+                full |= docs.len() >= HANDOVER_DOCS;
+            }
+        }
+        handover.since.get_or_insert(consumed_at);
+        if full {
+            handover.send(&self.outputs);
+        }
+    }
+
+    /// Tracks an event that could not be processed and sends it, masked
+    /// whole, to the dead-letter output.
+    fn dead_letter(
+        &self,
+        at: Place,
+        rules: &ActiveRules,
+        payload: &[u8],
+        class: &'static str,
+        reason: String,
+    ) {
+        let Some(token) = self
+            .consumer
+            .context()
+            .tracker()
+            .track(at.slot, at.offset, 1, at.weight)
+        else {
+            return;
+        };
+        self.add_in_flight(at.weight);
+        // Mask the whole message, then cut: cutting first would leave the
+        // part of a value before the cut unmasked (17 of an ID's 18), and
+        // so would masking only a window of it. The message is already in
+        // memory, and bounded by librdkafka's fetch limits.
+        // Inside catch_unwind, as `apply` is: a panic here would otherwise
+        // stop the consumer on the same message forever.
+        let (masked, cut) = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            rules.set.mask_text_cut(payload, MAX_DEAD_LETTER_TEXT)
+        }))
+        .unwrap_or_else(|_| {
+            (
+                "[masking failed; nothing of the message is kept]".to_owned(),
+                true,
+            )
+        });
+        let record = DeadLetter {
+            token,
+            topic: at.topic,
+            partition: at.partition,
+            offset: at.offset,
+            class,
+            reason,
+            output: None,
+            content: Content::Text {
+                masked,
+                truncated: cut,
+            },
+        };
+        if self.dead_letters.send(record).is_err() {
+            tracing::error!("the dead-letter output stopped; the event stays uncommitted");
+        }
+    }
+}
+
+/// Where a consumed message sits, and what it weighs in flight.
+struct Place {
+    slot: u32,
+    topic: Arc<str>,
+    partition: i32,
+    offset: i64,
+    weight: u32,
 }
 
 /// Documents gathered per output on the consumer thread, not yet handed
