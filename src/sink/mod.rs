@@ -6,16 +6,15 @@ pub mod dead_letter;
 pub mod elasticsearch;
 mod event_time;
 pub mod file;
-mod index_name;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 
+pub use crate::config::index_name::{IndexNamer, IndexTemplate};
 pub use dead_letter::{DeadLetter, DeadLetterWriter};
 pub use event_time::event_time_ms;
-pub use index_name::{IndexNamer, IndexTemplate};
 
 /// Names one consumed Kafka message for the offset tracker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
