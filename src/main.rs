@@ -97,8 +97,15 @@ enum Command {
         /// How many events; 0 runs until stopped.
         #[arg(long, default_value_t = 0)]
         count: u64,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        /// Seed of the pseudo-random choices: the same seed gives the same
+        /// events (1; with --samples, the seed the shipped samples use).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write the shipped sample file's form: fixed times, no `seq`, two
+        /// broken lines (`gen --samples --count 2000 --rate 0 >
+        /// samples/access.ndjson`).
+        #[arg(long)]
+        samples: bool,
     },
     /// Redact NDJSON events from FILE (or standard input) to standard output.
     Apply {
@@ -184,6 +191,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rate,
             count,
             seed,
+            samples,
         } => {
             if brokers.is_some() {
                 commands::daemon::init_logging(&logredact::config::LogConfig::default());
@@ -193,7 +201,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 topic,
                 rate,
                 count,
-                seed,
+                seed: seed.unwrap_or(if samples {
+                    commands::gen::SAMPLES_SEED
+                } else {
+                    1
+                }),
+                samples,
             };
             commands::gen::run(&options, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)

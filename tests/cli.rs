@@ -219,3 +219,19 @@ fn hash_keys_come_from_the_environment_never_the_command_line() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_shipped_samples_are_what_gen_writes() {
+    // One generator of synthetic data: the sample file is its output, so
+    // the two cannot drift apart. To change the samples, change `gen` and
+    // run the command below.
+    let out = run(&["gen", "--samples", "--count", "2000", "--rate", "0"]);
+    assert!(out.status.success());
+    let shipped =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/access.ndjson")).unwrap();
+    assert!(
+        out.stdout == shipped,
+        "samples/access.ndjson is stale; rewrite it with \
+         `cargo run --release -- gen --samples --count 2000 --rate 0 > samples/access.ndjson`"
+    );
+}

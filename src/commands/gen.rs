@@ -7,7 +7,13 @@
 //! mobiles start 13-19. Decoys that must survive masking are planted too:
 //! 18-digit order numbers with a wrong check character, 13-digit
 //! epoch-millisecond timestamps and 16-digit trace IDs that fail Luhn.
-//! The same shapes as `scripts/gen-samples.py`, which wrote `samples/`.
+//! Some events write a phone in a header, nest one twelve levels deep, or
+//! repeat it as JSON `\u` escapes.
+//!
+//! The one generator of synthetic access logs: `gen --samples` writes
+//! `samples/access.ndjson` (fixed times and seed, two broken lines; a test
+//! checks the file is what it writes), which `demo`, the tests and the
+//! benches read; `gen --brokers` feeds docker-compose and the soak.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -30,7 +36,19 @@ pub struct Options {
     /// How many events; 0 means until stopped.
     pub count: u64,
     pub seed: u64,
+    /// The sample file's form: times from 2026-11-20 08:00 UTC, 137 ms
+    /// apart, no `seq` field, and two broken lines (a line cut in half by a
+    /// crashed shipper, and a plain-text error log line).
+    pub samples: bool,
 }
+
+/// The seed `gen --samples` uses by default, and wrote the shipped samples
+/// with.
+pub const SAMPLES_SEED: u64 = 20261124;
+
+/// Line numbers (from 0) of the sample file's broken lines.
+const CUT_LINE: u64 = 700;
+const TEXT_LINE: u64 = 1400;
 
 const REGIONS: [&str; 8] = [
     "110105", "310104", "440305", "330106", "510107", "420111", "320102", "370202",
@@ -142,10 +160,57 @@ impl Generator {
         format!("{user}{}@{domain}", self.rng.random_range(0..100))
     }
 
-    /// One access-log event, stamped `now`.
-    pub fn event(&mut self, seq: u64, now: chrono::DateTime<chrono::Utc>) -> Value {
+    /// One access-log event, stamped `now`, as one NDJSON line (without
+    /// the newline). `seq` numbers the event in a field, when given.
+    pub fn line(&mut self, seq: Option<u64>, now: chrono::DateTime<chrono::Utc>) -> String {
+        let phone = self.mobile();
+        let mut event = self.event(now, &phone);
+        if let Some(seq) = seq {
+            event["seq"] = json!(seq);
+        }
+        let mut line = event.to_string();
+        if self.rng.random_bool(0.05) {
+            // The same phone written with JSON escapes: detectors must see
+            // through them.
+            let escaped: String = phone
+                .chars()
+                .map(|c| format!("\\u{:04x}", u32::from(c)))
+                .collect();
+            line.pop();
+            line.push_str(&format!(",\"callback\":\"{escaped}\"}}"));
+        }
+        line
+    }
+
+    /// The sample file's line `i` (see [`Options::samples`]).
+    pub fn sample_line(&mut self, i: u64) -> String {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z")
+            .expect("a fixed time")
+            .with_timezone(&chrono::Utc);
+        let at = start
+            + chrono::Duration::milliseconds((i * 137 + self.rng.random_range(0..100)) as i64);
+        let line = self.line(None, at);
+        match i {
+            CUT_LINE => {
+                let mut cut = line.len() / 2;
+                while !line.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                line[..cut].to_owned()
+            }
+            TEXT_LINE => format!(
+                "2026/11/20 08:03:11 [error] upstream timed out, client phone {}",
+                self.mobile()
+            ),
+            _ => line,
+        }
+    }
+
+    /// One access-log event, stamped `now`, holding `phone`.
+    fn event(&mut self, now: chrono::DateTime<chrono::Utc>, phone: &str) -> Value {
+        let phone = phone.to_owned();
         let name = format!("{}{}", self.pick(&SURNAMES), self.pick(&GIVEN));
-        let (id_no, phone, mail) = (self.cn_id(), self.mobile(), self.email());
+        let (id_no, mail) = (self.cn_id(), self.email());
         let action = if self.rng.random_bool(0.08) {
             self.pick(&PRIVILEGED)
         } else {
@@ -181,7 +246,6 @@ impl Generator {
         };
         let mut event = json!({
             "@timestamp": now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-            "seq": seq,
             "ts_ms": now.timestamp_millis(),
             "host": format!("portal-web-{:02}", self.rng.random_range(1..9)),
             "service": "citizen-portal",
@@ -225,6 +289,16 @@ impl Generator {
                 { "relation": "parent", "mobile": format!("0086-{}", self.mobile()) },
             ]);
         }
+        if self.rng.random_bool(0.3) {
+            event["request"]["headers"]["x-user-phone"] = json!(phone);
+        }
+        if self.rng.random_bool(0.05) {
+            let mut deep = json!({ "phone": self.mobile() });
+            for level in 0..12 {
+                deep = json!({ format!("l{level}"): deep });
+            }
+            event["extra"] = deep;
+        }
         event
     }
 }
@@ -232,6 +306,9 @@ impl Generator {
 /// Produces (or prints) events until `count` is reached or forever.
 pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut generator = Generator::new(options.seed);
+    if options.samples && options.count == 0 {
+        anyhow::bail!("--samples needs --count (the shipped file has 2000 lines)");
+    }
     let producer: Option<ThreadedProducer<DefaultProducerContext>> = match &options.brokers {
         Some(brokers) => Some(
             ClientConfig::new()
@@ -254,7 +331,11 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<()> {
                 std::thread::sleep(wait);
             }
         }
-        let line = generator.event(sent, chrono::Utc::now()).to_string();
+        let line = if options.samples {
+            generator.sample_line(sent)
+        } else {
+            generator.line(Some(sent), chrono::Utc::now())
+        };
         match &producer {
             Some(p) => {
                 let mut record = BaseRecord::<(), str>::to(&options.topic).payload(&line);
@@ -306,9 +387,9 @@ mod tests {
     #[test]
     fn same_seed_same_events() {
         let now = chrono::Utc::now();
-        let a = Generator::new(7).event(0, now);
-        let b = Generator::new(7).event(0, now);
+        let a = Generator::new(7).line(Some(0), now);
+        let b = Generator::new(7).line(Some(0), now);
         assert_eq!(a, b);
-        assert_ne!(a, Generator::new(8).event(0, now));
+        assert_ne!(a, Generator::new(8).line(Some(0), now));
     }
 }
