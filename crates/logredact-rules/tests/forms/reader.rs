@@ -1,0 +1,96 @@
+//! The oracle: a reader that undoes encodings its own way (not the
+//! engine's view) and says what a person could still read.
+
+use serde_json::Value;
+
+use super::squeeze;
+
+/// What a person reads in `s`: escapes undone at every level, full-width
+/// forms folded, invisible marks gone. Written independently of the
+/// engine's view (whole-string passes until nothing changes), as the
+/// tests' oracle.
+pub fn reads(s: &str) -> String {
+    let mut text = s.to_owned();
+    for _ in 0..8 {
+        let before = text.clone();
+        text = undo_once(&text);
+        if text == before {
+            break;
+        }
+    }
+    text.chars()
+        .filter_map(|c| match c as u32 {
+            0xff01..=0xff5e => char::from_u32(c as u32 - 0xfee0),
+            0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xfeff => None,
+            0xa0 | 0x2000..=0x200a | 0x202f | 0x3000 => Some(' '),
+            _ => Some(c),
+        })
+        .collect()
+}
+
+fn undo_once(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let hex = |x: &[u8]| {
+        std::str::from_utf8(x)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &b[i..];
+        if rest.len() >= 3 && rest[0] == b'%' && rest[1..3].iter().all(u8::is_ascii_hexdigit) {
+            out.push(hex(&rest[1..3]).expect("hex") as u8);
+            i += 3;
+        } else if rest.len() >= 4
+            && rest.starts_with(b"\\x")
+            && rest[2..4].iter().all(u8::is_ascii_hexdigit)
+        {
+            out.push(hex(&rest[2..4]).expect("hex") as u8);
+            i += 4;
+        } else if rest.len() >= 6
+            && rest.starts_with(b"\\u")
+            && rest[2..6].iter().all(u8::is_ascii_hexdigit)
+        {
+            let unit = hex(&rest[2..6]).expect("hex");
+            match char::from_u32(unit) {
+                Some(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                None => out.extend_from_slice(&rest[..6]),
+            }
+            i += 6;
+        } else if rest.len() >= 2 && rest[0] == b'\\' && b"\\\"/nrtbf".contains(&rest[1]) {
+            out.push(match rest[1] {
+                b'n' | b'r' | b't' | b'b' | b'f' => b' ',
+                other => other,
+            });
+            i += 2;
+        } else if rest[0] == b'+' {
+            out.push(b' ');
+            i += 1;
+        } else {
+            out.push(rest[0]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Letters and digits only, lower case: what a reader could still piece
+/// together.
+pub fn squeezed(s: &str) -> String {
+    squeeze(s)
+}
+
+/// Every string and key of a JSON value.
+pub fn texts(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Array(a) => a.iter().for_each(|x| texts(x, out)),
+        Value::Object(o) => o.iter().for_each(|(k, x)| {
+            out.push(k.clone());
+            texts(x, out);
+        }),
+        _ => {}
+    }
+}
