@@ -9,6 +9,7 @@
 pub mod alloc;
 pub mod commands;
 pub mod config;
+pub mod events;
 pub mod pipeline;
 /// The rule engine, its own crate (crates/logredact-rules) so that it cannot
 /// do network IO; re-exported under its old path.

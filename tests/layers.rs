@@ -11,6 +11,7 @@ const DAEMON: &[&str] = &[
     "alloc",
     "secrets",
     "stats",
+    "events",
     "config",
     "sink",
     "source",

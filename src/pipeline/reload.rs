@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::active::{self, note_active, ActiveRules};
 use crate::config::Config;
+use crate::events::{RuleReloadRefused, RulesReloaded};
 use crate::stats::Stats;
 
 /// Changes closer together than this are taken as one.
@@ -27,21 +28,19 @@ pub fn reload(config: &Config, rules: &ArcSwap<ActiveRules>, stats: &Stats) -> b
     match result {
         Ok(new) => {
             let old = rules.load().set.fingerprint().to_owned();
-            if new.set.fingerprint() == old {
-                tracing::info!(rules = %old, "rules reloaded: unchanged");
-            } else {
-                tracing::info!(from = %old, to = new.set.fingerprint(), "rules reloaded");
-            }
+            let to = new.set.fingerprint().to_owned();
             note_active(stats, &new);
             rules.store(Arc::new(new));
-            *stats.detail().reloads.entry("ok").or_default() += 1;
+            // Reported once the new set is the one in use.
+            RulesReloaded {
+                from: &old,
+                to: &to,
+            }
+            .emit(stats);
             true
         }
         Err(errors) => {
-            for line in errors.lines().filter(|l| !l.trim().is_empty()) {
-                tracing::error!(problem = %line, "rule reload refused; the previous rules stay active");
-            }
-            *stats.detail().reloads.entry("error").or_default() += 1;
+            RuleReloadRefused { problems: &errors }.emit(stats);
             false
         }
     }

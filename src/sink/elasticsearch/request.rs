@@ -6,9 +6,10 @@ use bytes::Bytes;
 use elasticsearch::http::headers::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use elasticsearch::http::Method;
 
-use super::response::BULK_RESPONSE_FILTER;
+use super::response::{problem, BULK_RESPONSE_FILTER};
 use super::retry::retry;
 use super::{Batch, Shared};
+use crate::events::BulkProblem;
 
 /// Sends one batch and settles every document in it: ack, dead-letter, or
 /// hand back for retry.
@@ -61,13 +62,14 @@ pub(super) async fn send_batch(shared: &Shared, batch: Batch) {
     let response = match result {
         Ok(r) => r,
         Err(e) => {
-            let kind = if e.is_timeout() {
-                "timeout"
-            } else {
-                "connection_error"
-            };
-            tracing::warn!(output = %shared.name, error = %e, docs = docs.len(), "bulk request failed; will retry");
-            shared.stats.bulk_request(&shared.name, kind);
+            problem(
+                shared,
+                docs.len(),
+                BulkProblem::NoAnswer {
+                    timeout: e.is_timeout(),
+                    error: &e,
+                },
+            );
             return retry(shared, docs);
         }
     };

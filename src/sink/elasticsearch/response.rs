@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::retry::{dead_letter, retry};
 use super::{Pending, Shared};
+use crate::events::{BulkProblem, BulkRequestProblem};
 use crate::sink::Ack;
 
 /// How one bulk item ended.
@@ -65,6 +66,17 @@ struct ItemError {
     reason: String,
 }
 
+/// Reports a bulk request that did not go through (one log line, one
+/// count).
+pub(super) fn problem(shared: &Shared, docs: usize, problem: BulkProblem<'_>) {
+    BulkRequestProblem {
+        output: &shared.name,
+        docs,
+        problem,
+    }
+    .emit(&shared.stats);
+}
+
 /// Settles every document of a sent batch from the response: ack,
 /// dead-letter, or hand back for retry.
 pub(super) async fn settle(
@@ -75,15 +87,13 @@ pub(super) async fn settle(
 ) {
     let status = response.status_code().as_u16();
     if status == 429 || status >= 500 {
-        tracing::warn!(output = %shared.name, status, docs = docs.len(), "bulk request refused; will retry");
-        shared.stats.bulk_request(&shared.name, "retryable_status");
+        problem(shared, docs.len(), BulkProblem::Refused { status });
         return retry(shared, docs);
     }
     let text = match response.bytes().await {
         Ok(b) => b,
         Err(e) => {
-            tracing::warn!(output = %shared.name, error = %e, "bulk response was cut off; will retry");
-            shared.stats.bulk_request(&shared.name, "connection_error");
+            problem(shared, docs.len(), BulkProblem::CutOff { error: &e });
             return retry(shared, docs);
         }
     };
@@ -102,19 +112,27 @@ pub(super) async fn settle(
         if status == 413 && docs.len() > 1 {
             let cap = (docs.len() / 2).max(1);
             shared.docs_cap.fetch_min(cap, Ordering::Relaxed);
-            tracing::warn!(output = %shared.name, docs = docs.len(), new_max_docs = cap, "Elasticsearch found the bulk request too large; sending smaller batches");
-            shared.stats.bulk_request(&shared.name, "too_large");
+            problem(
+                shared,
+                docs.len(),
+                BulkProblem::TooLarge { new_max_docs: cap },
+            );
             // Not the documents' fault: resent at once, attempts not counted.
             let _ = shared.retry.send(docs);
             return;
         }
         if status == 401 || status == 403 {
-            tracing::error!(output = %shared.name, status, "Elasticsearch refused the credentials; fix them, documents are kept and retried");
-            shared.stats.bulk_request(&shared.name, "auth_error");
+            problem(shared, docs.len(), BulkProblem::Credentials { status });
             return retry(shared, docs);
         }
-        tracing::error!(output = %shared.name, status, error_type = %error, "bulk request rejected as a whole; dead-lettering its documents");
-        shared.stats.bulk_request(&shared.name, "rejected");
+        problem(
+            shared,
+            docs.len(),
+            BulkProblem::Rejected {
+                status,
+                error_type: &error,
+            },
+        );
         for p in docs {
             dead_letter(
                 shared,
@@ -138,15 +156,14 @@ pub(super) async fn settle(
         match serde_json::from_slice(&text) {
             Ok(r) => r,
             Err(_) => {
-                tracing::warn!(output = %shared.name, "bulk response is not the JSON Elasticsearch sends; will retry");
-                shared.stats.bulk_request(&shared.name, "bad_response");
+                problem(shared, docs.len(), BulkProblem::NotElasticsearch);
                 return retry(shared, docs);
             }
         }
     };
     if parsed.errors && parsed.items.len() != docs.len() {
-        tracing::warn!(output = %shared.name, items = parsed.items.len(), docs = docs.len(), "bulk response does not list every item; will retry");
-        shared.stats.bulk_request(&shared.name, "bad_response");
+        let items = parsed.items.len();
+        problem(shared, docs.len(), BulkProblem::MissingItems { items });
         return retry(shared, docs);
     }
     let mut indexed = Vec::with_capacity(docs.len());
