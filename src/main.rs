@@ -38,6 +38,7 @@ struct Cli {
 enum Command {
     /// Check that the rule files are valid; exits non-zero on any problem.
     Check {
+        /// The folder of rule files (*.toml, applied in file-name order).
         #[arg(long, default_value = "rules")]
         rules: PathBuf,
         /// A secret key for hash rules: NAME=env:VARIABLE or NAME=file:PATH.
@@ -46,23 +47,31 @@ enum Command {
     },
     /// Run the examples embedded in the rule files.
     Test {
+        /// The folder of rule files (*.toml, applied in file-name order).
         #[arg(long, default_value = "rules")]
         rules: PathBuf,
+        /// A secret key for hash rules: NAME=env:VARIABLE or NAME=file:PATH.
         #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
         hash_keys: Vec<KeySpec>,
     },
     /// Run the daemon: Kafka -> rules -> Elasticsearch, until SIGTERM.
     Run {
+        /// The daemon's config file (see docs/config.md).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
     /// Check a daemon config file and the rules it names, without any network IO.
     CheckConfig {
-        /// The config file.
-        file: PathBuf,
+        /// The daemon's config file (as `run --config FILE` takes it).
+        #[arg(long, value_name = "FILE", conflicts_with = "file")]
+        config: Option<PathBuf>,
+        /// The config file, given without --config.
+        #[arg(value_name = "FILE", required_unless_present = "config")]
+        file: Option<PathBuf>,
     },
     /// Install the ILM policies and index templates the config's Elasticsearch outputs name.
     SetupEs {
+        /// The daemon's config file; its Elasticsearch outputs' `setup` names the files.
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
@@ -89,6 +98,7 @@ enum Command {
         /// Kafka bootstrap servers; without them, NDJSON goes to standard output.
         #[arg(long, value_name = "HOST:PORT,...")]
         brokers: Option<String>,
+        /// The Kafka topic to produce to.
         #[arg(long, default_value = "access-logs")]
         topic: String,
         /// Events per second; 0 sends as fast as possible.
@@ -109,6 +119,7 @@ enum Command {
     },
     /// Redact NDJSON events from FILE (or standard input) to standard output.
     Apply {
+        /// The folder of rule files (*.toml, applied in file-name order).
         #[arg(long, default_value = "rules")]
         rules: PathBuf,
         /// Add `_explain` to each event: which rules fired at which paths.
@@ -117,6 +128,7 @@ enum Command {
         /// Where rejected lines are reported (line number and reason, no content).
         #[arg(long, value_name = "FILE")]
         rejects: Option<PathBuf>,
+        /// A secret key for hash rules: NAME=env:VARIABLE or NAME=file:PATH.
         #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
         hash_keys: Vec<KeySpec>,
         /// Lines longer than this are rejected.
@@ -165,7 +177,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::daemon::run(&config)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::CheckConfig { file } => {
+        Command::CheckConfig { config, file } => {
+            let file = config.or(file).expect("clap requires one of them");
             commands::daemon::check_config(&file, stdout)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -178,12 +191,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Health { address } => {
-            let healthy = commands::daemon::health(&address, stdout)?;
-            Ok(if healthy {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            // 0 healthy, 1 anything else (container health checks read
+            // only that), the reason on standard error.
+            match commands::daemon::health(&address, stdout) {
+                Ok(true) => Ok(ExitCode::SUCCESS),
+                Ok(false) => Ok(ExitCode::FAILURE),
+                Err(e) => {
+                    eprintln!("unhealthy: {e:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Gen {
             brokers,
@@ -256,5 +273,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::apply::write_summary(stderr, &set, &summary, started)?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn every_option_and_command_has_a_description() {
+        let mut missing = Vec::new();
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            if sub.get_about().is_none() {
+                missing.push(sub.get_name().to_owned());
+            }
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    missing.push(format!("{} --{id}", sub.get_name()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no description: {missing:?}");
     }
 }

@@ -235,3 +235,63 @@ fn the_shipped_samples_are_what_gen_writes() {
          `cargo run --release -- gen --samples --count 2000 --rate 0 > samples/access.ndjson`"
     );
 }
+
+#[test]
+fn health_exits_1_when_nothing_answers_and_says_why() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run(&["health", "--address", &format!("127.0.0.1:{port}")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nothing answers on 127.0.0.1:"), "{stderr}");
+}
+
+#[test]
+fn health_exits_1_when_another_service_answers_and_says_so() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().unwrap();
+        // Read the whole request before answering and closing.
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.ends_with(b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .unwrap();
+    });
+    let out = run(&["health", "--address", &address]);
+    server.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("answered HTTP 404 without logredact's health report"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no empty line on standard output");
+}
+
+#[test]
+fn check_config_takes_the_config_as_run_does() {
+    let dir = temp_dir("check-config-flag");
+    let config = dir.join("c.toml");
+    std::fs::write(&config, "version = 1\n[kafka]\n").unwrap();
+    // Both forms read the same file and report the same problems.
+    let flag = run(&["check-config", "--config", config.to_str().unwrap()]);
+    let positional = run(&["check-config", config.to_str().unwrap()]);
+    assert!(!flag.status.success());
+    assert_eq!(flag.stderr, positional.stderr);
+    let stderr = String::from_utf8_lossy(&flag.stderr);
+    assert!(stderr.contains("c.toml"), "{stderr}");
+    assert!(!stderr.contains("unexpected argument"), "{stderr}");
+}

@@ -167,14 +167,21 @@ pub fn health(address: &str, out: &mut dyn Write) -> anyhow::Result<bool> {
         format!("nothing answers on {address}; is the daemon running with [metrics] enabled there?")
     })?;
     stream.set_read_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET /health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    // One write: the request is small, and a server may answer (and
+    // close) as soon as it has the first segment.
+    stream.write_all(
+        format!("GET /health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let healthy = head.split_whitespace().nth(1) == Some("200");
-    writeln!(out, "{}", body.trim())?;
-    Ok(healthy)
+    let status = head.split_whitespace().nth(1).unwrap_or("no status");
+    let body = body.trim();
+    if !body.starts_with('{') || !body.contains("\"status\"") {
+        anyhow::bail!(
+            "{address} answered HTTP {status} without logredact's health report; is another service listening there?"
+        );
+    }
+    writeln!(out, "{body}")?;
+    Ok(status == "200")
 }
