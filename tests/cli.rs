@@ -295,3 +295,51 @@ fn check_config_takes_the_config_as_run_does() {
     assert!(stderr.contains("c.toml"), "{stderr}");
     assert!(!stderr.contains("unexpected argument"), "{stderr}");
 }
+
+#[test]
+fn logs_carry_no_colour_codes_when_standard_error_is_not_a_terminal() {
+    // A daemon whose only output does not answer: it logs that it starts,
+    // then stops with an error. Standard error is a pipe here, as it is
+    // under systemd (the journal would show the codes as `^[[2m`).
+    let dir = temp_dir("no-ansi");
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+[kafka]
+bootstrap_servers = "127.0.0.1:{port}"
+topics = ["access"]
+group_id = "g"
+[rules]
+dir = "{}"
+[outputs.hot]
+type = "elasticsearch"
+nodes = ["http://127.0.0.1:{port}"]
+index = "logs-hot"
+[outputs.cold]
+type = "elasticsearch"
+nodes = ["http://127.0.0.1:{port}"]
+index = "logs-cold"
+[dead_letter]
+dir = "dead"
+[metrics]
+enabled = false
+[log]
+format = "text"
+"#,
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let out = run(&["run", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("logredact starting"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

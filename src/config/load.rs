@@ -93,6 +93,9 @@ impl Config {
                 self.version
             ));
         }
+        if let Err(problem) = check_log_level(&self.log.level) {
+            err(problem);
+        }
         let k = &self.kafka;
         if k.bootstrap_servers.trim().is_empty() {
             err("kafka.bootstrap_servers is empty; give host:port of at least one broker".into());
@@ -217,6 +220,28 @@ fn url_check(node: &str) -> Result<(), String> {
     }
 }
 
+/// The levels a log filter names.
+const LOG_LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// Checks `log.level`: a level, or comma-separated `target=level`
+/// directives. A word that is no level (`verbose`) would be read as a
+/// target and silence every log line, errors included.
+fn check_log_level(level: &str) -> Result<(), String> {
+    let fix = "write one of off, error, warn, info, debug, trace, or target=level such as logredact=debug";
+    if level.trim().is_empty() {
+        return Err(format!("log.level is empty; {fix}"));
+    }
+    for directive in level.split(',').map(str::trim) {
+        let word = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
+        if !LOG_LEVELS.contains(&word.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "log.level = \"{level}\": \"{word}\" is not a log level; {fix}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +329,22 @@ dir = "dead"
             .replace("[dead_letter]\ndir = \"dead\"", "[dead_letter]");
         let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
         assert_eq!(e.len(), 3, "{e:?}");
+    }
+
+    #[test]
+    fn a_log_level_that_is_no_level_is_refused() {
+        // `verbose` passes tracing's parser as a target name and then
+        // silences every line, errors included.
+        let text = GOOD.to_owned() + "[log]\nlevel = \"verbose\"\n";
+        let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+        let msg = e[0].to_string();
+        assert!(
+            msg.contains("log.level = \"verbose\": \"verbose\" is not a log level"),
+            "{msg}"
+        );
+        for good in ["info", "WARN", "logredact=debug,info", "rdkafka=warn"] {
+            let text = GOOD.to_owned() + &format!("[log]\nlevel = \"{good}\"\n");
+            assert!(Config::parse(Path::new("c.toml"), &text).is_ok(), "{good}");
+        }
     }
 }
