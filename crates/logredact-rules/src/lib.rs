@@ -176,7 +176,7 @@ pub struct RuleSet {
     /// Output names that route rules mention, in first-seen order.
     outputs: Vec<String>,
     examples: Vec<examples::Example>,
-    /// Hex SHA-256 over the source files' names and texts.
+    /// Hex SHA-256 over the source files' names (not their folder) and texts.
     fingerprint: String,
     /// Whether any mask rule is limited to some fields or excludes some.
     scoped: bool,

@@ -168,3 +168,31 @@ fn tag_rules_may_not_write_personal_data() {
         ["t.toml:6:1: rule \"t\": a value this rule writes looks like personal data (cn_mobile); rule files must not hold personal data"]
     );
 }
+
+#[test]
+fn the_fingerprint_names_the_rules_not_the_path_they_were_read_from() {
+    let text = "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"full\"\n";
+    let fingerprint = |name: &str, text: &str| {
+        let files = [SourceFile {
+            name: name.to_owned(),
+            text: text.to_owned(),
+        }];
+        RuleSet::compile(&files, &KeyRing::new())
+            .unwrap()
+            .fingerprint()
+            .to_owned()
+    };
+    let relative = fingerprint("rules/10-mask.toml", text);
+    assert_eq!(relative, fingerprint("./rules/10-mask.toml", text));
+    assert_eq!(
+        relative,
+        fingerprint("/etc/logredact/rules/10-mask.toml", text)
+    );
+    // What the rules are does change it: their text, and their file names
+    // (which order them).
+    assert_ne!(
+        relative,
+        fingerprint("rules/10-mask.toml", &text.replace("full", "partial"))
+    );
+    assert_ne!(relative, fingerprint("rules/20-mask.toml", text));
+}

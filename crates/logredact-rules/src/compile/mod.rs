@@ -196,9 +196,13 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         })
         .collect();
 
+    // The files' names (which order them) and contents, not the folder
+    // they were read from: `rules`, `./rules` and an absolute path give one
+    // fingerprint, so replicas with the same rules report the same one.
     let mut hasher = sha2::Sha256::new();
     for f in files {
-        hasher.update(f.name.as_bytes());
+        let name = f.name.rsplit(['/', '\\']).next().unwrap_or(&f.name);
+        hasher.update(name.as_bytes());
         hasher.update([0]);
         hasher.update(f.text.as_bytes());
         hasher.update([0]);
