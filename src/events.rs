@@ -123,14 +123,14 @@ impl RulesReloaded<'_> {
 
 /// A reload was refused; the previous rules stay active.
 pub struct RuleReloadRefused<'a> {
-    /// The problems, one a line.
-    pub problems: &'a str,
+    /// The problems, one a line: positions and kinds, never rule text.
+    pub problems: &'a [String],
 }
 
 impl RuleReloadRefused<'_> {
     pub fn emit(self, stats: &Stats) {
-        for line in self.problems.lines().filter(|l| !l.trim().is_empty()) {
-            tracing::error!(problem = %line, "rule reload refused; the previous rules stay active");
+        for line in self.problems.iter().filter(|l| !l.trim().is_empty()) {
+            tracing::error!(problem = %line, "rule reload refused; the previous rules stay active (`logredact check` shows the whole problem)");
         }
         *stats.detail().reloads.entry("error").or_default() += 1;
     }

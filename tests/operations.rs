@@ -267,7 +267,8 @@ fn reload_under_load_loses_nothing_doubles_nothing_and_new_events_use_new_rules(
     // A broken file: refused with file:line:column, the old rules stay.
     std::fs::write(
         rules.join("40-broken.toml"),
-        "version = 1\n[[tag]]\nid = \"x\"\nwhen = { field = \"a\", equalz = 1 }\n",
+        "version = 1\n[[tag]]\nid = \"x\"\nwhen = { field = \"a\", equalz = 1 }\n\
+         [[mask]]\nid = \"y\"\ndetector = \"regex\"\npattern = '13987654321('\naction = \"full\"\n",
     )
     .unwrap();
     assert!(wait_until(Duration::from_secs(10), || {
@@ -279,6 +280,19 @@ fn reload_under_load_loses_nothing_doubles_nothing_and_new_events_use_new_rules(
     assert!(
         daemon.log_text().contains("40-broken.toml:4:"),
         "errors carry file:line:column"
+    );
+    // Positions and kinds only: authors write PII-like digits into rules,
+    // and the log must not echo them.
+    assert!(
+        daemon
+            .log_text()
+            .contains("the pattern is not a valid regular expression"),
+        "{}",
+        daemon.log_text()
+    );
+    assert!(
+        !daemon.log_text().contains("13987654321"),
+        "a refused reload echoed rule text into the log"
     );
     std::fs::remove_file(rules.join("40-broken.toml")).unwrap();
 

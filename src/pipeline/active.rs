@@ -2,8 +2,10 @@
 //! rule's outputs as a bit mask). Start-up and reload load it through the
 //! same path.
 
+use std::fmt;
+
 use crate::config::Config;
-use crate::rules::{KeyRing, Routes, RuleKind, RuleSet};
+use crate::rules::{KeyRing, Routes, RuleErrors, RuleKind, RuleSet};
 use crate::stats::Stats;
 
 /// A compiled rule set plus what the pipeline derives from it.
@@ -65,10 +67,40 @@ pub fn key_ring(config: &Config) -> anyhow::Result<KeyRing> {
     crate::secrets::key_ring(&specs)
 }
 
-/// Loads and checks the rules a config points to; errors are printable.
-pub fn load_rules(config: &Config, keys: &KeyRing) -> Result<ActiveRules, String> {
-    let set = RuleSet::load(&config.rules.dir, keys).map_err(|e| e.to_string())?;
-    ActiveRules::new(set, &config.output_names())
+/// Why a rule set could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// Problems in the rule files.
+    Rules(RuleErrors),
+    /// The rules and the config disagree (a route to an unknown output),
+    /// or a hash key cannot be read.
+    Other(String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Rules(e) => e.fmt(f),
+            LoadError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+impl LoadError {
+    /// One line per problem, for logs: positions and kinds, never the text
+    /// of a rule (see `RuleError::headline`).
+    pub fn log_lines(&self) -> Vec<String> {
+        match self {
+            LoadError::Rules(e) => e.0.iter().map(|e| e.headline()).collect(),
+            LoadError::Other(e) => e.lines().map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// Loads and checks the rules a config points to.
+pub fn load_rules(config: &Config, keys: &KeyRing) -> Result<ActiveRules, LoadError> {
+    let set = RuleSet::load(&config.rules.dir, keys).map_err(LoadError::Rules)?;
+    ActiveRules::new(set, &config.output_names()).map_err(LoadError::Other)
 }
 
 /// Notes the active set in the stats (fingerprint and load time).

@@ -27,7 +27,7 @@ use arc_swap::ArcSwap;
 use rdkafka::producer::FutureProducer;
 use tokio::sync::mpsc;
 
-pub use active::{key_ring, load_rules, note_active, ActiveRules};
+pub use active::{key_ring, load_rules, note_active, ActiveRules, LoadError};
 use consumer::ConsumerLoop;
 
 use crate::config::{Config, OutputConfig};

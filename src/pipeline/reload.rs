@@ -23,7 +23,7 @@ pub const DEBOUNCE: Duration = Duration::from_millis(500);
 /// whether the new set is active.
 pub fn reload(config: &Config, rules: &ArcSwap<ActiveRules>, stats: &Stats) -> bool {
     let result = active::key_ring(config)
-        .map_err(|e| format!("{e:#}"))
+        .map_err(|e| active::LoadError::Other(format!("{e:#}")))
         .and_then(|keys| active::load_rules(config, &keys));
     match result {
         Ok(new) => {
@@ -40,7 +40,10 @@ pub fn reload(config: &Config, rules: &ArcSwap<ActiveRules>, stats: &Stats) -> b
             true
         }
         Err(errors) => {
-            RuleReloadRefused { problems: &errors }.emit(stats);
+            RuleReloadRefused {
+                problems: &errors.log_lines(),
+            }
+            .emit(stats);
             false
         }
     }

@@ -67,6 +67,27 @@ impl FloorCharBoundary for str {
     }
 }
 
+impl RuleError {
+    /// Where the problem is and what kind it is, without any text the
+    /// author wrote: for logs, which must not echo rule text (authors
+    /// write PII-like digits into patterns and examples). The message is
+    /// cut at its first `: `, where details such as a regex error (which
+    /// quotes the pattern) begin. `logredact check` shows the whole.
+    pub fn headline(&self) -> String {
+        let mut line = String::new();
+        if self.line == 0 {
+            line.push_str(&format!("{}: ", self.file));
+        } else {
+            line.push_str(&format!("{}:{}:{}: ", self.file, self.line, self.column));
+        }
+        if let Some(rule) = &self.rule {
+            line.push_str(&format!("rule \"{rule}\": "));
+        }
+        line.push_str(self.message.split(": ").next().unwrap_or_default());
+        line
+    }
+}
+
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {

@@ -196,3 +196,24 @@ fn the_fingerprint_names_the_rules_not_the_path_they_were_read_from() {
     );
     assert_ne!(relative, fingerprint("rules/20-mask.toml", text));
 }
+
+#[test]
+fn a_headline_gives_position_rule_and_kind_but_no_rule_text() {
+    // Authors write PII-like digits into patterns; a refused reload must
+    // not echo them into the daemon's log.
+    let text = "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"regex\"\npattern = '13812345678('\naction = \"full\"\n";
+    let files = [SourceFile {
+        name: "rules/10-mask.toml".to_owned(),
+        text: text.to_owned(),
+    }];
+    let errors = RuleSet::compile(&files, &KeyRing::new()).unwrap_err();
+    assert!(
+        errors.to_string().contains("13812345678"),
+        "the full text shows it: {errors}"
+    );
+    let headline = errors.0[0].headline();
+    assert_eq!(
+        headline,
+        "rules/10-mask.toml:5:11: rule \"m\": the pattern is not a valid regular expression"
+    );
+}
