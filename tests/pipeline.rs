@@ -362,10 +362,10 @@ fn basic_auth_from_the_environment_gzip_and_a_dead_letter_topic() {
     let auth = r#"username = "logredact"
 password = "env:LR_PIPELINE_TEST_ES_PASSWORD"
 gzip = true"#;
-    let good = config(&cluster.bootstrap_servers(), &es.url, dir.path(), auth);
-
     // A wrong password stops start-up with a sentence that says what to fix.
+    // (Set before the config is read: reading it checks that it is set.)
     std::env::set_var("LR_PIPELINE_TEST_ES_PASSWORD", "wrong");
+    let good = config(&cluster.bootstrap_servers(), &es.url, dir.path(), auth);
     let stats = Arc::new(Stats::default());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let err = runtime

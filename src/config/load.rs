@@ -115,11 +115,24 @@ impl Config {
             }
             _ => {}
         }
-        for key in k.properties.keys() {
+        for (key, value) in &k.properties {
             if RESERVED_KAFKA_PROPERTIES.contains(&key.as_str()) {
                 err(format!(
                     "kafka.properties.\"{key}\" is set by logredact itself and cannot be changed here"
                 ));
+            } else if let Err(problem) = check_kafka_property(key, value) {
+                err(problem);
+            }
+        }
+        // Secrets are read now, as `run` reads them: a variable that is not
+        // set or a file that cannot be read fails here, not at start-up.
+        for (name, source) in &self.rules.hash_keys {
+            let spec = crate::secrets::KeySpec {
+                name: name.clone(),
+                source: source.0.clone(),
+            };
+            if let Err(e) = spec.read() {
+                err(format!("rules.hash_keys.{name}: {e:#}"));
             }
         }
         if self.outputs.is_empty() {
@@ -173,6 +186,21 @@ impl Config {
                             "outputs.{name}.concurrency must be between 1 and 64"
                         ));
                     }
+                    for (what, secret) in [("password", &es.password), ("api_key", &es.api_key)] {
+                        if let Some(Err(e)) = secret.as_ref().map(|s| s.read(what)) {
+                            err(format!("outputs.{name}.{what}: {e:#}"));
+                        }
+                    }
+                    if let Some(setup) = &es.setup {
+                        for (what, file) in [
+                            ("ilm_policy", &setup.ilm_policy),
+                            ("index_template", &setup.index_template),
+                        ] {
+                            if let Err(e) = check_json_file(file) {
+                                err(format!("outputs.{name}.setup.{what}: {e}"));
+                            }
+                        }
+                    }
                 }
                 OutputConfig::File(f) => {
                     if let Err(e) = super::index_name::IndexTemplate::parse(&f.index) {
@@ -192,9 +220,6 @@ impl Config {
                 "metrics.listen = \"{}\" is not an address like \"127.0.0.1:9464\"",
                 self.metrics.listen
             ));
-        }
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
-            err(format!("log.level: {e}"));
         }
         errors
     }
@@ -218,6 +243,29 @@ fn url_check(node: &str) -> Result<(), String> {
         Some(("http" | "https", rest)) if !rest.is_empty() => Ok(()),
         _ => Err("is not an http:// or https:// URL".into()),
     }
+}
+
+/// Checks one librdkafka property the way librdkafka itself does when a
+/// client is made (its name and its value), without making a client or
+/// connecting to anything.
+fn check_kafka_property(key: &str, value: &str) -> Result<(), String> {
+    let mut config = rdkafka::ClientConfig::new();
+    config.set(key, value);
+    match config.create_native_config() {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!(
+            "kafka.properties.\"{key}\": librdkafka refuses it ({e}); see librdkafka's CONFIGURATION.md for the names and values it takes"
+        )),
+    }
+}
+
+/// Checks that a file `setup-es` will install can be read and is JSON.
+fn check_json_file(file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {} ({e}); check the path", file.display()))?;
+    serde_json::from_str::<serde_json::Value>(&text)
+        .map(|_| ())
+        .map_err(|e| format!("{} is not valid JSON ({e})", file.display()))
 }
 
 /// The levels a log filter names.
@@ -346,5 +394,46 @@ dir = "dead"
             let text = GOOD.to_owned() + &format!("[log]\nlevel = \"{good}\"\n");
             assert!(Config::parse(Path::new("c.toml"), &text).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn check_config_refuses_what_run_would_refuse_without_network_io() {
+        let dir = std::env::temp_dir().join(format!("logredact-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A misspelt librdkafka property, a value librdkafka refuses, an
+        // unset variable, an unreadable key file, missing setup files.
+        let text = GOOD
+            .replace(
+                "[outputs.hot]",
+                "[kafka.properties]\n\"fetch.max.bytess\" = \"1000\"\n\"session.timeout.ms\" = \"soon\"\n[outputs.hot]",
+            )
+            .replace(
+                "index = \"logs-hot-%Y.%m.%d\"",
+                "index = \"logs-hot-%Y.%m.%d\"\napi_key = \"file:no-such-key\"\n\
+                 setup = { ilm_policy = \"no-such-policy.json\", index_template = \"no-such-template.json\" }",
+            )
+            + "[rules.hash_keys]\ndefault = \"env:LOGREDACT_TEST_SURELY_UNSET_VARIABLE\"\n";
+        let errors = Config::parse(&dir.join("c.toml"), &text).unwrap_err();
+        let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        let has = |needle: &str| all.iter().any(|e| e.contains(needle));
+        assert!(
+            has("kafka.properties.\"fetch.max.bytess\": librdkafka refuses it"),
+            "{all:#?}"
+        );
+        assert!(
+            has("kafka.properties.\"session.timeout.ms\": librdkafka refuses it"),
+            "{all:#?}"
+        );
+        assert!(has("rules.hash_keys.default:"), "{all:#?}");
+        assert!(
+            has("LOGREDACT_TEST_SURELY_UNSET_VARIABLE is not set"),
+            "{all:#?}"
+        );
+        assert!(has("outputs.hot.api_key: "), "{all:#?}");
+        assert!(has("outputs.hot.setup.ilm_policy: cannot read"), "{all:#?}");
+        assert!(
+            has("outputs.hot.setup.index_template: cannot read"),
+            "{all:#?}"
+        );
     }
 }
