@@ -1,4 +1,5 @@
-//! Where secrets come from: `env:VARIABLE` or `file:PATH`, for hash keys
+//! Where secrets come from: `env:VARIABLE`, `file:PATH`, or
+//! `credential:NAME` (a systemd credential, `LoadCredential=`), for hash keys
 //! (`--hash-key NAME=env:VAR`, `[rules.hash_keys]`) and for the config's
 //! other secrets. The bottom of the daemon's module graph: it imports
 //! nothing of the daemon. Errors name where a secret was looked for, never
@@ -25,17 +26,27 @@ pub struct KeySpec {
 pub enum KeySource {
     Env(String),
     File(std::path::PathBuf),
+    /// A systemd credential: the file `NAME` in `$CREDENTIALS_DIRECTORY`,
+    /// which systemd fills from `LoadCredential=` for the service alone
+    /// (a `DynamicUser` service cannot read a root-only file itself).
+    Credential(String),
 }
 
 impl FromStr for KeySource {
     type Err = ();
 
-    /// `env:VARIABLE` or `file:PATH`.
+    /// `env:VARIABLE`, `file:PATH` or `credential:NAME`.
     fn from_str(s: &str) -> Result<KeySource, ()> {
         if let Some(var) = s.strip_prefix("env:") {
             Ok(KeySource::Env(var.to_owned()))
         } else if let Some(path) = s.strip_prefix("file:") {
             Ok(KeySource::File(path.into()))
+        } else if let Some(name) = s.strip_prefix("credential:") {
+            // A name, not a path: systemd credential names have no `/`.
+            if name.is_empty() || name.contains('/') {
+                return Err(());
+            }
+            Ok(KeySource::Credential(name.to_owned()))
         } else {
             Err(())
         }
@@ -47,7 +58,7 @@ impl FromStr for KeySpec {
 
     fn from_str(s: &str) -> Result<KeySpec, String> {
         let usage =
-            "write NAME=env:VARIABLE or NAME=file:PATH, for example default=env:LOGREDACT_HASH_KEY";
+            "write NAME=env:VARIABLE, NAME=file:PATH or NAME=credential:NAME, for example default=env:LOGREDACT_HASH_KEY";
         let (name, source) = s.split_once('=').ok_or_else(|| usage.to_owned())?;
         let source: KeySource = source.parse().map_err(|()| usage.to_owned())?;
         if name.is_empty() {
@@ -72,13 +83,23 @@ impl KeySpec {
                     self.name
                 ),
             },
-            KeySource::File(path) => {
-                let mut bytes = std::fs::read(path)
-                    .with_context(|| format!("{}: cannot read {}", self.name, path.display()))?;
-                while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                    bytes.pop();
-                }
-                bytes
+            KeySource::File(path) => read_trimmed(path)
+                .with_context(|| format!("{}: cannot read {}", self.name, path.display()))?,
+            KeySource::Credential(name) => {
+                let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
+                    bail!(
+                        "{}: credential:{name} is a systemd credential, but CREDENTIALS_DIRECTORY is not set; \
+                         give the unit LoadCredential={name}:/path/to/secret, or use env: or file:",
+                        self.name
+                    );
+                };
+                let path = std::path::Path::new(&dir).join(name);
+                read_trimmed(&path).with_context(|| {
+                    format!(
+                        "{}: cannot read the systemd credential {name} (is LoadCredential={name}:… in the unit?)",
+                        self.name
+                    )
+                })?
             }
         })
     }
@@ -98,6 +119,15 @@ impl KeySpec {
         }
         Ok(key)
     }
+}
+
+/// A secret file's bytes, without the line ending editors add.
+fn read_trimmed(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = std::fs::read(path)?;
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    Ok(bytes)
 }
 
 /// Reads every key into a ring.
@@ -123,6 +153,11 @@ mod tests {
             }
         );
         assert!("x=file:/k".parse::<KeySpec>().is_ok());
+        assert_eq!(
+            "x=credential:hash-key".parse::<KeySpec>().unwrap().source,
+            KeySource::Credential("hash-key".into())
+        );
+        assert!("x=credential:../etc/shadow".parse::<KeySpec>().is_err());
         assert!("x=/k".parse::<KeySpec>().is_err());
         assert!("=env:K".parse::<KeySpec>().is_err());
     }

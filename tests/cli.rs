@@ -343,3 +343,62 @@ format = "text"
     assert!(stderr.contains("logredact starting"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
+
+#[test]
+fn hash_keys_come_from_systemd_credentials() {
+    // Under `DynamicUser`, the service cannot read a root-only key file;
+    // systemd hands it over through LoadCredential= in
+    // $CREDENTIALS_DIRECTORY.
+    let dir = temp_dir("credentials");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("h.toml"),
+        "version = 1\n[[mask]]\nid = \"h\"\ndetector = \"email\"\naction = \"hash\"\n",
+    )
+    .unwrap();
+    let credentials = dir.join("credentials");
+    std::fs::create_dir_all(&credentials).unwrap();
+    std::fs::write(
+        credentials.join("hash-key"),
+        "a-key-of-32-bytes-for-the-tests!\n",
+    )
+    .unwrap();
+    let input = dir.join("in.ndjson");
+    std::fs::write(&input, "{\"mail\":\"zhang.wei@example.com\"}\n").unwrap();
+    let apply = |credentials_dir: Option<&Path>| {
+        let mut cmd = bin();
+        cmd.args([
+            "apply",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--hash-key",
+            "default=credential:hash-key",
+            input.to_str().unwrap(),
+        ]);
+        match credentials_dir {
+            Some(d) => cmd.env("CREDENTIALS_DIRECTORY", d),
+            None => cmd.env_remove("CREDENTIALS_DIRECTORY"),
+        };
+        cmd.output().unwrap()
+    };
+    let out = apply(Some(&credentials));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("\"mail\":\"hmac:"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = apply(None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("CREDENTIALS_DIRECTORY is not set"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("LoadCredential=hash-key:"),
+        "{}",
+        text(&out.stderr)
+    );
+}

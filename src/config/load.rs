@@ -81,6 +81,15 @@ impl Config {
         if let Some(p) = &mut self.dead_letter.dir {
             fix(p);
         }
+        // Kafka secrets in files, like the others: relative to this file.
+        for (key, value) in self.kafka.properties.iter_mut() {
+            if super::SECRET_KAFKA_PROPERTIES.contains(&key.as_str()) {
+                if let Ok(KeySource::File(mut p)) = value.parse::<KeySource>() {
+                    fix(&mut p);
+                    *value = format!("file:{}", p.display());
+                }
+            }
+        }
     }
 
     /// Checks what serde cannot: every problem at once.
@@ -120,9 +129,15 @@ impl Config {
                 err(format!(
                     "kafka.properties.\"{key}\" is set by logredact itself and cannot be changed here"
                 ));
-            } else if let Err(problem) = check_kafka_property(key, value) {
-                err(problem);
+            } else if !super::SECRET_KAFKA_PROPERTIES.contains(&key.as_str()) {
+                // (Secret ones are read below, with the other secrets.)
+                if let Err(problem) = check_kafka_property(key, value) {
+                    err(problem);
+                }
             }
+        }
+        if let Err(e) = k.resolved_properties() {
+            err(format!("{e:#}"));
         }
         // Secrets are read now, as `run` reads them: a variable that is not
         // set or a file that cannot be read fails here, not at start-up.
@@ -435,5 +450,49 @@ dir = "dead"
             has("outputs.hot.setup.index_template: cannot read"),
             "{all:#?}"
         );
+    }
+
+    #[test]
+    fn kafka_secrets_say_where_they_are_and_are_never_echoed() {
+        let with = |value: &str| {
+            GOOD.replace(
+                "[outputs.hot]",
+                &format!("[kafka.properties]\n\"sasl.password\" = \"{value}\"\n[outputs.hot]"),
+            )
+        };
+        let e = Config::parse(Path::new("c.toml"), &with("hunter2")).unwrap_err();
+        let msg = e
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            msg.contains("kafka.properties.\"sasl.password\": write where the secret is"),
+            "{msg}"
+        );
+        assert!(!msg.contains("hunter2"), "{msg}");
+        let e = Config::parse(
+            Path::new("c.toml"),
+            &with("env:LOGREDACT_TEST_UNSET_KAFKA_SECRET"),
+        )
+        .unwrap_err();
+        let msg = e[0].to_string();
+        assert!(
+            msg.contains("LOGREDACT_TEST_UNSET_KAFKA_SECRET is not set"),
+            "{msg}"
+        );
+        let file =
+            std::env::temp_dir().join(format!("logredact-kafka-secret-{}", std::process::id()));
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let c = Config::parse(
+            Path::new("c.toml"),
+            &with(&format!("file:{}", file.display())),
+        )
+        .unwrap();
+        assert_eq!(
+            c.kafka.resolved_properties().unwrap(),
+            [("sasl.password".to_owned(), "s3cret".to_owned())]
+        );
+        std::fs::remove_file(file).unwrap();
     }
 }

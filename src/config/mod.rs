@@ -90,8 +90,42 @@ pub struct KafkaConfig {
     pub topic_regex: Option<String>,
     pub group_id: String,
     /// Any librdkafka property, passed through unchanged (security, SASL, TLS…).
+    /// Those in [`SECRET_KAFKA_PROPERTIES`] say where the secret is
+    /// (`env:`, `file:`, `credential:`), never the secret itself.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+}
+
+/// librdkafka properties that hold secrets: written as `env:VARIABLE`,
+/// `file:PATH` or `credential:NAME`, like the Elasticsearch ones.
+pub const SECRET_KAFKA_PROPERTIES: &[&str] = &[
+    "sasl.password",
+    "ssl.key.password",
+    "ssl.keystore.password",
+    "ssl.key.pem",
+    "sasl.oauthbearer.client.secret",
+];
+
+impl KafkaConfig {
+    /// The librdkafka properties, with secrets read from where they are.
+    /// Errors name the property and where its secret was looked for.
+    pub fn resolved_properties(&self) -> anyhow::Result<Vec<(String, String)>> {
+        self.properties
+            .iter()
+            .map(|(key, value)| {
+                if !SECRET_KAFKA_PROPERTIES.contains(&key.as_str()) {
+                    return Ok((key.clone(), value.clone()));
+                }
+                let source: KeySource = value.parse().map_err(|()| {
+                    anyhow::anyhow!(
+                        "kafka.properties.\"{key}\": write where the secret is, as \"env:VARIABLE\", \"file:PATH\" or \"credential:NAME\"; secrets are not written in the config file"
+                    )
+                })?;
+                let secret = SecretSource(source).read(&format!("kafka.properties.\"{key}\""))?;
+                Ok((key.clone(), secret))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

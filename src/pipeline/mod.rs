@@ -75,7 +75,7 @@ pub async fn run(
     }
     let producer: Option<FutureProducer> = match &config.dead_letter.topic {
         Some(_) => Some(
-            source::client_config(&config.kafka)
+            source::client_config(&config.kafka)?
                 .set("enable.idempotence", "true")
                 .create()
                 .map_err(|e| anyhow::anyhow!("cannot create the dead-letter producer: {e}"))?,

@@ -147,7 +147,7 @@ pub fn consumer(
     config: &KafkaConfig,
     context: SourceContext,
 ) -> anyhow::Result<BaseConsumer<SourceContext>> {
-    let mut client = client_config(config);
+    let mut client = client_config(config)?;
     client
         .set("group.id", &config.group_id)
         .set("enable.auto.commit", "false")
@@ -185,13 +185,13 @@ pub fn consumer(
 }
 
 /// The client settings shared by the consumer and the dead-letter producer.
-pub fn client_config(config: &KafkaConfig) -> ClientConfig {
+pub fn client_config(config: &KafkaConfig) -> anyhow::Result<ClientConfig> {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", &config.bootstrap_servers);
-    for (k, v) in &config.properties {
+    for (k, v) in config.resolved_properties()? {
         client.set(k, v);
     }
-    client
+    Ok(client)
 }
 
 /// Checks that the brokers answer, naming the topics that do not exist.
