@@ -45,6 +45,9 @@ pub struct Stats {
     pub commits: AtomicU64,
     /// Time spent in the rule engine, for CPU-per-event figures.
     pub rule_nanos: AtomicU64,
+    /// Set once start-up is done and the consumer loop runs: systemd hears
+    /// `READY=1` then, whether or not partitions are assigned yet.
+    pub running: std::sync::atomic::AtomicBool,
     /// Milliseconds since the epoch when the consumer loop last turned;
     /// `/health` and the systemd watchdog read it.
     pub consumer_heartbeat_ms: AtomicU64,

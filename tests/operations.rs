@@ -406,6 +406,52 @@ fn systemd_hears_ready_watchdog_status_and_stopping() {
 }
 
 #[test]
+fn a_misspelt_topic_is_ready_for_systemd_not_for_traffic_and_the_log_says_why() {
+    // systemd must not kill and restart a daemon that runs but has no
+    // partitions (a misspelt topic, a replica beyond the partition count):
+    // READY=1 once it runs; /ready and the log say what it waits for.
+    let dir = TempDir::new("no-partitions");
+    let tansu = Tansu::start();
+    let es = StandIn::start();
+    let cfg = TestConfig::new(&tansu.bootstrap, &es.url)
+        .group("no-partitions")
+        .topic("acess-logs")
+        .rules(&copy_rules(dir.path()))
+        .write(dir.path());
+    let (socket, mut daemon) = under_systemd(dir.path(), &cfg, Duration::from_secs(30));
+    let mut buf = [0u8; 512];
+    let started = std::time::Instant::now();
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(30), "no READY=1");
+        let n = socket.recv(&mut buf).expect("a notification within 30 s");
+        let message = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if message.contains("READY=1") {
+            assert!(
+                message.contains("waiting for Kafka partitions"),
+                "{message}"
+            );
+            break;
+        }
+    }
+    // Keep reading, as systemd does.
+    std::thread::spawn(move || while socket.recv(&mut buf).is_ok() {});
+    let (status, body) = http(daemon.metrics_port(), "GET", "/ready", "");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("no Kafka partitions are assigned yet"),
+        "{body}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(40), || daemon
+            .log_text()
+            .contains("waiting for Kafka partitions of topics acess-logs")),
+        "{}",
+        daemon.log_text()
+    );
+    assert!(daemon.terminate().success());
+}
+
+#[test]
 fn heap_profile_is_served_in_pprof_format_only_when_asked_for() {
     use std::io::Read;
     let dir = TempDir::new("heap");

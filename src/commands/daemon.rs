@@ -87,14 +87,21 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
             rules.clone(),
             stats.clone(),
         ));
-        let notifier = tokio::spawn(crate::systemd::run(stats.clone()));
+        let notifier_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let notifier = std::thread::spawn({
+            let (stats, stop) = (stats.clone(), notifier_stop.clone());
+            move || crate::systemd::run(stats, stop)
+        });
         let shutdown = async {
             shutdown_signal().await;
             crate::systemd::stopping();
         };
         let result = pipeline::run(&config, rules, stats.clone(), shutdown).await;
         reloader.abort();
-        notifier.abort();
+        // Not joined: a notification blocked on a systemd slow to read
+        // must not hold up the exit.
+        notifier_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(notifier);
         result
     })?;
     let n = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);

@@ -161,10 +161,13 @@ pub async fn run(
     };
     let mut consumer_thread = tokio::task::spawn_blocking(move || consumer_loop.run());
     tracing::info!("pipeline running");
+    stats.running.store(true, Relaxed);
+    let waiting = tokio::spawn(say_what_it_waits_for(config.kafka.clone(), stats.clone()));
     let result = tokio::select! {
         r = &mut consumer_thread => Some(r),
         () = shutdown => None,
     };
+    waiting.abort();
     let result = match result {
         Some(r) => r,
         None => {
@@ -191,4 +194,27 @@ pub async fn run(
         t.abort();
     }
     result.map_err(|e| anyhow::anyhow!("the consumer thread failed: {e}"))?
+}
+
+/// How long without partitions before the daemon says what it waits for.
+const PARTITIONS_PATIENCE: Duration = Duration::from_secs(15);
+
+/// While no partition is assigned, says so plainly now and then: the daemon
+/// runs (systemd heard `READY=1`; `/ready` answers 503), but consumes
+/// nothing until the group gives it partitions.
+async fn say_what_it_waits_for(kafka: crate::config::KafkaConfig, stats: Arc<Stats>) {
+    let topics = match &kafka.topic_regex {
+        Some(re) => format!("topics matching {re}"),
+        None => format!("topics {}", kafka.topics.join(", ")),
+    };
+    loop {
+        tokio::time::sleep(PARTITIONS_PATIENCE).await;
+        if stats.assigned_partitions.load(Relaxed) == 0 {
+            tracing::warn!(
+                group = %kafka.group_id,
+                "waiting for Kafka partitions of {topics}: check that the topics exist and are spelt right, \
+                 and that the group has no more members than the topics have partitions"
+            );
+        }
+    }
 }
