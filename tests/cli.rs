@@ -402,3 +402,40 @@ fn hash_keys_come_from_systemd_credentials() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn demo_says_which_rules_it_uses() {
+    let dir = temp_dir("demo-rules");
+    let out = run(&[
+        "demo",
+        "--events",
+        "200",
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("rules: the built-in rules (the shipped rules/ folder, compiled in"),
+        "{stdout}"
+    );
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let out = run(&[
+        "demo",
+        "--events",
+        "200",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        dir.join("out2").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "rules: the rule files in {}: 7 mask, 1 tag and 1 route rules",
+            rules.display()
+        )),
+        "{stdout}"
+    );
+}

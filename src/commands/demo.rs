@@ -62,6 +62,18 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<()> {
         options.events,
         options.out.display()
     )?;
+    let (masks, tags, routes) = rules.load().set.counts();
+    let which = match &options.rules {
+        Some(dir) => format!("the rule files in {}", dir.display()),
+        None => {
+            "the built-in rules (the shipped rules/ folder, compiled in; --rules DIR uses others)"
+                .to_owned()
+        }
+    };
+    writeln!(
+        out,
+        "rules: {which}: {masks} mask, {tags} tag and {routes} route rules, set {fingerprint}"
+    )?;
     let total = options.events as u64;
     let started = Instant::now();
     let producer = produce_in_background(&bootstrap, samples, options.events, stats.clone());
