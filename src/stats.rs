@@ -65,6 +65,8 @@ pub struct Detail {
     pub masks: BTreeMap<(String, &'static str), u64>,
     /// Tag rules that fired, per rule id.
     pub tags: BTreeMap<String, u64>,
+    /// Events dropped, by the route rule that dropped them.
+    pub drops: BTreeMap<String, u64>,
     /// Bulk requests per output and outcome.
     pub bulk_requests: BTreeMap<(String, &'static str), u64>,
     /// Kafka timestamp to acknowledgement, per output (µs).

@@ -150,6 +150,11 @@ drop = true
     assert_eq!(consumed, n);
     assert_eq!(dropped, 300);
     assert_eq!(
+        stats.detail().drops.get("drop-probes"),
+        Some(&300),
+        "counted per rule too"
+    );
+    assert_eq!(
         dead, 300,
         "events with code \"E42\" are refused by both outputs"
     );

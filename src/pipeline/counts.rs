@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::ActiveRules;
-use crate::rules::{RuleKind, Workspace};
+use crate::rules::{Routes, RuleKind, Workspace};
 use crate::stats::Stats;
 
 /// Per-rule counts gathered on the consumer thread and folded into the
@@ -16,6 +16,8 @@ pub(super) struct RuleCounts {
     fingerprint: String,
     ids: Vec<(String, RuleKind, Option<&'static str>)>,
     counts: Vec<u64>,
+    /// Per rule: whether it is a route rule that drops events.
+    drops: Vec<bool>,
     /// Rule engine time per event (µs), merged into the stats on flush.
     pub(super) rule_time: crate::stats::Histogram,
 }
@@ -27,6 +29,7 @@ impl Default for RuleCounts {
             fingerprint: String::new(),
             ids: Vec::new(),
             counts: Vec::new(),
+            drops: Vec::new(),
             rule_time: crate::stats::new_histogram(),
         }
     }
@@ -55,6 +58,15 @@ impl RuleCounts {
                 .map(|(i, id)| (id.clone(), set.kind_of(i), set.detector_of(i)))
                 .collect();
             self.counts = vec![0; self.ids.len()];
+            // Route rules without outputs drop the events they match.
+            self.drops = (0..self.ids.len())
+                .map(|i| {
+                    set.kind_of(i) == RuleKind::Route
+                        && set
+                            .route_outputs(Routes::Rule(i))
+                            .is_some_and(|o| o.is_empty())
+                })
+                .collect();
         }
     }
 
@@ -69,7 +81,9 @@ impl RuleCounts {
         let total = d.rule_time.get_or_insert_with(crate::stats::new_histogram);
         let _ = total.add(&self.rule_time);
         self.rule_time.reset();
-        for ((id, kind, detector), n) in self.ids.iter().zip(self.counts.iter_mut()) {
+        for (i, ((id, kind, detector), n)) in
+            self.ids.iter().zip(self.counts.iter_mut()).enumerate()
+        {
             if *n == 0 {
                 continue;
             }
@@ -78,6 +92,9 @@ impl RuleCounts {
                     *d.masks.entry((id.clone(), detector)).or_default() += *n;
                 }
                 (RuleKind::Tag, _) => *d.tags.entry(id.clone()).or_default() += *n,
+                (RuleKind::Route, _) if self.drops[i] => {
+                    *d.drops.entry(id.clone()).or_default() += *n;
+                }
                 _ => continue,
             }
             *n = 0;

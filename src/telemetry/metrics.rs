@@ -229,6 +229,14 @@ pub fn render(stats: &Stats) -> String {
             .map(|(rule, v)| ([("rule", rule.as_str())], *v as f64)),
     );
     o.family(
+        "logredact_events_dropped_by_rule_total",
+        COUNTER,
+        "Events dropped by a route rule, by rule (their sum is the `dropped` outcome).",
+        d.drops
+            .iter()
+            .map(|(rule, v)| ([("rule", rule.as_str())], *v as f64)),
+    );
+    o.family(
         "logredact_bulk_requests_total",
         COUNTER,
         "Bulk requests by output and outcome.",
@@ -368,6 +376,7 @@ mod tests {
         d.dead_letters.insert("not_json", 2);
         d.masks.insert(("mask-cn-id".into(), "cn_id"), 5);
         d.tags.insert("privileged-action".into(), 1);
+        d.drops.insert("drop-health-checks".into(), 4);
         d.reloads.insert("ok", 1);
         d.rules_fingerprint = "f5db0dc632d8".into();
         d.rules_loaded_at = 1_795_161_600.5;
@@ -401,6 +410,8 @@ mod tests {
         assert!(text
             .contains("logredact_masked_values_total{rule=\"mask-cn-id\",detector=\"cn_id\"} 5\n"));
         assert!(text.contains("logredact_consumer_lag{topic=\"access-logs\",partition=\"3\"} 12\n"));
+        assert!(text
+            .contains("logredact_events_dropped_by_rule_total{rule=\"drop-health-checks\"} 4\n"));
         assert!(
             text.contains("logredact_bulk_batch_documents_bucket{output=\"hot\",le=\"500\"} 1\n")
         );
