@@ -75,30 +75,29 @@ impl RuleError {
     /// quotes the pattern) begin. `logredact check` shows the whole.
     pub fn headline(&self) -> String {
         let mut line = String::new();
+        let kind = self.message.split(": ").next().unwrap_or_default();
+        self.write_with(&mut line, kind)
+            .expect("writing to a String cannot fail");
+        line
+    }
+
+    /// `file:line:column: rule "id": ` and then `message`.
+    fn write_with(&self, out: &mut impl fmt::Write, message: &str) -> fmt::Result {
         if self.line == 0 {
-            line.push_str(&format!("{}: ", self.file));
+            write!(out, "{}: ", self.file)?;
         } else {
-            line.push_str(&format!("{}:{}:{}: ", self.file, self.line, self.column));
+            write!(out, "{}:{}:{}: ", self.file, self.line, self.column)?;
         }
         if let Some(rule) = &self.rule {
-            line.push_str(&format!("rule \"{rule}\": "));
+            write!(out, "rule \"{rule}\": ")?;
         }
-        line.push_str(self.message.split(": ").next().unwrap_or_default());
-        line
+        out.write_str(message)
     }
 }
 
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: ", self.file)?;
-        } else {
-            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
-        }
-        if let Some(rule) = &self.rule {
-            write!(f, "rule \"{rule}\": ")?;
-        }
-        f.write_str(&self.message)
+        self.write_with(f, &self.message)
     }
 }
 

@@ -144,6 +144,17 @@ pub struct Features {
 }
 
 impl Features {
+    /// The features of at most sixteen bytes, from their classes.
+    #[inline(always)]
+    pub(crate) fn of_classes(c: Classes) -> Features {
+        Features {
+            digits: c.digits.count_ones() as usize,
+            has_at: c.at != 0,
+            has_percent: c.percent != 0,
+            has_high: c.high != 0,
+        }
+    }
+
     /// One pass, sixteen bytes at a time (see [`ScanBuffers::profile`]).
     pub fn of(hay: &[u8]) -> Features {
         ScanBuffers::default().profile(hay)

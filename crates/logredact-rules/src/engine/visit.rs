@@ -15,17 +15,6 @@ pub(super) struct Pass<'r, 'w> {
     pub work: &'w mut Workspace,
 }
 
-/// The features of bytes from their classes.
-#[inline(always)]
-fn features(c: Classes) -> Features {
-    Features {
-        digits: c.digits.count_ones() as usize,
-        has_at: c.at != 0,
-        has_percent: c.percent != 0,
-        has_high: c.high != 0,
-    }
-}
-
 impl Visitor for Pass<'_, '_> {
     type Error = Reject;
     type Profile = Features;
@@ -41,7 +30,10 @@ impl Visitor for Pass<'_, '_> {
         // A custom pattern may match anything. The shortest built-in match
         // is six bytes (a@b.cn).
         self.rules.has_regex
-            || (text.len() >= 6 && !self.rules.plain_text_holds_nothing(text, features(classes)))
+            || (text.len() >= 6
+                && !self
+                    .rules
+                    .plain_text_holds_nothing(text, Features::of_classes(classes)))
     }
 
     #[inline(always)]

@@ -9,6 +9,18 @@ use crate::bytes::{string_chunk, string_stops, tail_string_chunk};
 use crate::json::{find_string_stop, write_json_bytes, ParseError};
 
 impl<'i, 'o, E> Rewriter<'i, 'o, E> {
+    /// The raw text of the innermost key around the current value, when
+    /// the visitor reads keys.
+    #[inline]
+    fn context_key<V: Visitor<Error = E>>(&self, v: &V) -> &'i [u8] {
+        let src = self.src;
+        if v.reads_keys() {
+            &src[self.key.clone()]
+        } else {
+            b""
+        }
+    }
+
     /// `scan_string` for a key: most keys end within the sixteen bytes
     /// after their opening quote, with nothing to check on the way, and
     /// take one load here.
@@ -188,12 +200,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         profile: Option<V::Profile>,
         v: &mut V,
     ) -> Step {
-        let src = self.src;
-        let key = if v.reads_keys() {
-            &src[self.key.clone()]
-        } else {
-            b""
-        };
+        let key = self.context_key(v);
         match v.leaf(text.as_bytes(), profile, key) {
             Err(e) => Err(self.fail(Stop::Visitor(e))),
             Ok(Leaf::Unchanged) => Ok(Kept::Yes),
@@ -219,12 +226,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         v: &mut V,
     ) -> Step<Leaf> {
         let text = self.string_text(start, end, escaped)?;
-        let src = self.src;
-        let key = if v.reads_keys() {
-            &src[self.key.clone()]
-        } else {
-            b""
-        };
+        let key = self.context_key(v);
         match v.leaf(text.as_bytes(), None, key) {
             Err(e) => Err(self.fail(Stop::Visitor(e))),
             Ok(Leaf::Changed) => {
