@@ -35,6 +35,9 @@ pub struct Stats {
     pub completed_dead_lettered: AtomicU64,
     /// Events dropped by a route rule.
     pub dropped_by_rule: AtomicU64,
+    /// Events that were in flight in a partition taken away by a rebalance:
+    /// not committed here, so the partition's new owner reads them again.
+    pub released: AtomicU64,
     pub masked_values: AtomicU64,
     pub residual_hits: AtomicU64,
     pub in_flight_events: AtomicU64,
@@ -42,7 +45,10 @@ pub struct Stats {
     pub assigned_partitions: AtomicU64,
     pub in_flight_bytes: AtomicU64,
     pub retried_items: AtomicU64,
+    /// Offset commits the broker confirmed.
     pub commits: AtomicU64,
+    /// Offset commits that failed (retried at the next commit interval).
+    pub commit_failures: AtomicU64,
     /// Time spent in the rule engine, for CPU-per-event figures.
     pub rule_nanos: AtomicU64,
     /// Set once start-up is done and the consumer loop runs: systemd hears
@@ -89,6 +95,9 @@ pub struct Detail {
     /// The active rule set and when it was loaded (seconds since the epoch).
     pub rules_fingerprint: String,
     pub rules_loaded_at: f64,
+    /// What start-up waits for before it consumes, if anything (the
+    /// systemd status line shows it).
+    pub waiting_for: Option<String>,
     /// Rule reloads by result: `ok` or `error`.
     pub reloads: BTreeMap<&'static str, u64>,
 }

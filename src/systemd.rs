@@ -53,7 +53,10 @@ pub fn run(stats: Arc<Stats>, stop: Arc<AtomicBool>) {
             let now = stats.completed();
             let rate = (now - done) as f64 / then.elapsed().as_secs_f64();
             let partitions = stats.assigned_partitions.load(Relaxed);
-            let status = if partitions == 0 {
+            let waiting_for = stats.detail().waiting_for.clone();
+            let status = if let Some(what) = waiting_for {
+                format!("running; waiting for {what}")
+            } else if partitions == 0 {
                 "running; waiting for Kafka partitions (see the log)".to_owned()
             } else {
                 format!(

@@ -238,6 +238,57 @@ fn readiness_fails_with_a_reason_while_an_output_is_down() {
     assert!(daemon.terminate().success());
 }
 
+/// Started while Elasticsearch is down, the daemon runs (it does not exit,
+/// which under `Restart=on-failure` would be a restart loop), says what it
+/// waits for, consumes nothing, and starts once the cluster answers.
+#[test]
+fn started_during_an_outage_it_waits_consumes_nothing_then_starts() {
+    let dir = TempDir::new("start-down");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 2);
+    let es = StandIn::start();
+    let n = produce(&tansu.bootstrap, TOPIC, sample_events(500));
+    let cfg = config(
+        dir.path(),
+        &tansu.bootstrap,
+        &es.url,
+        &copy_rules(dir.path()),
+    );
+    es.faults(r#"{"outage_seconds": 12}"#);
+    let mut daemon = Daemon::start(&cfg, &dir.path().join("d.log"));
+    let port = daemon.metrics_port();
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(daemon.is_running(), "{}", daemon.log_text());
+    let (status, body) = http(port, "GET", "/ready", "");
+    assert_eq!(status, 503, "{body}");
+    let reasons = serde_json::from_str::<serde_json::Value>(&body).unwrap()["reasons"].clone();
+    assert!(
+        reasons
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "output \"hot\" is not reachable (its last request failed or got 5xx)"),
+        "{body}"
+    );
+    assert_eq!(http(port, "GET", "/health", "").0, 200);
+    assert_eq!(get(&scrape(port), "logredact_events_consumed_total"), 0.0);
+    let log = daemon.log_text();
+    assert!(
+        log.contains("waiting for it before consuming anything"),
+        "{log}"
+    );
+    // (The stand-in answers nothing, its own statistics included, until
+    // the outage ends.)
+    assert!(wait_until(Duration::from_secs(60), || http(
+        port, "GET", "/ready", ""
+    )
+    .0 == 200));
+    assert!(wait_until(Duration::from_secs(60), || es.docs("logs-hot")
+        >= n
+        && es.docs("logs-cold") >= n));
+    assert!(daemon.terminate().success());
+}
+
 #[test]
 fn reload_under_load_loses_nothing_doubles_nothing_and_new_events_use_new_rules() {
     let dir = TempDir::new("reload");

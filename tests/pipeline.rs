@@ -7,71 +7,17 @@
 mod forms;
 mod support;
 
-use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
-use logredact::config::Config;
-use logredact::pipeline::{self, ActiveRules};
-use logredact::rules::{KeyRing, RuleSet};
+use logredact::pipeline;
 use logredact::stats::Stats;
 use rdkafka::mocking::MockCluster;
+use support::inproc::*;
 use support::*;
 
 const TOPIC: &str = "access";
-
-/// Fast flushes and retries; `extra_es` is added to both outputs. The cold
-/// output writes to one undated index.
-fn config(bootstrap: &str, es: &str, dir: &Path, extra_es: &str) -> Config {
-    let text = TestConfig::new(bootstrap, es)
-        .group("pipeline-test")
-        .cold_target(r#"index = "logs-cold""#)
-        .flush_interval("20ms")
-        .commit_interval("100ms")
-        .outputs_extra("retry_initial_backoff = \"10ms\"\nretry_max_backoff = \"200ms\"")
-        .outputs_extra(extra_es)
-        .hot_extra("bulk_max_docs = 500")
-        .pipeline_extra("shutdown_timeout = \"10s\"")
-        .toml();
-    Config::parse(&dir.join("c.toml"), &text).unwrap()
-}
-
-fn rules(dir: &Path, extra: &str) -> Arc<ArcSwap<ActiveRules>> {
-    let rules_dir = dir.join("rules");
-    std::fs::create_dir_all(&rules_dir).unwrap();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), rules_dir.join(entry.file_name())).unwrap();
-    }
-    if !extra.is_empty() {
-        std::fs::write(rules_dir.join("25-extra.toml"), extra).unwrap();
-    }
-    let set = RuleSet::load(&rules_dir, &KeyRing::new()).unwrap();
-    Arc::new(ArcSwap::from_pointee(
-        ActiveRules::new(set, &["cold", "hot"]).unwrap(),
-    ))
-}
-
-/// Runs the pipeline until `expected` events are complete (or 60 s pass).
-fn run_until(config: &Config, rules: Arc<ArcSwap<ActiveRules>>, expected: u64) -> Arc<Stats> {
-    let stats = Arc::new(Stats::default());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let done = {
-        let stats = stats.clone();
-        async move {
-            let start = std::time::Instant::now();
-            while stats.completed() < expected && start.elapsed() < Duration::from_secs(60) {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    };
-    runtime
-        .block_on(pipeline::run(config, rules, stats.clone(), done))
-        .unwrap();
-    stats
-}
 
 #[test]
 fn item_429s_and_refused_requests_are_retried_until_every_event_is_in_both_outputs() {

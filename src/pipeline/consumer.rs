@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use tokio::sync::mpsc;
 
@@ -25,6 +25,9 @@ use crate::source::{self, SourceContext};
 use crate::stats::Stats;
 
 pub(super) struct ConsumerLoop {
+    /// Declared before `consumer`, so dropped before it: its queue belongs
+    /// to the consumer's client.
+    pub(super) committer: source::Committer,
     pub(super) consumer: BaseConsumer<SourceContext>,
     pub(super) rules: Arc<ArcSwap<ActiveRules>>,
     pub(super) outputs: Vec<mpsc::Sender<DocBatch>>,
@@ -52,8 +55,9 @@ impl ConsumerLoop {
         };
         while !self.stop.load(Relaxed) {
             self.drain_acks();
+            self.commit_answers();
             if clock.saturating_duration_since(last_commit) >= self.config.commit_interval {
-                self.commit(CommitMode::Async);
+                self.commit();
                 counts.flush(&self.stats);
                 self.heartbeat();
                 last_commit = clock;
@@ -95,11 +99,25 @@ impl ConsumerLoop {
     }
 
     /// Counts an event as taken and not yet settled (undone in `apply_ack`).
-    fn add_in_flight(&self, weight: u32) {
+    /// In flight first, consumed after, and on settling the outcome first,
+    /// in flight after: so that settled + in flight ≥ consumed for anyone
+    /// reading consumed, then in flight, then the outcomes, at any moment.
+    fn add_in_flight(&self, at: &Place) {
         self.stats
             .in_flight_bytes
-            .fetch_add(u64::from(weight), Relaxed);
+            .fetch_add(u64::from(at.weight), Relaxed);
         self.stats.in_flight_events.fetch_add(1, Relaxed);
+        self.add_consumed(at);
+    }
+
+    /// Counts an event as taken from Kafka, once it is counted in flight or
+    /// in its outcome.
+    fn add_consumed(&self, at: &Place) {
+        Stats::add(&self.stats.consumed, 1);
+        Stats::add(
+            &self.stats.consumed_bytes,
+            u64::from(at.weight - EVENT_OVERHEAD),
+        );
     }
 
     /// Notes that the loop turns, for `/health` and the watchdog.
@@ -148,24 +166,49 @@ impl ConsumerLoop {
 
     fn apply_ack(&self, tracker: &mut source::OffsetTracker, ack: Ack) {
         if let Some(done) = tracker.ack(ack) {
-            self.stats
-                .in_flight_bytes
-                .fetch_sub(u64::from(done.bytes), Relaxed);
-            self.stats.in_flight_events.fetch_sub(1, Relaxed);
             let counter = if done.dead_lettered {
                 &self.stats.completed_dead_lettered
             } else {
                 &self.stats.completed_indexed
             };
             Stats::add(counter, 1);
+            self.stats
+                .in_flight_bytes
+                .fetch_sub(u64::from(done.bytes), Relaxed);
+            self.stats.in_flight_events.fetch_sub(1, Relaxed);
         }
     }
 
-    fn commit(&self, mode: CommitMode) {
+    /// Commits what is complete and not yet confirmed committed, without
+    /// waiting; an unconfirmed commit is sent again (commits are
+    /// idempotent, and one partition's commits are answered in order).
+    fn commit(&self) {
         let points = self.consumer.context().tracker().to_commit();
-        if !points.is_empty() && source::commit(&self.consumer, &points, mode) {
-            self.consumer.context().tracker().committed(&points);
-            Stats::add(&self.stats.commits, 1);
+        if points.is_empty() {
+            return;
+        }
+        if let Err(e) = self.committer.commit(&self.consumer, &points) {
+            Stats::add(&self.stats.commit_failures, 1);
+            tracing::warn!(error = %e, "cannot send an offset commit; it is tried again at the next commit interval");
+        }
+    }
+
+    /// Takes in the broker's answers to earlier commits: confirmed offsets
+    /// count as committed; failures are counted and logged (the offsets
+    /// are sent again at the next commit interval).
+    fn commit_answers(&self) {
+        for answer in self.committer.answers() {
+            self.consumer
+                .context()
+                .tracker()
+                .committed(&answer.confirmed);
+            match answer.error {
+                None => Stats::add(&self.stats.commits, 1),
+                Some(e) => {
+                    Stats::add(&self.stats.commit_failures, 1);
+                    tracing::warn!(error = %e, "the broker refused an offset commit; it is tried again at the next commit interval");
+                }
+            }
         }
     }
 
@@ -198,7 +241,11 @@ impl ConsumerLoop {
             }
         }
         self.drain_acks();
-        self.commit(CommitMode::Sync);
+        let points = self.consumer.context().tracker().to_commit();
+        if !points.is_empty() && source::commit_and_wait(&self.consumer, &points) {
+            self.consumer.context().tracker().committed(&points);
+            Stats::add(&self.stats.commits, 1);
+        }
         Ok(())
     }
 
@@ -224,9 +271,7 @@ impl ConsumerLoop {
                 None => return None,
             }
         };
-        Stats::add(&self.stats.consumed, 1);
-        Stats::add(&self.stats.consumed_bytes, payload.len() as u64);
-        let weight = (payload.len() + 256) as u32;
+        let weight = payload.len() as u32 + EVENT_OVERHEAD;
         let rules = self.rules.load();
         counts.follow(&rules, &self.stats);
 
@@ -314,9 +359,10 @@ impl ConsumerLoop {
         };
         if n == 0 {
             Stats::add(&self.stats.dropped_by_rule, 1);
+            self.add_consumed(&at);
             return;
         }
-        self.add_in_flight(at.weight);
+        self.add_in_flight(&at);
         let body = Bytes::copy_from_slice(out);
         let time_ms = self
             .needs_event_time
@@ -366,7 +412,7 @@ impl ConsumerLoop {
         else {
             return;
         };
-        self.add_in_flight(at.weight);
+        self.add_in_flight(&at);
         // Mask the whole message, then cut: cutting first would leave the
         // part of a value before the cut unmasked (17 of an ID's 18), and
         // so would masking only a window of it. The message is already in
@@ -400,6 +446,10 @@ impl ConsumerLoop {
         }
     }
 }
+
+/// What an event weighs in flight beyond its bytes (its document, tracker
+/// entry and queue slots), so that many tiny events still bound memory.
+const EVENT_OVERHEAD: u32 = 256;
 
 /// Where a consumed message sits, and what it weighs in flight.
 struct Place {

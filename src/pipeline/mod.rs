@@ -84,25 +84,8 @@ pub async fn run(
     };
     let dead_letter_writer = DeadLetterWriter::new(&config.dead_letter, producer)?;
     let consumer = source::consumer(&config.kafka, SourceContext::new(stats.clone()))?;
+    tokio::pin!(shutdown);
 
-    // Startup checks: every output and Kafka, each failure named.
-    for task in &tasks {
-        if let OutputTask::Elasticsearch(w) = task {
-            sink::elasticsearch::check_reachable(&w.name, w.client()).await?;
-        }
-    }
-    let consumer = tokio::task::spawn_blocking({
-        let kafka = config.kafka.clone();
-        move || source::check_reachable(&consumer, &kafka).map(|()| consumer)
-    })
-    .await??;
-
-    note_active(&stats, &rules.load());
-    for (name, output) in &config.outputs {
-        if let OutputConfig::Elasticsearch(_) = output {
-            stats.detail().reachable.insert(name.clone(), true);
-        }
-    }
     let telemetry = if config.metrics.enabled {
         let listener = tokio::net::TcpListener::bind(&config.metrics.listen)
             .await
@@ -122,6 +105,28 @@ pub async fn run(
     } else {
         None
     };
+
+    // Start-up checks: Kafka, then every output, each failure named.
+    let consumer = tokio::task::spawn_blocking({
+        let kafka = config.kafka.clone();
+        move || source::check_reachable(&consumer, &kafka).map(|()| consumer)
+    })
+    .await??;
+    note_active(&stats, &rules.load());
+    let clusters: Vec<_> = tasks
+        .iter()
+        .filter_map(|t| match t {
+            OutputTask::Elasticsearch(w) => Some((w.name.clone(), w.client().clone())),
+            OutputTask::File(_) => None,
+        })
+        .collect();
+    if !wait_for_clusters(&clusters, &stats, shutdown.as_mut()).await? {
+        tracing::info!("shut down while waiting for Elasticsearch; nothing was consumed");
+        if let Some(t) = telemetry {
+            t.abort();
+        }
+        return Ok(());
+    }
 
     let (ack_tx, ack_rx) = std::sync::mpsc::channel::<Vec<Ack>>();
     let (dl_tx, dl_rx) = mpsc::unbounded_channel();
@@ -149,6 +154,7 @@ pub async fn run(
         OutputConfig::File(f) => f.index.contains('%'),
     });
     let mut consumer_loop = ConsumerLoop {
+        committer: source::Committer::new(&consumer),
         consumer,
         rules,
         outputs: senders,
@@ -165,7 +171,7 @@ pub async fn run(
     let waiting = tokio::spawn(say_what_it_waits_for(config.kafka.clone(), stats.clone()));
     let result = tokio::select! {
         r = &mut consumer_thread => Some(r),
-        () = shutdown => None,
+        () = &mut shutdown => None,
     };
     waiting.abort();
     let result = match result {
@@ -194,6 +200,67 @@ pub async fn run(
         t.abort();
     }
     result.map_err(|e| anyhow::anyhow!("the consumer thread failed: {e}"))?
+}
+
+/// Start-up waits for unavailable clusters, asking again after this long at
+/// first, then less often (exponential, with jitter), up to
+/// [`CLUSTER_WAIT_MAX`].
+const CLUSTER_WAIT_FIRST: Duration = Duration::from_millis(500);
+const CLUSTER_WAIT_MAX: Duration = Duration::from_secs(5);
+
+/// Waits until every Elasticsearch cluster answers as Elasticsearch does.
+/// What waiting cannot fix (refused credentials, not Elasticsearch) fails
+/// at once; what may pass (no answer, 5xx, 429) is waited out: the daemon
+/// runs meanwhile (systemd hears `READY=1`, `/health` is ok), `/ready` and
+/// the status line say what it waits for, and nothing is consumed. Returns
+/// `true` once all answer, `false` when `shutdown` completes first.
+async fn wait_for_clusters<F: std::future::Future<Output = ()>>(
+    clusters: &[(Arc<str>, elasticsearch::Elasticsearch)],
+    stats: &Stats,
+    mut shutdown: std::pin::Pin<&mut F>,
+) -> anyhow::Result<bool> {
+    let mut attempt = 0;
+    let mut last_said: Option<std::time::Instant> = None;
+    loop {
+        let mut down = Vec::new();
+        for (name, client) in clusters {
+            let up = match sink::elasticsearch::check_cluster(name, client).await {
+                Ok(()) => true,
+                Err(sink::elasticsearch::NotReady::Wrong(e)) => return Err(e),
+                Err(sink::elasticsearch::NotReady::Unavailable(e)) => {
+                    down.push(e);
+                    false
+                }
+            };
+            stats.detail().reachable.insert(name.to_string(), up);
+        }
+        // Alive, and doing what it should: waiting.
+        stats
+            .consumer_heartbeat_ms
+            .store(crate::stats::now_ms() as u64, Relaxed);
+        if down.is_empty() {
+            stats.detail().waiting_for = None;
+            if attempt > 0 {
+                tracing::info!("every Elasticsearch output answers; starting to consume");
+            }
+            return Ok(true);
+        }
+        stats.detail().waiting_for = Some("Elasticsearch outputs to answer (see the log)".into());
+        // READY=1 now: a unit waiting for its cluster is running, not failed.
+        stats.running.store(true, Relaxed);
+        if last_said.is_none_or(|t| t.elapsed() >= PARTITIONS_PATIENCE) {
+            for e in &down {
+                tracing::warn!("{e:#}; waiting for it before consuming anything");
+            }
+            last_said = Some(std::time::Instant::now());
+        }
+        attempt += 1;
+        let pause = sink::elasticsearch::backoff(attempt, CLUSTER_WAIT_FIRST, CLUSTER_WAIT_MAX);
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = &mut shutdown => return Ok(false),
+        }
+    }
 }
 
 /// How long without partitions before the daemon says what it waits for.

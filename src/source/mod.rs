@@ -6,6 +6,7 @@
 //! that arrive later for it are recognised as stale. On assign, librdkafka
 //! resumes from the committed offset.
 
+pub mod commit;
 pub mod tracker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +16,7 @@ use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+pub use commit::{Answer, Committer};
 pub use tracker::{CommitPoint, OffsetTracker};
 
 use crate::config::KafkaConfig;
@@ -100,17 +102,26 @@ impl ConsumerContext for SourceContext {
             .assigned_partitions
             .store(tracker.partitions().len() as u64, Ordering::Relaxed);
         drop(tracker);
+        // Settled here as released (before leaving in flight, as every
+        // outcome is): the new owner reads them again from the committed
+        // offset, and acks that come later for them are stale.
+        Stats::add(&self.stats.released, released.events);
         self.stats
             .in_flight_bytes
             .fetch_sub(released.bytes, Ordering::Relaxed);
         self.stats
             .in_flight_events
             .fetch_sub(released.events, Ordering::Relaxed);
-        tracing::info!(partitions = revoked.count(), "partitions revoked");
+        tracing::info!(
+            partitions = revoked.count(),
+            released_events = released.events,
+            "partitions revoked; events in flight in them will be read again by their new owner"
+        );
         if commit.count() > 0 {
             match consumer.commit(&commit, CommitMode::Sync) {
                 Ok(()) => Stats::add(&self.stats.commits, 1),
                 Err(e) => {
+                    Stats::add(&self.stats.commit_failures, 1);
                     tracing::warn!(error = %e, "commit on revoke failed; the new owner will re-read some events (they overwrite by _id)")
                 }
             }
@@ -231,20 +242,20 @@ pub fn set_paused<C: ConsumerContext>(
     Ok(())
 }
 
-/// Commits offsets; returns whether it worked.
-pub fn commit<C: ConsumerContext>(
+/// Commits offsets and waits for the broker's answer (at shutdown, when
+/// nothing else is left to do); returns whether it confirmed them.
+pub fn commit_and_wait<C: ConsumerContext>(
     consumer: &BaseConsumer<C>,
     points: &[CommitPoint],
-    mode: CommitMode,
 ) -> bool {
     let mut list = TopicPartitionList::new();
     for (topic, partition, offset) in points {
         let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*offset));
     }
-    match consumer.commit(&list, mode) {
+    match consumer.commit(&list, CommitMode::Sync) {
         Ok(()) => true,
         Err(e) => {
-            tracing::warn!(error = %e, "offset commit failed; it will be tried again");
+            tracing::warn!(error = %e, "offset commit failed; the events after the last commit will be read again after a restart (they overwrite by _id)");
             false
         }
     }

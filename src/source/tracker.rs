@@ -232,12 +232,14 @@ impl OffsetTracker {
             .collect()
     }
 
-    /// Notes that offsets were committed.
+    /// Notes that the broker confirmed these offsets committed. A late
+    /// confirmation of an older commit never moves the mark back; partitions
+    /// no longer assigned are ignored.
     pub fn committed(&mut self, points: &[CommitPoint]) {
         for (topic, partition, offset) in points {
             if let Some(slot) = self.slot(topic, *partition) {
                 if let Some(s) = &mut self.slots[slot as usize] {
-                    s.committed = Some(*offset);
+                    s.committed = Some(s.committed.map_or(*offset, |c| c.max(*offset)));
                 }
             }
         }

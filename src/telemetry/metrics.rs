@@ -134,11 +134,12 @@ pub fn render(stats: &Stats) -> String {
     o.family(
         "logredact_events_completed_total",
         COUNTER,
-        "Events settled: indexed in every output routed to, dead-lettered, or dropped by a rule. Sums to consumed once nothing is in flight.",
+        "Events settled: indexed in every output routed to, dead-lettered, dropped by a rule, or released to another group member by a rebalance (read again there). With the in-flight gauge, sums to consumed at all times.",
         [
             ("indexed", &stats.completed_indexed),
             ("dead_lettered", &stats.completed_dead_lettered),
             ("dropped", &stats.dropped_by_rule),
+            ("released", &stats.released),
         ]
         .map(|(outcome, c)| ([("outcome", outcome)], n(c))),
     );
@@ -157,8 +158,14 @@ pub fn render(stats: &Stats) -> String {
     o.scalar(
         "logredact_offset_commits_total",
         COUNTER,
-        "Offset commits made.",
+        "Offset commits the broker confirmed.",
         n(&stats.commits),
+    );
+    o.scalar(
+        "logredact_offset_commit_failures_total",
+        COUNTER,
+        "Offset commits that failed; each is tried again at the next commit interval.",
+        n(&stats.commit_failures),
     );
     o.scalar(
         "logredact_in_flight_events",
@@ -353,6 +360,8 @@ mod tests {
             &stats.residual_hits,
             &stats.retried_items,
             &stats.commits,
+            &stats.commit_failures,
+            &stats.released,
             &stats.in_flight_events,
             &stats.in_flight_bytes,
             &stats.assigned_partitions,

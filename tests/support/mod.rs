@@ -12,6 +12,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 mod daemon;
+pub mod inproc;
 mod kafka;
 mod standin;
 

@@ -62,8 +62,34 @@ pub fn client(name: &str, config: &ElasticsearchConfig) -> anyhow::Result<Elasti
     Ok(Elasticsearch::new(transport))
 }
 
+/// Why a cluster did not pass the check.
+#[derive(Debug)]
+pub enum NotReady {
+    /// Down or busy for now (no answer, 5xx, 429): ask again later.
+    Unavailable(anyhow::Error),
+    /// An answer that waiting does not change (refused credentials, not
+    /// Elasticsearch, another 4xx): the config needs fixing.
+    Wrong(anyhow::Error),
+}
+
+impl NotReady {
+    pub fn into_error(self) -> anyhow::Error {
+        match self {
+            NotReady::Unavailable(e) | NotReady::Wrong(e) => e,
+        }
+    }
+}
+
 /// Checks that the cluster answers `GET /` as Elasticsearch does.
 pub async fn check_reachable(name: &str, client: &Elasticsearch) -> anyhow::Result<()> {
+    check_cluster(name, client)
+        .await
+        .map_err(NotReady::into_error)
+}
+
+/// Checks that the cluster answers `GET /` as Elasticsearch does, telling
+/// what may pass with time from what needs the config fixed.
+pub async fn check_cluster(name: &str, client: &Elasticsearch) -> Result<(), NotReady> {
     let response = client
         .send(
             Method::Get,
@@ -75,26 +101,37 @@ pub async fn check_reachable(name: &str, client: &Elasticsearch) -> anyhow::Resu
         )
         .await
         .map_err(|e| {
-            anyhow::anyhow!(
+            NotReady::Unavailable(anyhow::anyhow!(
                 "output \"{name}\": cannot reach Elasticsearch ({e}); check `nodes` and that the cluster is up"
-            )
+            ))
         })?;
     let status = response.status_code().as_u16();
     match status {
         200 => {}
-        401 | 403 => anyhow::bail!(
-            "output \"{name}\": Elasticsearch refused the credentials (HTTP {status}); check username/password or api_key"
-        ),
-        _ => anyhow::bail!("output \"{name}\": Elasticsearch answered HTTP {status} to GET /"),
+        401 | 403 => {
+            return Err(NotReady::Wrong(anyhow::anyhow!(
+                "output \"{name}\": Elasticsearch refused the credentials (HTTP {status}); check username/password or api_key"
+            )))
+        }
+        429 | 500..=599 => {
+            return Err(NotReady::Unavailable(anyhow::anyhow!(
+                "output \"{name}\": Elasticsearch answered HTTP {status} to GET /; it is starting, recovering or overloaded"
+            )))
+        }
+        _ => {
+            return Err(NotReady::Wrong(anyhow::anyhow!(
+                "output \"{name}\": Elasticsearch answered HTTP {status} to GET /; check `nodes` (a proxy path?)"
+            )))
+        }
     }
     let product = response
         .headers()
         .get("x-elastic-product")
         .and_then(|v| v.to_str().ok());
     if product != Some("Elasticsearch") {
-        anyhow::bail!(
+        return Err(NotReady::Wrong(anyhow::anyhow!(
             "output \"{name}\": the server is not Elasticsearch (no X-Elastic-Product header); check `nodes`"
-        );
+        )));
     }
     Ok(())
 }

@@ -22,16 +22,16 @@ mod response;
 mod retry;
 pub mod setup;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use elasticsearch::Elasticsearch;
 use tokio::sync::{mpsc, Semaphore};
 
-pub use client::{check_reachable, client};
+pub use client::{check_cluster, check_reachable, client, NotReady};
 pub use response::{judge_item, ItemOutcome};
-pub use retry::backoff;
+pub use retry::{backoff, PROBE_INTERVAL};
 
 use super::dead_letter::DeadLetterSender;
 use super::file::action_line;
@@ -45,6 +45,9 @@ struct Pending {
     doc: Arc<Doc>,
     /// Attempts made so far.
     attempts: u32,
+    /// Items refused in a row (in answered requests) since the last outage:
+    /// the backoff of a single item's retry.
+    item_failures: u32,
 }
 
 /// Writes documents for one Elasticsearch output.
@@ -76,6 +79,12 @@ struct Shared {
     /// Lowered when the cluster answers 413 (request too large), so later
     /// batches fit its `http.max_content_length`.
     docs_cap: AtomicUsize,
+    /// Whole requests failed in a row; 0 once one is answered.
+    failing: AtomicU32,
+    /// Bumped when the cluster answers again: waiting retries go at once.
+    answers_again: tokio::sync::watch::Sender<u64>,
+    /// Whether the outage probe runs (see `retry.rs`).
+    probing: AtomicBool,
 }
 
 impl BulkWriter {
@@ -120,6 +129,9 @@ impl BulkWriter {
             outstanding: AtomicUsize::new(0),
             done: tokio::sync::Notify::new(),
             docs_cap: AtomicUsize::new(self.config.bulk_max_docs),
+            failing: AtomicU32::new(0),
+            answers_again: tokio::sync::watch::Sender::new(0),
+            probing: AtomicBool::new(false),
         });
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let mut batch = Batch::default();
@@ -143,7 +155,10 @@ impl BulkWriter {
                     Some(docs) => {
                         shared.outstanding.fetch_add(docs.len(), Ordering::SeqCst);
                         for doc in docs {
-                            self.push(&mut batch, Pending { doc, attempts: 0 });
+                            self.push(
+                                &mut batch,
+                                Pending { doc, attempts: 0, item_failures: 0 },
+                            );
                             if self.is_full(&batch, &shared) {
                                 self.flush(&mut batch, &shared, &permits).await;
                             }

@@ -1,5 +1,6 @@
 //! One bulk request: sent with the response filter, timed, and counted.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -7,13 +8,13 @@ use elasticsearch::http::headers::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use elasticsearch::http::Method;
 
 use super::response::{problem, BULK_RESPONSE_FILTER};
-use super::retry::retry;
+use super::retry::{retry, Failure};
 use super::{Batch, Shared};
 use crate::events::BulkProblem;
 
 /// Sends one batch and settles every document in it: ack, dead-letter, or
 /// hand back for retry.
-pub(super) async fn send_batch(shared: &Shared, batch: Batch) {
+pub(super) async fn send_batch(shared: &Arc<Shared>, batch: Batch) {
     let Batch {
         docs,
         ops,
@@ -70,7 +71,7 @@ pub(super) async fn send_batch(shared: &Shared, batch: Batch) {
                     error: &e,
                 },
             );
-            return retry(shared, docs);
+            return retry(shared, docs, Failure::Outage);
         }
     };
     super::response::settle(shared, docs, ops, response).await;

@@ -2,11 +2,12 @@
 //! dead-letter), then item by item, as Elasticsearch reports them.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use elasticsearch::http::response::Response;
 use serde::Deserialize;
 
-use super::retry::{dead_letter, retry};
+use super::retry::{dead_letter, retry, Failure};
 use super::{Pending, Shared};
 use crate::events::{BulkProblem, BulkRequestProblem};
 use crate::sink::Ack;
@@ -80,7 +81,7 @@ pub(super) fn problem(shared: &Shared, docs: usize, problem: BulkProblem<'_>) {
 /// Settles every document of a sent batch from the response: ack,
 /// dead-letter, or hand back for retry.
 pub(super) async fn settle(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     docs: Vec<Pending>,
     ops: Vec<&'static str>,
     response: Response,
@@ -88,13 +89,18 @@ pub(super) async fn settle(
     let status = response.status_code().as_u16();
     if status == 429 || status >= 500 {
         problem(shared, docs.len(), BulkProblem::Refused { status });
-        return retry(shared, docs);
+        let failure = if status == 429 {
+            Failure::Refused
+        } else {
+            Failure::Outage
+        };
+        return retry(shared, docs, failure);
     }
     let text = match response.bytes().await {
         Ok(b) => b,
         Err(e) => {
             problem(shared, docs.len(), BulkProblem::CutOff { error: &e });
-            return retry(shared, docs);
+            return retry(shared, docs, Failure::Outage);
         }
     };
     if !(200..300).contains(&status) {
@@ -118,13 +124,15 @@ pub(super) async fn settle(
                 BulkProblem::TooLarge { new_max_docs: cap },
             );
             // Not the documents' fault: resent at once, attempts not counted.
+            shared.answered();
             let _ = shared.retry.send(docs);
             return;
         }
         if status == 401 || status == 403 {
             problem(shared, docs.len(), BulkProblem::Credentials { status });
-            return retry(shared, docs);
+            return retry(shared, docs, Failure::Refused);
         }
+        shared.answered();
         problem(
             shared,
             docs.len(),
@@ -143,6 +151,7 @@ pub(super) async fn settle(
         }
         return;
     }
+    shared.answered();
     // Fast path: Elasticsearch puts `"errors":false` first when every item
     // succeeded; then there is nothing item by item to judge.
     let head = &text[..text.len().min(64)];
@@ -157,14 +166,14 @@ pub(super) async fn settle(
             Ok(r) => r,
             Err(_) => {
                 problem(shared, docs.len(), BulkProblem::NotElasticsearch);
-                return retry(shared, docs);
+                return retry(shared, docs, Failure::Outage);
             }
         }
     };
     if parsed.errors && parsed.items.len() != docs.len() {
         let items = parsed.items.len();
         problem(shared, docs.len(), BulkProblem::MissingItems { items });
-        return retry(shared, docs);
+        return retry(shared, docs, Failure::Outage);
     }
     let mut indexed = Vec::with_capacity(docs.len());
     let mut again = Vec::new();
@@ -219,7 +228,7 @@ pub(super) async fn settle(
         .outstanding
         .fetch_sub(indexed.len(), Ordering::SeqCst);
     if !again.is_empty() {
-        retry(shared, again);
+        retry(shared, again, Failure::Items);
     }
 }
 

@@ -1,13 +1,42 @@
 //! Retries with exponential backoff and jitter (failed items only, through
-//! the batcher, so a retry never holds a request slot), and dead-lettering
-//! what cannot be indexed.
+//! the batcher, so a retry never holds a request slot), dead-lettering what
+//! cannot be indexed, and noticing when an outage ends.
+//!
+//! Two kinds of failure back off separately. A whole request that failed
+//! (no answer, 5xx, 429 for all of it) is the cluster's state: its backoff
+//! grows with the output's run of failed requests, which the next answered
+//! request ends. Single items refused in an answered request back off by
+//! their own run of refusals, which an outage restarts. So an outage leaves
+//! no long backoff behind: once the cluster answers again, every document
+//! waiting for a retry is sent at once, and the commit point follows.
+//! While requests go unanswered, a probe (`GET /`, as Logstash's
+//! resurrectionist does) notices the cluster's return within
+//! [`PROBE_INTERVAL`], even when the next retry is due much later.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Pending, Shared};
 use crate::sink::dead_letter::{Content, DeadLetter};
 use crate::stats::Stats;
+
+/// How often an output whose requests go unanswered asks the cluster
+/// whether it is back (at most `retry_max_backoff`).
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Why documents go back for another attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Failure {
+    /// The whole request went unanswered or got a 5xx, or its answer was
+    /// cut off or unreadable: the cluster, or the way to it, is down.
+    Outage,
+    /// The whole request was refused for a reason an operator or time may
+    /// fix (429 for all of it, refused credentials).
+    Refused,
+    /// Single items of an answered request (429 or 5xx per item).
+    Items,
+}
 
 pub(super) fn dead_letter(shared: &Shared, p: Pending, class: &'static str, reason: String) {
     let doc = &p.doc;
@@ -27,13 +56,22 @@ pub(super) fn dead_letter(shared: &Shared, p: Pending, class: &'static str, reas
     shared.outstanding.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// Hands documents back to the batcher after a backoff, or dead-letters
-/// those that have used up their attempts.
-pub(super) fn retry(shared: &Shared, docs: Vec<Pending>) {
+/// Hands documents back to the batcher after a backoff (cut short when the
+/// cluster answers again after an outage), or dead-letters those that have
+/// used up their attempts.
+pub(super) fn retry(shared: &Arc<Shared>, docs: Vec<Pending>, failure: Failure) {
+    let step = match failure {
+        Failure::Outage | Failure::Refused => shared.failing.fetch_add(1, Ordering::SeqCst) + 1,
+        Failure::Items => 0,
+    };
     let mut again = Vec::with_capacity(docs.len());
-    let mut attempts = 0;
+    let mut item_step = 0;
     for mut p in docs {
         p.attempts += 1;
+        p.item_failures = match failure {
+            Failure::Items => p.item_failures + 1,
+            Failure::Outage | Failure::Refused => 0,
+        };
         let max = shared.config.max_attempts;
         if max > 0 && p.attempts >= max {
             dead_letter(
@@ -43,24 +81,78 @@ pub(super) fn retry(shared: &Shared, docs: Vec<Pending>) {
                 format!("Elasticsearch did not take the document after {max} attempts"),
             );
         } else {
-            attempts = attempts.max(p.attempts);
+            item_step = item_step.max(p.item_failures);
             again.push(p);
         }
+    }
+    if failure == Failure::Outage {
+        start_probe(shared);
     }
     if again.is_empty() {
         return;
     }
     Stats::add(&shared.stats.retried_items, again.len() as u64);
     let delay = backoff(
-        attempts,
+        step.max(item_step),
         shared.config.retry_initial_backoff,
         shared.config.retry_max_backoff,
     );
     let tx = shared.retry.clone();
+    let mut answers_again = shared.answers_again.subscribe();
     tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = answers_again.changed() => {}
+        }
         // The writer outlives its retries (it waits for `outstanding`).
         let _ = tx.send(again);
+    });
+}
+
+impl Shared {
+    /// A bulk request was answered: any outage is over.
+    pub(super) fn answered(&self) {
+        if self.failing.swap(0, Ordering::SeqCst) > 0 {
+            tracing::info!(output = %self.name, "Elasticsearch answers again; documents waiting for a retry are sent now");
+            self.wake_retries();
+        }
+    }
+
+    /// Sends every document waiting for a retry now.
+    fn wake_retries(&self) {
+        self.answers_again.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+/// Starts the probe unless one runs: while requests go unanswered, asks the
+/// cluster every [`PROBE_INTERVAL`] whether it is back, and when it is,
+/// sends the waiting documents at once (their requests then end the run of
+/// failures).
+fn start_probe(shared: &Arc<Shared>) {
+    if shared.probing.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let every = PROBE_INTERVAL.min(shared.config.retry_max_backoff);
+        while shared.failing.load(Ordering::SeqCst) > 0
+            && shared.outstanding.load(Ordering::SeqCst) > 0
+        {
+            tokio::time::sleep(every).await;
+            if super::check_reachable(&shared.name, &shared.client)
+                .await
+                .is_ok()
+            {
+                shared
+                    .stats
+                    .detail()
+                    .reachable
+                    .insert(shared.name.to_string(), true);
+                shared.wake_retries();
+                break;
+            }
+        }
+        shared.probing.store(false, Ordering::SeqCst);
     });
 }
 
