@@ -110,6 +110,8 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         indexed = n(&stats.completed_indexed),
         dead_lettered = n(&stats.completed_dead_lettered),
         dropped = n(&stats.dropped_by_rule),
+        released = n(&stats.released),
+        commit_failures = n(&stats.commit_failures),
         "logredact stopped"
     );
     for (output, h) in &stats.detail().end_to_end {

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::unknown_key_position;
 use super::{Config, ConfigError, OutputConfig, CONFIG_VERSION};
 use crate::secrets::KeySource;
 
@@ -22,24 +21,12 @@ impl Config {
 
     /// Parses config text; `path` is used for messages and relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
-        let mut config: Config = toml::from_str(text).map_err(|e| {
-            let location = match e.span() {
-                Some(span) => {
-                    let at =
-                        unknown_key_position(text, span.clone(), e.message()).unwrap_or(span.start);
-                    let (line, col) = crate::rules::line_column(text, at);
-                    format!("{}:{line}:{col}", path.display())
-                }
-                None => path.display().to_string(),
-            };
-            vec![ConfigError {
-                location: Some(location),
-                message: e.message().trim_end().to_owned(),
-            }]
-        })?;
+        let mut config: Config =
+            toml::from_str(text).map_err(|first| super::diagnose::problems(path, text, &first))?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
-        let errors = config.validate(path);
+        let mut errors = config.validate(path);
+        super::diagnose::position(path, text, &mut errors);
         if errors.is_empty() {
             Ok(config)
         } else {
@@ -47,7 +34,7 @@ impl Config {
         }
     }
 
-    fn resolve_paths(&mut self, base: &Path) {
+    pub(super) fn resolve_paths(&mut self, base: &Path) {
         let fix = |p: &mut PathBuf| {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -93,7 +80,7 @@ impl Config {
     }
 
     /// Checks what serde cannot: every problem at once.
-    fn validate(&self, path: &Path) -> Vec<ConfigError> {
+    pub(super) fn validate(&self, path: &Path) -> Vec<ConfigError> {
         let mut errors = Vec::new();
         let mut err = |m: String| errors.push(ConfigError::at(path, m));
         if self.version != CONFIG_VERSION {
@@ -343,18 +330,28 @@ dir = "dead"
     fn unknown_key_names_line_and_column() {
         let text = GOOD.replace("group_id", "group_idd");
         let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
-        let msg = e[0].to_string();
-        assert!(msg.starts_with("c.toml:6:1: "), "{msg}");
-        assert!(msg.contains("group_idd"), "{msg}");
+        let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            all,
+            [
+                "c.toml:3:2: kafka: the required setting `group_id` is missing here; add `group_id = …`",
+                "c.toml:6:1: kafka.group_idd: `group_idd` is not a setting here; did you mean `group_id`?",
+            ]
+        );
     }
 
     #[test]
     fn unknown_key_inside_a_typed_output_names_its_line() {
         let text = GOOD.replace("dir = \"out/cold\"", "dri = \"out/cold\"");
         let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
-        let msg = e[0].to_string();
-        assert!(msg.contains("dri"), "{msg}");
-        assert!(msg.starts_with("c.toml:13:"), "{msg}");
+        let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            all,
+            [
+                "c.toml:11:10: outputs.cold: the required setting `dir` is missing here; add `dir = …`",
+                "c.toml:13:1: outputs.cold.dri: `dri` is not a setting here; did you mean `dir`?",
+            ]
+        );
     }
 
     #[test]
@@ -379,9 +376,48 @@ dir = "dead"
             "index = \"x\"\nusername = \"elastic\"\npassword = \"hunter2\"",
         );
         let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
-        let msg = e[0].to_string();
+        let msg: String = e.iter().map(|e| format!("{e}\n")).collect();
         assert!(msg.contains("env:VARIABLE"), "{msg}");
         assert!(!msg.contains("hunter2"), "{msg}");
+    }
+
+    /// Type errors too, each at its key, in plain words, in file order, with
+    /// what the checks serde cannot make found in the same go.
+    #[test]
+    fn every_problem_is_reported_at_once_at_its_key_in_plain_words() {
+        let text = GOOD
+            .replace("group_id = \"logredact\"", "group_id = \"logredact\"\nbatch = 5")
+            .replace(
+                "index = \"logs-hot-%Y.%m.%d\"",
+                "index = \"logs-hot-%Y.%m.%d\"\nconcurency = 4\nrequest_timeout = 30",
+            )
+            .replace("[dead_letter]", "[pipeline]\ncommit_interval = 1\nmax_in_flight_bytes = \"64MiB\"\n[log]\nlevel = \"verbose\"\nformat = \"jsn\"\n[dead_letter]");
+        let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+        let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            all,
+            [
+                "c.toml:7:1: kafka.batch: `batch` is not a setting here; the settings here are `bootstrap_servers`, `topics`, `topic_regex`, `group_id`, `properties`",
+                "c.toml:12:1: outputs.hot.concurency: `concurency` is not a setting here; did you mean `concurrency`?",
+                "c.toml:13:1: outputs.hot.request_timeout: `request_timeout` must be a duration in quotes, such as \"5s\", \"500ms\" or \"1m\"; it is the number 30",
+                "c.toml:19:1: pipeline.commit_interval: `commit_interval` must be a duration in quotes, such as \"5s\", \"500ms\" or \"1m\"; it is the number 1",
+                "c.toml:20:1: pipeline.max_in_flight_bytes: `max_in_flight_bytes` must be a whole number, without quotes; it is the text \"64MiB\"",
+                "c.toml:22:1: log.level = \"verbose\": \"verbose\" is not a log level; write one of off, error, warn, info, debug, trace, or target=level such as logredact=debug",
+                "c.toml:23:1: log.format: \"jsn\" is not one of `text`, `json`; did you mean `json`?",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_repeated() {
+        let text = GOOD.replace(
+            "index = \"logs-hot-%Y.%m.%d\"",
+            "index = \"x\"\nusername = \"elastic\"\npassword = 8675309",
+        );
+        let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+        let msg: String = e.iter().map(|e| format!("{e}\n")).collect();
+        assert!(msg.contains("c.toml:12:1: outputs.hot.password"), "{msg}");
+        assert!(!msg.contains("8675309"), "{msg}");
     }
 
     #[test]

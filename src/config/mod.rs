@@ -6,10 +6,13 @@
 //!
 //! - this file: the settings, as serde structs with a doc comment each.
 //! - `load.rs`: reading, parsing and checking a file (every problem at once).
+//! - `diagnose.rs`: when serde refuses a file, every problem it would find,
+//!   each at its key, in plain words.
 //! - `error.rs`: `ConfigError`, positioned at the key.
 //! - `index_name.rs`: the grammar of index names (`logs-hot-%Y.%m.%d`),
 //!   checked here and rendered by the sinks.
 
+mod diagnose;
 mod error;
 pub mod index_name;
 mod load;
