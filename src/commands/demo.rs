@@ -81,17 +81,30 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // Drawn at once and redrawn on a timer, so it moves from the start:
+    // first it says what start-up waits for (the group join takes a few
+    // seconds), then it counts settled events, its rate and time left
+    // measured from the first partition assignment.
     let progress = indicatif::ProgressBar::new(total);
     progress.set_style(
         indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} events  {per_sec}  eta {eta}",
+            "{spinner} {msg}{bar:30} {pos}/{len} events  {per_sec}  eta {eta}",
         )
         .expect("static template"),
     );
+    progress.set_message("joining the consumer group ");
+    progress.enable_steady_tick(Duration::from_millis(100));
     let done = {
         let (stats, progress) = (stats.clone(), progress.clone());
         async move {
+            let mut joined = false;
             while stats.completed() < total {
+                if !joined && stats.assigned_partitions.load(Relaxed) > 0 {
+                    joined = true;
+                    progress.set_message("");
+                    progress.reset_elapsed();
+                    progress.reset_eta();
+                }
                 progress.set_position(stats.completed());
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
