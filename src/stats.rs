@@ -44,6 +44,9 @@ pub struct Stats {
     /// Partitions this consumer owns now.
     pub assigned_partitions: AtomicU64,
     pub in_flight_bytes: AtomicU64,
+    /// Bytes librdkafka has fetched ahead and not yet handed over (from its
+    /// statistics, every 5 s).
+    pub fetch_queue_bytes: AtomicU64,
     pub retried_items: AtomicU64,
     /// Offset commits the broker confirmed.
     pub commits: AtomicU64,

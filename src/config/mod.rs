@@ -320,7 +320,7 @@ fn default_max_event_bytes() -> usize {
     1 << 20
 }
 fn default_max_in_flight_bytes() -> usize {
-    256 << 20
+    32 << 20
 }
 fn default_commit_interval() -> Duration {
     Duration::from_secs(1)

@@ -50,14 +50,21 @@ impl ClientContext for SourceContext {
     fn stats(&self, statistics: rdkafka::Statistics) {
         // Replaced whole, so revoked partitions leave no entry behind.
         let mut lag = std::collections::BTreeMap::new();
+        let mut fetched = 0;
         for (topic, t) in &statistics.topics {
             for (partition, p) in &t.partitions {
                 if *partition >= 0 && p.consumer_lag >= 0 {
                     lag.insert((topic.clone(), *partition), p.consumer_lag);
                 }
+                if *partition >= 0 {
+                    fetched += p.fetchq_size;
+                }
             }
         }
         self.stats.detail().consumer_lag = lag;
+        self.stats
+            .fetch_queue_bytes
+            .store(fetched, Ordering::Relaxed);
     }
 
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
@@ -172,6 +179,13 @@ pub fn consumer(
         ("fetch.wait.max.ms", "50"),
         // Consumer lag per partition, for the metrics.
         ("statistics.interval.ms", "5000"),
+        // Messages librdkafka fetches ahead of the consumer, in KiB: 16 MiB
+        // rather than its 64 MiB default, so that the fetch queue (which is
+        // not counted in `max_in_flight_bytes`) stays a small, stated part
+        // of the process's memory. 16 MiB is about 20,000 typical events,
+        // more than a second of the daemon's throughput, so it never runs
+        // dry while a fetch is under way. `fetch.max.bytes` follows it.
+        ("queued.max.messages.kbytes", "16384"),
     ] {
         if !config.properties.contains_key(key) {
             client.set(key, value);

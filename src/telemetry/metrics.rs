@@ -174,6 +174,12 @@ pub fn render(stats: &Stats) -> String {
         n(&stats.in_flight_events),
     );
     o.scalar(
+        "logredact_kafka_fetch_queue_bytes",
+        GAUGE,
+        "Bytes librdkafka has fetched ahead of the consumer (bounded by queued.max.messages.kbytes).",
+        n(&stats.fetch_queue_bytes),
+    );
+    o.scalar(
         "logredact_in_flight_bytes",
         GAUGE,
         "Bytes of events taken and not yet settled; consumption pauses above pipeline.max_in_flight_bytes.",
@@ -364,6 +370,7 @@ mod tests {
             &stats.released,
             &stats.in_flight_events,
             &stats.in_flight_bytes,
+            &stats.fetch_queue_bytes,
             &stats.assigned_partitions,
         ]
         .into_iter()
