@@ -28,10 +28,60 @@ fn text(b: &[u8]) -> String {
 fn shipped_rules_check_and_their_examples_pass() {
     let out = run(&["check"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("rules are valid: 7 mask, 1 tag and 1 route rules"));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("read 4 rule files in rules, in this order: 00-settings.toml, 10-mask.toml, 20-tag.toml, 30-route.toml\nrules are valid: 7 mask, 1 tag and 1 route rules"),
+        "{stdout}"
+    );
     let out = run(&["test"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains(" passed, 0 failed"));
+}
+
+/// A rule saved under the wrong name is not read, and `check` says so
+/// (it used to say only "rules are valid"); the examples of a rule that is
+/// off are skipped, saying why.
+#[test]
+fn check_warns_about_files_it_does_not_read_and_test_skips_rules_that_are_off() {
+    let dir = temp_dir("stray");
+    std::fs::write(
+        dir.join("10-mask.toml"),
+        "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"email\"\naction = \"full\"\n[[mask]]\nid = \"off\"\nenabled = false\ndetector = \"cn_mobile\"\naction = \"full\"\n[[mask.example]]\ninput = '{\"p\":\"13812345678\"}'\nexpect = { p = \"[cn_mobile]\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("40-passport.toml.txt"), "version = 1\n").unwrap();
+    std::fs::write(dir.join(".10-mask.toml.swp"), "editor state").unwrap();
+    let rules = dir.to_str().unwrap();
+    let out = run(&["check", "--rules", rules]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("read 1 rule file in {rules}, in this order: 10-mask.toml\nrules are valid: 1 mask, 0 tag and 0 route rules, 1 examples (rule set {}); 1 warning above\n", fingerprint(&text(&out.stdout)))
+    );
+    assert_eq!(
+        text(&out.stderr),
+        format!("warning: {rules}/40-passport.toml.txt: not read: only files whose names end in .toml are rule files; rename it to end in .toml, or move it out of the rules folder\n")
+    );
+    let out = run(&["test", "--rules", rules]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("SKIP  off / example 1  (the rule is off: enabled = false)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("0 passed, 0 failed, 1 skipped\n"),
+        "{stdout}"
+    );
+}
+
+/// The rule set's fingerprint, as `check` printed it.
+fn fingerprint(check_output: &str) -> &str {
+    check_output
+        .split("(rule set ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap_or_default()
 }
 
 #[test]

@@ -23,10 +23,17 @@ pub fn check(
     };
     match RuleSet::load(rules, &keys) {
         Ok(set) => {
+            say_files_read(rules, out)?;
+            write!(err, "{}", crate::rules::render(set.warnings(), "warning: "))?;
             let (m, t, r) = set.counts();
+            let warned = match set.warnings().len() {
+                0 => String::new(),
+                1 => "; 1 warning above".to_owned(),
+                n => format!("; {n} warnings above"),
+            };
             writeln!(
                 out,
-                "rules are valid: {m} mask, {t} tag and {r} route rules, {} examples (rule set {})",
+                "rules are valid: {m} mask, {t} tag and {r} route rules, {} examples (rule set {}){warned}",
                 set.examples().len(),
                 set.fingerprint()
             )?;
@@ -37,6 +44,29 @@ pub fn check(
             Ok(false)
         }
     }
+}
+
+/// Names the rule files read, in the order their rules apply.
+fn say_files_read(rules: &Path, out: &mut dyn Write) -> std::io::Result<()> {
+    let Ok(files) = crate::rules::load_dir(rules) else {
+        return Ok(());
+    };
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            Path::new(&f.name)
+                .file_name()
+                .map_or_else(|| f.name.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    writeln!(
+        out,
+        "read {} rule file{} in {}, in this order: {}",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        rules.display(),
+        names.join(", ")
+    )
 }
 
 /// Runs every embedded example. Hash rules use the built-in example key
@@ -54,8 +84,18 @@ pub fn test(
             return Ok(false);
         }
     };
-    let (mut passed, mut failed) = (0, 0);
+    write!(err, "{}", crate::rules::render(set.warnings(), "warning: "))?;
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for example in set.examples() {
+        if !example.enabled {
+            skipped += 1;
+            writeln!(
+                out,
+                "SKIP  {} / {}  (the rule is off: enabled = false)",
+                example.rule, example.name
+            )?;
+            continue;
+        }
         let failures = set.check_example(example);
         if failures.is_empty() {
             passed += 1;
@@ -85,6 +125,10 @@ pub fn test(
             names.join(", ")
         )?;
     }
-    writeln!(out, "{passed} passed, {failed} failed")?;
+    if skipped > 0 {
+        writeln!(out, "{passed} passed, {failed} failed, {skipped} skipped")?;
+    } else {
+        writeln!(out, "{passed} passed, {failed} failed")?;
+    }
     Ok(failed == 0)
 }

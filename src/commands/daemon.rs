@@ -26,17 +26,31 @@ fn config_errors(errors: &[ConfigError]) -> anyhow::Error {
 }
 
 /// Loads the config and its rules: the one path used by `run`,
-/// `check-config` and reload.
-pub fn load(path: &Path) -> anyhow::Result<(Config, ActiveRules)> {
+/// `check-config` and reload. `in_full`: rule problems with the rule text
+/// they point at (for `check-config`, which a person reads), or only their
+/// positions and kinds (for `run`, whose output goes to the journal, and
+/// rule files may hold PII-like digits).
+pub fn load(path: &Path, in_full: bool) -> anyhow::Result<(Config, ActiveRules)> {
     let config = Config::load(path).map_err(|e| config_errors(&e))?;
     let keys = pipeline::key_ring(&config)?;
-    let rules = pipeline::load_rules(&config, &keys).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rules = pipeline::load_rules(&config, &keys).map_err(|e| {
+        if in_full {
+            anyhow::anyhow!("{e}")
+        } else {
+            anyhow::anyhow!(
+                "{}\nthe rules in {} cannot be used; `logredact check --rules {}` shows each problem in full",
+                e.log_lines().join("\n"),
+                config.rules.dir.display(),
+                config.rules.dir.display()
+            )
+        }
+    })?;
     Ok((config, rules))
 }
 
 /// `logredact check-config FILE`: no network IO.
 pub fn check_config(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (config, rules) = load(path)?;
+    let (config, rules) = load(path, true)?;
     let (m, t, r) = rules.set.counts();
     writeln!(
         out,
@@ -68,7 +82,7 @@ pub fn init_logging(log: &LogConfig) {
 
 /// `logredact run --config FILE`: runs until SIGTERM or SIGINT.
 pub fn run(path: &Path) -> anyhow::Result<()> {
-    let (config, rules) = load(path)?;
+    let (config, rules) = load(path, false)?;
     init_logging(&config.log);
     tracing::info!(
         config = %path.display(),

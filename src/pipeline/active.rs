@@ -100,6 +100,13 @@ impl LoadError {
 /// Loads and checks the rules a config points to.
 pub fn load_rules(config: &Config, keys: &KeyRing) -> Result<ActiveRules, LoadError> {
     let set = RuleSet::load(&config.rules.dir, keys).map_err(LoadError::Rules)?;
+    for w in set.warnings() {
+        // Positions and kinds only, like errors (see `RuleError::headline`).
+        tracing::warn!(
+            "rule warning: {}; `logredact check` shows it in full",
+            w.headline()
+        );
+    }
     ActiveRules::new(set, &config.output_names()).map_err(LoadError::Other)
 }
 

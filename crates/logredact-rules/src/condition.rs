@@ -74,10 +74,13 @@ impl FieldSource for Watched<'_> {
 
     fn any_same(&self, field: &Field, wants: &[Value<'static>]) -> bool {
         self.values_at(field).any(|raw| match plain_string(raw) {
-            // A string is the same only as an equal string.
-            Some(text) => wants
-                .iter()
-                .any(|w| matches!(w, Value::Str(want) if want.as_bytes() == text)),
+            // A string is the same as an equal string, or as a number
+            // written that way (see `same`).
+            Some(text) => wants.iter().any(|w| match w {
+                Value::Str(want) => want.as_bytes() == text,
+                Value::Number(..) => parsed_holds(raw, &mut |v| same(v, w)),
+                _ => false,
+            }),
             None => parsed_holds(raw, &mut |v| wants.iter().any(|w| same(v, w))),
         })
     }
@@ -103,7 +106,10 @@ impl Condition {
 }
 
 /// Equality as a rule author means it: numbers compare by value, whatever
-/// width they were parsed with; a value inside an array counts.
+/// width they were parsed with; text and numbers compare as written
+/// (`equals = "403"` holds for the number 403, and `equals = 403` for the
+/// text "403", as logs write a status either way); a value inside an array
+/// counts.
 fn same(have: &Value<'_>, want: &Value<'_>) -> bool {
     match (have, want) {
         (Value::Array(items), _) if !matches!(want, Value::Array(_)) => {
@@ -111,6 +117,13 @@ fn same(have: &Value<'_>, want: &Value<'_>) -> bool {
         }
         (Value::Str(a), Value::Str(b)) => a == b,
         (Value::Number(a, _), Value::Number(b, _)) => number_eq(*a, *b),
+        (Value::Number(_, text), Value::Str(b)) => text == b,
+        (Value::Str(a), Value::Number(b, _)) => {
+            !a.is_empty()
+                && a.bytes()
+                    .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c))
+                && matches!(Value::parse_valid(a), Ok(Value::Number(n, _)) if number_eq(n, *b))
+        }
         (Value::Bool(a), Value::Bool(b)) => a == b,
         (Value::Null, Value::Null) => true,
         _ => have == want,
@@ -174,6 +187,35 @@ mod tests {
         assert!(!Condition::Any(vec![]).holds(&ev));
     }
 
+    /// `equals = "403"` holds for the number 403 and `equals = 403` for the
+    /// text "403": logs write a status either way.
+    #[test]
+    fn text_and_numbers_compare_as_written() {
+        let status = |raw: &str| {
+            let v: serde_json::Value =
+                serde_json::from_str(&format!(r#"{{"status":{raw}}}"#)).unwrap();
+            Value::from_serde(&v)
+        };
+        let text = Condition::Equals(p("status"), Value::Str("403".into()));
+        let number = Condition::Equals(
+            p("status"),
+            Value::Number(Number::Unsigned(403), "403".into()),
+        );
+        for (raw, holds) in [
+            ("403", true),
+            (r#""403""#, true),
+            ("4030", false),
+            (r#""403 ""#, false),
+            (r#""x403""#, false),
+        ] {
+            assert_eq!(text.holds(&status(raw)), holds, "{raw}");
+            assert_eq!(number.holds(&status(raw)), holds, "{raw}");
+        }
+        // By value for numbers, as written for text.
+        assert!(number.holds(&status("403.0")));
+        assert!(!text.holds(&status("403.0")));
+    }
+
     /// The values the rewriting pass records answer as the parsed tree does,
     /// whether a string holds escapes or not.
     #[test]
@@ -190,12 +232,18 @@ mod tests {
             r#"3.0"#,
             r#"null"#,
             r#"{"a":1}"#,
+            r#"403"#,
+            r#""403""#,
+            r#"" 403""#,
+            r#"403.0"#,
         ];
         let wants = [
             Value::Str("delete_user".into()),
             Value::Str("王伟".into()),
             Value::Str("".into()),
             Value::Number(Number::Unsigned(3), "3".into()),
+            Value::Str("403".into()),
+            Value::Number(Number::Unsigned(403), "403".into()),
         ];
         let matches = Condition::Matches(p("action"), regex::Regex::new("^delete_").unwrap());
         for raw in cases {

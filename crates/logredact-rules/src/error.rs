@@ -12,6 +12,9 @@ pub struct RuleError {
     /// The id of the rule the problem is in, when there is one.
     pub rule: Option<String>,
     pub message: String,
+    /// The line the problem is on, shown under the message with a caret
+    /// at `column` (not in [`RuleError::headline`], which logs use).
+    pub source_line: Option<String>,
 }
 
 impl RuleError {
@@ -30,6 +33,7 @@ impl RuleError {
             column,
             rule: rule.map(str::to_owned),
             message,
+            source_line: text.lines().nth(line - 1).map(str::to_owned),
         }
     }
 
@@ -41,8 +45,37 @@ impl RuleError {
             column: 0,
             rule: None,
             message,
+            source_line: None,
         }
     }
+
+    /// The line the problem is on and a caret under its column, indented,
+    /// for a person reading `logredact check`; the caret is placed by
+    /// display width, so it sits under the right character after Chinese
+    /// text (two columns a character) too.
+    pub fn excerpt(&self) -> Option<String> {
+        use unicode_width::UnicodeWidthStr;
+        let line = self.source_line.as_deref()?.replace('\t', " ");
+        let before: String = line.chars().take(self.column.saturating_sub(1)).collect();
+        let pad = " ".repeat(before.width());
+        Some(format!("    {line}\n    {pad}^"))
+    }
+}
+
+/// Problems (or warnings, with `label` "warning: ") as `logredact check`
+/// shows them: each on its line, its source line and a caret under it.
+pub fn render(problems: &[RuleError], label: &str) -> String {
+    let mut out = String::new();
+    for p in problems {
+        out.push_str(label);
+        out.push_str(&p.to_string());
+        out.push('\n');
+        if let Some(excerpt) = p.excerpt() {
+            out.push_str(&excerpt);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -107,9 +140,7 @@ pub struct RuleErrors(pub Vec<RuleError>);
 
 impl fmt::Display for RuleErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for e in &self.0 {
-            writeln!(f, "{e}")?;
-        }
+        f.write_str(&render(&self.0, ""))?;
         let files: std::collections::BTreeSet<&str> =
             self.0.iter().map(|e| e.file.as_str()).collect();
         write!(
@@ -128,6 +159,20 @@ impl std::error::Error for RuleErrors {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_caret_sits_under_the_character_after_chinese_text() {
+        let text = "version = 1\n# 规则\ndescription = \"手机号\"，x\n";
+        let offset = text.find('，').unwrap();
+        let e = RuleError::at("r.toml", text, offset, None, "here".into());
+        assert_eq!((e.line, e.column), (3, 20));
+        // 16 one-column characters and three two-column ones before it.
+        let caret = format!("    {}^", " ".repeat(16 + 3 * 2));
+        assert_eq!(
+            e.excerpt().unwrap(),
+            format!("    description = \"手机号\"，x\n{caret}")
+        );
+    }
 
     #[test]
     fn positions_are_one_based_and_count_characters() {

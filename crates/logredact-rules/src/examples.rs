@@ -10,6 +10,10 @@ pub struct Example {
     pub name: String,
     /// `file:line` of the example, for reports.
     pub location: String,
+    /// Whether its rule is on. Examples of a rule with `enabled = false`
+    /// are not run: they describe a rule that is not applied (`logredact
+    /// test` lists them as skipped).
+    pub enabled: bool,
     pub input: String,
     pub expect: Expectation,
 }
@@ -97,11 +101,13 @@ impl RuleSet {
         for (path, expected) in &want.fields {
             match lookup(&actual, path) {
                 None => failures.push(format!(
-                    "expected {path} = {expected}, but the output has no {path}"
+                    "expected {path} = {expected}, but the output has no {path}{}",
+                    self.changed_by(example, Some(path))
                 )),
-                Some(got) if got != expected => {
-                    failures.push(format!("expected {path} = {expected}, got {got}"))
-                }
+                Some(got) if got != expected => failures.push(format!(
+                    "expected {path} = {expected}, got {got}{}",
+                    self.changed_by(example, Some(path))
+                )),
                 Some(_) => {}
             }
         }
@@ -122,12 +128,79 @@ impl RuleSet {
             }
             if &actual != expected {
                 failures.push(format!(
-                    "the output differs (- expected, + actual):\n{}",
+                    "the output differs (- expected, + actual){}:\n{}",
+                    self.changed_by(example, None),
                     diff(expected, &actual)
                 ));
             }
         }
         failures
+    }
+}
+
+impl RuleSet {
+    /// Which other rules than the example's own changed the value at
+    /// `path` (or anything in the event, without one), as a clause to add
+    /// to a failure: an example often fails because another rule got to
+    /// the field first.
+    fn changed_by(&self, example: &Example, path: Option<&str>) -> String {
+        let mut work = Workspace::with_explain();
+        let mut out = Vec::new();
+        if self
+            .apply(example.input.as_bytes(), &mut out, &mut work)
+            .is_err()
+        {
+            return String::new();
+        }
+        // `--explain` writes `user.phones[1]` for the dotted `user.phones.1`.
+        let wanted = path.map(|p| {
+            p.split('.')
+                .map(|part| match part.parse::<usize>() {
+                    Ok(i) => format!("[{i}]"),
+                    Err(_) => format!(".{part}"),
+                })
+                .collect::<String>()
+                .trim_start_matches('.')
+                .to_owned()
+        });
+        let mut ids: Vec<&str> = Vec::new();
+        for e in work.explained() {
+            let id = self.ids[e.rule].as_str();
+            let here = match &wanted {
+                None => true,
+                Some(w) if e.stage == "tag" => self.tag_writes(e.rule, w),
+                Some(w) => {
+                    e.path == *w
+                        || e.path.starts_with(&format!("{w}."))
+                        || e.path.starts_with(&format!("{w}["))
+                }
+            };
+            if here && id != example.rule && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        match ids.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (rule \"{one}\" changed it)"),
+            many => format!(
+                " (rules {} changed it)",
+                many.iter()
+                    .map(|id| format!("\"{id}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+impl RuleSet {
+    /// Whether the tag rule at `index` writes the field at `path`.
+    fn tag_writes(&self, index: usize, path: &str) -> bool {
+        self.tags.iter().any(|t| {
+            t.index == index
+                && (t.set.iter().any(|(p, _)| p.join(".") == path)
+                    || (path == "tags" && !t.add_tags.is_empty()))
+        })
     }
 }
 

@@ -26,7 +26,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use engine::{Routes, Verdict, Workspace};
-pub use error::{line_column, RuleError, RuleErrors};
+pub use error::{line_column, render, RuleError, RuleErrors};
 pub use reject::{Reject, RuleFailure};
 
 use condition::Condition;
@@ -164,6 +164,28 @@ pub fn load_dir(dir: &Path) -> Result<Vec<SourceFile>, RuleErrors> {
     }
 }
 
+/// Files in `dir` that [`load_dir`] does not read and an author may have
+/// meant as rules (`40-passport.toml.txt`), sorted; editors' hidden and
+/// backup files (`.x.swp`, `x~`) and folders are left out.
+pub fn ignored_files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_none_or(|x| x != "toml"))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.') && !n.ends_with('~'))
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A compiled, immutable set of rules.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -178,6 +200,9 @@ pub struct RuleSet {
     examples: Vec<examples::Example>,
     /// Hex SHA-256 over the source files' names (not their folder) and texts.
     fingerprint: String,
+    /// What is legal but almost certainly not meant (a rule that can never
+    /// apply, a file in the rules folder that is not read).
+    warnings: Vec<RuleError>,
     /// Whether any mask rule is limited to some fields or excludes some.
     scoped: bool,
     /// Field paths that tag and route conditions read; the rewriting pass
@@ -287,7 +312,14 @@ impl RuleSet {
     /// Reads and compiles every rule file in `dir`.
     pub fn load(dir: &Path, keys: &KeyRing) -> Result<RuleSet, RuleErrors> {
         let files = load_dir(dir)?;
-        RuleSet::compile(&files, keys)
+        let mut set = RuleSet::compile(&files, keys)?;
+        for name in ignored_files(dir) {
+            set.warnings.push(RuleError::whole_file(
+                &name,
+                "not read: only files whose names end in .toml are rule files; rename it to end in .toml, or move it out of the rules folder".to_owned(),
+            ));
+        }
+        Ok(set)
     }
 
     /// Compiles rule files; every problem in every file is reported together.
@@ -307,6 +339,12 @@ impl RuleSet {
 
     pub fn examples(&self) -> &[examples::Example] {
         &self.examples
+    }
+
+    /// Warnings for the rule author (see [`render`]); the set works as
+    /// written, but probably not as meant.
+    pub fn warnings(&self) -> &[RuleError] {
+        &self.warnings
     }
 
     /// A short hash that names this exact set of files.

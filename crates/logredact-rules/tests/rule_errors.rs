@@ -217,3 +217,108 @@ fn a_headline_gives_position_rule_and_kind_but_no_rule_text() {
         "rules/10-mask.toml:5:11: rule \"m\": the pattern is not a valid regular expression"
     );
 }
+
+fn compile(files: &[(&str, &str)]) -> RuleSet {
+    let files: Vec<SourceFile> = files
+        .iter()
+        .map(|(n, t)| SourceFile {
+            name: (*n).into(),
+            text: (*t).into(),
+        })
+        .collect();
+    RuleSet::compile(&files, &KeyRing::new()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `"\b…\b"` in double quotes is valid TOML, where `\b` is a backspace: the
+/// rule would mask nothing. Refused, with the fix.
+#[test]
+fn a_backspace_in_a_pattern_says_use_single_quotes() {
+    let got = errors(&[(
+        "p.toml",
+        "version = 1\n[[mask]]\nid = \"passport\"\ndetector = \"regex\"\npattern = \"\\b[EG][0-9]{8}\\b\"\naction = \"full\"\n",
+    )]);
+    assert_eq!(
+        got,
+        ["p.toml:5:11: rule \"passport\": the pattern holds a backspace character (U+0008): in double quotes TOML reads `\\b` as a backspace, not a word boundary, so the rule would mask nothing; write the pattern in single quotes: pattern = '\\b[EG][0-9]{8}\\b'"]
+    );
+}
+
+/// Input-method punctuation, named and pointed at, through the compiler.
+#[test]
+fn a_full_width_comma_is_named_where_it_is() {
+    let got = errors(&[(
+        "r.toml",
+        "version = 1\n[[route]]\nid = \"热库\"\noutputs = [\"hot\"，\"cold\"]\n",
+    )]);
+    assert_eq!(
+        got,
+        ["r.toml:4:17: full-width comma `，` (U+FF0C): rule files need the half-width ,; switch the input method to half-width (English) punctuation and type it again"]
+    );
+}
+
+/// Legal rules that can never apply are reported as warnings, at the rule.
+#[test]
+fn rules_that_can_never_apply_are_warned_about() {
+    let set = compile(&[
+        (
+            "10-mask.toml",
+            "version = 1\n[[mask]]\nid = \"mask-mobile\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n",
+        ),
+        (
+            "20-tag.toml",
+            "version = 1\n[[tag]]\nid = \"vip\"\nwhen = { field = \"user.phone\", equals = \"13812345678\" }\nadd_tags = [\"vip\"]\n",
+        ),
+        (
+            "30-route.toml",
+            "version = 1\n[[route]]\nid = \"to-hot\"\nwhen = { field = \"kind\", equals = \"web\" }\noutputs = [\"hot\"]\n[[route]]\nid = \"all\"\noutputs = [\"hot\", \"cold\"]\n",
+        ),
+        (
+            "60-health.toml",
+            "version = 1\n[[route]]\nid = \"web-again\"\nwhen = { field = \"kind\", equals = \"web\" }\noutputs = [\"cold\"]\n[[route]]\nid = \"drop-health\"\nwhen = { field = \"path\", equals = \"/health\" }\ndrop = true\n",
+        ),
+    ]);
+    let got: Vec<String> = set.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "60-health.toml:2:1: rule \"web-again\": this route rule can never apply: route rule \"to-hot\" before it has the same `when` and takes those events first; move this rule before it (rules apply in the order of the file names, then in order within a file), or remove it",
+            "60-health.toml:6:1: rule \"drop-health\": this route rule can never apply: route rule \"all\" before it has no `when`, so it takes every event first; move this rule before it (rules apply in the order of the file names, then in order within a file), or remove it",
+            "20-tag.toml:2:1: rule \"vip\": the condition on user.phone can never be true as written: mask rule \"mask-mobile\" masks the value it compares with before tag and route rules see the event; compare with the masked form, or test the field with exists or matches",
+        ]
+    );
+    // The warning's headline (for the daemon's log) does not echo the value.
+    assert!(!set.warnings()[2].headline().contains("138"));
+}
+
+/// Examples of a rule that is off are not run (they would fail, saying
+/// nothing about it); `logredact test` lists them as skipped.
+#[test]
+fn examples_of_a_disabled_rule_are_marked_off() {
+    let set = compile(&[(
+        "m.toml",
+        "version = 1\n[[mask]]\nid = \"off\"\nenabled = false\ndetector = \"email\"\naction = \"full\"\n[[mask.example]]\ninput = '{\"e\":\"a@b.cn\"}'\nexpect = { e = \"[email]\" }\n",
+    )]);
+    assert_eq!(set.examples().len(), 1);
+    assert!(!set.examples()[0].enabled);
+}
+
+/// An example that fails because another rule got to the field first
+/// names that rule.
+#[test]
+fn a_failing_example_names_the_rule_that_changed_the_field() {
+    let set = compile(&[
+        (
+            "10-first.toml",
+            "version = 1\n[[mask]]\nid = \"mobile-full\"\ndetector = \"cn_mobile\"\naction = \"full\"\n",
+        ),
+        (
+            "20-second.toml",
+            "version = 1\n[[mask]]\nid = \"mobile-partial\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n[[mask.example]]\ninput = '{\"user\":{\"phone\":\"13812345678\"}}'\nexpect = { \"user.phone\" = \"138****5678\" }\n",
+        ),
+    ]);
+    let failures = set.check_example(&set.examples()[0]);
+    assert_eq!(
+        failures,
+        ["expected user.phone = \"138****5678\", got \"[cn_mobile]\" (rule \"mobile-full\" changed it)"]
+    );
+}

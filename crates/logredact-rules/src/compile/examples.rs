@@ -84,6 +84,7 @@ impl Cx<'_> {
                     rule: rule.clone(),
                     name,
                     location: format!("{}:{line}", self.file),
+                    enabled: true,
                     input,
                     expect: expectation,
                 });

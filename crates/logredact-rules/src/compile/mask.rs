@@ -63,6 +63,16 @@ impl Cx<'_> {
                         );
                         None
                     }
+                    Some((p, pspan)) if p.contains('\u{8}') => {
+                        // Never meant: "\b" in double quotes is TOML's
+                        // backspace, so the rule would match nothing and
+                        // mask nothing.
+                        self.err(
+                            pspan.clone(),
+                            "the pattern holds a backspace character (U+0008): in double quotes TOML reads `\\b` as a backspace, not a word boundary, so the rule would mask nothing; write the pattern in single quotes: pattern = '\\b[EG][0-9]{8}\\b'".to_owned(),
+                        );
+                        None
+                    }
                     Some((p, pspan)) => {
                         let inside = self.boolean(t, "match_inside_words").unwrap_or(false);
                         match CustomRegex::new(p, inside) {

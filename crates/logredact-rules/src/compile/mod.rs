@@ -9,6 +9,8 @@
 //! - `settings`, `mask`, `tag`, `route`: one rule kind each.
 //! - `condition`: `when` conditions of tag and route rules.
 //! - `examples`: the examples a rule file carries.
+//! - `syntax`: a file that is not valid TOML, said so its author can act.
+//! - `shadow`: warnings about rules that can never apply.
 
 mod condition;
 mod cx;
@@ -16,6 +18,8 @@ mod examples;
 mod mask;
 mod route;
 mod settings;
+mod shadow;
+mod syntax;
 mod tag;
 
 use std::collections::HashMap;
@@ -41,6 +45,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     // Where each tag rule sits, for the personal-data check below.
     let mut tag_sites: Vec<RuleError> = Vec::new();
     let mut routes: Vec<(String, RouteRule)> = Vec::new();
+    let mut route_sites: Vec<RuleError> = Vec::new();
     let mut outputs: Vec<String> = Vec::new();
     let mut examples: Vec<Example> = Vec::new();
     let mut settings: Option<(Settings, String)> = None;
@@ -58,11 +63,8 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         let root = match DeTable::parse(&file.text) {
             Ok(t) => t,
             Err(e) => {
-                let at = e.span().map_or(0, |s| s.start);
-                cx.err(
-                    at..at,
-                    format!("this is not valid TOML: {}", e.message().trim_end()),
-                );
+                cx.errors
+                    .extend(syntax::problems(&file.name, &file.text, &e));
                 continue;
             }
         };
@@ -97,9 +99,10 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 continue;
             };
             let rule = cx.mask_rule(t, span.clone(), keys);
-            examples.extend(cx.examples(t));
+            let enabled = cx.enabled(t);
+            examples.extend(cx.examples(t).into_iter().map(|e| Example { enabled, ..e }));
             if let Some(rule) = rule {
-                if cx.enabled(t) {
+                if enabled {
                     masks.push((id, rule));
                 }
             }
@@ -111,9 +114,10 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             };
             let site = RuleError::at(cx.file, cx.text, span.start, Some(&id), String::new());
             let rule = cx.tag_rule(t, span);
-            examples.extend(cx.examples(t));
+            let enabled = cx.enabled(t);
+            examples.extend(cx.examples(t).into_iter().map(|e| Example { enabled, ..e }));
             if let Some(rule) = rule {
-                if cx.enabled(t) {
+                if enabled {
                     tags.push((id, rule));
                     tag_sites.push(site);
                 }
@@ -125,11 +129,14 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             else {
                 continue;
             };
+            let site = RuleError::at(cx.file, cx.text, span.start, Some(&id), String::new());
             let rule = cx.route_rule(t, span, &mut outputs);
-            examples.extend(cx.examples(t));
+            let enabled = cx.enabled(t);
+            examples.extend(cx.examples(t).into_iter().map(|e| Example { enabled, ..e }));
             if let Some(rule) = rule {
-                if cx.enabled(t) {
+                if enabled {
                     routes.push((id, rule));
+                    route_sites.push(site);
                 }
             }
             cx.rule = None;
@@ -168,6 +175,8 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         });
         return Err(RuleErrors(errors));
     }
+
+    let warnings = shadow::warnings(&masks, &tags, &tag_sites, &routes, &route_sites);
 
     // Apply order: masks, then tags, then routes, each in file and rule order.
     let mut all_ids = Vec::new();
@@ -252,6 +261,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         outputs,
         examples,
         fingerprint,
+        warnings,
     };
     set.derive_tag_members();
     Ok(set)

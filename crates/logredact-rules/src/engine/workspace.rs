@@ -149,6 +149,11 @@ impl Workspace {
         &self.leaf_text
     }
 
+    /// What fired where in the last event, when made `with_explain`.
+    pub(crate) fn explained(&self) -> &[Explained] {
+        self.explain.as_deref().unwrap_or_default()
+    }
+
     /// Also record what fired where, for `--explain`.
     pub fn with_explain() -> Workspace {
         Workspace {
