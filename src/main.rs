@@ -1,6 +1,6 @@
 //! The `logredact` command line: parses arguments and calls the library.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -117,6 +117,40 @@ enum Command {
         #[arg(long)]
         samples: bool,
     },
+    /// Show what new rules would do differently from the rules in use, on real events.
+    Diff {
+        /// The folder of the new rule files.
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+        /// The folder of the rules in use, to compare against.
+        #[arg(long, value_name = "DIR")]
+        against: PathBuf,
+        /// A secret key for hash rules: NAME=env:VARIABLE or NAME=file:PATH.
+        #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
+        hash_keys: Vec<KeySpec>,
+        /// Examples shown per rule that newly fires, or no longer fires.
+        #[arg(long, default_value_t = 3)]
+        examples: usize,
+        /// Take the newest events of this Kafka topic instead of a file.
+        #[arg(
+            long,
+            value_name = "TOPIC",
+            requires = "brokers",
+            conflicts_with = "file"
+        )]
+        from_topic: Option<String>,
+        /// Kafka bootstrap servers, for --from-topic.
+        #[arg(long, value_name = "HOST:PORT,...")]
+        brokers: Option<String>,
+        /// How many events --from-topic reads (the newest, over all partitions).
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Lines longer than this are skipped.
+        #[arg(long, default_value_t = commands::apply::DEFAULT_MAX_LINE_BYTES)]
+        max_line_bytes: usize,
+        /// NDJSON events; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+    },
     /// Redact NDJSON events from FILE (or standard input) to standard output.
     Apply {
         /// The folder of rule files (*.toml, applied in file-name order).
@@ -226,6 +260,75 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 samples,
             };
             commands::gen::run(&options, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            rules,
+            against,
+            hash_keys,
+            examples,
+            from_topic,
+            brokers,
+            count,
+            max_line_bytes,
+            file,
+        } => {
+            let ring =
+                secrets::key_ring(&hash_keys)?.with_fallback(logredact::rules::TEST_HASH_KEY);
+            let (new, old) = match (RuleSet::load(&rules, &ring), RuleSet::load(&against, &ring)) {
+                (Ok(new), Ok(old)) => (new, old),
+                (new, old) => {
+                    for (dir, e) in [(&rules, new.err()), (&against, old.err())] {
+                        if let Some(e) = e {
+                            eprintln!("the rules in {}:\n{e}", dir.display());
+                        }
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let file = file.filter(|f| f.as_os_str() != "-");
+            let (mut input, source): (Box<dyn BufRead>, String) = match (&from_topic, &file) {
+                (Some(topic), _) => {
+                    let brokers = brokers.as_deref().unwrap_or_default();
+                    let sample = commands::diff::sample_topic(brokers, topic, count)?;
+                    (
+                        Box::new(std::io::Cursor::new(sample)),
+                        format!("topic {topic}"),
+                    )
+                }
+                (None, Some(path)) => (
+                    Box::new(std::io::BufReader::with_capacity(
+                        1 << 16,
+                        std::fs::File::open(path)
+                            .with_context(|| format!("cannot open {}", path.display()))?,
+                    )),
+                    path.display().to_string(),
+                ),
+                (None, None) => (
+                    Box::new(std::io::stdin().lock()),
+                    "standard input".to_owned(),
+                ),
+            };
+            let options = commands::diff::Options {
+                examples,
+                max_line_bytes,
+                progress_len: commands::apply::progress_len(file.as_deref()),
+            };
+            let started = std::time::Instant::now();
+            let report = commands::diff::run(&new, &old, &mut input, &options)?;
+            let out = &mut std::io::stdout().lock();
+            commands::diff::write_report(
+                out,
+                &report,
+                (&rules.display().to_string(), &new),
+                (&against.display().to_string(), &old),
+            )?;
+            writeln!(
+                stderr,
+                "compared {} events from {source} in {:.2} s",
+                report.events,
+                started.elapsed().as_secs_f64()
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Apply {

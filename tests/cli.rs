@@ -1,5 +1,7 @@
 //! The command line as a person uses it: exit codes, output, rejects.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -73,6 +75,101 @@ fn check_warns_about_files_it_does_not_read_and_test_skips_rules_that_are_off() 
         stdout.ends_with("0 passed, 0 failed, 1 skipped\n"),
         "{stdout}"
     );
+}
+
+/// `diff` tells what new rules change on real events, per rule, with
+/// examples that never show personal data.
+#[test]
+fn diff_reports_what_new_rules_change_without_showing_personal_data() {
+    let dir = temp_dir("diff");
+    let (old, new) = (dir.join("old"), dir.join("new"));
+    for d in [&old, &new] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(
+            d.join("10-mask.toml"),
+            "version = 1\n[[mask]]\nid = \"mobile\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        new.join("20-passport.toml"),
+        "version = 1\n[[mask]]\nid = \"passport\"\ndetector = \"passport\"\naction = \"full\"\n[[route]]\nid = \"drop-health\"\nwhen = { field = \"path\", equals = \"/health\" }\ndrop = true\n",
+    )
+    .unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        concat!(
+            "{\"phone\":\"13812345678\",\"passport_no\":\"E12345678\"}\n",
+            "{\"path\":\"/health\"}\n",
+            "{\"phone\":\"13912345678\"}\n",
+        ),
+    )
+    .unwrap();
+    let out = run(&[
+        "diff",
+        "--rules",
+        new.to_str().unwrap(),
+        "--against",
+        old.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    let body = report.split_once('\n').unwrap().1;
+    assert_eq!(
+        body,
+        "  events that change:   2 (66.7%)
+  routed differently:   1
+  refused:              0 -> 0
+  dropped by a rule:    0 -> 1
+
+  rule                                   events fired on   newly firing  no longer firing
+  mobile                                          2 -> 2              0                 0
+  passport (not in the old set)                   0 -> 1              1                 0
+  drop-health (not in the old set)                0 -> 1              1                 0
+
+examples (values either rule set masks are not shown):
+  passport newly fires:
+    line 1:
+      passport_no: (personal data, not shown) -> \"[passport]\"
+  drop-health newly fires:
+    line 2:
+      routed to: every output -> dropped
+"
+    );
+    for digits in ["12345678", "13812345678"] {
+        assert!(!report.contains(digits), "{report}");
+    }
+}
+
+/// `diff --from-topic` takes the newest events of a topic, spread over its
+/// partitions, without joining a group or committing.
+#[test]
+fn diff_takes_a_sample_from_a_topic() {
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    cluster.create_topic("access", 2, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let n = support::produce(&bootstrap, "access", support::sample_events(40));
+    assert_eq!(n, 40);
+    let out = run(&[
+        "diff",
+        "--against",
+        "rules",
+        "--from-topic",
+        "access",
+        "--brokers",
+        &bootstrap,
+        "--count",
+        "10",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(", 10 events\n  events that change:   0 (0.0%)\n"),
+        "{report}"
+    );
+    assert!(text(&out.stderr).starts_with("compared 10 events from topic access in "));
 }
 
 /// The rule set's fingerprint, as `check` printed it.

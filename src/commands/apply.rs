@@ -31,20 +31,20 @@ impl Summary {
 }
 
 /// One line read by [`LineReader`].
-enum Line {
+pub(crate) enum Line {
     Text,
     TooLong,
     End,
 }
 
 /// Reads newline-separated lines, never holding more than `max` bytes of one.
-struct LineReader<R> {
-    inner: R,
-    max: usize,
+pub(crate) struct LineReader<R> {
+    pub(crate) inner: R,
+    pub(crate) max: usize,
 }
 
 impl<R: BufRead> LineReader<R> {
-    fn next(&mut self, buf: &mut Vec<u8>) -> std::io::Result<(Line, u64)> {
+    pub(crate) fn next(&mut self, buf: &mut Vec<u8>) -> std::io::Result<(Line, u64)> {
         buf.clear();
         let mut consumed = 0u64;
         let mut too_long = false;

@@ -5,4 +5,5 @@ pub mod apply;
 pub mod check;
 pub mod daemon;
 pub mod demo;
+pub mod diff;
 pub mod gen;

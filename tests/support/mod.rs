@@ -16,8 +16,12 @@ pub mod inproc;
 mod kafka;
 mod standin;
 
+// Each test binary uses a part of the rig.
+#[allow(unused_imports)]
 pub use daemon::*;
+#[allow(unused_imports)]
 pub use kafka::*;
+#[allow(unused_imports)]
 pub use standin::*;
 
 /// A fresh directory under the system temp dir, removed on drop.

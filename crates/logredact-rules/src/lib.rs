@@ -341,6 +341,11 @@ impl RuleSet {
         &self.examples
     }
 
+    /// The name of the redaction record each event gets, if any.
+    pub fn record_field(&self) -> Option<&str> {
+        self.settings.record_field.as_deref()
+    }
+
     /// Warnings for the rule author (see [`render`]); the set works as
     /// written, but probably not as meant.
     pub fn warnings(&self) -> &[RuleError] {
