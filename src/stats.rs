@@ -2,7 +2,7 @@
 //! are output names, rule ids and reason classes: all bounded sets.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Acquire};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -107,13 +107,17 @@ pub struct Detail {
 
 impl Stats {
     pub fn completed(&self) -> u64 {
-        self.completed_indexed.load(Relaxed)
-            + self.completed_dead_lettered.load(Relaxed)
-            + self.dropped_by_rule.load(Relaxed)
+        self.completed_indexed.load(Acquire)
+            + self.completed_dead_lettered.load(Acquire)
+            + self.dropped_by_rule.load(Acquire)
     }
 
+    /// Adds to a counter. Release: a reader that sees the addition with
+    /// Acquire sees every counter the writer changed before it (the
+    /// accounting identity depends on that order; see
+    /// `pipeline::consumer`).
     pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Relaxed);
+        counter.fetch_add(n, std::sync::atomic::Ordering::Release);
     }
 
     pub fn detail(&self) -> std::sync::MutexGuard<'_, Detail> {

@@ -100,7 +100,7 @@ fn diff_reports_what_new_rules_change_without_showing_personal_data() {
     std::fs::write(
         &events,
         concat!(
-            "{\"phone\":\"13812345678\",\"passport_no\":\"E12345678\"}\n",
+            "{\"phone\":\"13812345678\",\"passport.no\":\"E12345678\",\"by_phone\":{\"13900001111\":{\"hits\":2}}}\n",
             "{\"path\":\"/health\"}\n",
             "{\"phone\":\"13912345678\"}\n",
         ),
@@ -132,13 +132,13 @@ fn diff_reports_what_new_rules_change_without_showing_personal_data() {
 examples (values either rule set masks are not shown):
   passport newly fires:
     line 1:
-      passport_no: (personal data, not shown) -> \"[passport]\"
+      passport.no: (personal data, not shown) -> \"[passport]\"
   drop-health newly fires:
     line 2:
       routed to: every output -> dropped
 "
     );
-    for digits in ["12345678", "13812345678"] {
+    for digits in ["12345678", "13812345678", "13900001111"] {
         assert!(!report.contains(digits), "{report}");
     }
 }

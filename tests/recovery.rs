@@ -5,7 +5,7 @@
 mod support;
 
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -188,9 +188,9 @@ fn events_in_flight_in_a_revoked_partition_are_counted_as_released() {
                 }
                 // Read in the order the counters promise to add up in:
                 // consumed, in flight, then the outcomes.
-                let consumed = s.consumed.load(Relaxed);
-                let in_flight = s.in_flight_events.load(Relaxed);
-                let settled = s.completed() + s.released.load(Relaxed);
+                let consumed = s.consumed.load(Acquire);
+                let in_flight = s.in_flight_events.load(Acquire);
+                let settled = s.completed() + s.released.load(Acquire);
                 if settled + in_flight < consumed {
                     held.store(false, Relaxed);
                 }

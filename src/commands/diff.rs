@@ -219,7 +219,7 @@ fn example(line: u64, new: &RuleSet, old: &RuleSet, was: &Outcome, now: &Outcome
     match (parse(was), parse(now)) {
         (Ok(a), Ok(b)) => {
             let mut changes = Vec::new();
-            changed_fields(&a, &b, String::new(), &mut changes);
+            changed_fields(&a, &b, &mut Vec::new(), &mut changes);
             if changes.is_empty() {
                 text.push_str(
                     " the same fields (the rule fired on values already masked the same way)",
@@ -227,7 +227,8 @@ fn example(line: u64, new: &RuleSet, old: &RuleSet, was: &Outcome, now: &Outcome
             }
             for (path, before, after) in changes.iter().take(FIELDS_PER_EXAMPLE) {
                 text.push_str(&format!(
-                    "\n      {path}: {} -> {}",
+                    "\n      {}: {} -> {}",
+                    shown_path(path, new, old),
                     shown(path, before.as_ref(), new, old),
                     shown(path, after.as_ref(), new, old)
                 ));
@@ -262,48 +263,86 @@ fn example(line: u64, new: &RuleSet, old: &RuleSet, was: &Outcome, now: &Outcome
     text
 }
 
-/// Leaf paths where `a` and `b` differ, with both values (`None`: absent).
+/// One step of a path into an event: a member's key or an array index.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// A changed field: where, and its values before and after (`None`: absent).
+type Change = (
+    Vec<Step>,
+    Option<serde_json::Value>,
+    Option<serde_json::Value>,
+);
+
+/// Leaf paths where `a` and `b` differ, with both values.
 fn changed_fields(
     a: &serde_json::Value,
     b: &serde_json::Value,
-    path: String,
-    out: &mut Vec<(String, Option<serde_json::Value>, Option<serde_json::Value>)>,
+    path: &mut Vec<Step>,
+    out: &mut Vec<Change>,
 ) {
     use serde_json::Value::{Array, Object};
-    let join = |key: &str| {
-        if path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{path}.{key}")
-        }
-    };
     match (a, b) {
         (Object(x), Object(y)) => {
             for (k, v) in x {
+                path.push(Step::Key(k.clone()));
                 match y.get(k) {
-                    Some(w) => changed_fields(v, w, join(k), out),
-                    None => out.push((join(k), Some(v.clone()), None)),
+                    Some(w) => changed_fields(v, w, path, out),
+                    None => out.push((path.clone(), Some(v.clone()), None)),
                 }
+                path.pop();
             }
             for (k, w) in y {
                 if !x.contains_key(k) {
-                    out.push((join(k), None, Some(w.clone())));
+                    path.push(Step::Key(k.clone()));
+                    out.push((path.clone(), None, Some(w.clone())));
+                    path.pop();
                 }
             }
         }
         (Array(x), Array(y)) if x.len() == y.len() => {
             for (i, (v, w)) in x.iter().zip(y).enumerate() {
-                changed_fields(v, w, join(&i.to_string()), out);
+                path.push(Step::Index(i));
+                changed_fields(v, w, path, out);
+                path.pop();
             }
         }
-        _ if a != b => out.push((path, Some(a.clone()), Some(b.clone()))),
+        _ if a != b => out.push((path.clone(), Some(a.clone()), Some(b.clone()))),
         _ => {}
+    }
+}
+
+/// A path for the preview, dotted; a key either set would mask (personal
+/// data used as a key, such as a phone number counting requests) is not
+/// shown.
+fn shown_path(path: &[Step], new: &RuleSet, old: &RuleSet) -> String {
+    let parts: Vec<String> = path
+        .iter()
+        .map(|step| match step {
+            Step::Index(i) => i.to_string(),
+            Step::Key(k)
+                if [new, old]
+                    .iter()
+                    .any(|set| set.mask_text(k.as_bytes()) != *k) =>
+            {
+                "(personal data)".to_owned()
+            }
+            Step::Key(k) => k.clone(),
+        })
+        .collect();
+    if parts.is_empty() {
+        "(the whole event)".to_owned()
+    } else {
+        parts.join(".")
     }
 }
 
 /// A value for the preview: absent, a notice if either set would mask
 /// anything in it, or its JSON text, cut to a readable length.
-fn shown(path: &str, value: Option<&serde_json::Value>, new: &RuleSet, old: &RuleSet) -> String {
+fn shown(path: &[Step], value: Option<&serde_json::Value>, new: &RuleSet, old: &RuleSet) -> String {
     let Some(value) = value else {
         return "(absent)".to_owned();
     };
@@ -313,6 +352,12 @@ fn shown(path: &str, value: Option<&serde_json::Value>, new: &RuleSet, old: &Rul
         .any(|set| would_mask(set, path, value, &text))
     {
         return "(personal data, not shown)".to_owned();
+    }
+    // A keyed hash of a value with few possible inputs (a phone number) can
+    // be reversed by trying them all when the key is known, and `diff`
+    // without --hash-key uses the public example key.
+    if text.contains("hmac:") {
+        return "(a keyed hash, not shown)".to_owned();
     }
     if text.chars().count() > VALUE_CHARS {
         let cut: String = text.chars().take(VALUE_CHARS).collect();
@@ -324,15 +369,20 @@ fn shown(path: &str, value: Option<&serde_json::Value>, new: &RuleSet, old: &Rul
 /// Whether `set` would mask anything in `value`, as free text or where it
 /// sits in an event (at `path`, so that detectors that read the field's
 /// name, and rules limited to some fields, see it as they would there).
-fn would_mask(set: &RuleSet, path: &str, value: &serde_json::Value, text: &str) -> bool {
+fn would_mask(set: &RuleSet, path: &[Step], value: &serde_json::Value, text: &str) -> bool {
     if set.mask_text(text.as_bytes()) != text {
         return true;
     }
+    // The event rebuilt around the value, key by key as it was.
     let mut event = value.clone();
-    for part in path.rsplit('.') {
-        event = match part.parse::<usize>() {
-            Ok(_) => serde_json::Value::Array(vec![event]),
-            Err(_) => serde_json::json!({ part: event }),
+    for step in path.iter().rev() {
+        event = match step {
+            Step::Index(_) => serde_json::Value::Array(vec![event]),
+            Step::Key(k) => {
+                let mut m = serde_json::Map::new();
+                m.insert(k.clone(), event);
+                serde_json::Value::Object(m)
+            }
         };
     }
     let mut out = Vec::new();

@@ -102,7 +102,7 @@ pub(super) fn problems(path: &Path, text: &str, first: &toml::de::Error) -> Vec<
         if let Some(Value::Table(section)) = table.get_mut(name) {
             if !clean_section(section, &[name.to_owned()], &[], &mut found) {
                 table.remove(name);
-                given_up.push(plain(&format!("missing field `{name}`"), ""));
+                given_up.push(plain(&format!("missing field `{name}`"), "", false));
             }
         }
     }
@@ -198,7 +198,12 @@ fn clean<T: DeserializeOwned>(
                 segments.push(key);
             }
         }
-        let message = plain(&raw, segments.last().map(String::as_str).unwrap_or(""));
+        let secret = segments.iter().any(|s| is_secret(s));
+        let message = plain(
+            &raw,
+            segments.last().map(String::as_str).unwrap_or(""),
+            secret,
+        );
         let missing = raw.starts_with("missing field");
         // The problem was `raw`, at its key; said in plain words.
         found.push((segments.clone(), message));
@@ -273,20 +278,21 @@ fn key_offset(table: &DeTable<'_>, segments: &[String]) -> Option<usize> {
     best
 }
 
-/// Whether the setting `key` holds a secret, whose value no message may
-/// repeat.
+/// Whether a setting named `key`, or any setting inside a table named
+/// `key` (`hash_keys`), holds a secret, whose value no message may repeat.
 fn is_secret(key: &str) -> bool {
     key.contains("password")
         || key.contains("secret")
         || key == "api_key"
+        || key == "hash_keys"
         || super::SECRET_KAFKA_PROPERTIES.contains(&key)
 }
 
-/// serde's message in plain words, for the setting `key`. A secret's value
-/// is never repeated.
-fn plain(raw: &str, key: &str) -> String {
+/// serde's message in plain words, for the setting `key`. The value of a
+/// `secret` setting is never repeated.
+fn plain(raw: &str, key: &str, secret: bool) -> String {
     let found_words = |found: &str| {
-        if is_secret(key) {
+        if secret {
             "something else (not repeated here: it may be a secret)".to_owned()
         } else {
             found_words(found)
@@ -333,8 +339,8 @@ fn plain(raw: &str, key: &str) -> String {
             );
         }
     }
-    // Our own deserializers' sentences (secrets among them) never repeat a
-    // secret value.
+    // The rest are our own deserializers' sentences, which never repeat a
+    // secret (tests below hold them to it).
     format!("`{key}`: {raw}")
 }
 

@@ -421,6 +421,20 @@ dir = "dead"
     }
 
     #[test]
+    fn a_hash_key_of_the_wrong_type_is_not_repeated() {
+        for value in ["8675309", "\"rawkey-rawkey-rawkey\""] {
+            let text = GOOD.replace(
+                "[dead_letter]",
+                &format!("[rules.hash_keys]\ndefault = {value}\n[dead_letter]"),
+            );
+            let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+            let msg: String = e.iter().map(|e| format!("{e}\n")).collect();
+            assert!(msg.contains("rules.hash_keys.default"), "{msg}");
+            assert!(!msg.contains("8675309") && !msg.contains("rawkey"), "{msg}");
+        }
+    }
+
+    #[test]
     fn all_semantic_problems_are_reported_together() {
         let text = GOOD
             .replace("version = 1", "version = 2")

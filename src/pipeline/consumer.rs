@@ -4,7 +4,10 @@
 //! commits. Pending acknowledgements are handled before new messages.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool,
+    Ordering::{Relaxed, Release},
+};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -106,7 +109,7 @@ impl ConsumerLoop {
         self.stats
             .in_flight_bytes
             .fetch_add(u64::from(at.weight), Relaxed);
-        self.stats.in_flight_events.fetch_add(1, Relaxed);
+        self.stats.in_flight_events.fetch_add(1, Release);
         self.add_consumed(at);
     }
 
@@ -175,7 +178,7 @@ impl ConsumerLoop {
             self.stats
                 .in_flight_bytes
                 .fetch_sub(u64::from(done.bytes), Relaxed);
-            self.stats.in_flight_events.fetch_sub(1, Relaxed);
+            self.stats.in_flight_events.fetch_sub(1, Release);
         }
     }
 

@@ -127,6 +127,9 @@ pub async fn run(
         }
         return Ok(());
     }
+    // Only now join the group: a member that cannot deliver would hold
+    // partitions other members could serve.
+    source::subscribe(&consumer, &config.kafka)?;
 
     let (ack_tx, ack_rx) = std::sync::mpsc::channel::<Vec<Ack>>();
     let (dl_tx, dl_rx) = mpsc::unbounded_channel();
@@ -207,6 +210,9 @@ pub async fn run(
 /// [`CLUSTER_WAIT_MAX`].
 const CLUSTER_WAIT_FIRST: Duration = Duration::from_millis(500);
 const CLUSTER_WAIT_MAX: Duration = Duration::from_secs(5);
+/// How long a start-up check of one cluster may take: short, so that a
+/// round over every output stays well inside the health check's 30 s.
+const CLUSTER_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Waits until every Elasticsearch cluster answers as Elasticsearch does.
 /// What waiting cannot fix (refused credentials, not Elasticsearch) fails
@@ -221,23 +227,42 @@ async fn wait_for_clusters<F: std::future::Future<Output = ()>>(
 ) -> anyhow::Result<bool> {
     let mut attempt = 0;
     let mut last_said: Option<std::time::Instant> = None;
+    // Alive, and doing what it should: waiting.
+    let beat = || {
+        stats
+            .consumer_heartbeat_ms
+            .store(crate::stats::now_ms() as u64, Relaxed)
+    };
     loop {
         let mut down = Vec::new();
         for (name, client) in clusters {
-            let up = match sink::elasticsearch::check_cluster(name, client).await {
-                Ok(()) => true,
-                Err(sink::elasticsearch::NotReady::Wrong(e)) => return Err(e),
-                Err(sink::elasticsearch::NotReady::Unavailable(e)) => {
+            beat();
+            let check = tokio::time::timeout(
+                CLUSTER_CHECK_TIMEOUT,
+                sink::elasticsearch::check_cluster(name, client),
+            );
+            let answer = tokio::select! {
+                a = check => a,
+                () = &mut shutdown => return Ok(false),
+            };
+            let up = match answer {
+                Ok(Ok(())) => true,
+                Ok(Err(sink::elasticsearch::NotReady::Wrong(e))) => return Err(e),
+                Ok(Err(sink::elasticsearch::NotReady::Unavailable(e))) => {
                     down.push(e);
+                    false
+                }
+                Err(_) => {
+                    down.push(anyhow::anyhow!(
+                        "output \"{name}\": Elasticsearch did not answer GET / within {} s",
+                        CLUSTER_CHECK_TIMEOUT.as_secs()
+                    ));
                     false
                 }
             };
             stats.detail().reachable.insert(name.to_string(), up);
         }
-        // Alive, and doing what it should: waiting.
-        stats
-            .consumer_heartbeat_ms
-            .store(crate::stats::now_ms() as u64, Relaxed);
+        beat();
         if down.is_empty() {
             stats.detail().waiting_for = None;
             if attempt > 0 {

@@ -118,7 +118,7 @@ impl ConsumerContext for SourceContext {
             .fetch_sub(released.bytes, Ordering::Relaxed);
         self.stats
             .in_flight_events
-            .fetch_sub(released.events, Ordering::Relaxed);
+            .fetch_sub(released.events, Ordering::Release);
         tracing::info!(
             partitions = revoked.count(),
             released_events = released.events,
@@ -159,8 +159,8 @@ impl ConsumerContext for SourceContext {
     }
 }
 
-/// Builds the consumer and subscribes it. No network IO happens until the
-/// first poll.
+/// Builds the consumer, not yet in its group (see [`subscribe`]). No
+/// network IO happens until the first poll.
 pub fn consumer(
     config: &KafkaConfig,
     context: SourceContext,
@@ -191,12 +191,19 @@ pub fn consumer(
             client.set(key, value);
         }
     }
-    let consumer: BaseConsumer<SourceContext> =
-        client.create_with_context(context).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the Kafka consumer: {e}; check kafka.properties for a misspelled librdkafka property"
-            )
-        })?;
+    client.create_with_context(context).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the Kafka consumer: {e}; check kafka.properties for a misspelled librdkafka property"
+        )
+    })
+}
+
+/// Joins the consumer group: from here on the group may assign partitions
+/// to this member, so call it only once the outputs can take events.
+pub fn subscribe<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    config: &KafkaConfig,
+) -> anyhow::Result<()> {
     let patterns: Vec<String> = match &config.topic_regex {
         Some(re) if re.starts_with('^') => vec![re.clone()],
         Some(re) => vec![format!("^{re}")],
@@ -205,8 +212,7 @@ pub fn consumer(
     let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
     consumer
         .subscribe(&patterns)
-        .map_err(|e| anyhow::anyhow!("cannot subscribe to {patterns:?}: {e}"))?;
-    Ok(consumer)
+        .map_err(|e| anyhow::anyhow!("cannot subscribe to {patterns:?}: {e}"))
 }
 
 /// The client settings shared by the consumer and the dead-letter producer.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use crate::stats::{Histogram, Stats};
 
@@ -119,11 +119,24 @@ const BYTES: &[f64] = &[
 pub fn render(stats: &Stats) -> String {
     let mut o = Out(String::with_capacity(8192));
     let n = |c: &AtomicU64| c.load(Relaxed) as f64;
+    // Read in the order the pipeline promises they add up in (consumed, in
+    // flight, then the outcomes; see `pipeline::consumer`), with Acquire to
+    // pair with its Release, so that every scrape has settled + in flight
+    // >= consumed.
+    let consumed = stats.consumed.load(Acquire) as f64;
+    let in_flight = stats.in_flight_events.load(Acquire) as f64;
+    let outcomes = [
+        ("indexed", &stats.completed_indexed),
+        ("dead_lettered", &stats.completed_dead_lettered),
+        ("dropped", &stats.dropped_by_rule),
+        ("released", &stats.released),
+    ]
+    .map(|(outcome, c)| ([("outcome", outcome)], c.load(Acquire) as f64));
     o.scalar(
         "logredact_events_consumed_total",
         COUNTER,
         "Messages taken from Kafka.",
-        n(&stats.consumed),
+        consumed,
     );
     o.scalar(
         "logredact_consumed_bytes_total",
@@ -135,13 +148,7 @@ pub fn render(stats: &Stats) -> String {
         "logredact_events_completed_total",
         COUNTER,
         "Events settled: indexed in every output routed to, dead-lettered, dropped by a rule, or released to another group member by a rebalance (read again there). With the in-flight gauge, sums to consumed at all times.",
-        [
-            ("indexed", &stats.completed_indexed),
-            ("dead_lettered", &stats.completed_dead_lettered),
-            ("dropped", &stats.dropped_by_rule),
-            ("released", &stats.released),
-        ]
-        .map(|(outcome, c)| ([("outcome", outcome)], n(c))),
+        outcomes,
     );
     o.scalar(
         "logredact_residual_hits_total",
@@ -171,7 +178,7 @@ pub fn render(stats: &Stats) -> String {
         "logredact_in_flight_events",
         GAUGE,
         "Events taken from Kafka and not yet settled.",
-        n(&stats.in_flight_events),
+        in_flight,
     );
     o.scalar(
         "logredact_kafka_fetch_queue_bytes",

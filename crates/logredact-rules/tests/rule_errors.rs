@@ -322,3 +322,21 @@ fn a_failing_example_names_the_rule_that_changed_the_field() {
         ["expected user.phone = \"138****5678\", got \"[cn_mobile]\" (rule \"mobile-full\" changed it)"]
     );
 }
+
+/// No warning where the condition can still be true: a test under `not`
+/// (never true there means always true), or `one_of` with a value the mask
+/// rules leave alone.
+#[test]
+fn conditions_that_can_still_hold_are_not_warned_about() {
+    let set = compile(&[
+        (
+            "10-mask.toml",
+            "version = 1\n[[mask]]\nid = \"mask-mobile\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n",
+        ),
+        (
+            "20-tag.toml",
+            "version = 1\n[[tag]]\nid = \"not-vip\"\nwhen = { not = { field = \"user.phone\", equals = \"13812345678\" } }\nadd_tags = [\"x\"]\n[[tag]]\nid = \"some\"\nwhen = { field = \"user.phone\", one_of = [\"13812345678\", \"unknown\"] }\nadd_tags = [\"y\"]\n",
+        ),
+    ]);
+    assert!(set.warnings().is_empty(), "{:?}", set.warnings());
+}

@@ -71,7 +71,7 @@ pub(super) async fn send_batch(shared: &Arc<Shared>, batch: Batch) {
                     error: &e,
                 },
             );
-            return retry(shared, docs, Failure::Outage);
+            return retry(shared, docs, Failure::NoAnswer);
         }
     };
     super::response::settle(shared, docs, ops, response).await;

@@ -92,7 +92,7 @@ pub(super) async fn settle(
         let failure = if status == 429 {
             Failure::Refused
         } else {
-            Failure::Outage
+            Failure::ServerError
         };
         return retry(shared, docs, failure);
     }
@@ -100,7 +100,7 @@ pub(super) async fn settle(
         Ok(b) => b,
         Err(e) => {
             problem(shared, docs.len(), BulkProblem::CutOff { error: &e });
-            return retry(shared, docs, Failure::Outage);
+            return retry(shared, docs, Failure::NoAnswer);
         }
     };
     if !(200..300).contains(&status) {
@@ -151,7 +151,6 @@ pub(super) async fn settle(
         }
         return;
     }
-    shared.answered();
     // Fast path: Elasticsearch puts `"errors":false` first when every item
     // succeeded; then there is nothing item by item to judge.
     let head = &text[..text.len().min(64)];
@@ -166,15 +165,17 @@ pub(super) async fn settle(
             Ok(r) => r,
             Err(_) => {
                 problem(shared, docs.len(), BulkProblem::NotElasticsearch);
-                return retry(shared, docs, Failure::Outage);
+                return retry(shared, docs, Failure::ServerError);
             }
         }
     };
     if parsed.errors && parsed.items.len() != docs.len() {
         let items = parsed.items.len();
         problem(shared, docs.len(), BulkProblem::MissingItems { items });
-        return retry(shared, docs, Failure::Outage);
+        return retry(shared, docs, Failure::ServerError);
     }
+    // A readable answer: any outage is over.
+    shared.answered();
     let mut indexed = Vec::with_capacity(docs.len());
     let mut again = Vec::new();
     for (i, p) in docs.into_iter().enumerate() {

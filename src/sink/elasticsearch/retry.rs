@@ -2,15 +2,16 @@
 //! the batcher, so a retry never holds a request slot), dead-lettering what
 //! cannot be indexed, and noticing when an outage ends.
 //!
-//! Two kinds of failure back off separately. A whole request that failed
-//! (no answer, 5xx, 429 for all of it) is the cluster's state: its backoff
-//! grows with the output's run of failed requests, which the next answered
-//! request ends. Single items refused in an answered request back off by
-//! their own run of refusals, which an outage restarts. So an outage leaves
-//! no long backoff behind: once the cluster answers again, every document
-//! waiting for a retry is sent at once, and the commit point follows.
-//! While requests go unanswered, a probe (`GET /`, as Logstash's
-//! resurrectionist does) notices the cluster's return within
+//! Failures back off in two ways. A whole request that got no answer, or
+//! a 5xx, is the cluster's state: its backoff grows with the output's run
+//! of such failures, and the next answered request ends the run and sends
+//! every document waiting on it at once, so an outage leaves no long
+//! backoff behind and the commit point follows the recovery. Refusals (a
+//! 429 for a whole request, refused credentials, single items refused in
+//! an answered request) back off by the document's own run of refusals
+//! and wait it out: an overloaded cluster is not hurried by another
+//! request's success. While requests go unanswered, a probe (`GET /`, as
+//! Logstash's resurrectionist does) notices the cluster's return within
 //! [`PROBE_INTERVAL`], even when the next retry is due much later.
 
 use std::sync::atomic::Ordering;
@@ -28,14 +29,25 @@ pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// Why documents go back for another attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Failure {
-    /// The whole request went unanswered or got a 5xx, or its answer was
-    /// cut off or unreadable: the cluster, or the way to it, is down.
-    Outage,
-    /// The whole request was refused for a reason an operator or time may
+    /// The whole request went unanswered or its answer was cut off: the
+    /// cluster, or the way to it, is down. The probe watches for its return.
+    NoAnswer,
+    /// The whole request got a 5xx, or an answer that cannot be read.
+    ServerError,
+    /// The whole request was refused for a reason time or an operator may
     /// fix (429 for all of it, refused credentials).
     Refused,
     /// Single items of an answered request (429 or 5xx per item).
     Items,
+}
+
+impl Failure {
+    /// Whether the cluster is down or broken (rather than refusing): such
+    /// documents wait on the output's run of failures, and go as soon as a
+    /// request is answered again.
+    fn is_outage(self) -> bool {
+        matches!(self, Failure::NoAnswer | Failure::ServerError)
+    }
 }
 
 pub(super) fn dead_letter(shared: &Shared, p: Pending, class: &'static str, reason: String) {
@@ -60,17 +72,22 @@ pub(super) fn dead_letter(shared: &Shared, p: Pending, class: &'static str, reas
 /// cluster answers again after an outage), or dead-letters those that have
 /// used up their attempts.
 pub(super) fn retry(shared: &Arc<Shared>, docs: Vec<Pending>, failure: Failure) {
-    let step = match failure {
-        Failure::Outage | Failure::Refused => shared.failing.fetch_add(1, Ordering::SeqCst) + 1,
-        Failure::Items => 0,
+    // Subscribed before the run of failures grows, so that an answer in
+    // between (which ends the run) is not missed.
+    let mut answers_again = shared.answers_again.subscribe();
+    let step = if failure.is_outage() {
+        shared.failing.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        0
     };
     let mut again = Vec::with_capacity(docs.len());
     let mut item_step = 0;
     for mut p in docs {
         p.attempts += 1;
-        p.item_failures = match failure {
-            Failure::Items => p.item_failures + 1,
-            Failure::Outage | Failure::Refused => 0,
+        p.item_failures = if failure.is_outage() {
+            0
+        } else {
+            p.item_failures + 1
         };
         let max = shared.config.max_attempts;
         if max > 0 && p.attempts >= max {
@@ -85,7 +102,7 @@ pub(super) fn retry(shared: &Arc<Shared>, docs: Vec<Pending>, failure: Failure) 
             again.push(p);
         }
     }
-    if failure == Failure::Outage {
+    if failure == Failure::NoAnswer {
         start_probe(shared);
     }
     if again.is_empty() {
@@ -98,11 +115,11 @@ pub(super) fn retry(shared: &Arc<Shared>, docs: Vec<Pending>, failure: Failure) 
         shared.config.retry_max_backoff,
     );
     let tx = shared.retry.clone();
-    let mut answers_again = shared.answers_again.subscribe();
+    let wakeable = failure.is_outage();
     tokio::spawn(async move {
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            _ = answers_again.changed() => {}
+            _ = answers_again.changed(), if wakeable => {}
         }
         // The writer outlives its retries (it waits for `outstanding`).
         let _ = tx.send(again);
@@ -135,10 +152,20 @@ fn start_probe(shared: &Arc<Shared>) {
     let shared = shared.clone();
     tokio::spawn(async move {
         let every = PROBE_INTERVAL.min(shared.config.retry_max_backoff);
-        while shared.failing.load(Ordering::SeqCst) > 0
-            && shared.outstanding.load(Ordering::SeqCst) > 0
-        {
+        let needed = |s: &Shared| {
+            s.failing.load(Ordering::SeqCst) > 0 && s.outstanding.load(Ordering::SeqCst) > 0
+        };
+        loop {
             tokio::time::sleep(every).await;
+            if !needed(&shared) {
+                shared.probing.store(false, Ordering::SeqCst);
+                // A new outage may have begun as this one ended, while the
+                // flag still said a probe runs: go on for it.
+                if needed(&shared) && !shared.probing.swap(true, Ordering::SeqCst) {
+                    continue;
+                }
+                return;
+            }
             if super::check_reachable(&shared.name, &shared.client)
                 .await
                 .is_ok()
@@ -148,11 +175,13 @@ fn start_probe(shared: &Arc<Shared>) {
                     .detail()
                     .reachable
                     .insert(shared.name.to_string(), true);
+                // Cleared first: should the woken documents find no answer
+                // again, their failure starts a new probe.
+                shared.probing.store(false, Ordering::SeqCst);
                 shared.wake_retries();
-                break;
+                return;
             }
         }
-        shared.probing.store(false, Ordering::SeqCst);
     });
 }
 

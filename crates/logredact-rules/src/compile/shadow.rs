@@ -52,11 +52,17 @@ pub(super) fn warnings(
         let Some(when) = when else { continue };
         let mut compared = Vec::new();
         literal_comparisons(when, &mut compared);
-        for (path, text) in compared {
-            let masked_by = masks.iter().find(|(_, m)| {
-                applies_to(m, path) && !m.detector.find_in(text.as_bytes()).is_empty()
-            });
-            if let Some((mask, _)) = masked_by {
+        for (path, texts) in compared {
+            // A test that can never be true: every value it accepts is
+            // one a mask rule changes.
+            let masked_by = |text: &str| {
+                masks.iter().find(|(_, m)| {
+                    applies_to(m, path) && !m.detector.find_in(text.as_bytes()).is_empty()
+                })
+            };
+            let first = texts.first().and_then(|t| masked_by(t));
+            if let Some((mask, _)) = first.filter(|_| texts.iter().all(|t| masked_by(t).is_some()))
+            {
                 out.push(warn(
                     site,
                     format!(
@@ -70,15 +76,23 @@ pub(super) fn warnings(
     out
 }
 
-/// Every (field path, text) an `equals` or `one_of` compares with.
-fn literal_comparisons<'c>(c: &'c Condition, out: &mut Vec<(&'c [String], &'c str)>) {
+/// Every `equals` or `one_of` test on text, with the texts it accepts, that
+/// must hold for the condition to hold (not under `not`, where a test that
+/// is never true makes the condition always true instead).
+fn literal_comparisons<'c>(c: &'c Condition, out: &mut Vec<(&'c [String], Vec<&'c str>)>) {
     match c {
-        Condition::Equals(f, Value::Str(s)) => out.push((&f.path, s)),
+        Condition::Equals(f, Value::Str(s)) => out.push((&f.path, vec![s])),
         Condition::OneOf(f, values) => {
-            for v in values {
-                if let Value::Str(s) = v {
-                    out.push((&f.path, s));
-                }
+            let texts: Vec<&str> = values
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Str(s) => Some(&**s),
+                    _ => None,
+                })
+                .collect();
+            // A number among them may still match.
+            if texts.len() == values.len() && !texts.is_empty() {
+                out.push((&f.path, texts));
             }
         }
         Condition::All(cs) | Condition::Any(cs) => {
@@ -86,7 +100,6 @@ fn literal_comparisons<'c>(c: &'c Condition, out: &mut Vec<(&'c [String], &'c st
                 literal_comparisons(c, out);
             }
         }
-        Condition::Not(c) => literal_comparisons(c, out),
         _ => {}
     }
 }

@@ -68,12 +68,15 @@ pub(super) fn problems(file: &str, text: &str, error: &toml::de::Error) -> Vec<R
             "`{escape}` is not an escape TOML knows inside double quotes; write patterns in single quotes, where a backslash is just a backslash: pattern = '\\d{{11}}'"
         )
     } else if raw.starts_with("duplicate key") {
-        let key: String = text
-            .get(at..)
-            .unwrap_or_default()
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-            .collect();
+        let rest = text.get(at..).unwrap_or_default();
+        let key: String = match rest.chars().next() {
+            // A quoted key: up to its closing quote.
+            Some(q @ ('"' | '\'')) => rest[1..].chars().take_while(|c| *c != q).collect(),
+            _ => rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+                .collect(),
+        };
         let line = text[..at].rfind('\n').map_or(0, |i| i + 1);
         let in_condition = CONDITION_KEYS.contains(&key.as_str())
             && text[line..at].contains('{')
@@ -85,7 +88,11 @@ pub(super) fn problems(file: &str, text: &str, error: &toml::de::Error) -> Vec<R
         } else {
             "; keep one".to_owned()
         };
-        format!("the key `{key}` is given twice here{advice}")
+        if key.is_empty() {
+            "this key or table is given twice; keep one".to_owned()
+        } else {
+            format!("the key `{key}` is given twice here{advice}")
+        }
     } else {
         format!("this is not valid TOML: {raw}")
     };
@@ -217,6 +224,14 @@ mod tests {
             got,
             ["r.toml:4:1: the key `id` is given twice here; keep one"]
         );
+        let got = problems_of("version = 1\n\"id\" = 1\n\"id\" = 2\n");
+        assert_eq!(
+            got,
+            ["r.toml:3:1: the key `id` is given twice here; keep one"]
+        );
+        let got = problems_of("version = 1\n[settings]\n[settings]\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(!got[0].contains("``"), "{got:?}");
         let got = problems_of(
             "version = 1\n[[route]]\nwhen = { field = \"a\", equals = \"x\", equals = \"y\" }\n",
         );
