@@ -85,6 +85,9 @@ struct Shared {
     answers_again: tokio::sync::watch::Sender<u64>,
     /// Whether the outage probe runs (see `retry.rs`).
     probing: AtomicBool,
+    /// Whether the cluster was seen down (no answer) since it last answered
+    /// a bulk request: only then does the probe's `GET /` wake retries.
+    seen_down: AtomicBool,
 }
 
 impl BulkWriter {
@@ -132,6 +135,7 @@ impl BulkWriter {
             failing: AtomicU32::new(0),
             answers_again: tokio::sync::watch::Sender::new(0),
             probing: AtomicBool::new(false),
+            seen_down: AtomicBool::new(false),
         });
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let mut batch = Batch::default();

@@ -10,9 +10,11 @@
 //! 429 for a whole request, refused credentials, single items refused in
 //! an answered request) back off by the document's own run of refusals
 //! and wait it out: an overloaded cluster is not hurried by another
-//! request's success. While requests go unanswered, a probe (`GET /`, as
-//! Logstash's resurrectionist does) notices the cluster's return within
-//! [`PROBE_INTERVAL`], even when the next retry is due much later.
+//! request's success. During an outage a probe (`GET /`, as Logstash's
+//! resurrectionist does) notices the cluster's return within
+//! [`PROBE_INTERVAL`], even when the next retry is due much later; it wakes
+//! the waiting documents only if it saw the cluster down (no answer, or no
+//! answer to `GET /` either), not when only `_bulk` fails.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -102,7 +104,10 @@ pub(super) fn retry(shared: &Arc<Shared>, docs: Vec<Pending>, failure: Failure) 
             again.push(p);
         }
     }
-    if failure == Failure::NoAnswer {
+    if failure.is_outage() {
+        if failure == Failure::NoAnswer {
+            shared.seen_down.store(true, Ordering::SeqCst);
+        }
         start_probe(shared);
     }
     if again.is_empty() {
@@ -129,6 +134,7 @@ pub(super) fn retry(shared: &Arc<Shared>, docs: Vec<Pending>, failure: Failure) 
 impl Shared {
     /// A bulk request was answered: any outage is over.
     pub(super) fn answered(&self) {
+        self.seen_down.store(false, Ordering::SeqCst);
         if self.failing.swap(0, Ordering::SeqCst) > 0 {
             tracing::info!(output = %self.name, "Elasticsearch answers again; documents waiting for a retry are sent now");
             self.wake_retries();
@@ -168,19 +174,28 @@ fn start_probe(shared: &Arc<Shared>) {
             }
             if super::check_reachable(&shared.name, &shared.client)
                 .await
-                .is_ok()
+                .is_err()
             {
-                shared
-                    .stats
-                    .detail()
-                    .reachable
-                    .insert(shared.name.to_string(), true);
-                // Cleared first: should the woken documents find no answer
-                // again, their failure starts a new probe.
-                shared.probing.store(false, Ordering::SeqCst);
-                shared.wake_retries();
-                return;
+                shared.seen_down.store(true, Ordering::SeqCst);
+                continue;
             }
+            // It answers. Wake the waiting documents only if it was seen
+            // down: a cluster that answers `GET /` all along while bulk
+            // requests get 5xx (a proxy in front of `_bulk`) is not back,
+            // and its documents wait out their backoff.
+            let was_down = shared.seen_down.swap(false, Ordering::SeqCst);
+            shared
+                .stats
+                .detail()
+                .reachable
+                .insert(shared.name.to_string(), true);
+            // Cleared first: should the woken documents find no answer
+            // again, their failure starts a new probe.
+            shared.probing.store(false, Ordering::SeqCst);
+            if was_down {
+                shared.wake_retries();
+            }
+            return;
         }
     });
 }
