@@ -90,8 +90,10 @@ fn after_an_outage_every_waiting_retry_goes_at_once() {
     assert!(stats.retried_items.load(Relaxed) > 0, "the outage was felt");
     let after = done.saturating_duration_since(end);
     eprintln!("every event indexed {after:?} after the outage ended");
+    // Before the fix: 57 s (documents kept the 30 s backoff the outage had
+    // built up). After it: 2–5 s on the build machine, more under load.
     assert!(
-        after < Duration::from_secs(5),
+        after < Duration::from_secs(15),
         "every event was indexed {after:?} after the outage ended"
     );
     assert_eq!(es.ids("logs-cold").len() as u64, n);
