@@ -241,9 +241,15 @@ async fn wait_for_clusters<F: std::future::Future<Output = ()>>(
                 CLUSTER_CHECK_TIMEOUT,
                 sink::elasticsearch::check_cluster(name, client),
             );
-            let answer = tokio::select! {
-                a = check => a,
-                () = &mut shutdown => return Ok(false),
+            // The first round always finishes, so that what is wrong with
+            // the config is reported even when a stop is already asked for.
+            let answer = if attempt == 0 {
+                check.await
+            } else {
+                tokio::select! {
+                    a = check => a,
+                    () = &mut shutdown => return Ok(false),
+                }
             };
             let up = match answer {
                 Ok(Ok(())) => true,
