@@ -527,6 +527,17 @@ pub fn sample_topic(brokers: &str, topic: &str, count: usize) -> anyhow::Result<
         }
     }
     consumer.assign(&list)?;
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(count as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "reading {msg}: {bar:30} {pos}/{len} events  {per_sec}",
+            )
+            .expect("static template"),
+        );
+        bar.set_message(topic.to_owned());
+        bar
+    });
     let mut out = Vec::new();
     let (mut taken, mut last) = (0usize, Instant::now());
     while taken < count && !ends.is_empty() && last.elapsed() < Duration::from_secs(30) {
@@ -543,12 +554,18 @@ pub fn sample_topic(brokers: &str, topic: &str, count: usize) -> anyhow::Result<
         );
         out.push(b'\n');
         taken += 1;
+        if let Some(bar) = &progress {
+            bar.set_position(taken as u64);
+        }
         if ends
             .get(&message.partition())
             .is_some_and(|&end| message.offset() + 1 >= end)
         {
             ends.remove(&message.partition());
         }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
     }
     Ok(out)
 }

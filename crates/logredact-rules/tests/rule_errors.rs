@@ -256,7 +256,8 @@ fn a_full_width_comma_is_named_where_it_is() {
     );
 }
 
-/// Legal rules that can never apply are reported as warnings, at the rule.
+/// Legal rules that can never apply are reported as warnings, at the
+/// rule's condition.
 #[test]
 fn rules_that_can_never_apply_are_warned_about() {
     let set = compile(&[
@@ -281,9 +282,9 @@ fn rules_that_can_never_apply_are_warned_about() {
     assert_eq!(
         got,
         [
-            "60-health.toml:2:1: rule \"web-again\": this route rule can never apply: route rule \"to-hot\" before it has the same `when` and takes those events first; move this rule before it (rules apply in the order of the file names, then in order within a file), or remove it",
-            "60-health.toml:6:1: rule \"drop-health\": this route rule can never apply: route rule \"all\" before it has no `when`, so it takes every event first; move this rule before it (rules apply in the order of the file names, then in order within a file), or remove it",
-            "20-tag.toml:2:1: rule \"vip\": the condition on user.phone can never be true as written: mask rule \"mask-mobile\" masks the value it compares with before tag and route rules see the event; compare with the masked form, or test the field with exists or matches",
+            "60-health.toml:4:8: rule \"web-again\": this route rule can never apply: route rule \"to-hot\" before it has the same `when` and takes those events first; move this rule before it (rules apply in the order of the file names, then in order within a file), or remove it",
+            "60-health.toml:8:8: rule \"drop-health\": this route rule can never apply: route rule \"all\" before it has no `when`, so it takes every event first; move this rule before it (rules apply in the order of the file names, then in order within a file), or remove it",
+            "20-tag.toml:4:8: rule \"vip\": the condition on user.phone can never be true as written: mask rule \"mask-mobile\" masks the value it compares with before tag and route rules see the event; compare with the masked form, or test the field with exists or matches",
         ]
     );
     // The warning's headline (for the daemon's log) does not echo the value.

@@ -46,6 +46,8 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     let mut tag_sites: Vec<RuleError> = Vec::new();
     let mut routes: Vec<(String, RouteRule)> = Vec::new();
     let mut route_sites: Vec<RuleError> = Vec::new();
+    // Where each tag rule's condition is, for warnings about it.
+    let mut tag_when_sites: Vec<RuleError> = Vec::new();
     let mut outputs: Vec<String> = Vec::new();
     let mut examples: Vec<Example> = Vec::new();
     let mut settings: Option<(Settings, String)> = None;
@@ -113,6 +115,13 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 continue;
             };
             let site = RuleError::at(cx.file, cx.text, span.start, Some(&id), String::new());
+            let when_site = RuleError::at(
+                cx.file,
+                cx.text,
+                when_at(t, &span),
+                Some(&id),
+                String::new(),
+            );
             let rule = cx.tag_rule(t, span);
             let enabled = cx.enabled(t);
             examples.extend(cx.examples(t).into_iter().map(|e| Example { enabled, ..e }));
@@ -120,6 +129,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 if enabled {
                     tags.push((id, rule));
                     tag_sites.push(site);
+                    tag_when_sites.push(when_site);
                 }
             }
             cx.rule = None;
@@ -129,7 +139,13 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             else {
                 continue;
             };
-            let site = RuleError::at(cx.file, cx.text, span.start, Some(&id), String::new());
+            let site = RuleError::at(
+                cx.file,
+                cx.text,
+                when_at(t, &span),
+                Some(&id),
+                String::new(),
+            );
             let rule = cx.route_rule(t, span, &mut outputs);
             let enabled = cx.enabled(t);
             examples.extend(cx.examples(t).into_iter().map(|e| Example { enabled, ..e }));
@@ -176,7 +192,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         return Err(RuleErrors(errors));
     }
 
-    let warnings = shadow::warnings(&masks, &tags, &tag_sites, &routes, &route_sites);
+    let warnings = shadow::warnings(&masks, &tags, &tag_when_sites, &routes, &route_sites);
 
     // Apply order: masks, then tags, then routes, each in file and rule order.
     let mut all_ids = Vec::new();
@@ -265,6 +281,12 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     };
     set.derive_tag_members();
     Ok(set)
+}
+
+/// Where a rule's `when` is written, or its header when it has none: where
+/// a warning about its condition points.
+fn when_at(t: &DeTable<'_>, header: &std::ops::Range<usize>) -> usize {
+    get(t, "when").map_or(header.start, |w| w.span().start)
 }
 
 /// Per depth, the keys watched paths have there, each with the paths (as
