@@ -81,6 +81,27 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+/// A progress bar over `len` bytes of input (shared by `apply` and `diff`).
+pub(crate) fn bytes_bar(len: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("static template"),
+    );
+    bar
+}
+
+/// The event a line holds, without its line break; `None` for a blank line.
+pub(crate) fn event_text(line: &[u8]) -> Option<&[u8]> {
+    let mut text = line;
+    while let [rest @ .., b'\n' | b'\r'] = text {
+        text = rest;
+    }
+    (!text.iter().all(u8::is_ascii_whitespace)).then_some(text)
+}
+
 /// Options for [`run`].
 pub struct Options {
     pub explain: bool,
@@ -115,16 +136,7 @@ pub fn run(
     };
     let mut line = Vec::with_capacity(4096);
     let mut event = Vec::with_capacity(4096);
-    let progress = options.progress_len.map(|len| {
-        let bar = indicatif::ProgressBar::new(len);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .expect("static template"),
-        );
-        bar
-    });
+    let progress = options.progress_len.map(bytes_bar);
     loop {
         let (kind, consumed) = reader.next(&mut line)?;
         summary.bytes += consumed;
@@ -136,13 +148,9 @@ pub fn run(
             }
             Line::Text => {
                 summary.lines += 1;
-                let mut text = line.as_slice();
-                while let [rest @ .., b'\n' | b'\r'] = text {
-                    text = rest;
-                }
-                if text.iter().all(u8::is_ascii_whitespace) {
+                let Some(text) = event_text(&line) else {
                     continue;
-                }
+                };
                 event.clear();
                 // A panic in the rules must not let the event out unmasked
                 // nor stop the run: it becomes a reject like any other.

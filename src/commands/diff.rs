@@ -114,16 +114,7 @@ pub fn run(
         inner: input,
         max: options.max_line_bytes,
     };
-    let progress = options.progress_len.map(|len| {
-        let bar = indicatif::ProgressBar::new(len);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .expect("static template"),
-        );
-        bar
-    });
+    let progress = options.progress_len.map(crate::commands::apply::bytes_bar);
     let mut line = Vec::with_capacity(4096);
     let mut number = 0u64;
     loop {
@@ -139,13 +130,9 @@ pub fn run(
             }
             Line::Text => number += 1,
         }
-        let mut text = line.as_slice();
-        while let [rest @ .., b'\n' | b'\r'] = text {
-            text = rest;
-        }
-        if text.iter().all(u8::is_ascii_whitespace) {
+        let Some(text) = crate::commands::apply::event_text(&line) else {
             continue;
-        }
+        };
         report.events += 1;
         let was = outcome(old, text, &mut old_work);
         let now = outcome(new, text, &mut new_work);

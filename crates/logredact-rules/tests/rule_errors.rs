@@ -3,15 +3,18 @@
 
 use logredact_rules::{KeyRing, RuleSet, SourceFile};
 
-fn errors(files: &[(&str, &str)]) -> Vec<String> {
-    let files: Vec<SourceFile> = files
+fn sources(files: &[(&str, &str)]) -> Vec<SourceFile> {
+    files
         .iter()
         .map(|(n, t)| SourceFile {
             name: (*n).into(),
             text: (*t).into(),
         })
-        .collect();
-    match RuleSet::compile(&files, &KeyRing::new()) {
+        .collect()
+}
+
+fn errors(files: &[(&str, &str)]) -> Vec<String> {
+    match RuleSet::compile(&sources(files), &KeyRing::new()) {
         Ok(_) => panic!("expected errors"),
         Err(e) => e.0.iter().map(ToString::to_string).collect(),
     }
@@ -219,14 +222,7 @@ fn a_headline_gives_position_rule_and_kind_but_no_rule_text() {
 }
 
 fn compile(files: &[(&str, &str)]) -> RuleSet {
-    let files: Vec<SourceFile> = files
-        .iter()
-        .map(|(n, t)| SourceFile {
-            name: (*n).into(),
-            text: (*t).into(),
-        })
-        .collect();
-    RuleSet::compile(&files, &KeyRing::new()).unwrap_or_else(|e| panic!("{e}"))
+    RuleSet::compile(&sources(files), &KeyRing::new()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// `"\b…\b"` in double quotes is valid TOML, where `\b` is a backspace: the

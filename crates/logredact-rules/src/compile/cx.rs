@@ -205,6 +205,22 @@ impl Cx<'_> {
     pub(super) fn enabled(&mut self, t: &DeTable<'_>) -> bool {
         self.boolean(t, "enabled").unwrap_or(true)
     }
+
+    /// Whether the rule is on; its examples go to `examples`, marked so
+    /// (those of a rule that is off are not run).
+    pub(super) fn enabled_with_examples(
+        &mut self,
+        t: &DeTable<'_>,
+        examples: &mut Vec<crate::examples::Example>,
+    ) -> bool {
+        let enabled = self.enabled(t);
+        let own = self.examples(t);
+        examples.extend(
+            own.into_iter()
+                .map(|e| crate::examples::Example { enabled, ..e }),
+        );
+        enabled
+    }
     /// Reads and checks a rule's id and makes it the context for errors.
     pub(super) fn rule_id(
         &mut self,

@@ -101,8 +101,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 continue;
             };
             let rule = cx.mask_rule(t, span.clone(), keys);
-            let enabled = cx.enabled(t);
-            examples.extend(cx.examples(t).into_iter().map(|e| Example { enabled, ..e }));
+            let enabled = cx.enabled_with_examples(t, &mut examples);
             if let Some(rule) = rule {
                 if enabled {
                     masks.push((id, rule));
@@ -123,8 +122,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 String::new(),
             );
             let rule = cx.tag_rule(t, span);
-            let enabled = cx.enabled(t);
-            examples.extend(cx.examples(t).into_iter().map(|e| Example { enabled, ..e }));
+            let enabled = cx.enabled_with_examples(t, &mut examples);
             if let Some(rule) = rule {
                 if enabled {
                     tags.push((id, rule));
@@ -147,8 +145,7 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 String::new(),
             );
             let rule = cx.route_rule(t, span, &mut outputs);
-            let enabled = cx.enabled(t);
-            examples.extend(cx.examples(t).into_iter().map(|e| Example { enabled, ..e }));
+            let enabled = cx.enabled_with_examples(t, &mut examples);
             if let Some(rule) = rule {
                 if enabled {
                     routes.push((id, rule));
