@@ -14,6 +14,7 @@ pub mod pipeline;
 /// The rule engine, its own crate (crates/logredact-rules) so that it cannot
 /// do network IO; re-exported under its old path.
 pub use logredact_rules as rules;
+pub mod seal;
 pub mod secrets;
 pub mod sink;
 pub mod source;

@@ -87,6 +87,32 @@ enum Command {
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
     },
+    /// Check sealed outputs against their seals: what was deleted, changed or inserted (docs/audit.md).
+    Verify {
+        /// The daemon's config file; its sealed outputs are checked.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Check only this output.
+        #[arg(long, value_name = "NAME")]
+        output: Option<String>,
+        /// Only seals made at or after this time (RFC 3339, or a date: 2026-11-01).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        since: Option<i64>,
+        /// Only seals made at or before this time (RFC 3339, or a date).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        until: Option<i64>,
+        /// A public key file to trust besides the config's keys (repeatable).
+        #[arg(long = "public-key", value_name = "FILE")]
+        public_keys: Vec<PathBuf>,
+        /// Print the report as JSON, for tools.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make or show the keys seals are signed with.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Ask a running daemon's /health endpoint; exits 0 when healthy (for container health checks).
     Health {
         /// The daemon's metrics listener.
@@ -173,6 +199,36 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new Ed25519 signing key (PKCS#8 PEM) to a new file and print its public key.
+    Generate {
+        /// The file to create; it is never overwritten.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print the public key of the signing key, for auditors.
+    Public {
+        /// The daemon's config file; its [seal] key is used.
+        #[arg(long, value_name = "FILE", required_unless_present = "key")]
+        config: Option<PathBuf>,
+        /// A private key file instead of the config's.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+}
+
+/// A time for `verify --since/--until`: RFC 3339, or a date (midnight UTC).
+fn parse_time(text: &str) -> Result<i64, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp_millis());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_millis());
+    }
+    Err("write a time as 2026-11-30T08:00:00Z (RFC 3339) or a date as 2026-11-30".into())
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
@@ -222,6 +278,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { rules, events, out } => {
             commands::demo::run(&commands::demo::Options { rules, events, out }, stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify {
+            config,
+            output,
+            since,
+            until,
+            public_keys,
+            json,
+        } => {
+            let options = commands::verify::Options {
+                config,
+                output,
+                since_ms: since,
+                until_ms: until,
+                public_keys,
+                json,
+            };
+            Ok(ok(commands::verify::run(&options, stdout)?))
+        }
+        Command::Keys { command } => {
+            match command {
+                KeysCommand::Generate { out } => commands::keys::generate(&out, stdout)?,
+                KeysCommand::Public { config, key } => {
+                    commands::keys::public(config.as_deref(), key.as_deref(), stdout)?
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Health { address } => {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const DAEMON: &[&str] = &[
     "alloc",
     "secrets",
+    "seal",
     "stats",
     "events",
     "config",

@@ -13,7 +13,7 @@ use crate::pipeline::{self, ActiveRules};
 use crate::stats::Stats;
 
 /// Prints config errors, one per line.
-fn config_errors(errors: &[ConfigError]) -> anyhow::Error {
+pub(crate) fn config_errors(errors: &[ConfigError]) -> anyhow::Error {
     let mut text = String::new();
     for e in errors {
         text.push_str(&format!("{e}\n"));

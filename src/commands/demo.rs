@@ -28,6 +28,9 @@ const EMBEDDED_SAMPLES: &str = include_str!("../../samples/access.ndjson");
 
 const TOPIC: &str = "access-logs";
 const PARTITIONS: i32 = 4;
+/// The config and signing key the demo writes into its output folder.
+const DEMO_CONFIG: &str = "demo.toml";
+const DEMO_KEY: &str = "seal-key.pem";
 
 pub struct Options {
     /// A rules directory; `None` uses the rules compiled into the binary.
@@ -118,6 +121,11 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     drop(cluster);
     summary(out, &stats, produced, secs, &fingerprint, &options.out)?;
+    writeln!(
+        out,
+        "  the cold output is sealed: check that it holds exactly what was written with\n    logredact verify --config {}",
+        options.out.join(DEMO_CONFIG).display()
+    )?;
     Ok(())
 }
 
@@ -130,10 +138,15 @@ fn clear_previous_output(out: &Path) -> anyhow::Result<()> {
             continue;
         };
         let names: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        if names
-            .iter()
-            .all(|p| p.extension().is_some_and(|x| x == "ndjson"))
-        {
+        let ndjson = |p: &PathBuf| p.extension().is_some_and(|x| x == "ndjson");
+        // The cold output's seals are in `seals/`, NDJSON files too.
+        let seals = |p: &PathBuf| {
+            p.file_name().is_some_and(|n| n == crate::sink::seals::FILE_SEALS_DIR)
+                && std::fs::read_dir(p).is_ok_and(|d| {
+                    d.filter_map(|e| e.ok()).all(|e| ndjson(&e.path()))
+                })
+        };
+        if names.iter().all(|p| ndjson(p) || seals(p)) {
             std::fs::remove_dir_all(&dir)
                 .with_context(|| format!("cannot clear {}", dir.display()))?;
         }
@@ -141,8 +154,16 @@ fn clear_previous_output(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo's config, written to `OUT/demo.toml` so that `verify` can
+/// read it afterwards; the cold output is sealed with a key made for the
+/// demo (`OUT/seal-key.pem`, kept between runs).
 fn demo_config(bootstrap: &str, out: &Path) -> anyhow::Result<Config> {
-    let out = out.display().to_string().replace('\\', "/");
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let key = out.join(DEMO_KEY);
+    if !key.exists() {
+        super::keys::generate(&key, &mut std::io::sink())?;
+    }
+    let path = out.join(DEMO_CONFIG);
     let text = format!(
         r#"
 version = 1
@@ -152,14 +173,17 @@ topics = ["{TOPIC}"]
 group_id = "logredact-demo"
 [outputs.hot]
 type = "file"
-dir = "{out}/hot"
+dir = "hot"
 index = "logs-hot-%Y.%m.%d"
 [outputs.cold]
 type = "file"
-dir = "{out}/cold"
+dir = "cold"
 index = "logs-cold-%Y.%m.%d"
+seal = true
 [dead_letter]
-dir = "{out}/dead-letter"
+dir = "dead-letter"
+[seal]
+key = "file:{DEMO_KEY}"
 [pipeline]
 commit_interval = "200ms"
 shutdown_timeout = "10s"
@@ -169,7 +193,8 @@ level = "warn"
 enabled = false
 "#
     );
-    Config::parse(Path::new("demo.toml"), &text).map_err(|errors| {
+    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    Config::parse(&path, &text).map_err(|errors| {
         anyhow::anyhow!(
             "the demo config is broken: {}",
             errors

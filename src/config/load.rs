@@ -68,6 +68,15 @@ impl Config {
         if let Some(p) = &mut self.dead_letter.dir {
             fix(p);
         }
+        if let Some(seal) = &mut self.seal {
+            if let KeySource::File(p) = &mut seal.key.0 {
+                fix(p);
+            }
+            if let Some(p) = &mut seal.copy_dir {
+                fix(p);
+            }
+            seal.trusted_keys.iter_mut().for_each(fix);
+        }
         // Kafka secrets in files, like the others: relative to this file.
         for (key, value) in self.kafka.properties.iter_mut() {
             if super::SECRET_KAFKA_PROPERTIES.contains(&key.as_str()) {
@@ -139,6 +148,32 @@ impl Config {
         }
         if self.outputs.is_empty() {
             err("no outputs: add at least one [outputs.NAME] table".into());
+        }
+        match &self.seal {
+            Some(seal) => {
+                if let Err(e) = crate::seal::SealKey::read(&seal.key.0) {
+                    err(format!("{e:#}"));
+                }
+                if seal.max_events == 0 {
+                    err("seal.max_events is 0; give how many offsets one seal may cover, e.g. 10000".into());
+                }
+                if seal.index.is_empty() || seal.index.contains(['*', ',', ' ', '/']) {
+                    err(format!("seal.index = \"{}\" is not an index name", seal.index));
+                }
+                for path in &seal.trusted_keys {
+                    let text = std::fs::read_to_string(path);
+                    if let Err(e) = text.map_err(anyhow::Error::from).and_then(|t| crate::seal::key::parse_public_keys(&t)) {
+                        err(format!("seal.trusted_keys: {}: {e:#}", path.display()));
+                    }
+                }
+            }
+            None => {
+                for (name, output) in &self.outputs {
+                    if output.sealed() {
+                        err(format!("outputs.{name}.seal = true needs a [seal] section with the signing key (see docs/audit.md)"));
+                    }
+                }
+            }
         }
         for (name, output) in &self.outputs {
             if !crate::rules::valid_name(name) {

@@ -47,6 +47,48 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Signed seals over what sealed outputs wrote (docs/audit.md).
+    pub seal: Option<SealConfig>,
+}
+
+/// How seals are made and where they go (docs/audit.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealConfig {
+    /// Where the Ed25519 signing key is: `file:PATH`, `env:VARIABLE` or
+    /// `credential:NAME` (a systemd credential); never the key itself.
+    pub key: SecretSource,
+    /// The index Elasticsearch outputs write their seals to, in their own
+    /// cluster.
+    #[serde(default = "default_seal_index")]
+    pub index: String,
+    /// A directory for a second copy of every seal (append-only NDJSON
+    /// files), ideally where no Elasticsearch administrator can reach.
+    pub copy_dir: Option<PathBuf>,
+    /// Fates (offsets) in one seal at most.
+    #[serde(default = "default_seal_max_events")]
+    pub max_events: usize,
+    /// Public key files (`logredact keys public`) of earlier signing keys,
+    /// which `verify` trusts besides the current key.
+    #[serde(default)]
+    pub trusted_keys: Vec<PathBuf>,
+    /// How long outputs keep documents (their ILM policy): `verify` calls
+    /// a range older than this whose documents are all gone expired, not
+    /// tampered with.
+    #[serde(default = "default_seal_retention", with = "humantime_serde")]
+    pub retention: Duration,
+}
+
+fn default_seal_index() -> String {
+    "logredact-seals".to_owned()
+}
+
+fn default_seal_max_events() -> usize {
+    10_000
+}
+
+fn default_seal_retention() -> Duration {
+    Duration::from_secs(180 * 86_400)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +231,16 @@ pub enum OutputConfig {
     File(FileOutputConfig),
 }
 
+impl OutputConfig {
+    /// Whether this output's writes are sealed.
+    pub fn sealed(&self) -> bool {
+        match self {
+            OutputConfig::Elasticsearch(es) => es.seal,
+            OutputConfig::File(f) => f.seal,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchConfig {
@@ -228,6 +280,9 @@ pub struct ElasticsearchConfig {
     pub max_attempts: u32,
     /// Files `logredact setup-es` installs for this output.
     pub setup: Option<EsSetup>,
+    /// Seal what this output writes (needs a `[seal]` section).
+    #[serde(default)]
+    pub seal: bool,
 }
 
 /// The ILM policy and index template for one Elasticsearch output, as
@@ -271,6 +326,10 @@ pub struct FileOutputConfig {
     /// A file is closed and a new one started past this size.
     #[serde(default = "default_rotate_bytes")]
     pub rotate_bytes: u64,
+    /// Seal what this output writes (needs a `[seal]` section); the seals
+    /// go to `DIR/seals/`.
+    #[serde(default)]
+    pub seal: bool,
 }
 
 fn default_rotate_bytes() -> u64 {

@@ -19,6 +19,7 @@ use rdkafka::message::Message;
 use tokio::sync::mpsc;
 
 use super::counts::RuleCounts;
+use super::sealing::{Sealing, MAX_UNSEALED};
 use super::{ActiveRules, HANDOVER_DELAY, HANDOVER_DOCS, MAX_DEAD_LETTER_TEXT};
 use crate::config::PipelineConfig;
 use crate::rules::{Reject, Verdict, Workspace};
@@ -40,6 +41,8 @@ pub(super) struct ConsumerLoop {
     pub(super) config: PipelineConfig,
     pub(super) stats: Arc<Stats>,
     pub(super) needs_event_time: bool,
+    /// Set when an output is sealed.
+    pub(super) sealing: Option<Sealing>,
 }
 
 impl ConsumerLoop {
@@ -60,6 +63,7 @@ impl ConsumerLoop {
             self.drain_acks();
             self.commit_answers();
             if clock.saturating_duration_since(last_commit) >= self.config.commit_interval {
+                self.cut_seals();
                 self.commit();
                 counts.flush(&self.stats);
                 self.heartbeat();
@@ -139,7 +143,20 @@ impl ConsumerLoop {
         let max = self.config.max_in_flight_bytes;
         let paused = self.paused();
         let flag = &self.consumer.context().paused;
-        if !paused && bytes > max {
+        // Seals not yet stored hold their offsets uncommitted; their fates
+        // are small, but bounded all the same.
+        let unsealed = match &self.sealing {
+            Some(_) => self.consumer.context().tracker().unsealed(),
+            None => 0,
+        };
+        if !paused && unsealed > MAX_UNSEALED {
+            tracing::info!(unsealed, "seals are behind; pausing consumption");
+            if let Err(e) = source::set_paused(&self.consumer, true, flag) {
+                tracing::warn!(error = %e, "cannot pause consumption");
+            }
+        } else if paused && unsealed > MAX_UNSEALED / 2 {
+            // Stay paused until the seals catch up.
+        } else if !paused && bytes > max {
             tracing::info!(
                 in_flight_bytes = bytes,
                 "outputs are behind; pausing consumption"
@@ -158,8 +175,21 @@ impl ConsumerLoop {
         }
     }
 
+    /// Seals what completed, and takes in stored seals.
+    fn cut_seals(&self) {
+        if let Some(sealing) = &self.sealing {
+            let rules = self.rules.load();
+            let mut tracker = self.consumer.context().tracker();
+            sealing.take_acks(&mut tracker);
+            sealing.cut(&mut tracker, rules.set.fingerprint());
+        }
+    }
+
     fn drain_acks(&self) {
         let mut tracker = self.consumer.context().tracker();
+        if let Some(sealing) = &self.sealing {
+            sealing.take_acks(&mut tracker);
+        }
         while let Ok(acks) = self.acks.try_recv() {
             for ack in acks {
                 self.apply_ack(&mut tracker, ack);
@@ -244,12 +274,36 @@ impl ConsumerLoop {
             }
         }
         self.drain_acks();
+        self.drain_seals(deadline);
         let points = self.consumer.context().tracker().to_commit();
         if !points.is_empty() && source::commit_and_wait(&self.consumer, &points) {
             self.consumer.context().tracker().committed(&points);
             Stats::add(&self.stats.commits, 1);
         }
         Ok(())
+    }
+
+    /// At shutdown: seals what completed and waits (up to `deadline`) for
+    /// the seals to be stored, so that their offsets can be committed.
+    fn drain_seals(&mut self, deadline: Instant) {
+        let Some(sealing) = &self.sealing else { return };
+        self.cut_seals();
+        loop {
+            let waiting = self.consumer.context().tracker().unsealed();
+            if waiting == 0 {
+                break;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(waiting, "shutdown timeout passed with seals unstored; their events will be read again and sealed after restart");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            sealing.take_acks(&mut self.consumer.context().tracker());
+        }
+        // Closing the writers' queues lets them finish.
+        if let Some(s) = &mut self.sealing {
+            s.writers.clear();
+        }
     }
 
     /// Takes one message: the rules, then the outputs it is routed to, a
@@ -302,7 +356,16 @@ impl ConsumerLoop {
                 Stats::add(&self.stats.residual_hits, u64::from(v.residual));
                 let mask = rules.outputs(v.routes);
                 let kafka_ts_ms = message.timestamp().to_millis();
-                self.route(at, mask, out, kafka_ts_ms, &mut finished, handover);
+                let seal = self.sealing.as_ref().map(|s| {
+                    let dropped_by = match v.routes {
+                        crate::rules::Routes::Dropped(i) => {
+                            rules.set.rule_ids().get(i).map(|id| Arc::from(id.as_str()))
+                        }
+                        _ => None,
+                    };
+                    s.routed(mask, out, dropped_by)
+                });
+                self.route(at, mask, out, kafka_ts_ms, &mut finished, handover, seal);
             }
             Err((class, reason)) => self.dead_letter(at, &rules, payload, class, reason),
         }
@@ -350,13 +413,14 @@ impl ConsumerLoop {
         kafka_ts_ms: Option<i64>,
         finished: &mut Option<Instant>,
         handover: &mut Handover,
+        seal: Option<Box<crate::source::SealInfo>>,
     ) {
         let n = mask.count_ones() as u16;
         let Some(token) = self
             .consumer
             .context()
             .tracker()
-            .track(at.slot, at.offset, n, at.weight)
+            .track(at.slot, at.offset, n, at.weight, seal)
         else {
             return;
         };
@@ -407,11 +471,12 @@ impl ConsumerLoop {
         class: &'static str,
         reason: String,
     ) {
+        let seal = self.sealing.as_ref().map(|s| s.rejected(class));
         let Some(token) = self
             .consumer
             .context()
             .tracker()
-            .track(at.slot, at.offset, 1, at.weight)
+            .track(at.slot, at.offset, 1, at.weight, seal)
         else {
             return;
         };
@@ -439,6 +504,7 @@ impl ConsumerLoop {
             class,
             reason,
             output: None,
+            output_index: None,
             content: Content::Text {
                 masked,
                 truncated: cut,

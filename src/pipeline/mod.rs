@@ -12,11 +12,13 @@
 //! - `consumer`: the consumer loop (poll, apply, hand over, acknowledge,
 //!   commit).
 //! - `counts`: per-rule counts, gathered without a lock per event.
+//! - `sealing`: the consumer's side of seals (docs/audit.md).
 
 mod active;
 mod consumer;
 mod counts;
 pub mod reload;
+mod sealing;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
@@ -24,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use rdkafka::consumer::Consumer;
 use rdkafka::producer::FutureProducer;
 use tokio::sync::mpsc;
 
@@ -65,12 +68,46 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Build everything first, so a bad setting fails before any IO.
     let mut tasks = Vec::new();
-    for (name, output) in &config.outputs {
+    let mut seal_writers = Vec::new();
+    let seal_key = match &config.seal {
+        Some(seal) if config.outputs.values().any(OutputConfig::sealed) => {
+            Some(crate::seal::SealKey::read(&seal.key.0)?)
+        }
+        _ => None,
+    };
+    for (i, (name, output)) in config.outputs.iter().enumerate() {
+        let index = u8::try_from(i).map_err(|_| anyhow::anyhow!("more than 64 outputs"))?;
+        let seal = config.seal.as_ref().filter(|_| output.sealed());
         tasks.push(match output {
             OutputConfig::Elasticsearch(es) => {
-                OutputTask::Elasticsearch(Box::new(sink::elasticsearch::BulkWriter::new(name, es)?))
+                let mut w = sink::elasticsearch::BulkWriter::new(name, es)?;
+                w.index = index;
+                if let Some(seal) = seal {
+                    seal_writers.push((
+                        index,
+                        sink::seals::SealWriter::elasticsearch(
+                            name,
+                            index,
+                            w.client().clone(),
+                            &seal.index,
+                            es.request_timeout,
+                            seal.copy_dir.as_deref(),
+                        )?,
+                    ));
+                }
+                OutputTask::Elasticsearch(Box::new(w))
             }
-            OutputConfig::File(f) => OutputTask::File(sink::file::FileWriter::new(name, f)?),
+            OutputConfig::File(f) => {
+                let mut w = sink::file::FileWriter::new(name, f)?;
+                w.index = index;
+                if let Some(seal) = seal {
+                    seal_writers.push((
+                        index,
+                        sink::seals::SealWriter::dir(name, index, &f.dir, seal.copy_dir.as_deref())?,
+                    ));
+                }
+                OutputTask::File(w)
+            }
         });
     }
     let producer: Option<FutureProducer> = match &config.dead_letter.topic {
@@ -127,6 +164,32 @@ pub async fn run(
         }
         return Ok(());
     }
+    let sealing = match seal_key {
+        Some(key) => {
+            let (seal_ack_tx, seal_ack_rx) = std::sync::mpsc::channel();
+            let mut writers = Vec::new();
+            let mut sealed = Vec::new();
+            let mut sealed_mask = 0u64;
+            for (index, writer) in seal_writers {
+                let (tx, rx) = mpsc::unbounded_channel();
+                writers.push((index, tx));
+                sealed_mask |= 1 << index;
+                let name = config.outputs.keys().nth(index as usize).expect("output exists");
+                sealed.push((index, name.clone()));
+                tokio::spawn(writer.run(rx, seal_ack_tx.clone()));
+            }
+            consumer.context().tracker().seal_outputs(sealed);
+            tracing::info!(key_id = key.id(), "sealing what sealed outputs write");
+            Some(sealing::Sealing {
+                key,
+                max_events: config.seal.as_ref().map_or(10_000, |s| s.max_events),
+                sealed_mask,
+                writers,
+                acks: seal_ack_rx,
+            })
+        }
+        None => None,
+    };
     // Only now join the group: a member that cannot deliver would hold
     // partitions other members could serve.
     source::subscribe(&consumer, &config.kafka)?;
@@ -167,6 +230,7 @@ pub async fn run(
         config: config.pipeline.clone(),
         stats: stats.clone(),
         needs_event_time,
+        sealing,
     };
     let mut consumer_thread = tokio::task::spawn_blocking(move || consumer_loop.run());
     tracing::info!("pipeline running");

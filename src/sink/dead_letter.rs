@@ -38,6 +38,8 @@ pub struct DeadLetter {
     pub reason: String,
     /// The output that refused it, if an output did.
     pub output: Option<Arc<str>>,
+    /// That output's index (its bit in route masks).
+    pub output_index: Option<u8>,
     pub content: Content,
 }
 
@@ -162,6 +164,7 @@ impl DeadLetterWriter {
                 done.push(Ack {
                     token: d.token,
                     dead_lettered: true,
+                    output: d.output_index,
                 });
             }
             let _ = acks.send(done);

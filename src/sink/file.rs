@@ -105,6 +105,8 @@ const MAX_OPEN_FILES: usize = 8;
 /// Writes documents for one `file` output.
 pub struct FileWriter {
     pub name: Arc<str>,
+    /// The output's index among the outputs (its bit in route masks).
+    pub index: u8,
     pub dir: PathBuf,
     pub namer: IndexNamer,
     pub rotate_bytes: u64,
@@ -122,6 +124,7 @@ impl FileWriter {
         let template = IndexTemplate::parse(&config.index).map_err(|e| anyhow::anyhow!(e))?;
         Ok(FileWriter {
             name: name.into(),
+            index: 0,
             dir: config.dir.clone(),
             namer: IndexNamer::new(template),
             rotate_bytes: config.rotate_bytes,
@@ -173,6 +176,7 @@ impl FileWriter {
                     .map(|doc| Ack {
                         token: doc.token,
                         dead_lettered: false,
+                        output: Some(self.index),
                     })
                     .collect(),
             );

@@ -6,6 +6,7 @@ pub mod dead_letter;
 pub mod elasticsearch;
 mod event_time;
 pub mod file;
+pub mod seals;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,6 +34,9 @@ pub struct Ack {
     pub token: Token,
     /// The event went to the dead-letter output instead of this output.
     pub dead_lettered: bool,
+    /// The output (its index) the ack is about; none for an event that
+    /// never reached an output (dead-lettered by the consumer).
+    pub output: Option<u8>,
 }
 
 /// Where acks go, a batch at a time: the consumer thread, which owns the

@@ -17,7 +17,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 pub use commit::{Answer, Committer};
-pub use tracker::{CommitPoint, OffsetTracker};
+pub use tracker::{CommitPoint, OffsetTracker, SealInfo, SealOut};
 
 use crate::config::KafkaConfig;
 use crate::stats::Stats;

@@ -7,9 +7,16 @@
 //! the contiguous completed prefix, so one failed item never lets a later
 //! success commit past it.
 
+//!
+//! With sealing on (docs/audit.md), each partition also keeps one seal
+//! chain per sealed output: completed messages give their fates to the
+//! chains in offset order, and the commit offset never passes what an
+//! acknowledged seal covers.
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use crate::seal::{Chain, Cut, Fate, SealKey};
 use crate::sink::{Ack, Token};
 
 #[derive(Debug)]
@@ -19,6 +26,53 @@ struct Entry {
     remaining: u16,
     dead_lettered: bool,
     bytes: u32,
+    /// What sealed outputs need to know of it; only with sealing on.
+    seal: Option<Box<SealInfo>>,
+}
+
+/// What the seals say of one message, gathered as it goes.
+#[derive(Debug, Clone, Default)]
+pub struct SealInfo {
+    /// The outputs it was routed to (bit per output index).
+    pub routes: u64,
+    /// Outputs that dead-lettered it instead of writing it.
+    pub dead: u64,
+    /// SHA-256 of the document, when a sealed output was routed to.
+    pub hash: [u8; 32],
+    /// Dead-lettered before any output, with this reason class.
+    pub rejected: Option<&'static str>,
+    /// The route rule that dropped it.
+    pub dropped_by: Option<Arc<str>>,
+}
+
+impl SealInfo {
+    /// The fate of the message for output `output`.
+    fn fate(&self, output: u8) -> Fate {
+        if let Some(class) = self.rejected {
+            return Fate::DeadLettered(class.to_owned());
+        }
+        let bit = 1u64 << output;
+        if self.routes & bit != 0 {
+            if self.dead & bit != 0 {
+                Fate::DeadLettered("refused_by_output".to_owned())
+            } else {
+                Fate::Indexed(self.hash)
+            }
+        } else if self.routes == 0 {
+            Fate::Dropped(self.dropped_by.as_deref().unwrap_or("").to_owned())
+        } else {
+            Fate::Elsewhere
+        }
+    }
+}
+
+/// A seal cut for one output of one partition, to be written.
+#[derive(Debug)]
+pub struct SealOut {
+    pub output: u8,
+    pub slot: u32,
+    pub generation: u32,
+    pub cut: Cut,
 }
 
 #[derive(Debug)]
@@ -32,6 +86,9 @@ struct PartitionState {
     ready: Option<i64>,
     /// The offset last committed (or known committed).
     committed: Option<i64>,
+    /// One chain per sealed output (by output index); empty without
+    /// sealing.
+    chains: Vec<(u8, Chain)>,
 }
 
 impl PartitionState {
@@ -41,8 +98,30 @@ impl PartitionState {
                 break;
             }
             self.ready = Some(front.offset + 1);
-            self.pending.pop_front();
+            let done = self.pending.pop_front().expect("front exists");
+            self.seal(done.offset, done.seal.as_deref());
         }
+    }
+
+    /// Gives a completed message's fate to every chain.
+    fn seal(&mut self, offset: i64, info: Option<&SealInfo>) {
+        for (output, chain) in &mut self.chains {
+            let fate = info.map_or(Fate::Elsewhere, |i| i.fate(*output));
+            chain.push(offset, &fate);
+        }
+    }
+
+    /// The next offset that may be committed: complete and, with sealing,
+    /// covered by acknowledged seals of every chain.
+    fn commit_point(&self) -> Option<i64> {
+        if self.chains.is_empty() {
+            return self.ready;
+        }
+        let mut point = self.ready?;
+        for (_, chain) in &self.chains {
+            point = point.min(chain.acked_through()?);
+        }
+        Some(point)
     }
 }
 
@@ -75,11 +154,24 @@ pub struct OffsetTracker {
     /// The slot `slot` found last (it may have been freed or reused since:
     /// checked before use).
     last_slot: std::cell::Cell<u32>,
+    /// Sealed outputs: (output index, name).
+    sealed: Vec<(u8, String)>,
 }
 
 impl OffsetTracker {
     pub fn new() -> OffsetTracker {
         OffsetTracker::default()
+    }
+
+    /// Turns sealing on for these outputs (index, name), for partitions
+    /// assigned from now on.
+    pub fn seal_outputs(&mut self, outputs: Vec<(u8, String)>) {
+        self.sealed = outputs;
+    }
+
+    /// Whether any output is sealed.
+    pub fn sealing(&self) -> bool {
+        !self.sealed.is_empty()
     }
 
     /// Starts tracking a newly assigned partition; returns its slot.
@@ -95,6 +187,11 @@ impl OffsetTracker {
             pending: VecDeque::new(),
             ready: None,
             committed: None,
+            chains: self
+                .sealed
+                .iter()
+                .map(|(i, name)| (*i, Chain::new(name, crate::stats::now_ms())))
+                .collect(),
         };
         let slot = match self.slots.iter().position(Option::is_none) {
             Some(free) => {
@@ -137,7 +234,7 @@ impl OffsetTracker {
             released.events += 1;
             released.bytes += u64::from(e.bytes);
         }
-        let commit = match state.ready {
+        let commit = match state.commit_point() {
             Some(r) if state.committed != Some(r) => Some((state.topic, state.partition, r)),
             _ => None,
         };
@@ -167,17 +264,27 @@ impl OffsetTracker {
     /// Records a message taken from `slot`, to be acknowledged by `outputs`
     /// outputs (0 for a message dropped by a rule, which is complete now).
     /// Offsets of one partition must be tracked in increasing order.
-    pub fn track(&mut self, slot: u32, offset: i64, outputs: u16, bytes: u32) -> Option<Token> {
+    /// With sealing on, `seal` says what the seals need of it.
+    pub fn track(
+        &mut self,
+        slot: u32,
+        offset: i64,
+        outputs: u16,
+        bytes: u32,
+        seal: Option<Box<SealInfo>>,
+    ) -> Option<Token> {
         let state = self.slots.get_mut(slot as usize)?.as_mut()?;
         debug_assert!(state.pending.back().is_none_or(|e| e.offset < offset));
         if state.pending.is_empty() && outputs == 0 {
             state.ready = Some(offset + 1);
+            state.seal(offset, seal.as_deref());
         } else {
             state.pending.push_back(Entry {
                 offset,
                 remaining: outputs,
                 dead_lettered: false,
                 bytes,
+                seal,
             });
             state.advance();
         }
@@ -207,6 +314,11 @@ impl OffsetTracker {
         }
         entry.remaining -= 1;
         entry.dead_lettered |= ack.dead_lettered;
+        if let (true, Some(info)) = (ack.dead_lettered, &mut entry.seal) {
+            if let Some(output) = ack.output {
+                info.dead |= 1 << output;
+            }
+        }
         if entry.remaining > 0 {
             return None;
         }
@@ -225,11 +337,63 @@ impl OffsetTracker {
         self.slots
             .iter()
             .flatten()
-            .filter_map(|s| match s.ready {
+            .filter_map(|s| match s.commit_point() {
                 Some(r) if s.committed != Some(r) => Some((s.topic.clone(), s.partition, r)),
                 _ => None,
             })
             .collect()
+    }
+
+    /// Cuts seals of everything completed and not yet sealed.
+    pub fn cut_seals(
+        &mut self,
+        key: &SealKey,
+        rules: &str,
+        max_events: usize,
+        now_ms: i64,
+    ) -> Vec<SealOut> {
+        let mut out = Vec::new();
+        for (slot, state) in self.slots.iter_mut().enumerate() {
+            let Some(state) = state else { continue };
+            for (output, chain) in &mut state.chains {
+                for cut in chain.cut(&state.topic, state.partition, key, rules, max_events, now_ms) {
+                    out.push(SealOut {
+                        output: *output,
+                        slot: slot as u32,
+                        generation: state.generation,
+                        cut,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Notes that output `output` stored the seal of `slot` ending before
+    /// `through`; stale (revoked) generations are ignored.
+    pub fn seal_acked(&mut self, slot: u32, generation: u32, output: u8, through: i64) {
+        let Some(Some(state)) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        if state.generation != generation {
+            return;
+        }
+        for (o, chain) in &mut state.chains {
+            if *o == output {
+                chain.acked(through);
+            }
+        }
+    }
+
+    /// Fates gathered and not yet sealed, and seals not yet stored, over
+    /// every partition: bounded by back-pressure.
+    pub fn unsealed(&self) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .flat_map(|s| &s.chains)
+            .map(|(_, c)| c.pending() + c.unacked())
+            .sum()
     }
 
     /// Notes that the broker confirmed these offsets committed. A late
@@ -288,6 +452,7 @@ mod tests {
         Ack {
             token,
             dead_lettered: false,
+            output: Some(0),
         }
     }
 
@@ -295,7 +460,7 @@ mod tests {
     fn a_failed_item_holds_back_later_successes() {
         let mut t = OffsetTracker::new();
         let s = t.assign("a", 0);
-        let tokens: Vec<_> = (10..15).map(|o| t.track(s, o, 1, 1).unwrap()).collect();
+        let tokens: Vec<_> = (10..15).map(|o| t.track(s, o, 1, 1, None).unwrap()).collect();
         for tok in &tokens[1..] {
             t.ack(ack(*tok));
         }
@@ -309,13 +474,14 @@ mod tests {
     fn both_outputs_must_acknowledge() {
         let mut t = OffsetTracker::new();
         let s = t.assign("a", 0);
-        let tok = t.track(s, 0, 2, 1).unwrap();
+        let tok = t.track(s, 0, 2, 1, None).unwrap();
         assert_eq!(t.ack(ack(tok)), None);
         assert!(t.to_commit().is_empty());
         assert_eq!(
             t.ack(Ack {
                 token: tok,
-                dead_lettered: true
+                dead_lettered: true,
+                output: Some(1),
             }),
             Some(Completed {
                 bytes: 1,
@@ -329,13 +495,13 @@ mod tests {
     fn dropped_messages_complete_at_once_and_acks_after_revoke_are_stale() {
         let mut t = OffsetTracker::new();
         let s = t.assign("a", 3);
-        let first = t.track(s, 0, 1, 100).unwrap();
-        t.track(s, 1, 0, 1).unwrap();
+        let first = t.track(s, 0, 1, 100, None).unwrap();
+        t.track(s, 1, 0, 1, None).unwrap();
         assert!(t.to_commit().is_empty());
         t.ack(ack(first));
         assert_eq!(t.to_commit(), vec![("a".into(), 3, 2)]);
-        let late = t.track(s, 2, 1, 7).unwrap();
-        let done_behind = t.track(s, 3, 1, 5).unwrap();
+        let late = t.track(s, 2, 1, 7, None).unwrap();
+        let done_behind = t.track(s, 3, 1, 5, None).unwrap();
         assert!(t.ack(ack(done_behind)).is_some());
         assert_eq!(
             t.revoke("a", 3),
@@ -349,7 +515,7 @@ mod tests {
             "the completed entry behind offset 2 was settled already"
         );
         let s2 = t.assign("a", 3);
-        let fresh = t.track(s2, 2, 1, 7).unwrap();
+        let fresh = t.track(s2, 2, 1, 7, None).unwrap();
         assert_eq!(t.ack(ack(late)), None, "stale generation");
         assert!(t.to_commit().is_empty());
         assert!(t.ack(ack(fresh)).is_some());

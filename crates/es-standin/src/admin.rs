@@ -31,6 +31,98 @@ pub(crate) fn error_response(status: StatusCode, error_type: &str, reason: &str)
         .into_response()
 }
 
+/// ES's `index_not_found_exception` object, with the metadata ES adds
+/// (`resource.*`, `index_uuid`, `index`) to the cause and its root cause.
+pub(crate) fn index_not_found_error(name: &str) -> Value {
+    let cause = json!({
+        "type": "index_not_found_exception",
+        "reason": format!("no such index [{name}]"),
+        "resource.type": "index_or_alias",
+        "resource.id": name,
+        "index_uuid": "_na_",
+        "index": name,
+    });
+    let mut error = cause.clone();
+    error["root_cause"] = json!([cause]);
+    error
+}
+
+/// 404 for a request that names a concrete index that does not exist.
+pub(crate) fn index_not_found(name: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"error": index_not_found_error(name), "status": 404})),
+    )
+        .into_response()
+}
+
+/// ES's `action_request_validation_exception`: every problem found,
+/// numbered, in one reason.
+pub(crate) fn validation_failed(problems: &[&str]) -> Response {
+    let mut reason = String::from("Validation Failed: ");
+    for (i, p) in problems.iter().enumerate() {
+        reason.push_str(&format!("{}: {p};", i + 1));
+    }
+    error_response(
+        StatusCode::BAD_REQUEST,
+        "action_request_validation_exception",
+        &reason,
+    )
+}
+
+/// A search-phase failure on every shard (`indices`, one shard each), as ES
+/// reports a problem each shard found: a `search_phase_execution_exception`
+/// whose root cause is the shards' own error. No shard id is known for a
+/// missing search context, which ES reports as shard -1 of no index.
+pub(crate) fn all_shards_failed(
+    status: StatusCode,
+    cause_type: &str,
+    reason: &str,
+    indices: &[&str],
+) -> Response {
+    let cause = json!({"type": cause_type, "reason": reason});
+    let failed: Vec<Value> = if indices.is_empty() {
+        vec![json!({"shard": -1, "index": null, "reason": cause})]
+    } else {
+        indices
+            .iter()
+            .map(|i| json!({"shard": 0, "index": i, "node": NODE_ID, "reason": cause}))
+            .collect()
+    };
+    (
+        status,
+        axum::Json(json!({
+            "error": {
+                "root_cause": [cause],
+                "type": "search_phase_execution_exception",
+                "reason": "all shards failed",
+                "phase": "query",
+                "grouped": true,
+                "failed_shards": failed,
+                "caused_by": cause,
+            },
+            "status": status.as_u16(),
+        })),
+    )
+        .into_response()
+}
+
+/// The name ES's JSON parser gives the token a value starts with, as its
+/// parse errors quote it.
+pub(crate) fn token_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "VALUE_NULL",
+        Value::Bool(_) => "VALUE_BOOLEAN",
+        Value::Number(_) => "VALUE_NUMBER",
+        Value::String(_) => "VALUE_STRING",
+        Value::Array(_) => "START_ARRAY",
+        Value::Object(_) => "START_OBJECT",
+    }
+}
+
+/// The stand-in's one node, as shard failures name it.
+const NODE_ID: &str = "c3RhbmRpbi1ub2Rl";
+
 pub(crate) async fn root() -> Response {
     axum::Json(json!({
         "name": "es-standin",
@@ -143,7 +235,7 @@ pub(crate) async fn stats(State(s): State<Shared>) -> Response {
         .indices
         .values()
         .flat_map(|i| i.docs.values())
-        .map(|(v, _)| v - 1)
+        .map(|d| u64::from(d.version) - 1)
         .sum();
     axum::Json(json!({
         "bulk_requests": st.counters.bulk_requests,

@@ -267,7 +267,9 @@ pub(crate) fn parse_bulk(body: &[u8], default_index: Option<&str>) -> Result<Vec
                 ));
             }
             i += 1;
-            Some(lines[i - 1].to_owned())
+            // ES drops the `\r` of a CRLF line end from the source it keeps.
+            let line = lines[i - 1];
+            Some(line.strip_suffix('\r').unwrap_or(line).to_owned())
         };
         ops.push(Op {
             action,

@@ -12,7 +12,13 @@
 //!   dynamic mapping with mapping conflicts (`document_parsing_exception`),
 //!   data streams (create only, `@timestamp` required), gzip bodies;
 //! - `PUT/GET /_index_template/{name}`, `PUT/GET /_ilm/policy/{name}`;
-//! - `_refresh`, `_count`, `_search` (match_all, term, ids), `_doc/{id}`.
+//! - `_refresh`, `_count`, `_search` (match_all, term, ids; `from`, `size`,
+//!   `search_after`, `track_total_hits`), `_doc/{id}`, `_mget`;
+//! - points in time: `POST /{index}/_pit`, `DELETE /_pit`, and `_search`
+//!   with `pit` sorted on `_shard_doc`, to read every document back.
+//!
+//! Every `_source` comes back byte for byte as it was indexed, as ES
+//! returns it (see `verbatim`).
 //!
 //! Faults are injected through `POST /_standin/faults` (see `faults::Faults`), and
 //! `GET /_standin/stats` / `GET /_standin/ids` let tests check what is held.
@@ -25,8 +31,10 @@
 //!
 //! The crate is a library so that the daemon's package can build the
 //! `es-standin` binary its tests start (`tools/es-standin.rs` calls
-//! [`main`]). One module per concern: `bulk`, `store`, `search`, `admin`
-//! (templates, policies, the stand-in's own endpoints), `faults`.
+//! [`main`]). One module per concern: `bulk`, `store`, `search`, `get`
+//! (`_doc`, `_mget`), `pit`, `verbatim` (responses with sources), `admin`
+//! (templates, policies, error bodies, the stand-in's own endpoints),
+//! `faults`.
 
 // Handlers return early with a whole error response; it is the rare path
 // of a test tool, so its size does not matter.
@@ -35,8 +43,11 @@
 mod admin;
 mod bulk;
 mod faults;
+mod get;
+mod pit;
 mod search;
 mod store;
+mod verbatim;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -50,7 +61,9 @@ use crate::admin::{
 };
 use crate::bulk::{bulk_all, bulk_index};
 use crate::faults::{product_and_outage, set_faults, Faults, OutageListener};
-use crate::search::{count, get_doc, search};
+use crate::get::{get_doc, mget_all, mget_index};
+use crate::pit::{close, open, open_without_index, Pits};
+use crate::search::{count, search, search_all};
 use crate::store::{Counters, Shared, Store};
 
 /// The stand-in's command line: `es-standin [--listen ADDR] [--no-source]`.
@@ -79,6 +92,17 @@ pub fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(listen: &str, keep_source: bool) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("listening on {}", listener.local_addr()?);
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    serve_on(listener, keep_source).await
+}
+
+/// Serves the stand-in on `listener` until the returned future is dropped;
+/// for tests that run it in their own process. `keep_source` is false for
+/// `--no-source`.
+pub async fn serve_on(listener: tokio::net::TcpListener, keep_source: bool) -> anyhow::Result<()> {
     let store: Shared = Arc::new(Mutex::new(Store {
         indices: HashMap::new(),
         templates: BTreeMap::new(),
@@ -88,6 +112,7 @@ async fn serve(listen: &str, keep_source: bool) -> anyhow::Result<()> {
         rng: rand::rngs::StdRng::seed_from_u64(0),
         counters: Counters::default(),
         keep_source,
+        pits: Pits::default(),
     }));
     let app = Router::new()
         .route("/", get(root).head(root))
@@ -101,8 +126,13 @@ async fn serve(listen: &str, keep_source: bool) -> anyhow::Result<()> {
         .route("/_refresh", post(refresh).get(refresh))
         .route("/{index}/_refresh", post(refresh).get(refresh))
         .route("/{index}/_count", get(count).post(count))
+        .route("/_search", get(search_all).post(search_all))
         .route("/{index}/_search", get(search).post(search))
         .route("/{index}/_doc/{id}", get(get_doc))
+        .route("/_mget", get(mget_all).post(mget_all))
+        .route("/{index}/_mget", get(mget_index).post(mget_index))
+        .route("/_pit", post(open_without_index).delete(close))
+        .route("/{index}/_pit", post(open))
         .route("/_standin/faults", post(set_faults))
         .route("/_standin/stats", get(stats))
         .route("/_standin/ids", get(ids))
@@ -114,10 +144,6 @@ async fn serve(listen: &str, keep_source: bool) -> anyhow::Result<()> {
             product_and_outage,
         ))
         .with_state(store.clone());
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    println!("listening on {}", listener.local_addr()?);
-    use std::io::Write;
-    std::io::stdout().flush()?;
     let listener = OutageListener {
         inner: listener,
         store,

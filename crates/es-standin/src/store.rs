@@ -1,5 +1,10 @@
 //! What the stand-in holds: indices and their documents, templates, ILM
-//! policies, counters; and the mapping checks ES makes on each document.
+//! policies, points in time, counters; and the mapping checks ES makes on
+//! each document.
+//!
+//! A document's source is held as the exact text it was indexed with, never
+//! re-serialised, so that every endpoint can return it byte for byte as ES
+//! does.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -10,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::bulk::Op;
 use crate::faults::Faults;
+use crate::pit::Pits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -32,9 +38,24 @@ impl Kind {
     }
 }
 
+/// One held document.
+///
+/// 24 bytes besides its id: a long soak holds tens of millions of these, so
+/// the version and sequence number are 32-bit (no test writes four billion
+/// times to one index; they saturate rather than wrap if one did).
+pub(crate) struct Doc {
+    pub(crate) version: u32,
+    /// The `_seq_no` of the write that made this version, as GET reports it.
+    pub(crate) seq_no: u32,
+    /// The source exactly as indexed (already checked to be a JSON object),
+    /// or `None` with `--no-source`, where ES would leave `_source` out.
+    /// Shared, so that a point in time holds it without a copy.
+    pub(crate) source: Option<Arc<str>>,
+}
+
 #[derive(Default)]
 pub(crate) struct Index {
-    pub(crate) docs: HashMap<String, (u64, Box<str>)>,
+    pub(crate) docs: HashMap<String, Doc>,
     pub(crate) mapping: HashMap<String, Kind>,
     pub(crate) seq_no: u64,
     pub(crate) data_stream: bool,
@@ -66,6 +87,8 @@ pub(crate) struct Store {
     pub(crate) counters: Counters,
     /// False with `--no-source`: documents are held without their bodies.
     pub(crate) keep_source: bool,
+    /// Open points in time: frozen views searched with `pit`.
+    pub(crate) pits: Pits,
 }
 
 pub(crate) type Shared = Arc<Mutex<Store>>;
@@ -142,9 +165,9 @@ impl Store {
         match action {
             "delete" => {
                 return match index.docs.remove(&id) {
-                    Some((v, _)) => (
+                    Some(doc) => (
                         action,
-                        json!({"_index": index_name, "_id": id, "_version": v + 1, "result": "deleted", "status": 200, "_shards": shards(), "_seq_no": index.seq_no, "_primary_term": 1}),
+                        json!({"_index": index_name, "_id": id, "_version": doc.version + 1, "result": "deleted", "status": 200, "_shards": shards(), "_seq_no": index.seq_no, "_primary_term": 1}),
                     ),
                     None => (
                         action,
@@ -202,7 +225,7 @@ impl Store {
             );
         }
         index.mapping.extend(new_fields);
-        let existing = index.docs.get(&id).map(|(v, _)| *v);
+        let existing = index.docs.get(&id).map(|d| d.version);
         if action == "create" {
             if let Some(v) = existing {
                 return result(
@@ -219,17 +242,19 @@ impl Store {
                 );
             }
         }
-        let version = existing.map_or(1, |v| v + 1);
+        let version = existing.map_or(1, |v| v.saturating_add(1));
         index.seq_no += 1;
         let seq_no = index.seq_no - 1;
-        // Without sources, a document is its id and version; an empty
-        // body stands for "no `_source`" (a kept body is a JSON object).
-        let kept = if self.keep_source {
-            source.into_boxed_str()
-        } else {
-            Box::default()
-        };
-        index.docs.insert(id.clone(), (version, kept));
+        // Without sources, a document is its id, version and sequence number.
+        let kept = self.keep_source.then(|| Arc::from(source));
+        index.docs.insert(
+            id.clone(),
+            Doc {
+                version,
+                seq_no: u32::try_from(seq_no).unwrap_or(u32::MAX),
+                source: kept,
+            },
+        );
         let created = existing.is_none();
         if created {
             self.counters.created += 1;
@@ -383,10 +408,4 @@ pub(crate) fn preview(v: &Value) -> String {
         other => other.to_string(),
     };
     s.chars().take(20).collect()
-}
-
-/// A held document's `_source`; `None` when the stand-in runs without
-/// sources (`--no-source`), where ES leaves the field out.
-pub(crate) fn stored_source(src: &str) -> Option<Value> {
-    (!src.is_empty()).then(|| serde_json::from_str(src).unwrap_or(Value::Null))
 }

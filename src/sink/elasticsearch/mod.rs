@@ -53,6 +53,8 @@ struct Pending {
 /// Writes documents for one Elasticsearch output.
 pub struct BulkWriter {
     pub name: Arc<str>,
+    /// The output's index among the outputs (its bit in route masks).
+    pub index: u8,
     client: Elasticsearch,
     config: ElasticsearchConfig,
     target: Target,
@@ -66,6 +68,7 @@ enum Target {
 /// Everything a bulk request task needs, shared.
 struct Shared {
     name: Arc<str>,
+    index: u8,
     client: Elasticsearch,
     config: ElasticsearchConfig,
     acks: AckSender,
@@ -101,6 +104,7 @@ impl BulkWriter {
         };
         Ok(BulkWriter {
             name: name.into(),
+            index: 0,
             client: client(name, config)?,
             config: config.clone(),
             target,
@@ -123,6 +127,7 @@ impl BulkWriter {
         let (retry_tx, mut retry_rx) = mpsc::unbounded_channel::<Vec<Pending>>();
         let shared = Arc::new(Shared {
             name: self.name.clone(),
+            index: self.index,
             client: self.client.clone(),
             config: self.config.clone(),
             acks,

@@ -222,6 +222,7 @@ pub(super) async fn settle(
             .map(|p| Ack {
                 token: p.doc.token,
                 dead_lettered: false,
+                output: Some(shared.index),
             })
             .collect(),
     );

@@ -62,6 +62,7 @@ pub(super) fn dead_letter(shared: &Shared, p: Pending, class: &'static str, reas
         class,
         reason,
         output: Some(shared.name.clone()),
+        output_index: Some(shared.index),
         content: Content::Event(doc.body.clone()),
     };
     if shared.dead_letters.send(record).is_err() {

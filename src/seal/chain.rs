@@ -1,0 +1,197 @@
+//! The writer's side of one chain: one output, one partition, one segment.
+//!
+//! Fates come in offset order as events complete; `cut` turns what has
+//! gathered into signed seals (at most `max_events` fates each), linked to
+//! the previous seal; `acked` notes that the store took a seal. The offsets
+//! a seal covers may be committed to Kafka only once it is acknowledged
+//! (`acked_through`). Memory: the fates not yet cut, plus the ends of the
+//! seals not yet acknowledged.
+
+use std::collections::VecDeque;
+
+use super::record::{encode_line, fold_chain, Fate, SealBody, SEAL_VERSION};
+use super::SealKey;
+
+/// A seal ready to be written.
+#[derive(Debug, Clone)]
+pub struct Cut {
+    /// The seal's document id.
+    pub id: String,
+    /// The seal line, without a newline.
+    pub line: Vec<u8>,
+    /// The offset after the last one it covers.
+    pub through: i64,
+}
+
+#[derive(Debug)]
+pub struct Chain {
+    output: String,
+    segment: String,
+    segment_started_ms: i64,
+    seq: u64,
+    /// Fates not yet in a seal, encoded; the first is for `first`.
+    pending: Vec<String>,
+    first: Option<i64>,
+    /// The offset after the last pending fate.
+    next: Option<i64>,
+    chain: [u8; 32],
+    prev: Option<String>,
+    acked: Option<i64>,
+    unacked: VecDeque<i64>,
+}
+
+impl Chain {
+    /// A new segment for `output`, started now.
+    pub fn new(output: &str, now_ms: i64) -> Chain {
+        let id: [u8; 8] = rand::random();
+        Chain {
+            output: output.to_owned(),
+            segment: hex::encode(id),
+            segment_started_ms: now_ms,
+            seq: 0,
+            pending: Vec::new(),
+            first: None,
+            next: None,
+            chain: [0; 32],
+            prev: None,
+            acked: None,
+            unacked: VecDeque::new(),
+        }
+    }
+
+    /// Adds the fate of `offset`. Offsets come in increasing order; offsets
+    /// skipped (compacted away, transaction markers) are recorded as such.
+    pub fn push(&mut self, offset: i64, fate: &Fate) {
+        if let Some(next) = self.next {
+            if offset > next {
+                self.pending.push(format!("s:{}", offset - next));
+            }
+        }
+        if self.first.is_none() {
+            self.first = Some(offset);
+        }
+        self.pending.push(fate.encode());
+        self.next = Some(offset + 1);
+    }
+
+    /// Fates gathered and not yet sealed.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Seals sent and not yet acknowledged.
+    pub fn unacked(&self) -> usize {
+        self.unacked.len()
+    }
+
+    /// Seals what has gathered, `max_events` fates a seal at most.
+    pub fn cut(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        key: &SealKey,
+        rules: &str,
+        max_events: usize,
+        now_ms: i64,
+    ) -> Vec<Cut> {
+        let mut cuts = Vec::new();
+        let mut first = match self.first {
+            Some(f) => f,
+            None => return cuts,
+        };
+        let pending = std::mem::take(&mut self.pending);
+        for part in pending.chunks(max_events.max(1)) {
+            let span: i64 = part.iter().map(|f| span_of(f)).sum();
+            let last = first + span - 1;
+            self.chain = fold_chain(self.chain, part.iter().map(String::as_str));
+            let body = SealBody {
+                v: SEAL_VERSION,
+                output: self.output.clone(),
+                topic: topic.to_owned(),
+                partition,
+                segment: self.segment.clone(),
+                segment_started_ms: self.segment_started_ms,
+                seq: self.seq,
+                first_offset: first,
+                last_offset: last,
+                fates: part.to_vec(),
+                chain: hex::encode(self.chain),
+                prev: self.prev.clone(),
+                rules: rules.to_owned(),
+                key_id: key.id().to_owned(),
+                sealed_at_ms: now_ms,
+            };
+            let (line, hash) = encode_line(&body, key);
+            self.prev = Some(hash);
+            self.seq += 1;
+            self.unacked.push_back(last + 1);
+            cuts.push(Cut {
+                id: body.id(),
+                line,
+                through: last + 1,
+            });
+            first = last + 1;
+        }
+        self.first = None;
+        cuts
+    }
+
+    /// Notes that the store took the seal ending before `through`. Seals
+    /// of one chain are acknowledged in the order they were cut.
+    pub fn acked(&mut self, through: i64) {
+        while let Some(&end) = self.unacked.front() {
+            if end > through {
+                break;
+            }
+            self.unacked.pop_front();
+            self.acked = Some(self.acked.map_or(end, |a| a.max(end)));
+        }
+    }
+
+    /// The offset after the last acknowledged seal: every offset before it
+    /// is sealed and stored.
+    pub fn acked_through(&self) -> Option<i64> {
+        self.acked
+    }
+}
+
+/// How many offsets a fate's text stands for (`s:<n>` stands for n).
+pub fn span_of(fate: &str) -> i64 {
+    match fate.strip_prefix("s:") {
+        Some(n) => n.parse().unwrap_or(1),
+        None => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seal::record::parse_line;
+
+    #[test]
+    fn seals_link_and_cover_gaps_and_are_cut_to_size() {
+        let key = SealKey::generate();
+        let mut c = Chain::new("cold", 5);
+        for o in [10, 11, 12, 15, 16] {
+            c.push(o, &Fate::Elsewhere);
+        }
+        let cuts = c.cut("t", 2, &key, "fp", 3, 9);
+        assert_eq!(cuts.len(), 2);
+        let a = parse_line(&cuts[0].line, "a".into()).unwrap().body;
+        let b = parse_line(&cuts[1].line, "b".into()).unwrap().body;
+        assert_eq!((a.first_offset, a.last_offset), (10, 12));
+        assert_eq!(b.fates, ["s:2", "r", "r"]);
+        assert_eq!((b.first_offset, b.last_offset), (13, 16));
+        assert_eq!(b.prev, Some(crate::seal::record::seal_hash(
+            &parse_line(&cuts[0].line, "a".into()).unwrap().bytes
+        )));
+        assert_eq!((a.seq, b.seq), (0, 1));
+        assert_eq!(cuts[1].through, 17);
+        assert_eq!(c.acked_through(), None);
+        c.acked(13);
+        assert_eq!(c.acked_through(), Some(13));
+        c.acked(17);
+        assert_eq!(c.acked_through(), Some(17));
+        assert!(c.cut("t", 2, &key, "fp", 3, 9).is_empty());
+    }
+}

@@ -1,0 +1,478 @@
+//! Checking seals against what an output holds: the heart of `verify`.
+//!
+//! Pure: the caller reads the seals and the documents (from Elasticsearch
+//! or files) and hands them in; this says what does not hold. It checks
+//! every seal's signature against the trusted keys, every link of every
+//! chain (numbering, `prev`, the chain value, contiguous offsets), that the
+//! seals of a partition leave no gap, and every document against the fate
+//! its offset was sealed with. When two segments cover the same offsets (a
+//! replay after a crash or a rebalance), the newer segment's word counts.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+
+use super::chain::span_of;
+use super::key::signature_holds;
+use super::record::{fold_chain, seal_hash, Fate, ReadSeal, SEAL_VERSION};
+
+/// A document as the output holds it.
+#[derive(Debug, Clone)]
+pub struct HeldDoc {
+    /// Where it is: an index name, or a file and line.
+    pub place: String,
+    pub hash: [u8; 32],
+}
+
+/// What to check, and against what.
+pub struct Inputs<'a> {
+    pub output: &'a str,
+    pub keys: &'a HashMap<String, VerifyingKey>,
+    pub seals: Vec<ReadSeal>,
+    /// Documents by `_id`; an id held in several places has several.
+    pub docs: HashMap<String, Vec<HeldDoc>>,
+    /// Only seals made in this window (ms since the epoch) are checked;
+    /// documents outside what they cover are then not judged.
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub now_ms: i64,
+    pub retention_ms: i64,
+    /// The output's document id for an offset (`sink::doc_id`).
+    pub doc_id: fn(&str, i32, i64) -> String,
+}
+
+/// One thing that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// A sealed document is gone.
+    Deleted { id: String, seal: String },
+    /// A sealed document's bytes changed.
+    Modified { id: String, place: String, seal: String },
+    /// A document no seal accounts for (or a second copy of one).
+    Inserted { id: String, place: String },
+    /// A seal's signature does not hold: forged or edited.
+    Forged { seal: String },
+    /// A seal names a key `verify` does not trust.
+    UnknownKey { seal: String, key_id: String },
+    /// A seal that is not a seal record, or whose fields contradict
+    /// themselves.
+    Malformed { seal: String, why: String },
+    /// A seal the chain needs is not there.
+    MissingSeal {
+        topic: String,
+        partition: i32,
+        segment: String,
+        seq: u64,
+    },
+    /// A seal the second copy holds is gone from the store.
+    RemovedSeal { seal: String, copy: String },
+    /// A seal does not follow the one before it.
+    BrokenLink { seal: String, why: String },
+    /// Documents in a range whose seal failed (forged, unknown key) or
+    /// that no seal covers: they cannot be verified, one line per range.
+    Unverified {
+        topic: String,
+        partition: i32,
+        first: i64,
+        last: i64,
+        documents: u64,
+    },
+    /// A run of documents with consecutive offsets that no seal covers:
+    /// their seals were deleted, or they were inserted.
+    Unsealed {
+        topic: String,
+        partition: i32,
+        first: i64,
+        last: i64,
+        documents: u64,
+    },
+    /// Offsets no seal covers, between offsets that are covered.
+    Gap {
+        topic: String,
+        partition: i32,
+        first: i64,
+        last: i64,
+    },
+}
+
+/// What `verify` found for one output.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub output: String,
+    pub seals: u64,
+    pub seals_checked: u64,
+    pub offsets_covered: u64,
+    pub documents_sealed: u64,
+    pub documents_held: u64,
+    pub documents_verified: u64,
+    /// Seals past retention whose documents are all gone: expired, not
+    /// tampered with.
+    pub seals_expired: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// The authoritative fate of one offset, and the seal that gave it.
+struct Covered<'a> {
+    fate: Fate,
+    seal: &'a ReadSeal,
+}
+
+pub fn check(mut input: Inputs<'_>) -> Report {
+    let mut report = Report {
+        output: input.output.to_owned(),
+        documents_held: input.docs.values().map(|v| v.len() as u64).sum(),
+        ..Report::default()
+    };
+    input.seals.retain(|s| s.body.output == input.output);
+    report.seals = input.seals.len() as u64;
+    let in_window = |s: &ReadSeal| {
+        input.since_ms.is_none_or(|t| s.body.sealed_at_ms >= t)
+            && input.until_ms.is_none_or(|t| s.body.sealed_at_ms <= t)
+    };
+    let windowed = input.since_ms.is_some() || input.until_ms.is_some();
+
+    // 1. Each seal on its own: format, signature, fates.
+    let mut good: Vec<(&ReadSeal, Vec<Fate>)> = Vec::new();
+    // Ranges whose documents cannot be verified: failed seals, gaps.
+    let mut shadows: Vec<(String, i32, i64, i64)> = Vec::new();
+    // Failed seals by place in their chain: reported once, as what they are,
+    // not again as missing links.
+    let mut failed = std::collections::HashSet::new();
+    let mut seen_ids = std::collections::HashSet::new();
+    for s in input.seals.iter().filter(|s| in_window(s)) {
+        report.seals_checked += 1;
+        // The same seal read twice (a file write retried) counts once.
+        if !seen_ids.insert((s.body.id(), s.bytes.clone())) {
+            continue;
+        }
+        match judge_seal(s, input.keys) {
+            Ok(fates) => good.push((s, fates)),
+            Err(p) => {
+                report.problems.push(p);
+                let b = &s.body;
+                shadows.push((b.topic.clone(), b.partition, b.first_offset, b.last_offset));
+                failed.insert((b.topic.clone(), b.partition, b.segment.clone(), b.seq));
+            }
+        }
+    }
+
+    // 2. Chains: per partition, per segment, by seq.
+    let mut partitions: BTreeMap<(String, i32), Vec<&(&ReadSeal, Vec<Fate>)>> = BTreeMap::new();
+    for g in &good {
+        partitions
+            .entry((g.0.body.topic.clone(), g.0.body.partition))
+            .or_default()
+            .push(g);
+    }
+    let mut covered: HashMap<(String, i32), BTreeMap<i64, Covered<'_>>> = HashMap::new();
+    for ((topic, partition), seals) in &partitions {
+        let mut segments: BTreeMap<(i64, &str), Vec<&(&ReadSeal, Vec<Fate>)>> = BTreeMap::new();
+        for s in seals {
+            segments
+                .entry((s.0.body.segment_started_ms, &s.0.body.segment))
+                .or_default()
+                .push(s);
+        }
+        let offsets = covered.entry((topic.clone(), *partition)).or_default();
+        let retention_edge = input.now_ms - input.retention_ms;
+        for ((started_ms, segment), mut chain) in segments {
+            // Seals before the first one left of a segment that started
+            // past retention went with their indices.
+            let expired_start = started_ms < retention_edge;
+            chain.sort_by_key(|s| s.0.body.seq);
+            let mut before: Option<&ReadSeal> = None;
+            for (seal, fates) in chain {
+                let known = |seq: u64| failed.contains(&(topic.clone(), *partition, segment.to_owned(), seq));
+                link(seal, before, windowed || expired_start, &known, topic, *partition, segment, &mut report);
+                before = Some(seal);
+                let mut offset = seal.body.first_offset;
+                for fate in fates {
+                    // Newer segments come later and overwrite.
+                    offsets.insert(
+                        offset,
+                        Covered {
+                            fate: fate.clone(),
+                            seal,
+                        },
+                    );
+                    offset += 1;
+                }
+            }
+        }
+    }
+
+    // 3. Gaps, then every covered offset against the documents.
+    let mut expired_seals = std::collections::HashSet::new();
+    let retention_edge = input.now_ms - input.retention_ms;
+    let mut covered_ids = std::collections::HashSet::new();
+    for ((topic, partition), offsets) in &covered {
+        let mut last: Option<i64> = None;
+        for (&offset, c) in offsets {
+            if let Some(l) = last {
+                let (first, last) = (l + 1, offset - 1);
+                // A gap a failed seal claims is reported as that seal.
+                let claimed = shadows
+                    .iter()
+                    .any(|(t, p, f, e)| t == topic && p == partition && *f <= first && last <= *e);
+                if offset > l + 1 && !claimed {
+                    shadows.push((topic.clone(), *partition, first, last));
+                    report.problems.push(Problem::Gap {
+                        topic: topic.clone(),
+                        partition: *partition,
+                        first,
+                        last,
+                    });
+                }
+            }
+            last = Some(offset);
+            report.offsets_covered += 1;
+            let id = (input.doc_id)(topic, *partition, offset);
+            let held = input.docs.get(&id);
+            covered_ids.insert(id.clone());
+            match (&c.fate, held) {
+                (Fate::Indexed(want), held) => {
+                    report.documents_sealed += 1;
+                    let held = held.map(Vec::as_slice).unwrap_or_default();
+                    if held.is_empty() {
+                        if c.seal.body.sealed_at_ms < retention_edge {
+                            expired_seals.insert(c.seal.place.clone());
+                        } else {
+                            report.problems.push(Problem::Deleted {
+                                id,
+                                seal: c.seal.place.clone(),
+                            });
+                        }
+                        continue;
+                    }
+                    let mut matched = false;
+                    for d in held {
+                        if d.hash == *want && !matched {
+                            matched = true;
+                            report.documents_verified += 1;
+                        } else if d.hash == *want {
+                            report.problems.push(Problem::Inserted {
+                                id: id.clone(),
+                                place: d.place.clone(),
+                            });
+                        } else {
+                            report.problems.push(Problem::Modified {
+                                id: id.clone(),
+                                place: d.place.clone(),
+                                seal: c.seal.place.clone(),
+                            });
+                        }
+                    }
+                }
+                (_, Some(held)) => {
+                    for d in held {
+                        report.problems.push(Problem::Inserted {
+                            id: id.clone(),
+                            place: d.place.clone(),
+                        });
+                    }
+                }
+                (_, None) => {}
+            }
+        }
+    }
+    // A seal counts as expired only if none of its documents is left.
+    report.seals_expired = expired_seals.len() as u64;
+
+    // 4. Documents no seal covers.
+    if !windowed {
+        let mut stray: Vec<(&String, &HeldDoc)> = input
+            .docs
+            .iter()
+            .filter(|(id, _)| !covered_ids.contains(*id))
+            .flat_map(|(id, v)| v.iter().map(move |d| (id, d)))
+            .collect();
+        stray.sort_by(|a, b| a.0.cmp(b.0));
+        let mut unverified = vec![0u64; shadows.len()];
+        // Runs of consecutive offsets no seal covers, by partition.
+        let mut runs: BTreeMap<(&str, i32, i64), (i64, u64, &String, &HeldDoc)> = BTreeMap::new();
+        for (id, d) in stray {
+            let Some((t, p, o)) = parse_doc_id(id) else {
+                report.problems.push(Problem::Inserted {
+                    id: id.clone(),
+                    place: d.place.clone(),
+                });
+                continue;
+            };
+            match shadows
+                .iter()
+                .position(|(st, sp, f, l)| st == t && *sp == p && (*f..=*l).contains(&o))
+            {
+                Some(i) => unverified[i] += 1,
+                None => {
+                    runs.insert((t, p, o), (o, 1, id, d));
+                }
+            }
+        }
+        let mut merged: Vec<(&str, i32, i64, i64, u64, &String, &HeldDoc)> = Vec::new();
+        for ((t, p, o), (_, n, id, d)) in runs {
+            match merged.last_mut() {
+                Some(m) if m.0 == t && m.1 == p && m.3 + 1 >= o => {
+                    m.3 = o;
+                    m.4 += n;
+                }
+                _ => merged.push((t, p, o, o, n, id, d)),
+            }
+        }
+        for (topic, partition, first, last, documents, id, d) in merged {
+            report.problems.push(if documents == 1 {
+                Problem::Inserted {
+                    id: id.clone(),
+                    place: d.place.clone(),
+                }
+            } else {
+                Problem::Unsealed {
+                    topic: topic.to_owned(),
+                    partition,
+                    first,
+                    last,
+                    documents,
+                }
+            });
+        }
+        for ((topic, partition, first, last), documents) in shadows.into_iter().zip(unverified) {
+            if documents > 0 {
+                report.problems.push(Problem::Unverified {
+                    topic,
+                    partition,
+                    first,
+                    last,
+                    documents,
+                });
+            }
+        }
+    }
+    report
+}
+
+/// The (topic, partition, offset) of a document id logredact writes
+/// (`topic-partition-offset`; the topic may hold `-`).
+fn parse_doc_id(id: &str) -> Option<(&str, i32, i64)> {
+    let mut parts = id.rsplitn(3, '-');
+    let offset = parts.next()?.parse().ok()?;
+    let partition = parts.next()?.parse().ok()?;
+    Some((parts.next()?, partition, offset))
+}
+
+/// Checks one seal on its own; its fates when it holds.
+fn judge_seal(s: &ReadSeal, keys: &HashMap<String, VerifyingKey>) -> Result<Vec<Fate>, Problem> {
+    let b = &s.body;
+    let Some(key) = keys.get(&b.key_id) else {
+        return Err(Problem::UnknownKey {
+            seal: s.place.clone(),
+            key_id: b.key_id.clone(),
+        });
+    };
+    if !signature_holds(key, &s.bytes, &s.signature) {
+        return Err(Problem::Forged {
+            seal: s.place.clone(),
+        });
+    }
+    let malformed = |why: &str| Problem::Malformed {
+        seal: s.place.clone(),
+        why: why.to_owned(),
+    };
+    if b.v != SEAL_VERSION {
+        return Err(malformed("a seal format this build does not read"));
+    }
+    let mut fates = Vec::with_capacity(b.fates.len());
+    for f in &b.fates {
+        let span = span_of(f);
+        if f.starts_with("s:") {
+            // Offsets with no message (compacted away, transaction markers).
+            for _ in 0..span {
+                fates.push(Fate::Elsewhere);
+            }
+            continue;
+        }
+        fates.push(Fate::decode(f).ok_or_else(|| malformed("a fate is not readable"))?);
+    }
+    if b.last_offset - b.first_offset + 1 != fates.len() as i64 {
+        return Err(malformed("its fates do not fill its offset range"));
+    }
+    Ok(fates)
+}
+
+/// Checks that `seal` follows `before` in its segment (or starts it).
+fn link(
+    seal: &ReadSeal,
+    before: Option<&ReadSeal>,
+    // The seals before the first one may be missing for good reason.
+    windowed: bool,
+    // Seals of this segment already reported as failed, by seq.
+    failed: &dyn Fn(u64) -> bool,
+    topic: &str,
+    partition: i32,
+    segment: &str,
+    report: &mut Report,
+) {
+    let b = &seal.body;
+    let broken = |why: String| Problem::BrokenLink {
+        seal: seal.place.clone(),
+        why,
+    };
+    let start = match before {
+        None if b.seq == 0 => Some([0u8; 32]),
+        None => {
+            // The seals before it are outside the window, or gone.
+            if !windowed && !failed(b.seq - 1) {
+                report.problems.push(Problem::MissingSeal {
+                    topic: topic.to_owned(),
+                    partition,
+                    segment: segment.to_owned(),
+                    seq: b.seq - 1,
+                });
+            }
+            None
+        }
+        Some(p) if p.body.seq + 1 != b.seq => {
+            for seq in (p.body.seq + 1..b.seq).filter(|s| !failed(*s)) {
+                report.problems.push(Problem::MissingSeal {
+                    topic: topic.to_owned(),
+                    partition,
+                    segment: segment.to_owned(),
+                    seq,
+                });
+            }
+            None
+        }
+        Some(p) => {
+            if b.prev.as_deref() != Some(seal_hash(&p.bytes).as_str()) {
+                report
+                    .problems
+                    .push(broken("its `prev` is not the hash of the seal before it".into()));
+            }
+            if b.first_offset != p.body.last_offset + 1 {
+                report.problems.push(broken(format!(
+                    "it starts at offset {} but the seal before it ends at {}",
+                    b.first_offset, p.body.last_offset
+                )));
+            }
+            let mut start = [0u8; 32];
+            match hex::decode_to_slice(&p.body.chain, &mut start) {
+                Ok(()) => Some(start),
+                Err(_) => None,
+            }
+        }
+    };
+    if let Some(start) = start {
+        let chain = fold_chain(start, b.fates.iter().map(String::as_str));
+        if hex::encode(chain) != b.chain {
+            report
+                .problems
+                .push(broken("its chain value does not follow from its fates".into()));
+        }
+    }
+}

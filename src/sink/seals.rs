@@ -1,0 +1,260 @@
+//! Writes seals where they are kept: the seal index in a sealed
+//! Elasticsearch output's own cluster, or `DIR/seals/` for a sealed file
+//! output, and the second copy in `seal.copy_dir` when one is set.
+//!
+//! A seal is acknowledged to the consumer thread only once every place has
+//! taken it; until then the offsets it covers are not committed. Failures
+//! are retried with backoff, forever: the commit point waits, and
+//! back-pressure bounds what gathers meanwhile. Seals are only created,
+//! never overwritten (`create`, ids unique per segment), so the seal index
+//! can be given to a role that may create documents and nothing more.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use elasticsearch::http::headers::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use elasticsearch::http::Method;
+use elasticsearch::Elasticsearch;
+use tokio::sync::mpsc;
+
+use super::file::{action_line, RotatingFile};
+
+/// The subdirectory of a sealed file output that holds its seals.
+pub const FILE_SEALS_DIR: &str = "seals";
+
+/// One seal to write.
+#[derive(Debug, Clone)]
+pub struct SealItem {
+    pub slot: u32,
+    pub generation: u32,
+    /// The offset after the last one the seal covers.
+    pub through: i64,
+    pub id: String,
+    pub line: Vec<u8>,
+}
+
+/// A seal stored everywhere it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealAck {
+    pub slot: u32,
+    pub generation: u32,
+    pub output: u8,
+    pub through: i64,
+}
+
+enum Store {
+    Elasticsearch {
+        client: Elasticsearch,
+        index: String,
+        timeout: Duration,
+    },
+    Dir(RotatingFile),
+}
+
+/// Writes one sealed output's seals.
+pub struct SealWriter {
+    name: Arc<str>,
+    output: u8,
+    store: Store,
+    copy: Option<RotatingFile>,
+}
+
+/// Seal files rotate at this size.
+const SEAL_FILE_BYTES: u64 = 256 << 20;
+
+impl SealWriter {
+    /// Seals of an Elasticsearch output, to `index` in its cluster.
+    pub fn elasticsearch(
+        name: &str,
+        output: u8,
+        client: Elasticsearch,
+        index: &str,
+        timeout: Duration,
+        copy_dir: Option<&Path>,
+    ) -> anyhow::Result<SealWriter> {
+        SealWriter::new(
+            name,
+            output,
+            Store::Elasticsearch {
+                client,
+                index: index.to_owned(),
+                timeout,
+            },
+            copy_dir,
+        )
+    }
+
+    /// Seals of a file output, to `DIR/seals/`.
+    pub fn dir(
+        name: &str,
+        output: u8,
+        dir: &Path,
+        copy_dir: Option<&Path>,
+    ) -> anyhow::Result<SealWriter> {
+        let dir = dir.join(FILE_SEALS_DIR);
+        create_dir(name, &dir)?;
+        let store = Store::Dir(RotatingFile::new(&dir, "seals", SEAL_FILE_BYTES));
+        SealWriter::new(name, output, store, copy_dir)
+    }
+
+    fn new(
+        name: &str,
+        output: u8,
+        store: Store,
+        copy_dir: Option<&Path>,
+    ) -> anyhow::Result<SealWriter> {
+        let copy = match copy_dir {
+            Some(dir) => {
+                create_dir(name, dir)?;
+                Some(RotatingFile::new(
+                    dir,
+                    &format!("seals-{name}"),
+                    SEAL_FILE_BYTES,
+                ))
+            }
+            None => None,
+        };
+        Ok(SealWriter {
+            name: name.into(),
+            output,
+            store,
+            copy,
+        })
+    }
+
+    /// Runs until `input` closes, acknowledging each batch once stored.
+    pub async fn run(
+        mut self,
+        mut input: mpsc::UnboundedReceiver<Vec<SealItem>>,
+        acks: std::sync::mpsc::Sender<Vec<SealAck>>,
+    ) {
+        while let Some(mut batch) = input.recv().await {
+            while let Ok(more) = input.try_recv() {
+                batch.extend(more);
+            }
+            let mut delay = Duration::from_millis(100);
+            while let Err(e) = self.write(&batch).await {
+                tracing::error!(output = %self.name, error = %e, "cannot store seals; retrying (the offsets they cover stay uncommitted)");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            let done = batch
+                .iter()
+                .map(|s| SealAck {
+                    slot: s.slot,
+                    generation: s.generation,
+                    output: self.output,
+                    through: s.through,
+                })
+                .collect();
+            // The consumer may be gone at shutdown; nothing to do then.
+            let _ = acks.send(done);
+        }
+    }
+
+    /// Writes a batch everywhere it goes. Writing a batch again after a
+    /// failure is safe: files may hold a seal twice (`verify` reads each
+    /// id once), Elasticsearch answers 409 for a seal it has.
+    async fn write(&mut self, batch: &[SealItem]) -> anyhow::Result<()> {
+        if let Some(copy) = &mut self.copy {
+            write_lines(copy, batch)?;
+        }
+        match &mut self.store {
+            Store::Dir(file) => write_lines(file, batch),
+            Store::Elasticsearch {
+                client,
+                index,
+                timeout,
+            } => {
+                let mut body = Vec::new();
+                for s in batch {
+                    action_line(&mut body, "create", index, &s.id);
+                    body.extend_from_slice(&s.line);
+                    body.push(b'\n');
+                }
+                let mut headers = HeaderMap::new();
+                headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-ndjson"),
+                );
+                let response = client
+                    .send(
+                        Method::Post,
+                        "/_bulk",
+                        headers,
+                        Some(&[("filter_path", "errors,items.*.status,items.*.error.type")]),
+                        Some(Bytes::from(body)),
+                        Some(*timeout),
+                    )
+                    .await?;
+                let status = response.status_code().as_u16();
+                let text = response.text().await?;
+                if status >= 300 {
+                    anyhow::bail!("the seal index answered HTTP {status}");
+                }
+                bulk_outcome(&text)
+            }
+        }
+    }
+}
+
+/// Whether every item of a bulk `create` response stored its seal: 201,
+/// or 409 when an earlier attempt already did.
+fn bulk_outcome(text: &str) -> anyhow::Result<()> {
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| anyhow::anyhow!("the seal index's answer is not JSON ({e})"))?;
+    if v["errors"] == serde_json::Value::Bool(false) {
+        return Ok(());
+    }
+    for item in v["items"].as_array().into_iter().flatten() {
+        let op = item.as_object().and_then(|o| o.values().next());
+        let status = op.and_then(|o| o["status"].as_u64()).unwrap_or(0);
+        if !matches!(status, 200 | 201 | 409) {
+            let kind = op
+                .and_then(|o| o["error"]["type"].as_str())
+                .unwrap_or("unknown");
+            anyhow::bail!("the seal index refused a seal: HTTP {status}, {kind}");
+        }
+    }
+    Ok(())
+}
+
+fn write_lines(file: &mut RotatingFile, batch: &[SealItem]) -> anyhow::Result<()> {
+    for s in batch {
+        let mut line = Vec::with_capacity(s.line.len() + 1);
+        line.extend_from_slice(&s.line);
+        line.push(b'\n');
+        file.write(&line)?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+fn create_dir(name: &str, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "output \"{name}\": cannot create the seal directory {} ({e}); check the path and permissions",
+            dir.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seal_the_index_already_has_counts_as_stored() {
+        assert!(bulk_outcome(r#"{"errors":false}"#).is_ok());
+        assert!(bulk_outcome(
+            r#"{"errors":true,"items":[{"create":{"status":201}},{"create":{"status":409,"error":{"type":"version_conflict_engine_exception"}}}]}"#
+        )
+        .is_ok());
+        let refused = bulk_outcome(
+            r#"{"errors":true,"items":[{"create":{"status":403,"error":{"type":"security_exception"}}}]}"#,
+        );
+        assert!(refused.unwrap_err().to_string().contains("403"));
+    }
+}
