@@ -224,7 +224,11 @@ fn parse_time(text: &str) -> Result<i64, String> {
         return Ok(t.timestamp_millis());
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_millis());
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp_millis());
     }
     Err("write a time as 2026-11-30T08:00:00Z (RFC 3339) or a date as 2026-11-30".into())
 }

@@ -49,7 +49,7 @@ fn verify(config: &Path) -> (bool, Vec<Problem>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| problem(p))
+        .map(problem)
         .collect();
     (clean, problems)
 }
@@ -59,9 +59,19 @@ fn problem(v: &Value) -> Problem {
     let s = |k: &str| v[k].as_str().unwrap().to_owned();
     let n = |k: &str| v[k].as_i64().unwrap();
     match v["kind"].as_str().unwrap() {
-        "deleted" => Problem::Deleted { id: s("id"), seal: s("seal") },
-        "modified" => Problem::Modified { id: s("id"), place: s("place"), seal: s("seal") },
-        "inserted" => Problem::Inserted { id: s("id"), place: s("place") },
+        "deleted" => Problem::Deleted {
+            id: s("id"),
+            seal: s("seal"),
+        },
+        "modified" => Problem::Modified {
+            id: s("id"),
+            place: s("place"),
+            seal: s("seal"),
+        },
+        "inserted" => Problem::Inserted {
+            id: s("id"),
+            place: s("place"),
+        },
         "forged" => Problem::Forged { seal: s("seal") },
         "missing_seal" => Problem::MissingSeal {
             topic: s("topic"),
@@ -167,7 +177,10 @@ fn verify_is_clean_after_a_run_and_names_each_tampering_and_nothing_else() {
         format!("{TOPIC}-3-{}", written[0]),
         format!("{TOPIC}-3-{}", written[1]),
     );
-    let changed = es.search("logs-cold", &format!(r#"{{"query":{{"ids":{{"values":["{changed_id}"]}}}}}}"#));
+    let changed = es.search(
+        "logs-cold",
+        &format!(r#"{{"query":{{"ids":{{"values":["{changed_id}"]}}}}}}"#),
+    );
     let mut changed = changed["hits"]["hits"][0]["_source"].clone();
     changed["level"] = json!("TAMPERED");
     let edited_docs = indexed_in(&edited);

@@ -18,14 +18,14 @@ proptest! {
         let mut offset = 100;
         let mut msgs = Vec::new();
         for (i, n) in outputs.iter().enumerate() {
-            let token = t.track(slot, offset, *n, 1).unwrap();
+            let token = t.track(slot, offset, *n, 1, None).unwrap();
             msgs.push((token, *n));
             offset += gaps[i];
         }
         // Every pending ack, then a random order over them.
         let mut acks: Vec<Ack> = msgs
             .iter()
-            .flat_map(|(token, n)| (0..*n).map(|_| Ack { token: *token, dead_lettered: false }))
+            .flat_map(|(token, n)| (0..*n).map(|_| Ack { token: *token, dead_lettered: false, output: None }))
             .collect();
         let mut remaining: Vec<u16> = msgs.iter().map(|(_, n)| *n).collect();
         let expected = |remaining: &[u16]| {

@@ -141,10 +141,10 @@ fn clear_previous_output(out: &Path) -> anyhow::Result<()> {
         let ndjson = |p: &PathBuf| p.extension().is_some_and(|x| x == "ndjson");
         // The cold output's seals are in `seals/`, NDJSON files too.
         let seals = |p: &PathBuf| {
-            p.file_name().is_some_and(|n| n == crate::sink::seals::FILE_SEALS_DIR)
-                && std::fs::read_dir(p).is_ok_and(|d| {
-                    d.filter_map(|e| e.ok()).all(|e| ndjson(&e.path()))
-                })
+            p.file_name()
+                .is_some_and(|n| n == crate::sink::seals::FILE_SEALS_DIR)
+                && std::fs::read_dir(p)
+                    .is_ok_and(|d| d.filter_map(|e| e.ok()).all(|e| ndjson(&e.path())))
         };
         if names.iter().all(|p| ndjson(p) || seals(p)) {
             std::fs::remove_dir_all(&dir)

@@ -39,14 +39,18 @@ pub fn generate(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// Prints the public key of the signing key the config names, or of a
 /// key file.
-pub fn public(config: Option<&Path>, key: Option<&Path>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn public(
+    config: Option<&Path>,
+    key: Option<&Path>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let key = match (config, key) {
         (_, Some(path)) => SealKey::read(&KeySource::File(path.to_owned()))?,
         (Some(config), None) => {
             let config = Config::load(config).map_err(|e| super::daemon::config_errors(&e))?;
-            let seal = config
-                .seal
-                .ok_or_else(|| anyhow::anyhow!("the config has no [seal] section, so no signing key"))?;
+            let seal = config.seal.ok_or_else(|| {
+                anyhow::anyhow!("the config has no [seal] section, so no signing key")
+            })?;
             SealKey::read(&seal.key.0)?
         }
         (None, None) => anyhow::bail!("give --config FILE or --key FILE"),

@@ -7,5 +7,5 @@ pub mod daemon;
 pub mod demo;
 pub mod diff;
 pub mod gen;
-pub mod verify;
 pub mod keys;
+pub mod verify;

@@ -158,11 +158,17 @@ impl Config {
                     err("seal.max_events is 0; give how many offsets one seal may cover, e.g. 10000".into());
                 }
                 if seal.index.is_empty() || seal.index.contains(['*', ',', ' ', '/']) {
-                    err(format!("seal.index = \"{}\" is not an index name", seal.index));
+                    err(format!(
+                        "seal.index = \"{}\" is not an index name",
+                        seal.index
+                    ));
                 }
                 for path in &seal.trusted_keys {
                     let text = std::fs::read_to_string(path);
-                    if let Err(e) = text.map_err(anyhow::Error::from).and_then(|t| crate::seal::key::parse_public_keys(&t)) {
+                    if let Err(e) = text
+                        .map_err(anyhow::Error::from)
+                        .and_then(|t| crate::seal::key::parse_public_keys(&t))
+                    {
                         err(format!("seal.trusted_keys: {}: {e:#}", path.display()));
                     }
                 }

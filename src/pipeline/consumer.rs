@@ -342,12 +342,13 @@ impl ConsumerLoop {
             finished = Some(now);
             verdict
         };
-        let at = Place {
+        let mut at = Place {
             slot,
             topic,
             partition,
             offset,
             weight,
+            seal: None,
         };
         match verdict {
             Ok(v) => {
@@ -356,7 +357,7 @@ impl ConsumerLoop {
                 Stats::add(&self.stats.residual_hits, u64::from(v.residual));
                 let mask = rules.outputs(v.routes);
                 let kafka_ts_ms = message.timestamp().to_millis();
-                let seal = self.sealing.as_ref().map(|s| {
+                at.seal = self.sealing.as_ref().map(|s| {
                     let dropped_by = match v.routes {
                         crate::rules::Routes::Dropped(i) => {
                             rules.set.rule_ids().get(i).map(|id| Arc::from(id.as_str()))
@@ -365,7 +366,7 @@ impl ConsumerLoop {
                     };
                     s.routed(mask, out, dropped_by)
                 });
-                self.route(at, mask, out, kafka_ts_ms, &mut finished, handover, seal);
+                self.route(at, mask, out, kafka_ts_ms, &mut finished, handover);
             }
             Err((class, reason)) => self.dead_letter(at, &rules, payload, class, reason),
         }
@@ -407,15 +408,15 @@ impl ConsumerLoop {
     /// (none: dropped by a rule, counted).
     fn route(
         &self,
-        at: Place,
+        mut at: Place,
         mask: u64,
         out: &[u8],
         kafka_ts_ms: Option<i64>,
         finished: &mut Option<Instant>,
         handover: &mut Handover,
-        seal: Option<Box<crate::source::SealInfo>>,
     ) {
         let n = mask.count_ones() as u16;
+        let seal = at.seal.take();
         let Some(token) = self
             .consumer
             .context()
@@ -465,13 +466,16 @@ impl ConsumerLoop {
     /// whole, to the dead-letter output.
     fn dead_letter(
         &self,
-        at: Place,
+        mut at: Place,
         rules: &ActiveRules,
         payload: &[u8],
         class: &'static str,
         reason: String,
     ) {
-        let seal = self.sealing.as_ref().map(|s| s.rejected(class));
+        let seal = at
+            .seal
+            .take()
+            .or_else(|| self.sealing.as_ref().map(|s| s.rejected(class)));
         let Some(token) = self
             .consumer
             .context()
@@ -527,6 +531,8 @@ struct Place {
     partition: i32,
     offset: i64,
     weight: u32,
+    /// What the seals need of it, with sealing on.
+    seal: Option<Box<crate::source::SealInfo>>,
 }
 
 /// Documents gathered per output on the consumer thread, not yet handed

@@ -103,7 +103,12 @@ pub async fn run(
                 if let Some(seal) = seal {
                     seal_writers.push((
                         index,
-                        sink::seals::SealWriter::dir(name, index, &f.dir, seal.copy_dir.as_deref())?,
+                        sink::seals::SealWriter::dir(
+                            name,
+                            index,
+                            &f.dir,
+                            seal.copy_dir.as_deref(),
+                        )?,
                     ));
                 }
                 OutputTask::File(w)
@@ -174,7 +179,11 @@ pub async fn run(
                 let (tx, rx) = mpsc::unbounded_channel();
                 writers.push((index, tx));
                 sealed_mask |= 1 << index;
-                let name = config.outputs.keys().nth(index as usize).expect("output exists");
+                let name = config
+                    .outputs
+                    .keys()
+                    .nth(index as usize)
+                    .expect("output exists");
                 sealed.push((index, name.clone()));
                 tokio::spawn(writer.run(rx, seal_ack_tx.clone()));
             }

@@ -28,7 +28,12 @@ pub(super) struct Sealing {
 
 impl Sealing {
     /// What the seals need of a routed (or dropped) message.
-    pub(super) fn routed(&self, routes: u64, body: &[u8], dropped_by: Option<Arc<str>>) -> Box<SealInfo> {
+    pub(super) fn routed(
+        &self,
+        routes: u64,
+        body: &[u8],
+        dropped_by: Option<Arc<str>>,
+    ) -> Box<SealInfo> {
         Box::new(SealInfo {
             routes,
             dead: 0,
@@ -71,7 +76,9 @@ impl Sealing {
         }
         for ((_, writer), items) in self.writers.iter().zip(per_output) {
             if !items.is_empty() && writer.send(items).is_err() {
-                tracing::error!("a seal writer stopped; the offsets its seals cover stay uncommitted");
+                tracing::error!(
+                    "a seal writer stopped; the offsets its seals cover stay uncommitted"
+                );
             }
         }
     }

@@ -182,9 +182,12 @@ mod tests {
         assert_eq!((a.first_offset, a.last_offset), (10, 12));
         assert_eq!(b.fates, ["s:2", "r", "r"]);
         assert_eq!((b.first_offset, b.last_offset), (13, 16));
-        assert_eq!(b.prev, Some(crate::seal::record::seal_hash(
-            &parse_line(&cuts[0].line, "a".into()).unwrap().bytes
-        )));
+        assert_eq!(
+            b.prev,
+            Some(crate::seal::record::seal_hash(
+                &parse_line(&cuts[0].line, "a".into()).unwrap().bytes
+            ))
+        );
         assert_eq!((a.seq, b.seq), (0, 1));
         assert_eq!(cuts[1].through, 17);
         assert_eq!(c.acked_through(), None);

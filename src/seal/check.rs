@@ -49,7 +49,11 @@ pub enum Problem {
     /// A sealed document is gone.
     Deleted { id: String, seal: String },
     /// A sealed document's bytes changed.
-    Modified { id: String, place: String, seal: String },
+    Modified {
+        id: String,
+        place: String,
+        seal: String,
+    },
     /// A document no seal accounts for (or a second copy of one).
     Inserted { id: String, place: String },
     /// A seal's signature does not hold: forged or edited.
@@ -119,6 +123,13 @@ impl Report {
     }
 }
 
+/// A seal that holds, with its fates.
+type Judged<'a> = (&'a ReadSeal, Vec<Fate>);
+
+/// A run of consecutive offsets no seal covers: its last offset, its
+/// documents, and the first document (named when the run is one long).
+type Run<'a> = (i64, u64, &'a String, &'a HeldDoc);
+
 /// The authoritative fate of one offset, and the seal that gave it.
 struct Covered<'a> {
     fate: Fate,
@@ -140,7 +151,7 @@ pub fn check(mut input: Inputs<'_>) -> Report {
     let windowed = input.since_ms.is_some() || input.until_ms.is_some();
 
     // 1. Each seal on its own: format, signature, fates.
-    let mut good: Vec<(&ReadSeal, Vec<Fate>)> = Vec::new();
+    let mut good: Vec<Judged<'_>> = Vec::new();
     // Ranges whose documents cannot be verified: failed seals, gaps.
     let mut shadows: Vec<(String, i32, i64, i64)> = Vec::new();
     // Failed seals by place in their chain: reported once, as what they are,
@@ -165,7 +176,7 @@ pub fn check(mut input: Inputs<'_>) -> Report {
     }
 
     // 2. Chains: per partition, per segment, by seq.
-    let mut partitions: BTreeMap<(String, i32), Vec<&(&ReadSeal, Vec<Fate>)>> = BTreeMap::new();
+    let mut partitions: BTreeMap<(String, i32), Vec<&Judged<'_>>> = BTreeMap::new();
     for g in &good {
         partitions
             .entry((g.0.body.topic.clone(), g.0.body.partition))
@@ -174,7 +185,7 @@ pub fn check(mut input: Inputs<'_>) -> Report {
     }
     let mut covered: HashMap<(String, i32), BTreeMap<i64, Covered<'_>>> = HashMap::new();
     for ((topic, partition), seals) in &partitions {
-        let mut segments: BTreeMap<(i64, &str), Vec<&(&ReadSeal, Vec<Fate>)>> = BTreeMap::new();
+        let mut segments: BTreeMap<(i64, &str), Vec<&Judged<'_>>> = BTreeMap::new();
         for s in seals {
             segments
                 .entry((s.0.body.segment_started_ms, &s.0.body.segment))
@@ -190,11 +201,19 @@ pub fn check(mut input: Inputs<'_>) -> Report {
             chain.sort_by_key(|s| s.0.body.seq);
             let mut before: Option<&ReadSeal> = None;
             for (seal, fates) in chain {
-                let known = |seq: u64| failed.contains(&(topic.clone(), *partition, segment.to_owned(), seq));
-                link(seal, before, windowed || expired_start, &known, topic, *partition, segment, &mut report);
+                let known = |seq: u64| {
+                    failed.contains(&(topic.clone(), *partition, segment.to_owned(), seq))
+                };
+                let at = ChainAt {
+                    topic,
+                    partition: *partition,
+                    segment,
+                    may_lack_start: windowed || expired_start,
+                    failed: &known,
+                };
+                link(seal, before, &at, &mut report);
                 before = Some(seal);
-                let mut offset = seal.body.first_offset;
-                for fate in fates {
+                for (offset, fate) in (seal.body.first_offset..).zip(fates) {
                     // Newer segments come later and overwrite.
                     offsets.insert(
                         offset,
@@ -203,7 +222,6 @@ pub fn check(mut input: Inputs<'_>) -> Report {
                             seal,
                         },
                     );
-                    offset += 1;
                 }
             }
         }
@@ -297,7 +315,7 @@ pub fn check(mut input: Inputs<'_>) -> Report {
         stray.sort_by(|a, b| a.0.cmp(b.0));
         let mut unverified = vec![0u64; shadows.len()];
         // Runs of consecutive offsets no seal covers, by partition.
-        let mut runs: BTreeMap<(&str, i32, i64), (i64, u64, &String, &HeldDoc)> = BTreeMap::new();
+        let mut runs: BTreeMap<(&str, i32, i64), Run<'_>> = BTreeMap::new();
         for (id, d) in stray {
             let Some((t, p, o)) = parse_doc_id(id) else {
                 report.problems.push(Problem::Inserted {
@@ -405,19 +423,27 @@ fn judge_seal(s: &ReadSeal, keys: &HashMap<String, VerifyingKey>) -> Result<Vec<
     Ok(fates)
 }
 
-/// Checks that `seal` follows `before` in its segment (or starts it).
-fn link(
-    seal: &ReadSeal,
-    before: Option<&ReadSeal>,
-    // The seals before the first one may be missing for good reason.
-    windowed: bool,
-    // Seals of this segment already reported as failed, by seq.
-    failed: &dyn Fn(u64) -> bool,
-    topic: &str,
+/// Where in which chain a seal is being linked.
+struct ChainAt<'a> {
+    topic: &'a str,
     partition: i32,
-    segment: &str,
-    report: &mut Report,
-) {
+    segment: &'a str,
+    /// The seals before the first one may be missing for good reason (a
+    /// time window, retention).
+    may_lack_start: bool,
+    /// Seals of this segment already reported as failed, by seq.
+    failed: &'a dyn Fn(u64) -> bool,
+}
+
+/// Checks that `seal` follows `before` in its segment (or starts it).
+fn link(seal: &ReadSeal, before: Option<&ReadSeal>, at: &ChainAt<'_>, report: &mut Report) {
+    let ChainAt {
+        topic,
+        partition,
+        segment,
+        may_lack_start: windowed,
+        failed,
+    } = *at;
     let b = &seal.body;
     let broken = |why: String| Problem::BrokenLink {
         seal: seal.place.clone(),
@@ -450,9 +476,9 @@ fn link(
         }
         Some(p) => {
             if b.prev.as_deref() != Some(seal_hash(&p.bytes).as_str()) {
-                report
-                    .problems
-                    .push(broken("its `prev` is not the hash of the seal before it".into()));
+                report.problems.push(broken(
+                    "its `prev` is not the hash of the seal before it".into(),
+                ));
             }
             if b.first_offset != p.body.last_offset + 1 {
                 report.problems.push(broken(format!(
@@ -470,9 +496,9 @@ fn link(
     if let Some(start) = start {
         let chain = fold_chain(start, b.fates.iter().map(String::as_str));
         if hex::encode(chain) != b.chain {
-            report
-                .problems
-                .push(broken("its chain value does not follow from its fates".into()));
+            report.problems.push(broken(
+                "its chain value does not follow from its fates".into(),
+            ));
         }
     }
 }

@@ -38,7 +38,9 @@ impl SealKey {
         };
         let bytes = spec.read_raw()?;
         let text = String::from_utf8(bytes).map_err(|_| {
-            anyhow::anyhow!("seal.key: the key is not PEM text; write one with `logredact keys generate`")
+            anyhow::anyhow!(
+                "seal.key: the key is not PEM text; write one with `logredact keys generate`"
+            )
         })?;
         SealKey::from_pem(&text)
     }
@@ -111,13 +113,20 @@ pub fn parse_public_keys(text: &str) -> anyhow::Result<Vec<VerifyingKey>> {
         let block = &rest[start..];
         let end_marker = block
             .find("-----END ")
-            .and_then(|e| block[e..].find("\n").map(|n| e + n + 1).or(Some(block.len())))
+            .and_then(|e| {
+                block[e..]
+                    .find("\n")
+                    .map(|n| e + n + 1)
+                    .or(Some(block.len()))
+            })
             .ok_or_else(|| anyhow::anyhow!("a PEM block has no END line"))?;
         let pem = &block[..end_marker];
         if pem.starts_with("-----BEGIN PUBLIC KEY-----") {
-            keys.push(VerifyingKey::from_public_key_pem(pem.trim()).map_err(|_| {
-                anyhow::anyhow!("a PUBLIC KEY block is not an Ed25519 public key")
-            })?);
+            keys.push(
+                VerifyingKey::from_public_key_pem(pem.trim()).map_err(|_| {
+                    anyhow::anyhow!("a PUBLIC KEY block is not an Ed25519 public key")
+                })?,
+            );
         } else if pem.starts_with("-----BEGIN PRIVATE KEY-----") {
             keys.push(SealKey::from_pem(pem)?.public());
         } else {
@@ -159,7 +168,11 @@ mod tests {
         let publics = parse_public_keys(&public_pem(&key.public())).unwrap();
         assert!(signature_holds(&publics[0], b"seal", &sig));
         assert!(!signature_holds(&publics[0], b"seaL", &sig));
-        assert!(!signature_holds(&SealKey::generate().public(), b"seal", &sig));
+        assert!(!signature_holds(
+            &SealKey::generate().public(),
+            b"seal",
+            &sig
+        ));
         assert!(!format!("{key:?}").contains(&pem[30..60]));
     }
 

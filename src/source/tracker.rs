@@ -356,7 +356,14 @@ impl OffsetTracker {
         for (slot, state) in self.slots.iter_mut().enumerate() {
             let Some(state) = state else { continue };
             for (output, chain) in &mut state.chains {
-                for cut in chain.cut(&state.topic, state.partition, key, rules, max_events, now_ms) {
+                for cut in chain.cut(
+                    &state.topic,
+                    state.partition,
+                    key,
+                    rules,
+                    max_events,
+                    now_ms,
+                ) {
                     out.push(SealOut {
                         output: *output,
                         slot: slot as u32,
@@ -460,7 +467,9 @@ mod tests {
     fn a_failed_item_holds_back_later_successes() {
         let mut t = OffsetTracker::new();
         let s = t.assign("a", 0);
-        let tokens: Vec<_> = (10..15).map(|o| t.track(s, o, 1, 1, None).unwrap()).collect();
+        let tokens: Vec<_> = (10..15)
+            .map(|o| t.track(s, o, 1, 1, None).unwrap())
+            .collect();
         for tok in &tokens[1..] {
             t.ack(ack(*tok));
         }

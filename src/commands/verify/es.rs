@@ -81,7 +81,10 @@ async fn scan(
         return Ok(()); // No such index: nothing held.
     }
     if status != 200 {
-        anyhow::bail!("Elasticsearch refused to open a point in time on {index}: HTTP {status}: {}", first_line(&text));
+        anyhow::bail!(
+            "Elasticsearch refused to open a point in time on {index}: HTTP {status}: {}",
+            first_line(&text)
+        );
     }
     let mut pit: String = serde_json::from_str::<serde_json::Value>(&text)?["id"]
         .as_str()
@@ -98,12 +101,24 @@ async fn scan(
         if let Some(a) = &after {
             body["search_after"] = serde_json::Value::Array(a.clone());
         }
-        let (status, text) = send(client, Method::Post, "/_search", &[], Some(body.to_string()), timeout).await?;
+        let (status, text) = send(
+            client,
+            Method::Post,
+            "/_search",
+            &[],
+            Some(body.to_string()),
+            timeout,
+        )
+        .await?;
         if status != 200 {
-            break Err(anyhow::anyhow!("a search of {index} failed: HTTP {status}: {}", first_line(&text)));
+            break Err(anyhow::anyhow!(
+                "a search of {index} failed: HTTP {status}: {}",
+                first_line(&text)
+            ));
         }
-        let page: Page<'_> = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("a search answer is not what Elasticsearch sends ({e})"))?;
+        let page: Page<'_> = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("a search answer is not what Elasticsearch sends ({e})")
+        })?;
         if let Some(id) = page.pit_id {
             pit = id;
         }

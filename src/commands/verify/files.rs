@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::seal::check::HeldDoc;
 use crate::seal::record::{parse_line, ReadSeal};
-use crate::seal::{doc_hash, check::Problem};
+use crate::seal::{check::Problem, doc_hash};
 use crate::sink::seals::FILE_SEALS_DIR;
 
 /// The `.ndjson` files directly in `dir`, in name order.
@@ -28,7 +28,10 @@ fn ndjson_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Every document in the output's files, by `_id`.
-pub fn documents(dir: &Path, progress: &dyn Fn(u64)) -> anyhow::Result<HashMap<String, Vec<HeldDoc>>> {
+pub fn documents(
+    dir: &Path,
+    progress: &dyn Fn(u64),
+) -> anyhow::Result<HashMap<String, Vec<HeldDoc>>> {
     #[derive(serde::Deserialize)]
     struct Meta {
         _id: String,
@@ -38,16 +41,24 @@ pub fn documents(dir: &Path, progress: &dyn Fn(u64)) -> anyhow::Result<HashMap<S
     for path in ndjson_files(dir)? {
         let text = std::fs::read(&path)
             .map_err(|e| anyhow::anyhow!("cannot read {} ({e})", path.display()))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut lines = text.split(|&b| b == b'\n').enumerate();
         while let Some((i, action)) = lines.next() {
             if action.is_empty() {
                 continue;
             }
             let action: HashMap<String, Meta> = serde_json::from_slice(action).map_err(|_| {
-                anyhow::anyhow!("{name}:{}: not a bulk action line; is this a logredact file output?", i + 1)
+                anyhow::anyhow!(
+                    "{name}:{}: not a bulk action line; is this a logredact file output?",
+                    i + 1
+                )
             })?;
-            let Some(meta) = action.into_values().next() else { continue };
+            let Some(meta) = action.into_values().next() else {
+                continue;
+            };
             let (j, doc) = lines.next().unwrap_or((i + 1, b""));
             docs.entry(meta._id).or_default().push(HeldDoc {
                 place: format!("{name}:{}", j + 1),
@@ -82,7 +93,10 @@ pub fn seals_with_prefix(
     for path in files {
         let text = std::fs::read(&path)
             .map_err(|e| anyhow::anyhow!("cannot read {} ({e})", path.display()))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
             if line.is_empty() {
                 continue;

@@ -55,7 +55,12 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
             }
             Some(name) => anyhow::bail!(
                 "no output \"{name}\" in the config; its outputs are: {}",
-                config.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+                config
+                    .outputs
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             None => anyhow::bail!("no output has seal = true"),
         }
@@ -85,8 +90,11 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
                     (None, None) => anyhow::bail!("output \"{name}\": no index or data_stream"),
                 };
                 runtime.block_on(async {
-                    let seals = es::seals(&client, &seal.index, e.request_timeout, &mut read_problems).await?;
-                    let docs = es::documents(&client, &pattern, e.request_timeout, &progress).await?;
+                    let seals =
+                        es::seals(&client, &seal.index, e.request_timeout, &mut read_problems)
+                            .await?;
+                    let docs =
+                        es::documents(&client, &pattern, e.request_timeout, &progress).await?;
                     anyhow::Ok((seals, docs))
                 })?
             }
@@ -114,7 +122,10 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
     }
     let clean = reports.iter().all(Report::clean);
     if options.json {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "clean": clean, "outputs": reports }))?;
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({ "clean": clean, "outputs": reports }),
+        )?;
         writeln!(out)?;
     } else {
         for r in &reports {
@@ -126,21 +137,27 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
 
 /// The keys `verify` trusts: the configured signing key's public half (if
 /// this user can read it), the config's `trusted_keys`, and `--public-key`.
-fn trusted_keys(config: &Config, extra: &[PathBuf]) -> anyhow::Result<HashMap<String, VerifyingKey>> {
+fn trusted_keys(
+    config: &Config,
+    extra: &[PathBuf],
+) -> anyhow::Result<HashMap<String, VerifyingKey>> {
     let mut keys = HashMap::new();
     let seal = config.seal.as_ref().expect("checked by the caller");
     if let Ok(k) = SealKey::read(&seal.key.0) {
         keys.insert(k.id().to_owned(), k.public());
     }
     for path in seal.trusted_keys.iter().chain(extra) {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read the public key file {} ({e})", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("cannot read the public key file {} ({e})", path.display())
+        })?;
         for k in parse_public_keys(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))? {
             keys.insert(key_id(&k), k);
         }
     }
     if keys.is_empty() {
-        anyhow::bail!("no key to check seals with: pass --public-key FILE (from `logredact keys public`)");
+        anyhow::bail!(
+            "no key to check seals with: pass --public-key FILE (from `logredact keys public`)"
+        );
     }
     Ok(keys)
 }
@@ -211,7 +228,11 @@ fn write_report(r: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "  - {}", describe(p))?;
     }
     if r.problems.len() > SHOWN {
-        writeln!(out, "  … and {} more (--json lists every one)", r.problems.len() - SHOWN)?;
+        writeln!(
+            out,
+            "  … and {} more (--json lists every one)",
+            r.problems.len() - SHOWN
+        )?;
     }
     Ok(())
 }
