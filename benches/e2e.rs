@@ -11,6 +11,9 @@
 //! end-to-end latency P50/P99/P99.9 (Kafka timestamp to Elasticsearch
 //! acknowledgement), as the daemon measured it.
 //!
+//! With `E2E_SEAL=1` the cold output is sealed (docs/audit.md), and after
+//! phase 1 `logredact verify` checks it, timed (documents per second).
+//!
 //! Run with `scripts/bench-e2e` (or `cargo bench --bench e2e`). Knobs:
 //! `E2E_EVENTS` (default 100000), `E2E_LATENCY_SECONDS` (default 20). Under
 //! `cargo test` it runs as a small smoke test (2,000 events, 2 s).
@@ -109,6 +112,11 @@ fn main() {
         "bench-capacity",
         &props,
     );
+    let sealed = std::env::var("E2E_SEAL").is_ok_and(|v| v == "1");
+    if sealed {
+        seal_cold(&cfg, "seal", "");
+        println!("the cold output is sealed");
+    }
     let started = Instant::now();
     let mut daemon = Daemon::start(&cfg, &dir.path().join("capacity.log"));
     let pid = daemon.proc.0.id();
@@ -169,6 +177,22 @@ fn main() {
             done2 - done1,
             consumed2 - consumed1,
             cpu2 - cpu1
+        );
+    }
+
+    if sealed {
+        let started = Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_logredact"))
+            .args(["verify", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let secs = started.elapsed().as_secs_f64();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "verify: {text}");
+        println!(
+            "  verify          {:>10.0} documents per second ({n} documents and their seals in {secs:.2} s, wall, the stand-in included)",
+            n as f64 / secs
         );
     }
 

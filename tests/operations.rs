@@ -297,6 +297,7 @@ fn reload_under_load_loses_nothing_doubles_nothing_and_new_events_use_new_rules(
     let es = StandIn::start();
     let rules = copy_rules(dir.path());
     let cfg = config(dir.path(), &tansu.bootstrap, &es.url, &rules);
+    seal_cold(&cfg, "seal", "");
     let mut daemon = Daemon::start(&cfg, &dir.path().join("d.log"));
     let port = daemon.metrics_port();
     let bootstrap = tansu.bootstrap.clone();
@@ -364,6 +365,8 @@ fn reload_under_load_loses_nothing_doubles_nothing_and_new_events_use_new_rules(
     assert!(daemon.terminate().success());
     assert_eq!(es.ids("logs-hot-*").len() as u64, n, "nothing lost");
     assert_eq!(es.stats()["overwritten"], 0, "nothing processed twice");
+    // Seals made under both rule sets hold.
+    assert_verify_clean(&cfg);
     // The last events were produced after the swap and carry the new tag.
     let last = es.search("logs-hot-*", r#"{"query":{"term":{"seq":29999}}}"#);
     let hit = &last["hits"]["hits"][0]["_source"];

@@ -303,3 +303,50 @@ fn unsafe_kill(pid: i32, signal: i32) {
         .unwrap();
     assert!(status.success());
 }
+
+/// Seals the cold output of the config at `config`: a new signing key
+/// `NAME.pem` beside it, `seal = true` on cold, a `[seal]` section. Returns
+/// the key's path.
+pub fn seal_cold(config: &Path, key_name: &str, extra: &str) -> PathBuf {
+    let dir = config.parent().unwrap();
+    let key = dir.join(format!("{key_name}.pem"));
+    if !key.exists() {
+        logredact::commands::keys::generate(&key, &mut std::io::sink()).unwrap();
+    }
+    let text = std::fs::read_to_string(config).unwrap();
+    let text = if text.contains("[outputs.cold]\nseal = true\n") {
+        text
+    } else {
+        text.replacen("[outputs.cold]\n", "[outputs.cold]\nseal = true\n", 1)
+    };
+    let text = match text.find("\n[seal]") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    };
+    std::fs::write(
+        config,
+        format!(
+            "{text}\n[seal]\nkey = \"file:{}\"\n{extra}\n",
+            key.display()
+        ),
+    )
+    .unwrap();
+    key
+}
+
+/// Runs `logredact verify` on a config; panics with its report unless
+/// everything holds.
+pub fn assert_verify_clean(config: &Path) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logredact"))
+        .args(["verify", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("everything holds"),
+        "verify: {}\n{text}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -76,7 +76,10 @@ fields = ["user"]
     let (out, _) = run(&set, r#"{"user":{"e":"a@b.cn"},"note":"c@d.cn"}"#);
     assert_eq!(
         out["redaction"],
-        json(r#"{"masked":1,"rules":{"only-user":1},"residual":1}"#)
+        json(&format!(
+            r#"{{"rule_set":"{}","masked":1,"rules":{{"only-user":1}},"residual":1}}"#,
+            set.fingerprint()
+        ))
     );
 }
 
@@ -481,10 +484,12 @@ add_tags = ["export"]
             r#"{"action":"login","redaction":{"masked":0,"rules":{}}}"#,
         ),
     ];
+    let record = format!("\"redaction\":{{\"rule_set\":\"{}\",", set.fingerprint());
     for (input, want) in cases {
         let mut work = Workspace::new();
         let mut out = Vec::new();
         set.apply(input.as_bytes(), &mut out, &mut work).unwrap();
+        let want = want.replace("\"redaction\":{", &record);
         assert_eq!(std::str::from_utf8(&out).unwrap(), want, "{input}");
     }
 

@@ -7,7 +7,9 @@ use crate::RuleSet;
 
 impl RuleSet {
     /// Appends the redaction record to the event at the end of `out`:
-    /// `"redaction":{"masked":3,"rules":{"mask-cn-id":2,...}}`.
+    /// `"redaction":{"rule_set":"1a2b3c4d5e6f","masked":3,"rules":{"mask-cn-id":2,...}}`.
+    /// The rule set's fingerprint says which rules produced the document
+    /// (seals and audits name it too).
     /// Written as bytes, from keys escaped once at compile time.
     pub(super) fn write_record(
         &self,
@@ -19,7 +21,10 @@ impl RuleSet {
     ) {
         open_member(out, has_members);
         out.extend_from_slice(&self.record_key);
-        out.extend_from_slice(b":{\"masked\":");
+        out.extend_from_slice(b":{\"rule_set\":\"");
+        // Hex digits: nothing to escape.
+        out.extend_from_slice(self.fingerprint.as_bytes());
+        out.extend_from_slice(b"\",\"masked\":");
         push_number(out, masked);
         out.extend_from_slice(b",\"rules\":{");
         let mut first = true;
