@@ -93,6 +93,7 @@ fn stopped_summary(log: &str) -> serde_json::Value {
 fn every_event_reaches_hot_and_cold_exactly_once() {
     let rig = Rig::start("both", 4);
     let config = rig.config(true, "");
+    seal_cold(&config, "seal", "");
     let setup = std::process::Command::new(env!("CARGO_BIN_EXE_logredact"))
         .args(["setup-es", "--config"])
         .arg(&config)
@@ -123,7 +124,8 @@ fn every_event_reaches_hot_and_cold_exactly_once() {
     let stats = rig.es.stats();
     assert_eq!(stats["overwritten"], 0, "no event was sent twice");
     assert!(stats["rejected"].as_object().unwrap().is_empty(), "{stats}");
-    assert!(stats["templates"].as_array().unwrap().len() == 2, "{stats}");
+    // Hot, cold, and cold's seal index.
+    assert!(stats["templates"].as_array().unwrap().len() == 3, "{stats}");
     let summary = stopped_summary(&daemon.log_text());
     assert_eq!(summary["consumed"], n);
     assert_eq!(summary["indexed"], n);
@@ -134,6 +136,8 @@ fn every_event_reaches_hot_and_cold_exactly_once() {
         .unwrap()
         .starts_with(".ds-logs-access-hot-"));
     assert!(hit["_source"]["redaction"].is_object());
+    // Untouched, the 100,000 sealed documents verify.
+    assert_verify_clean(&config);
 }
 
 #[test]

@@ -174,6 +174,12 @@ pub fn setup_es(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         let installed =
             runtime.block_on(crate::sink::elasticsearch::setup::install(name, es, setup))?;
         writeln!(out, "output \"{name}\": {installed}")?;
+        if let (true, Some(seal)) = (es.seal, &config.seal) {
+            let installed = runtime.block_on(
+                crate::sink::elasticsearch::setup::install_seal_index(name, es, &seal.index),
+            )?;
+            writeln!(out, "output \"{name}\": {installed}")?;
+        }
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use super::record::{encode_line, fold_chain, Fate, SealBody, SEAL_VERSION};
+use super::record::{encode_line, fold_chain, write_fates, Fate, SealBody, SEAL_VERSION};
 use super::SealKey;
 
 /// A seal ready to be written.
@@ -29,8 +29,8 @@ pub struct Chain {
     segment: String,
     segment_started_ms: i64,
     seq: u64,
-    /// Fates not yet in a seal, encoded; the first is for `first`.
-    pending: Vec<String>,
+    /// Fates not yet in a seal; the first is for `first`.
+    pending: Vec<Fate>,
     first: Option<i64>,
     /// The offset after the last pending fate.
     next: Option<i64>,
@@ -61,16 +61,18 @@ impl Chain {
 
     /// Adds the fate of `offset`. Offsets come in increasing order; offsets
     /// skipped (compacted away, transaction markers) are recorded as such.
-    pub fn push(&mut self, offset: i64, fate: &Fate) {
+    pub fn push(&mut self, offset: i64, fate: Fate) {
+        if self.first.is_none() {
+            // After a cut, the next seal starts where the last one ended,
+            // skipped offsets included.
+            self.first = Some(self.next.unwrap_or(offset));
+        }
         if let Some(next) = self.next {
             if offset > next {
-                self.pending.push(format!("s:{}", offset - next));
+                self.pending.push(Fate::Skipped(offset - next));
             }
         }
-        if self.first.is_none() {
-            self.first = Some(offset);
-        }
-        self.pending.push(fate.encode());
+        self.pending.push(fate);
         self.next = Some(offset + 1);
     }
 
@@ -101,9 +103,11 @@ impl Chain {
         };
         let pending = std::mem::take(&mut self.pending);
         for part in pending.chunks(max_events.max(1)) {
-            let span: i64 = part.iter().map(|f| span_of(f)).sum();
+            let span: i64 = part.iter().map(Fate::span).sum();
             let last = first + span - 1;
-            self.chain = fold_chain(self.chain, part.iter().map(String::as_str));
+            let mut fates_json = Vec::with_capacity(part.len() * 70 + 2);
+            write_fates(&mut fates_json, part);
+            self.chain = fold_chain(self.chain, &fates_json);
             let body = SealBody {
                 v: SEAL_VERSION,
                 output: self.output.clone(),
@@ -114,14 +118,14 @@ impl Chain {
                 seq: self.seq,
                 first_offset: first,
                 last_offset: last,
-                fates: part.to_vec(),
+                fates: Vec::new(),
                 chain: hex::encode(self.chain),
                 prev: self.prev.clone(),
                 rules: rules.to_owned(),
                 key_id: key.id().to_owned(),
                 sealed_at_ms: now_ms,
             };
-            let (line, hash) = encode_line(&body, key);
+            let (line, hash) = encode_line(&body, &fates_json, key);
             self.prev = Some(hash);
             self.seq += 1;
             self.unacked.push_back(last + 1);
@@ -155,14 +159,6 @@ impl Chain {
     }
 }
 
-/// How many offsets a fate's text stands for (`s:<n>` stands for n).
-pub fn span_of(fate: &str) -> i64 {
-    match fate.strip_prefix("s:") {
-        Some(n) => n.parse().unwrap_or(1),
-        None => 1,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,7 +169,7 @@ mod tests {
         let key = SealKey::generate();
         let mut c = Chain::new("cold", 5);
         for o in [10, 11, 12, 15, 16] {
-            c.push(o, &Fate::Elsewhere);
+            c.push(o, Fate::Elsewhere);
         }
         let cuts = c.cut("t", 2, &key, "fp", 3, 9);
         assert_eq!(cuts.len(), 2);
@@ -196,5 +192,12 @@ mod tests {
         c.acked(17);
         assert_eq!(c.acked_through(), Some(17));
         assert!(c.cut("t", 2, &key, "fp", 3, 9).is_empty());
+
+        // Offsets skipped right after a cut belong to the next seal.
+        c.push(20, Fate::Elsewhere);
+        let cuts = c.cut("t", 2, &key, "fp", 3, 9);
+        let d = parse_line(&cuts[0].line, "d".into()).unwrap().body;
+        assert_eq!((d.first_offset, d.last_offset), (17, 20));
+        assert_eq!(d.fates, ["s:3", "r"]);
     }
 }

@@ -13,9 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 
-use super::chain::span_of;
 use super::key::signature_holds;
-use super::record::{fold_chain, seal_hash, Fate, ReadSeal, SEAL_VERSION};
+use super::record::{fold_chain, seal_digest, seal_hash, Fate, ReadSeal, SEAL_VERSION};
 
 /// A document as the output holds it.
 #[derive(Debug, Clone)]
@@ -393,7 +392,7 @@ fn judge_seal(s: &ReadSeal, keys: &HashMap<String, VerifyingKey>) -> Result<Vec<
             key_id: b.key_id.clone(),
         });
     };
-    if !signature_holds(key, &s.bytes, &s.signature) {
+    if !signature_holds(key, &seal_digest(&s.bytes), &s.signature) {
         return Err(Problem::Forged {
             seal: s.place.clone(),
         });
@@ -407,15 +406,15 @@ fn judge_seal(s: &ReadSeal, keys: &HashMap<String, VerifyingKey>) -> Result<Vec<
     }
     let mut fates = Vec::with_capacity(b.fates.len());
     for f in &b.fates {
-        let span = span_of(f);
-        if f.starts_with("s:") {
-            // Offsets with no message (compacted away, transaction markers).
-            for _ in 0..span {
-                fates.push(Fate::Elsewhere);
+        match Fate::decode(f).ok_or_else(|| malformed("a fate is not readable"))? {
+            // Offsets with no message (compacted away, transaction markers):
+            // no document may be there.
+            Fate::Skipped(n) if n <= b.last_offset - b.first_offset + 1 => {
+                fates.extend((0..n).map(|_| Fate::Elsewhere));
             }
-            continue;
+            Fate::Skipped(_) => return Err(malformed("its fates do not fill its offset range")),
+            fate => fates.push(fate),
         }
-        fates.push(Fate::decode(f).ok_or_else(|| malformed("a fate is not readable"))?);
     }
     if b.last_offset - b.first_offset + 1 != fates.len() as i64 {
         return Err(malformed("its fates do not fill its offset range"));
@@ -494,7 +493,8 @@ fn link(seal: &ReadSeal, before: Option<&ReadSeal>, at: &ChainAt<'_>, report: &m
         }
     };
     if let Some(start) = start {
-        let chain = fold_chain(start, b.fates.iter().map(String::as_str));
+        let fates_json = serde_json::to_vec(&b.fates).expect("texts always encode");
+        let chain = fold_chain(start, &fates_json);
         if hex::encode(chain) != b.chain {
             report.problems.push(broken(
                 "its chain value does not follow from its fates".into(),

@@ -2,12 +2,14 @@
 //!
 //! A seal covers a contiguous range of one partition's offsets for one
 //! output and says what became of each offset there (its fate). It is
-//! written as one JSON line, `{"seal":{…},"signature":"…"}`; the signature
-//! covers the exact bytes of the `seal` object as written, so `verify`
-//! checks the bytes it reads back, not a re-encoding of them.
+//! written as one JSON line, `{"seal":{…},"signature":"…"}`; the Ed25519
+//! signature is over the SHA-256 of the exact bytes of the `seal` object
+//! as written, so `verify` checks the bytes it reads back, not a
+//! re-encoding of them (and signing costs the same for any seal size).
 //!
-//! The chain: each seal's `chain` is the SHA-256 fold of its fates over the
-//! previous seal's `chain` (32 zero bytes at the start of a segment), and
+//! The chain: each seal's `chain` is the SHA-256 of the previous seal's
+//! `chain` (32 zero bytes at the start of a segment) followed by its
+//! `fates` array as JSON (as written: no spaces), and
 //! `prev` is the SHA-256 of the previous seal's bytes. A segment is one
 //! run of one writer over one partition (from an assignment to a revoke or
 //! a stop); a replay after a crash starts a new segment over the same
@@ -30,20 +32,32 @@ pub enum Fate {
     Dropped(String),
     /// Routed to other outputs only.
     Elsewhere,
+    /// This many offsets hold no message (compacted away, transaction
+    /// markers).
+    Skipped(i64),
+}
+
+/// The fate's one text form: `i:<sha256 hex>`, `d:<class>`, `x:<rule>`,
+/// `r`, `s:<count>`. Written without allocating: fates are written once
+/// per event.
+impl std::fmt::Display for Fate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fate::Indexed(h) => {
+                let mut text = [0u8; 64];
+                hex::encode_to_slice(h, &mut text).expect("64 hex digits fit");
+                f.write_str("i:")?;
+                f.write_str(std::str::from_utf8(&text).expect("hex is ASCII"))
+            }
+            Fate::DeadLettered(class) => write!(f, "d:{class}"),
+            Fate::Dropped(rule) => write!(f, "x:{rule}"),
+            Fate::Elsewhere => f.write_str("r"),
+            Fate::Skipped(n) => write!(f, "s:{n}"),
+        }
+    }
 }
 
 impl Fate {
-    /// The fate's one text form: `i:<sha256 hex>`, `d:<class>`,
-    /// `x:<rule>`, `r`.
-    pub fn encode(&self) -> String {
-        match self {
-            Fate::Indexed(h) => format!("i:{}", hex::encode(h)),
-            Fate::DeadLettered(class) => format!("d:{class}"),
-            Fate::Dropped(rule) => format!("x:{rule}"),
-            Fate::Elsewhere => "r".to_owned(),
-        }
-    }
-
     pub fn decode(text: &str) -> Option<Fate> {
         if text == "r" {
             return Some(Fate::Elsewhere);
@@ -57,9 +71,43 @@ impl Fate {
             }
             "d" => Some(Fate::DeadLettered(rest.to_owned())),
             "x" => Some(Fate::Dropped(rest.to_owned())),
+            "s" => rest.parse().ok().filter(|n| *n > 0).map(Fate::Skipped),
             _ => None,
         }
     }
+
+    /// How many offsets the fate stands for.
+    pub fn span(&self) -> i64 {
+        match self {
+            Fate::Skipped(n) => *n,
+            _ => 1,
+        }
+    }
+}
+
+/// Writes fates as the seal's JSON array of texts, straight from the
+/// fates: what `serde_json` writes for the same texts, byte for byte.
+pub fn write_fates(out: &mut Vec<u8>, fates: &[Fate]) {
+    out.push(b'[');
+    for (i, fate) in fates.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match fate {
+            // Hex needs no escaping: the common case, written directly.
+            Fate::Indexed(h) => {
+                out.extend_from_slice(b"\"i:");
+                let at = out.len();
+                out.resize(at + 64, 0);
+                hex::encode_to_slice(h, &mut out[at..]).expect("64 hex digits fit");
+                out.push(b'"');
+            }
+            Fate::Elsewhere => out.extend_from_slice(b"\"r\""),
+            other => serde_json::to_writer(&mut *out, &other.to_string())
+                .expect("writing to memory never fails"),
+        }
+    }
+    out.push(b']');
 }
 
 /// The signed part of a seal. Field order is the encoding's order.
@@ -79,7 +127,8 @@ pub struct SealBody {
     pub seq: u64,
     pub first_offset: i64,
     pub last_offset: i64,
-    /// One per offset from `first_offset` to `last_offset`, in order.
+    /// One per offset from `first_offset` to `last_offset`, in order
+    /// (`s:N` for N offsets).
     pub fates: Vec<String>,
     /// The chain value after these fates (hex).
     pub chain: String,
@@ -102,16 +151,12 @@ impl SealBody {
     }
 }
 
-/// Folds fates into a chain value.
-pub fn fold_chain<'a>(start: [u8; 32], fates: impl IntoIterator<Item = &'a str>) -> [u8; 32] {
-    let mut chain = start;
-    for fate in fates {
-        let mut h = Sha256::new();
-        h.update(chain);
-        h.update(fate.as_bytes());
-        chain = h.finalize().into();
-    }
-    chain
+/// The chain value after a seal whose `fates` array is `fates_json`.
+pub fn fold_chain(start: [u8; 32], fates_json: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(start);
+    h.update(fates_json);
+    h.finalize().into()
 }
 
 /// SHA-256 of a document's bytes, as written.
@@ -119,23 +164,43 @@ pub fn doc_hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// SHA-256 of a seal's bytes, in hex: what the next seal's `prev` holds.
-pub fn seal_hash(body_bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(body_bytes))
+/// SHA-256 of a seal's bytes: what is signed, and (in hex) what the next
+/// seal's `prev` holds.
+pub fn seal_digest(body_bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(body_bytes).into()
 }
 
-/// Writes the seal line (`{"seal":…,"signature":"…"}`, no newline) and
-/// returns it with the body's bytes' hash.
-pub fn encode_line(body: &SealBody, key: &super::SealKey) -> (Vec<u8>, String) {
-    let bytes = serde_json::to_vec(body).expect("a seal always encodes");
-    let signature = key.sign(&bytes);
+/// `seal_digest` in hex.
+pub fn seal_hash(body_bytes: &[u8]) -> String {
+    hex::encode(seal_digest(body_bytes))
+}
+
+/// Writes the seal line (`{"seal":…,"signature":"…"}`, no newline) of
+/// `body`, whose `fates` are left empty and given as `fates_json` (written
+/// by `write_fates`), and returns it with the seal's hash.
+pub fn encode_line(body: &SealBody, fates_json: &[u8], key: &super::SealKey) -> (Vec<u8>, String) {
+    debug_assert!(body.fates.is_empty());
+    let head = serde_json::to_vec(body).expect("a seal always encodes");
+    // Every other field is a number or a name without quotes, so this is
+    // the one place the empty list is.
+    let at = find(&head, b"\"fates\":[]").expect("the fates field is written") + 8;
+    let mut bytes = Vec::with_capacity(head.len() + fates_json.len());
+    bytes.extend_from_slice(&head[..at]);
+    bytes.extend_from_slice(fates_json);
+    bytes.extend_from_slice(&head[at + 2..]);
+    let digest = seal_digest(&bytes);
+    let signature = key.sign(&digest);
     let mut line = Vec::with_capacity(bytes.len() + 110);
     line.extend_from_slice(b"{\"seal\":");
     line.extend_from_slice(&bytes);
     line.extend_from_slice(b",\"signature\":\"");
     line.extend_from_slice(signature.as_bytes());
     line.extend_from_slice(b"\"}");
-    (line, seal_hash(&bytes))
+    (line, hex::encode(digest))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A seal read back: its bytes as stored, parsed.
@@ -175,23 +240,38 @@ pub fn parse_line(line: &[u8], place: String) -> Result<ReadSeal, String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn fates_round_trip_through_their_text() {
-        for f in [
+    fn fates() -> Vec<Fate> {
+        vec![
             Fate::Indexed(doc_hash(b"{}")),
             Fate::DeadLettered("indexing_rejected".into()),
             Fate::Dropped("drop-health".into()),
             Fate::Elsewhere,
-        ] {
-            assert_eq!(Fate::decode(&f.encode()), Some(f));
+            Fate::Skipped(3),
+        ]
+    }
+
+    #[test]
+    fn fates_round_trip_through_their_text_and_are_written_as_serde_json_would() {
+        let fates = fates();
+        for f in &fates {
+            assert_eq!(Fate::decode(&f.to_string()).as_ref(), Some(f));
         }
         assert_eq!(Fate::decode("i:zz"), None);
         assert_eq!(Fate::decode("q:1"), None);
+        assert_eq!(Fate::decode("s:0"), None);
+        // `verify` folds the texts it reads, re-encoded by serde_json.
+        let texts: Vec<String> = fates.iter().map(ToString::to_string).collect();
+        let mut written = Vec::new();
+        write_fates(&mut written, &fates);
+        assert_eq!(written, serde_json::to_vec(&texts).unwrap());
     }
 
     #[test]
     fn a_line_reads_back_to_the_bytes_that_were_signed() {
         let key = super::super::SealKey::generate();
+        let fates = fates();
+        let mut fates_json = Vec::new();
+        write_fates(&mut fates_json, &fates);
         let body = SealBody {
             v: SEAL_VERSION,
             output: "cold".into(),
@@ -201,30 +281,37 @@ mod tests {
             segment_started_ms: 1,
             seq: 0,
             first_offset: 0,
-            last_offset: 0,
-            fates: vec!["r".into()],
-            chain: hex::encode(fold_chain([0; 32], ["r"])),
+            last_offset: 6,
+            fates: Vec::new(),
+            chain: hex::encode(fold_chain([0; 32], &fates_json)),
             prev: None,
             rules: "f".into(),
             key_id: key.id().into(),
             sealed_at_ms: 2,
         };
-        let (line, hash) = encode_line(&body, &key);
+        let (line, hash) = encode_line(&body, &fates_json, &key);
         let read = parse_line(&line, "x".into()).unwrap();
-        assert_eq!(read.body, body);
+        let texts: Vec<String> = fates.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            read.body,
+            SealBody {
+                fates: texts,
+                ..body
+            }
+        );
         assert_eq!(seal_hash(&read.bytes), hash);
         assert!(super::super::key::signature_holds(
             &key.public(),
-            &read.bytes,
+            &seal_digest(&read.bytes),
             &read.signature
         ));
     }
 
     #[test]
-    fn the_chain_depends_on_every_fate_and_its_order() {
-        let a = fold_chain([0; 32], ["r", "x:y"]);
-        assert_ne!(a, fold_chain([0; 32], ["x:y", "r"]));
-        assert_ne!(a, fold_chain([0; 32], ["r"]));
-        assert_ne!(a, fold_chain([1; 32], ["r", "x:y"]));
+    fn the_chain_depends_on_every_fate_its_order_and_its_start() {
+        let a = fold_chain([0; 32], br#"["r","x:y"]"#);
+        assert_ne!(a, fold_chain([0; 32], br#"["x:y","r"]"#));
+        assert_ne!(a, fold_chain([0; 32], br#"["r"]"#));
+        assert_ne!(a, fold_chain([1; 32], br#"["r","x:y"]"#));
     }
 }

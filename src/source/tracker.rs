@@ -107,7 +107,7 @@ impl PartitionState {
     fn seal(&mut self, offset: i64, info: Option<&SealInfo>) {
         for (output, chain) in &mut self.chains {
             let fate = info.map_or(Fate::Elsewhere, |i| i.fate(*output));
-            chain.push(offset, &fate);
+            chain.push(offset, fate);
         }
     }
 

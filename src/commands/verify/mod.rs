@@ -85,7 +85,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
             OutputConfig::Elasticsearch(e) => {
                 let client = crate::sink::elasticsearch::client(name, e)?;
                 let pattern = match (&e.index, &e.data_stream) {
-                    (Some(t), _) => index_pattern(t),
+                    (Some(t), _) => crate::sink::elasticsearch::setup::index_pattern(t),
                     (None, Some(ds)) => ds.clone(),
                     (None, None) => anyhow::bail!("output \"{name}\": no index or data_stream"),
                 };
@@ -162,24 +162,6 @@ fn trusted_keys(
     Ok(keys)
 }
 
-/// The pattern over every index an index template names (`logs-%Y.%m.%d`
-/// → `logs-*.*.*`).
-fn index_pattern(template: &str) -> String {
-    let mut p = String::new();
-    let mut chars = template.chars();
-    while let Some(c) = chars.next() {
-        if c == '%' {
-            chars.next();
-            if !p.ends_with('*') {
-                p.push('*');
-            }
-        } else {
-            p.push(c);
-        }
-    }
-    p
-}
-
 /// Compares the store's seals with the second copy: a seal the copy holds
 /// and the store lacks was removed; it is checked from the copy.
 fn compare_copy(
@@ -252,17 +234,5 @@ fn describe(p: &Problem) -> String {
         Problem::Unverified { topic, partition, first, last, documents } => format!("unverified: {documents} documents of {topic}/{partition} offsets {first}–{last} have no valid seal to check them against (see the problem above)"),
         Problem::Unsealed { topic, partition, first, last, documents } => format!("unsealed: {documents} documents of {topic}/{partition} offsets {first}–{last} are in no seal: their seals were deleted, or they were inserted"),
         Problem::Gap { topic, partition, first, last } => format!("gap: offsets {first}–{last} of {topic}/{partition} are in no seal"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn index_patterns_cover_every_dated_index() {
-        assert_eq!(index_pattern("logs-cold-%Y.%m.%d"), "logs-cold-*.*.*");
-        assert_eq!(index_pattern("logs-%Y%m%d"), "logs-*");
-        assert_eq!(index_pattern("audit"), "audit");
     }
 }

@@ -51,6 +51,37 @@ pub async fn install(
     ))
 }
 
+/// The seal index's template: what is searched is mapped, the fates are
+/// kept in `_source` only (`dynamic: false`), not indexed.
+const SEAL_TEMPLATE: &str = include_str!("../../../es/template-seals.json");
+
+/// Installs the template of the seal index `index`, under the ILM policy
+/// of the sealed output `name` (seals are kept as long as the documents
+/// they cover). Run after `install` for that output.
+pub async fn install_seal_index(
+    name: &str,
+    es: &ElasticsearchConfig,
+    index: &str,
+) -> anyhow::Result<String> {
+    let client = super::client(name, es)?;
+    let mut template: serde_json::Value =
+        serde_json::from_str(SEAL_TEMPLATE).expect("the shipped seal template is JSON");
+    template["index_patterns"] = serde_json::json!([index]);
+    let policy = format!("logredact-{name}");
+    template["template"]["settings"]["index.lifecycle.name"] = policy.clone().into();
+    super::check_reachable(name, &client).await?;
+    let template_name = format!("logredact-seals-{name}");
+    put(
+        &client,
+        &format!("/_index_template/{template_name}"),
+        &template,
+    )
+    .await?;
+    Ok(format!(
+        "installed index template {template_name} for the seal index {index}, under ILM policy {policy}"
+    ))
+}
+
 /// `logs-hot-%Y.%m.%d` becomes `logs-hot-*`.
 pub fn index_pattern(template: &str) -> String {
     match template.find('%') {
