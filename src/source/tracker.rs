@@ -529,4 +529,35 @@ mod tests {
         assert!(t.to_commit().is_empty());
         assert!(t.ack(ack(fresh)).is_some());
     }
+
+    #[test]
+    fn with_sealing_the_commit_point_waits_for_the_stored_seal() {
+        let key = SealKey::generate();
+        let mut t = OffsetTracker::new();
+        t.seal_outputs(vec![(1, "cold".to_owned())]);
+        let s = t.assign("a", 0);
+        let info = |routes| {
+            Some(Box::new(SealInfo {
+                routes,
+                ..SealInfo::default()
+            }))
+        };
+        let tok = t.track(s, 0, 1, 1, info(0b10)).unwrap();
+        t.track(s, 1, 0, 1, info(0)).unwrap();
+        t.ack(Ack {
+            token: tok,
+            dead_lettered: false,
+            output: Some(1),
+        });
+        assert!(t.to_commit().is_empty(), "complete, but not sealed");
+        let cuts = t.cut_seals(&key, "fp", 100, 0);
+        assert_eq!(cuts.len(), 1);
+        assert!(t.to_commit().is_empty(), "sealed, but not stored");
+        assert_eq!(t.unsealed(), 1);
+        t.seal_acked(s, cuts[0].generation + 1, 1, 2);
+        assert!(t.to_commit().is_empty(), "a stale acknowledgement");
+        t.seal_acked(s, cuts[0].generation, 1, 2);
+        assert_eq!(t.to_commit(), vec![("a".into(), 0, 2)]);
+        assert_eq!(t.unsealed(), 0);
+    }
 }
