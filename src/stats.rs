@@ -52,6 +52,12 @@ pub struct Stats {
     pub commits: AtomicU64,
     /// Offset commits that failed (retried at the next commit interval).
     pub commit_failures: AtomicU64,
+    /// Seals stored everywhere they go (docs/audit.md).
+    pub seals_stored: AtomicU64,
+    /// Attempts to store seals that failed (each is retried).
+    pub seal_failures: AtomicU64,
+    /// Offsets complete but not yet covered by a stored seal.
+    pub unsealed: AtomicU64,
     /// Time spent in the rule engine, for CPU-per-event figures.
     pub rule_nanos: AtomicU64,
     /// Set once start-up is done and the consumer loop runs: systemd hears

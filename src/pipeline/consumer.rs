@@ -149,6 +149,7 @@ impl ConsumerLoop {
             Some(_) => self.consumer.context().tracker().unsealed(),
             None => 0,
         };
+        self.stats.unsealed.store(unsealed as u64, Relaxed);
         if !paused && unsealed > MAX_UNSEALED {
             tracing::info!(unsealed, "seals are behind; pausing consumption");
             if let Err(e) = source::set_paused(&self.consumer, true, flag) {

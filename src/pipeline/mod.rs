@@ -185,7 +185,7 @@ pub async fn run(
                     .nth(index as usize)
                     .expect("output exists");
                 sealed.push((index, name.clone()));
-                tokio::spawn(writer.run(rx, seal_ack_tx.clone()));
+                tokio::spawn(writer.run(rx, seal_ack_tx.clone(), stats.clone()));
             }
             consumer.context().tracker().seal_outputs(sealed);
             tracing::info!(key_id = key.id(), "sealing what sealed outputs write");

@@ -129,6 +129,7 @@ impl SealWriter {
         mut self,
         mut input: mpsc::UnboundedReceiver<Vec<SealItem>>,
         acks: std::sync::mpsc::Sender<Vec<SealAck>>,
+        stats: Arc<crate::stats::Stats>,
     ) {
         while let Some(mut batch) = input.recv().await {
             while let Ok(more) = input.try_recv() {
@@ -136,10 +137,12 @@ impl SealWriter {
             }
             let mut delay = Duration::from_millis(100);
             while let Err(e) = self.write(&batch).await {
+                crate::stats::Stats::add(&stats.seal_failures, 1);
                 tracing::error!(output = %self.name, error = %e, "cannot store seals; retrying (the offsets they cover stay uncommitted)");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
+            crate::stats::Stats::add(&stats.seals_stored, batch.len() as u64);
             let done = batch
                 .iter()
                 .map(|s| SealAck {

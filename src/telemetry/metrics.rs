@@ -175,6 +175,24 @@ pub fn render(stats: &Stats) -> String {
         n(&stats.commit_failures),
     );
     o.scalar(
+        "logredact_seals_stored_total",
+        COUNTER,
+        "Seals stored everywhere they go (the seal index or directory, and the second copy).",
+        n(&stats.seals_stored),
+    );
+    o.scalar(
+        "logredact_seal_failures_total",
+        COUNTER,
+        "Attempts to store seals that failed; each is retried, and the offsets they cover stay uncommitted.",
+        n(&stats.seal_failures),
+    );
+    o.scalar(
+        "logredact_unsealed_offsets",
+        GAUGE,
+        "Offsets complete but not yet covered by a stored seal (consumption pauses above 500,000).",
+        n(&stats.unsealed),
+    );
+    o.scalar(
         "logredact_in_flight_events",
         GAUGE,
         "Events taken from Kafka and not yet settled.",
@@ -374,6 +392,9 @@ mod tests {
             &stats.retried_items,
             &stats.commits,
             &stats.commit_failures,
+            &stats.seals_stored,
+            &stats.seal_failures,
+            &stats.unsealed,
             &stats.released,
             &stats.in_flight_events,
             &stats.in_flight_bytes,
