@@ -34,13 +34,17 @@ fn sealed_config(dir: &Path, bootstrap: &str, es: &str) -> std::path::PathBuf {
 }
 
 fn verify(config: &Path) -> (bool, Vec<Problem>) {
+    verify_with(config, Vec::new())
+}
+
+fn verify_with(config: &Path, public_keys: Vec<std::path::PathBuf>) -> (bool, Vec<Problem>) {
     let mut out = Vec::new();
     let options = verify::Options {
         config: config.to_owned(),
         output: None,
         since_ms: None,
         until_ms: None,
-        public_keys: Vec::new(),
+        public_keys,
         json: true,
     };
     let clean = verify::run(&options, &mut out).unwrap();
@@ -128,6 +132,21 @@ fn verify_is_clean_after_a_run_and_names_each_tampering_and_nothing_else() {
 
     let (clean, problems) = verify(&path);
     assert!(clean, "untouched, yet: {problems:?}");
+
+    // An auditor without the signing key checks with its public key.
+    let public = dir.path().join("seal.pub");
+    let mut text = Vec::new();
+    logredact::commands::keys::public(None, Some(&dir.path().join("seal.pem")), &mut text).unwrap();
+    std::fs::write(&public, text).unwrap();
+    let audit = dir.path().join("audit.toml");
+    let config_text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &audit,
+        config_text.replace("file:seal.pem", "env:LOGREDACT_TEST_NO_SUCH_VARIABLE"),
+    )
+    .unwrap();
+    let (clean, problems) = verify_with(&audit, vec![public]);
+    assert!(clean, "with the public key only: {problems:?}");
 
     // Pick the victims: a seal in the middle of a chain on partition 1 (to
     // delete), one on partition 2 (to edit), documents on partition 3.

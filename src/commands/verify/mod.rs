@@ -35,7 +35,9 @@ pub struct Options {
 
 /// Runs `verify`; returns whether everything holds.
 pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
-    let config = Config::load(&options.config).map_err(|e| super::daemon::config_errors(&e))?;
+    // The signing key need not be readable: auditors check with public keys.
+    let config =
+        Config::load_for_audit(&options.config).map_err(|e| super::daemon::config_errors(&e))?;
     let Some(seal) = &config.seal else {
         anyhow::bail!("the config has no [seal] section: nothing is sealed, so there is nothing to verify (see docs/audit.md)");
     };
