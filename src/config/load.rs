@@ -37,7 +37,7 @@ impl Config {
 
     /// Parses config text; `path` is used for messages and relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
-        Config::parse_checked(path, &text, true)
+        Config::parse_checked(path, text, true)
     }
 
     fn parse_checked(
