@@ -15,7 +15,8 @@ use support::inproc::*;
 use support::*;
 
 const TOPIC: &str = "access";
-const SEALS: &str = "logredact-seals";
+/// The seal indices (one a day).
+const SEALS: &str = "logredact-seals-*";
 
 /// A sealed cold output: writes the config and a new signing key into
 /// `dir`, returns the config's path.
@@ -100,14 +101,20 @@ fn problem(v: &Value) -> Problem {
     }
 }
 
-/// Every seal in the seal index, as (`_id`, source).
-fn seals(es: &StandIn) -> Vec<(String, Value)> {
+/// Every seal in the seal indices, as (`_id`, source, `_index`).
+fn seals(es: &StandIn) -> Vec<(String, Value, String)> {
     let r = es.search(SEALS, r#"{"size": 10000, "query": {"match_all": {}}}"#);
     r["hits"]["hits"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| (h["_id"].as_str().unwrap().to_owned(), h["_source"].clone()))
+        .map(|h| {
+            (
+                h["_id"].as_str().unwrap().to_owned(),
+                h["_source"].clone(),
+                h["_index"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -153,17 +160,17 @@ fn verify_is_clean_after_a_run_and_names_each_tampering_and_nothing_else() {
     let all = seals(&es);
     let middle = |p: i64| {
         all.iter()
-            .filter(|(_, s)| s["seal"]["partition"] == p && s["seal"]["seq"] == 1)
-            .find(|(_, s)| {
-                all.iter().any(|(_, t)| {
+            .filter(|(_, s, _)| s["seal"]["partition"] == p && s["seal"]["seq"] == 1)
+            .find(|(_, s, _)| {
+                all.iter().any(|(_, t, _)| {
                     t["seal"]["segment"] == s["seal"]["segment"] && t["seal"]["seq"] == 2
                 })
             })
             .cloned()
             .unwrap_or_else(|| panic!("partition {p} has a seal with a successor"))
     };
-    let (deleted_seal, deleted) = middle(1);
-    let (edited_seal, mut edited) = middle(2);
+    let (deleted_seal, deleted, deleted_index) = middle(1);
+    let (edited_seal, mut edited, edited_index) = middle(2);
     let indexed_in = |s: &Value| {
         s["seal"]["fates"]
             .as_array()
@@ -179,9 +186,9 @@ fn verify_is_clean_after_a_run_and_names_each_tampering_and_nothing_else() {
         )
     };
     // Two documents partition 3's first seal says were written.
-    let (_, first3) = all
+    let (_, first3, _) = all
         .iter()
-        .find(|(_, s)| s["seal"]["partition"] == 3 && s["seal"]["seq"] == 0)
+        .find(|(_, s, _)| s["seal"]["partition"] == 3 && s["seal"]["seq"] == 0)
         .unwrap();
     let written: Vec<i64> = first3["seal"]["fates"]
         .as_array()
@@ -214,8 +221,8 @@ fn verify_is_clean_after_a_run_and_names_each_tampering_and_nothing_else() {
             changed,
             json!({"index": {"_index": "logs-cold", "_id": "forged-doc"}}),
             json!({"level": "INFO", "message": "never happened"}),
-            json!({"delete": {"_index": SEALS, "_id": deleted_seal}}),
-            json!({"index": {"_index": SEALS, "_id": edited_seal}}),
+            json!({"delete": {"_index": deleted_index, "_id": deleted_seal}}),
+            json!({"index": {"_index": edited_index, "_id": edited_seal}}),
             edited.clone(),
         ],
     );

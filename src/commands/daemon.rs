@@ -163,6 +163,7 @@ pub fn setup_es(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let mut seals_installed = false;
     for (name, output) in &config.outputs {
         let OutputConfig::Elasticsearch(es) = output else {
             continue;
@@ -174,7 +175,8 @@ pub fn setup_es(path: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         let installed =
             runtime.block_on(crate::sink::elasticsearch::setup::install(name, es, setup))?;
         writeln!(out, "output \"{name}\": {installed}")?;
-        if let (true, Some(seal)) = (es.seal, &config.seal) {
+        if let (true, Some(seal), false) = (es.seal, &config.seal, seals_installed) {
+            seals_installed = true;
             let installed = runtime.block_on(
                 crate::sink::elasticsearch::setup::install_seal_index(name, es, &seal.index),
             )?;

@@ -186,11 +186,8 @@ impl Config {
                 if seal.max_events == 0 {
                     err("seal.max_events is 0; give how many offsets one seal may cover, e.g. 10000".into());
                 }
-                if seal.index.is_empty() || seal.index.contains(['*', ',', ' ', '/']) {
-                    err(format!(
-                        "seal.index = \"{}\" is not an index name",
-                        seal.index
-                    ));
+                if let Err(e) = super::index_name::IndexTemplate::parse(&seal.index) {
+                    err(format!("seal.index: {e}"));
                 }
                 for path in &seal.trusted_keys {
                     let text = std::fs::read_to_string(path);

@@ -59,7 +59,8 @@ pub struct SealConfig {
     /// `credential:NAME` (a systemd credential); never the key itself.
     pub key: SecretSource,
     /// The index Elasticsearch outputs write their seals to, in their own
-    /// cluster.
+    /// cluster; `%Y`, `%m`, `%d` take the day the seal is stored, so that
+    /// ILM deletes old seals with the documents they cover.
     #[serde(default = "default_seal_index")]
     pub index: String,
     /// A directory for a second copy of every seal (append-only NDJSON
@@ -80,7 +81,7 @@ pub struct SealConfig {
 }
 
 fn default_seal_index() -> String {
-    "logredact-seals".to_owned()
+    "logredact-seals-%Y.%m.%d".to_owned()
 }
 
 fn default_seal_max_events() -> usize {

@@ -37,7 +37,8 @@ pub struct Chain {
     chain: [u8; 32],
     prev: Option<String>,
     acked: Option<i64>,
-    unacked: VecDeque<i64>,
+    /// Seals cut and not yet stored: (the offset after, offsets covered).
+    unacked: VecDeque<(i64, i64)>,
 }
 
 impl Chain {
@@ -81,9 +82,9 @@ impl Chain {
         self.pending.len()
     }
 
-    /// Seals sent and not yet acknowledged.
+    /// Offsets whose seal is sent and not yet acknowledged.
     pub fn unacked(&self) -> usize {
-        self.unacked.len()
+        self.unacked.iter().map(|(_, n)| *n as usize).sum()
     }
 
     /// Seals what has gathered, `max_events` fates a seal at most.
@@ -128,7 +129,7 @@ impl Chain {
             let (line, hash) = encode_line(&body, &fates_json, key);
             self.prev = Some(hash);
             self.seq += 1;
-            self.unacked.push_back(last + 1);
+            self.unacked.push_back((last + 1, span));
             cuts.push(Cut {
                 id: body.id(),
                 line,
@@ -143,7 +144,7 @@ impl Chain {
     /// Notes that the store took the seal ending before `through`. Seals
     /// of one chain are acknowledged in the order they were cut.
     pub fn acked(&mut self, through: i64) {
-        while let Some(&end) = self.unacked.front() {
+        while let Some(&(end, _)) = self.unacked.front() {
             if end > through {
                 break;
             }

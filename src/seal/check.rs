@@ -69,6 +69,9 @@ pub enum Problem {
         segment: String,
         seq: u64,
     },
+    /// A line of a file output that is not an action line where one must
+    /// be (a line deleted, a torn end).
+    Damaged { place: String },
     /// A seal the second copy holds is gone from the store.
     RemovedSeal { seal: String, copy: String },
     /// A seal does not follow the one before it.
@@ -113,6 +116,13 @@ pub struct Report {
     /// Seals past retention whose documents are all gone: expired, not
     /// tampered with.
     pub seals_expired: u64,
+    /// Second copies of a sealed document with the sealed bytes (a replay
+    /// into a file output, or into a new backing index): no news.
+    pub duplicate_copies: u64,
+    /// Documents past the last seal of their partition: written after the
+    /// seals were read (a live daemon seals within a commit interval), or
+    /// inserted. The next run judges them.
+    pub not_yet_sealed: u64,
     pub problems: Vec<Problem>,
 }
 
@@ -134,6 +144,11 @@ struct Covered<'a> {
     fate: Fate,
     seal: &'a ReadSeal,
 }
+
+/// Indices are deleted by ILM a little before or after their seals turn
+/// `retention` old (a daily index goes by its creation, ILM runs now and
+/// then): seals this close to the edge may have lost their documents.
+const RETENTION_MARGIN_MS: i64 = 2 * 86_400_000;
 
 pub fn check(mut input: Inputs<'_>) -> Report {
     let mut report = Report {
@@ -192,12 +207,14 @@ pub fn check(mut input: Inputs<'_>) -> Report {
                 .push(s);
         }
         let offsets = covered.entry((topic.clone(), *partition)).or_default();
-        let retention_edge = input.now_ms - input.retention_ms;
-        for ((started_ms, segment), mut chain) in segments {
-            // Seals before the first one left of a segment that started
-            // past retention went with their indices.
-            let expired_start = started_ms < retention_edge;
+        let retention_edge = input.now_ms - input.retention_ms + RETENTION_MARGIN_MS;
+        for ((_, segment), mut chain) in segments {
             chain.sort_by_key(|s| s.0.body.seq);
+            // Seals before the first one left went with their indices when
+            // that one is itself at the retention edge.
+            let expired_start = chain
+                .first()
+                .is_some_and(|s| s.0.body.sealed_at_ms < retention_edge);
             let mut before: Option<&ReadSeal> = None;
             for (seal, fates) in chain {
                 let known = |seq: u64| {
@@ -227,8 +244,10 @@ pub fn check(mut input: Inputs<'_>) -> Report {
     }
 
     // 3. Gaps, then every covered offset against the documents.
-    let mut expired_seals = std::collections::HashSet::new();
-    let retention_edge = input.now_ms - input.retention_ms;
+    // Per seal at the retention edge: its documents gone, and whether any is
+    // left (then the missing ones were deleted, not expired).
+    let mut edge_seals: HashMap<String, (Vec<String>, bool)> = HashMap::new();
+    let retention_edge = input.now_ms - input.retention_ms + RETENTION_MARGIN_MS;
     let mut covered_ids = std::collections::HashSet::new();
     for ((topic, partition), offsets) in &covered {
         let mut last: Option<i64> = None;
@@ -258,9 +277,17 @@ pub fn check(mut input: Inputs<'_>) -> Report {
                 (Fate::Indexed(want), held) => {
                     report.documents_sealed += 1;
                     let held = held.map(Vec::as_slice).unwrap_or_default();
+                    let at_edge = c.seal.body.sealed_at_ms < retention_edge;
+                    if at_edge {
+                        edge_seals.entry(c.seal.place.clone()).or_default().1 |= !held.is_empty();
+                    }
                     if held.is_empty() {
-                        if c.seal.body.sealed_at_ms < retention_edge {
-                            expired_seals.insert(c.seal.place.clone());
+                        if at_edge {
+                            edge_seals
+                                .entry(c.seal.place.clone())
+                                .or_default()
+                                .0
+                                .push(id);
                         } else {
                             report.problems.push(Problem::Deleted {
                                 id,
@@ -275,10 +302,7 @@ pub fn check(mut input: Inputs<'_>) -> Report {
                             matched = true;
                             report.documents_verified += 1;
                         } else if d.hash == *want {
-                            report.problems.push(Problem::Inserted {
-                                id: id.clone(),
-                                place: d.place.clone(),
-                            });
+                            report.duplicate_copies += 1;
                         } else {
                             report.problems.push(Problem::Modified {
                                 id: id.clone(),
@@ -301,7 +325,26 @@ pub fn check(mut input: Inputs<'_>) -> Report {
         }
     }
     // A seal counts as expired only if none of its documents is left.
-    report.seals_expired = expired_seals.len() as u64;
+    let mut edge: Vec<_> = edge_seals.into_iter().collect();
+    edge.sort();
+    for (seal, (gone, any_left)) in edge {
+        if any_left {
+            for id in gone {
+                report.problems.push(Problem::Deleted {
+                    id,
+                    seal: seal.clone(),
+                });
+            }
+        } else {
+            report.seals_expired += 1;
+        }
+    }
+    // The last sealed offset of each partition: documents past it are not
+    // sealed yet.
+    let last_sealed: HashMap<(&str, i32), i64> = covered
+        .iter()
+        .filter_map(|((t, p), offsets)| Some(((t.as_str(), *p), *offsets.keys().next_back()?)))
+        .collect();
 
     // 4. Documents no seal covers.
     if !windowed {
@@ -323,6 +366,10 @@ pub fn check(mut input: Inputs<'_>) -> Report {
                 });
                 continue;
             };
+            if last_sealed.get(&(t, p)).is_some_and(|last| o > *last) {
+                report.not_yet_sealed += 1;
+                continue;
+            }
             match shadows
                 .iter()
                 .position(|(st, sp, f, l)| st == t && *sp == p && (*f..=*l).contains(&o))
@@ -500,5 +547,140 @@ fn link(seal: &ReadSeal, before: Option<&ReadSeal>, at: &ChainAt<'_>, report: &m
                 "its chain value does not follow from its fates".into(),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seal::record::parse_line;
+    use crate::seal::{doc_hash, Chain, SealKey};
+
+    const DAY: i64 = 86_400_000;
+
+    fn id(topic: &str, partition: i32, offset: i64) -> String {
+        format!("{topic}-{partition}-{offset}")
+    }
+
+    /// Seals offsets 0..n of partition 0, two seals made `age_days` ago,
+    /// and the documents they cover.
+    fn sealed(
+        key: &SealKey,
+        n: i64,
+        now: i64,
+        age_days: i64,
+    ) -> (Vec<ReadSeal>, HashMap<String, Vec<HeldDoc>>) {
+        let mut chain = Chain::new("cold", now - age_days * DAY);
+        let mut docs = HashMap::new();
+        for o in 0..n {
+            let body = format!("{{\"n\":{o}}}");
+            chain.push(o, Fate::Indexed(doc_hash(body.as_bytes())));
+            docs.insert(
+                id("t", 0, o),
+                vec![HeldDoc {
+                    place: "i".into(),
+                    hash: doc_hash(body.as_bytes()),
+                }],
+            );
+        }
+        let seals = chain
+            .cut("t", 0, key, "fp", (n / 2) as usize, now - age_days * DAY)
+            .iter()
+            .map(|c| parse_line(&c.line, c.id.clone()).unwrap())
+            .collect();
+        (seals, docs)
+    }
+
+    fn run(
+        key: &SealKey,
+        seals: Vec<ReadSeal>,
+        docs: HashMap<String, Vec<HeldDoc>>,
+        now: i64,
+    ) -> Report {
+        let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+        check(Inputs {
+            output: "cold",
+            keys: &keys,
+            seals,
+            docs,
+            since_ms: None,
+            until_ms: None,
+            now_ms: now,
+            retention_ms: 180 * DAY,
+            doc_id: id,
+        })
+    }
+
+    #[test]
+    fn documents_not_sealed_yet_and_identical_second_copies_are_not_tampering() {
+        let key = SealKey::generate();
+        let now = 1_000 * DAY;
+        let (seals, mut docs) = sealed(&key, 10, now, 0);
+        // Written after the seals were read: past the last seal.
+        docs.insert(
+            id("t", 0, 10),
+            vec![HeldDoc {
+                place: "i".into(),
+                hash: [1; 32],
+            }],
+        );
+        // A replay appended the same bytes again.
+        let copy = docs[&id("t", 0, 3)][0].clone();
+        docs.get_mut(&id("t", 0, 3)).unwrap().push(copy);
+        let r = run(&key, seals, docs, now);
+        assert!(r.clean(), "{:?}", r.problems);
+        assert_eq!(
+            (r.not_yet_sealed, r.duplicate_copies, r.documents_verified),
+            (1, 1, 10)
+        );
+    }
+
+    #[test]
+    fn only_seals_whose_documents_are_all_gone_past_retention_are_expired() {
+        let key = SealKey::generate();
+        let now = 1_000 * DAY;
+        // Past retention, every document gone: expired, and so is the
+        // missing start of a chain at the edge.
+        let (seals, _) = sealed(&key, 10, now, 181);
+        let r = run(&key, seals[1..].to_vec(), HashMap::new(), now);
+        assert!(r.clean(), "{:?}", r.problems);
+        assert_eq!(r.seals_expired, 1);
+
+        // Past retention, one document left: the others were deleted.
+        let (seals, docs) = sealed(&key, 10, now, 181);
+        let kept: HashMap<_, _> = docs
+            .into_iter()
+            .filter(|(k, _)| k == &id("t", 0, 0))
+            .collect();
+        let r = run(&key, seals, kept, now);
+        assert_eq!(
+            r.seals_expired, 1,
+            "the second seal's documents are all gone"
+        );
+        assert_eq!(
+            r.problems
+                .iter()
+                .filter(|p| matches!(p, Problem::Deleted { .. }))
+                .count(),
+            4
+        );
+
+        // Well within retention: a missing chain start is a missing seal,
+        // and missing documents are deleted.
+        let (seals, _) = sealed(&key, 10, now, 30);
+        let r = run(&key, seals[1..].to_vec(), HashMap::new(), now);
+        assert!(r.problems.contains(&Problem::MissingSeal {
+            topic: "t".into(),
+            partition: 0,
+            segment: seals[0].body.segment.clone(),
+            seq: 0,
+        }));
+        assert_eq!(
+            r.problems
+                .iter()
+                .filter(|p| matches!(p, Problem::Deleted { .. }))
+                .count(),
+            5
+        );
     }
 }

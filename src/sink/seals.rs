@@ -47,7 +47,8 @@ pub struct SealAck {
 enum Store {
     Elasticsearch {
         client: Elasticsearch,
-        index: String,
+        /// The seal index, named by the day seals are stored.
+        index: super::IndexNamer,
         timeout: Duration,
     },
     Dir(RotatingFile),
@@ -60,6 +61,9 @@ pub struct SealWriter {
     store: Store,
     copy: Option<RotatingFile>,
 }
+
+/// Bytes of seal lines in one write at most.
+const MAX_BATCH_BYTES: usize = 8 << 20;
 
 /// Seal files rotate at this size.
 const SEAL_FILE_BYTES: u64 = 256 << 20;
@@ -79,7 +83,9 @@ impl SealWriter {
             output,
             Store::Elasticsearch {
                 client,
-                index: index.to_owned(),
+                index: super::IndexNamer::new(
+                    super::IndexTemplate::parse(index).map_err(|e| anyhow::anyhow!(e))?,
+                ),
                 timeout,
             },
             copy_dir,
@@ -131,9 +137,28 @@ impl SealWriter {
         acks: std::sync::mpsc::Sender<Vec<SealAck>>,
         stats: Arc<crate::stats::Stats>,
     ) {
-        while let Some(mut batch) = input.recv().await {
+        let mut queue: std::collections::VecDeque<SealItem> = std::collections::VecDeque::new();
+        loop {
+            if queue.is_empty() {
+                match input.recv().await {
+                    Some(items) => queue.extend(items),
+                    None => break,
+                }
+            }
             while let Ok(more) = input.try_recv() {
-                batch.extend(more);
+                queue.extend(more);
+            }
+            // One request stays well under `http.max_content_length`
+            // however far behind the seals are (a backlog in one request
+            // would be refused with 413 for ever).
+            let mut batch = Vec::new();
+            let mut bytes = 0;
+            while let Some(item) = queue.front() {
+                if !batch.is_empty() && bytes + item.line.len() > MAX_BATCH_BYTES {
+                    break;
+                }
+                bytes += item.line.len();
+                batch.extend(queue.pop_front());
             }
             let mut delay = Duration::from_millis(100);
             while let Err(e) = self.write(&batch).await {
@@ -172,8 +197,9 @@ impl SealWriter {
                 timeout,
             } => {
                 let mut body = Vec::new();
+                let index = index.name(crate::stats::now_ms());
                 for s in batch {
-                    action_line(&mut body, "create", index, &s.id);
+                    action_line(&mut body, "create", &index, &s.id);
                     body.extend_from_slice(&s.line);
                     body.push(b'\n');
                 }

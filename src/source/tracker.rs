@@ -392,8 +392,9 @@ impl OffsetTracker {
         }
     }
 
-    /// Fates gathered and not yet sealed, and seals not yet stored, over
-    /// every partition: bounded by back-pressure.
+    /// Offsets complete and not yet covered by a stored seal (gathered, or
+    /// in seals not yet stored), over every partition: bounded by
+    /// back-pressure.
     pub fn unsealed(&self) -> usize {
         self.slots
             .iter()
@@ -553,7 +554,7 @@ mod tests {
         let cuts = t.cut_seals(&key, "fp", 100, 0);
         assert_eq!(cuts.len(), 1);
         assert!(t.to_commit().is_empty(), "sealed, but not stored");
-        assert_eq!(t.unsealed(), 1);
+        assert_eq!(t.unsealed(), 2, "two offsets in a seal not stored");
         t.seal_acked(s, cuts[0].generation + 1, 1, 2);
         assert!(t.to_commit().is_empty(), "a stale acknowledgement");
         t.seal_acked(s, cuts[0].generation, 1, 2);

@@ -27,10 +27,13 @@ fn ndjson_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Every document in the output's files, by `_id`.
+/// Every document in the output's files, by `_id`. A line that is not
+/// part of an action/document pair (one line deleted, a torn end after a
+/// crash) is a problem, and reading goes on from the next line.
 pub fn documents(
     dir: &Path,
     progress: &dyn Fn(u64),
+    problems: &mut Vec<Problem>,
 ) -> anyhow::Result<HashMap<String, Vec<HeldDoc>>> {
     #[derive(serde::Deserialize)]
     struct Meta {
@@ -50,12 +53,12 @@ pub fn documents(
             if action.is_empty() {
                 continue;
             }
-            let action: HashMap<String, Meta> = serde_json::from_slice(action).map_err(|_| {
-                anyhow::anyhow!(
-                    "{name}:{}: not a bulk action line; is this a logredact file output?",
-                    i + 1
-                )
-            })?;
+            let Ok(action) = serde_json::from_slice::<HashMap<String, Meta>>(action) else {
+                problems.push(Problem::Damaged {
+                    place: format!("{name}:{}", i + 1),
+                });
+                continue;
+            };
             let Some(meta) = action.into_values().next() else {
                 continue;
             };

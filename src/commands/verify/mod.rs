@@ -12,7 +12,7 @@ mod files;
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ed25519_dalek::VerifyingKey;
 
@@ -45,10 +45,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
     let outputs: Vec<(&String, &OutputConfig)> = config
         .outputs
         .iter()
-        .filter(|(name, o)| match &options.output {
-            Some(want) => *name == want,
-            None => o.sealed(),
-        })
+        .filter(|(name, o)| o.sealed() && options.output.as_ref().is_none_or(|w| *name == w))
         .collect();
     if outputs.is_empty() {
         match &options.output {
@@ -79,11 +76,17 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
     let mut reports = Vec::new();
     for (name, output) in outputs {
         let mut read_problems = Vec::new();
-        let (mut seals, docs) = match output {
-            OutputConfig::File(f) => (
-                files::seals(&files::seal_dir(&f.dir), &mut read_problems)?,
-                files::documents(&f.dir, &progress)?,
-            ),
+        // Documents first, then the seals (and the second copy before the
+        // store, as the writer writes them the other way round): with the
+        // daemon running, every document read has had its chance to be
+        // sealed, and every copy read is in the store by then or in flight.
+        let (mut seals, docs, copies) = match output {
+            OutputConfig::File(f) => {
+                let docs = files::documents(&f.dir, &progress, &mut read_problems)?;
+                let copies = read_copies(name, seal, &mut read_problems)?;
+                let seals = files::seals(&files::seal_dir(&f.dir), &mut read_problems)?;
+                (seals, docs, copies)
+            }
             OutputConfig::Elasticsearch(e) => {
                 let client = crate::sink::elasticsearch::client(name, e)?;
                 let pattern = match (&e.index, &e.data_stream) {
@@ -91,22 +94,26 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
                     (None, Some(ds)) => ds.clone(),
                     (None, None) => anyhow::bail!("output \"{name}\": no index or data_stream"),
                 };
+                let seal_pattern = crate::sink::elasticsearch::setup::index_pattern(&seal.index);
                 runtime.block_on(async {
-                    let seals =
-                        es::seals(&client, &seal.index, e.request_timeout, &mut read_problems)
-                            .await?;
                     let docs =
                         es::documents(&client, &pattern, e.request_timeout, &progress).await?;
-                    anyhow::Ok((seals, docs))
+                    let copies = read_copies(name, seal, &mut read_problems)?;
+                    let seals = es::seals(
+                        &client,
+                        &seal_pattern,
+                        e.request_timeout,
+                        &mut read_problems,
+                    )
+                    .await?;
+                    anyhow::Ok((seals, docs, copies))
                 })?
             }
         };
         if tty {
             eprint!("\r");
         }
-        if let Some(copy) = &seal.copy_dir {
-            compare_copy(name, copy, &mut seals, &mut read_problems)?;
-        }
+        compare_copy(copies, &mut seals, &mut read_problems);
         let mut report = check::check(Inputs {
             output: name,
             keys: &keys,
@@ -164,19 +171,38 @@ fn trusted_keys(
     Ok(keys)
 }
 
-/// Compares the store's seals with the second copy: a seal the copy holds
-/// and the store lacks was removed; it is checked from the copy.
-fn compare_copy(
+/// The output's seals in the second copy (`seal.copy_dir`), if one is kept.
+fn read_copies(
     output: &str,
-    copy: &Path,
-    seals: &mut Vec<ReadSeal>,
+    seal: &crate::config::SealConfig,
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<()> {
-    let mut ignored = Vec::new();
-    let copies = files::seals_with_prefix(copy, &format!("seals-{output}."), &mut ignored)?;
+) -> anyhow::Result<Vec<ReadSeal>> {
+    match &seal.copy_dir {
+        Some(dir) => files::seals_with_prefix(dir, &format!("seals-{output}."), problems),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Compares the store's seals with the second copy: a seal the copy holds
+/// and the store lacks was removed (it is checked from the copy), unless
+/// it is past the store's last seal of its partition: in flight.
+fn compare_copy(copies: Vec<ReadSeal>, seals: &mut Vec<ReadSeal>, problems: &mut Vec<Problem>) {
     let held: std::collections::HashSet<String> = seals.iter().map(|s| s.body.id()).collect();
+    let mut last: HashMap<(String, i32), i64> = HashMap::new();
+    for s in seals.iter() {
+        let e = last
+            .entry((s.body.topic.clone(), s.body.partition))
+            .or_insert(i64::MIN);
+        *e = (*e).max(s.body.last_offset);
+    }
     for c in copies {
-        if !held.contains(&c.body.id()) {
+        if held.contains(&c.body.id()) {
+            continue;
+        }
+        let in_flight = last
+            .get(&(c.body.topic.clone(), c.body.partition))
+            .is_none_or(|l| c.body.first_offset > *l);
+        if !in_flight {
             problems.push(Problem::RemovedSeal {
                 seal: c.body.id(),
                 copy: c.place.clone(),
@@ -184,7 +210,6 @@ fn compare_copy(
             seals.push(c);
         }
     }
-    Ok(())
 }
 
 /// Problems listed in the text report; `--json` has them all.
@@ -196,6 +221,31 @@ fn write_report(r: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
         "output \"{}\": {} seals checked, {} offsets covered, {} of {} sealed documents verified, {} documents held",
         r.output, r.seals_checked, r.offsets_covered, r.documents_verified, r.documents_sealed, r.documents_held
     )?;
+    if r.seals_checked == 0 {
+        writeln!(
+            out,
+            "  note: no seal to check{}",
+            if r.documents_held > 0 {
+                ""
+            } else {
+                " and no document: nothing was written yet, or this is the wrong config"
+            }
+        )?;
+    }
+    if r.duplicate_copies > 0 {
+        writeln!(
+            out,
+            "  {} second copies of sealed documents, byte for byte (replays): no news",
+            r.duplicate_copies
+        )?;
+    }
+    if r.not_yet_sealed > 0 {
+        writeln!(
+            out,
+            "  {} documents are past the last seal of their partition: written after the seals were read (the daemon seals within a commit interval), or inserted; the next run checks them",
+            r.not_yet_sealed
+        )?;
+    }
     if r.seals_expired > 0 {
         writeln!(
             out,
@@ -231,6 +281,7 @@ fn describe(p: &Problem) -> String {
         Problem::UnknownKey { seal, key_id } => format!("unknown key: seal {seal} is signed by key {key_id}, which is not trusted (add its public key with --public-key or seal.trusted_keys)"),
         Problem::Malformed { seal, why } => format!("malformed seal {seal}: {why}"),
         Problem::MissingSeal { topic, partition, segment, seq } => format!("missing seal: seal {seq} of segment {segment} of {topic}/{partition} is gone"),
+        Problem::Damaged { place } => format!("damaged: {place} is not the action line of a document pair (a line was removed or cut off)"),
         Problem::RemovedSeal { seal, copy } => format!("removed seal: {seal} is in the second copy ({copy}) but not in the store"),
         Problem::BrokenLink { seal, why } => format!("broken chain at seal {seal}: {why}"),
         Problem::Unverified { topic, partition, first, last, documents } => format!("unverified: {documents} documents of {topic}/{partition} offsets {first}–{last} have no valid seal to check them against (see the problem above)"),

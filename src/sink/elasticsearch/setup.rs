@@ -55,9 +55,10 @@ pub async fn install(
 /// kept in `_source` only (`dynamic: false`), not indexed.
 const SEAL_TEMPLATE: &str = include_str!("../../../es/template-seals.json");
 
-/// Installs the template of the seal index `index`, under the ILM policy
-/// of the sealed output `name` (seals are kept as long as the documents
-/// they cover). Run after `install` for that output.
+/// Installs the template of the seal indices `index` (a dated name, one
+/// index a day), under the ILM policy of the sealed output `name`: seals
+/// are deleted with the documents they cover, a day's at a time. Run after
+/// `install` for that output, once.
 pub async fn install_seal_index(
     name: &str,
     es: &ElasticsearchConfig,
@@ -66,11 +67,14 @@ pub async fn install_seal_index(
     let client = super::client(name, es)?;
     let mut template: serde_json::Value =
         serde_json::from_str(SEAL_TEMPLATE).expect("the shipped seal template is JSON");
+    let index = index_pattern(index);
     template["index_patterns"] = serde_json::json!([index]);
     let policy = format!("logredact-{name}");
     template["template"]["settings"]["index.lifecycle.name"] = policy.clone().into();
     super::check_reachable(name, &client).await?;
-    let template_name = format!("logredact-seals-{name}");
+    // One template for the seal indices of every sealed output (two with
+    // the same pattern and priority would be refused).
+    let template_name = "logredact-seals";
     put(
         &client,
         &format!("/_index_template/{template_name}"),
