@@ -121,9 +121,18 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     drop(cluster);
     summary(out, &stats, produced, secs, &fingerprint, &options.out)?;
+    // The binary as this shell can run it (`cargo run` leaves it in
+    // target/), so the line can be pasted as it is.
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|e| {
+            let cwd = std::env::current_dir().ok()?;
+            Some(e.strip_prefix(&cwd).map(|p| p.to_owned()).unwrap_or(e))
+        })
+        .map_or_else(|| "logredact".to_owned(), |e| e.display().to_string());
     writeln!(
         out,
-        "  the cold output is sealed: check that it holds exactly what was written with\n    logredact verify --config {}",
+        "  the cold output is sealed: check that it holds exactly what was written with\n    {exe} verify --config {}",
         options.out.join(DEMO_CONFIG).display()
     )?;
     Ok(())
