@@ -257,7 +257,8 @@ fn write_report(r: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "  everything holds")?;
         return Ok(());
     }
-    writeln!(out, "  {} problems:", r.problems.len())?;
+    let n = r.problems.len();
+    writeln!(out, "  {n} problem{}:", if n == 1 { "" } else { "s" })?;
     for p in r.problems.iter().take(SHOWN) {
         writeln!(out, "  - {}", describe(p))?;
     }
