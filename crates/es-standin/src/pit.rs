@@ -33,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::admin::{all_shards_failed, error_response, index_not_found, validation_failed};
-use crate::store::{lock, matches, Shared, Store};
+use crate::store::{lock, Shared, Store};
 
 /// Points in time the stand-in holds open at once (see the module doc).
 pub(crate) const MAX_OPEN: usize = 300;
@@ -212,14 +212,7 @@ fn resolve_existing(st: &Store, expr: &str) -> Result<Vec<String>, String> {
             return Err(part.to_owned());
         }
     }
-    let mut names: Vec<String> = st
-        .indices
-        .keys()
-        .filter(|name| expr.split(',').any(|p| p == "_all" || matches(p, name)))
-        .cloned()
-        .collect();
-    names.sort();
-    Ok(names)
+    Ok(st.resolve(expr))
 }
 
 /// The documents of `names` as they are now; sources are shared, not copied.

@@ -27,6 +27,17 @@ fn ndjson_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// A file's name (for `place`s in reports) and its bytes.
+fn read(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let text =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {} ({e})", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((name, text))
+}
+
 /// Every document in the output's files, by `_id`. A line that is not
 /// part of an action/document pair (one line deleted, a torn end after a
 /// crash) is a problem, and reading goes on from the next line.
@@ -42,12 +53,7 @@ pub fn documents(
     let mut docs: HashMap<String, Vec<HeldDoc>> = HashMap::new();
     let mut n = 0u64;
     for path in ndjson_files(dir)? {
-        let text = std::fs::read(&path)
-            .map_err(|e| anyhow::anyhow!("cannot read {} ({e})", path.display()))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let (name, text) = read(&path)?;
         let mut lines = text.split(|&b| b == b'\n').enumerate();
         while let Some((i, action)) = lines.next() {
             if action.is_empty() {
@@ -94,12 +100,7 @@ pub fn seals_with_prefix(
             .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
     });
     for path in files {
-        let text = std::fs::read(&path)
-            .map_err(|e| anyhow::anyhow!("cannot read {} ({e})", path.display()))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let (name, text) = read(&path)?;
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
             if line.is_empty() {
                 continue;
