@@ -39,11 +39,19 @@ fn verify(config: &Path) -> (bool, Vec<Problem>) {
 }
 
 fn verify_with(config: &Path, public_keys: Vec<std::path::PathBuf>) -> (bool, Vec<Problem>) {
+    verify_window(config, public_keys, None)
+}
+
+fn verify_window(
+    config: &Path,
+    public_keys: Vec<std::path::PathBuf>,
+    since_ms: Option<i64>,
+) -> (bool, Vec<Problem>) {
     let mut out = Vec::new();
     let options = verify::Options {
         config: config.to_owned(),
         output: None,
-        since_ms: None,
+        since_ms,
         until_ms: None,
         public_keys,
         json: true,
@@ -285,4 +293,22 @@ fn verify_is_clean_after_a_run_and_names_each_tampering_and_nothing_else() {
     problems.sort_by_key(key);
     expected.sort_by_key(key);
     assert_eq!(problems, expected);
+
+    // A scheduled run over the last day checks every seal made in it and
+    // the documents they cover: the same tampering, except what only a
+    // whole run can tell (documents no seal covers).
+    let now_ms = logredact::stats::now_ms();
+    let (clean, mut windowed) = verify_window(&path, Vec::new(), Some(now_ms - 86_400_000));
+    assert!(!clean);
+    for p in &mut windowed {
+        if let Problem::Deleted { seal, .. } | Problem::Modified { seal, .. } = p {
+            seal.clear();
+        }
+    }
+    windowed.sort_by_key(key);
+    expected.retain(|p| !matches!(p, Problem::Inserted { .. } | Problem::Unverified { .. }));
+    assert_eq!(windowed, expected);
+    // A window with no seal in it checks nothing, and finds nothing.
+    let (clean, none) = verify_window(&path, Vec::new(), Some(now_ms + 86_400_000));
+    assert!(clean, "{none:?}");
 }

@@ -13,9 +13,11 @@ use elasticsearch::Elasticsearch;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::seal::check::{HeldDoc, Problem};
+use ed25519_dalek::VerifyingKey;
+
+use crate::seal::check::{HeldDocs, Problem, Seal};
 use crate::seal::doc_hash;
-use crate::seal::record::{parse_line, ReadSeal};
+use crate::seal::record::parse_line;
 
 const PAGE: usize = 10_000;
 const KEEP_ALIVE: &str = "2m";
@@ -149,20 +151,22 @@ fn first_line(text: &str) -> &str {
     &line[..line.len().min(300)]
 }
 
-/// Every document of the output's indices (`pattern`), by `_id`.
+/// The documents of the output's indices (`pattern`) that `wants` keeps.
 pub async fn documents(
     client: &Elasticsearch,
     pattern: &str,
     timeout: Duration,
+    wants: &dyn Fn(&str) -> bool,
     progress: &dyn Fn(u64),
-) -> anyhow::Result<HashMap<String, Vec<HeldDoc>>> {
-    let mut docs: HashMap<String, Vec<HeldDoc>> = HashMap::new();
+) -> anyhow::Result<HeldDocs> {
+    let mut docs = HeldDocs::default();
     let mut n = 0u64;
     scan(client, pattern, timeout, |index, id, source| {
-        docs.entry(id.to_owned()).or_default().push(HeldDoc {
-            place: index.to_owned(),
-            hash: doc_hash(source),
-        });
+        if wants(id) {
+            docs.add(id, index, None, doc_hash(source));
+        } else {
+            docs.pass_over();
+        }
         n += 1;
         if n % 10_000 == 0 {
             progress(n);
@@ -172,17 +176,18 @@ pub async fn documents(
     Ok(docs)
 }
 
-/// Every seal in the seal index.
+/// Every seal in the seal index, judged as read (`Seal::judge`).
 pub async fn seals(
     client: &Elasticsearch,
     index: &str,
     timeout: Duration,
+    keys: &HashMap<String, VerifyingKey>,
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<Vec<ReadSeal>> {
+) -> anyhow::Result<Vec<Seal>> {
     let mut seals = Vec::new();
     scan(client, index, timeout, |_, id, source| {
         match parse_line(source, id.to_owned()) {
-            Ok(s) => seals.push(s),
+            Ok(s) => seals.push(Seal::judge(s, keys)),
             Err(why) => problems.push(Problem::Malformed {
                 seal: id.to_owned(),
                 why,

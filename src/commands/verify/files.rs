@@ -2,11 +2,15 @@
 //! pairs: action line, document line) and its seals (`DIR/seals/`).
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::seal::check::HeldDoc;
-use crate::seal::record::{parse_line, ReadSeal};
-use crate::seal::{check::Problem, doc_hash};
+use ed25519_dalek::VerifyingKey;
+
+use crate::seal::check::{HeldDocs, Problem, Seal};
+use crate::seal::doc_hash;
+use crate::seal::record::parse_line;
 use crate::sink::seals::FILE_SEALS_DIR;
 
 /// The `.ndjson` files directly in `dir`, in name order.
@@ -27,55 +31,79 @@ fn ndjson_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A file's name (for `place`s in reports) and its bytes.
-fn read(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
-    let text =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {} ({e})", path.display()))?;
+/// Calls `each` with every line of the file at `path` (numbered from 1,
+/// without its newline), read in pieces: a file is never held whole.
+/// Returns the file's name, for `place`s in reports.
+fn each_line(path: &Path, mut each: impl FnMut(&str, u32, &[u8])) -> anyhow::Result<String> {
+    let cannot = |e: std::io::Error| anyhow::anyhow!("cannot read {} ({e})", path.display());
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok((name, text))
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(path).map_err(cannot)?);
+    let mut line = Vec::new();
+    let mut number = 0u32;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(cannot)? == 0 {
+            return Ok(name);
+        }
+        number = number.saturating_add(1);
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        each(&name, number, &line);
+    }
 }
 
-/// Every document in the output's files, by `_id`. A line that is not
-/// part of an action/document pair (one line deleted, a torn end after a
-/// crash) is a problem, and reading goes on from the next line.
+/// The documents in the output's files that `wants` keeps (by `_id`). A
+/// line that is not part of an action/document pair (one line deleted, a
+/// torn end after a crash) is a problem, and reading goes on from the next
+/// line.
 pub fn documents(
     dir: &Path,
+    wants: &dyn Fn(&str) -> bool,
     progress: &dyn Fn(u64),
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<HashMap<String, Vec<HeldDoc>>> {
+) -> anyhow::Result<HeldDocs> {
     #[derive(serde::Deserialize)]
     struct Meta {
         _id: String,
     }
-    let mut docs: HashMap<String, Vec<HeldDoc>> = HashMap::new();
+    let mut docs = HeldDocs::default();
     let mut n = 0u64;
     for path in ndjson_files(dir)? {
-        let (name, text) = read(&path)?;
-        let mut lines = text.split(|&b| b == b'\n').enumerate();
-        while let Some((i, action)) = lines.next() {
-            if action.is_empty() {
-                continue;
+        // The `_id` of the action line just read, whose document is next.
+        let mut pending: Option<(String, u32)> = None;
+        let name = each_line(&path, |name, number, line| {
+            if let Some((id, _)) = pending.take() {
+                if wants(&id) {
+                    docs.add(&id, name, Some(number), doc_hash(line));
+                } else {
+                    docs.pass_over();
+                }
+                n += 1;
+                if n % 10_000 == 0 {
+                    progress(n);
+                }
+                return;
             }
-            let Ok(action) = serde_json::from_slice::<HashMap<String, Meta>>(action) else {
-                problems.push(Problem::Damaged {
-                    place: format!("{name}:{}", i + 1),
-                });
-                continue;
-            };
-            let Some(meta) = action.into_values().next() else {
-                continue;
-            };
-            let (j, doc) = lines.next().unwrap_or((i + 1, b""));
-            docs.entry(meta._id).or_default().push(HeldDoc {
-                place: format!("{name}:{}", j + 1),
-                hash: doc_hash(doc),
-            });
-            n += 1;
-            if n % 10_000 == 0 {
-                progress(n);
+            if line.is_empty() {
+                return;
+            }
+            match serde_json::from_slice::<HashMap<String, Meta>>(line) {
+                Ok(action) => pending = action.into_values().next().map(|m| (m._id, number)),
+                Err(_) => problems.push(Problem::Damaged {
+                    place: format!("{name}:{number}"),
+                }),
+            }
+        })?;
+        // An action line with nothing after it: its document is empty.
+        if let Some((id, number)) = pending {
+            if wants(&id) {
+                docs.add(&id, &name, Some(number + 1), doc_hash(b""));
+            } else {
+                docs.pass_over();
             }
         }
     }
@@ -83,34 +111,39 @@ pub fn documents(
 }
 
 /// Every seal in `DIR/seals/` (or any directory of seal files, such as
-/// the second copy); lines that are not seals are problems.
-pub fn seals(dir: &Path, problems: &mut Vec<Problem>) -> anyhow::Result<Vec<ReadSeal>> {
-    seals_with_prefix(dir, "", problems)
+/// the second copy), judged as read; lines that are not seals are
+/// problems.
+pub fn seals(
+    dir: &Path,
+    keys: &HashMap<String, VerifyingKey>,
+    problems: &mut Vec<Problem>,
+) -> anyhow::Result<Vec<Seal>> {
+    seals_with_prefix(dir, "", keys, problems)
 }
 
 /// The seals in the files of `dir` whose names start with `prefix`.
 pub fn seals_with_prefix(
     dir: &Path,
     prefix: &str,
+    keys: &HashMap<String, VerifyingKey>,
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<Vec<ReadSeal>> {
+) -> anyhow::Result<Vec<Seal>> {
     let mut seals = Vec::new();
     let files = ndjson_files(dir)?.into_iter().filter(|p| {
         p.file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
     });
     for path in files {
-        let (name, text) = read(&path)?;
-        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        each_line(&path, |name, number, line| {
             if line.is_empty() {
-                continue;
+                return;
             }
-            let place = format!("{name}:{}", i + 1);
+            let place = format!("{name}:{number}");
             match parse_line(line, place.clone()) {
-                Ok(s) => seals.push(s),
+                Ok(s) => seals.push(Seal::judge(s, keys)),
                 Err(why) => problems.push(Problem::Malformed { seal: place, why }),
             }
-        }
+        })?;
     }
     Ok(seals)
 }

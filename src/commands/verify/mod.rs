@@ -17,9 +17,8 @@ use std::path::PathBuf;
 use ed25519_dalek::VerifyingKey;
 
 use crate::config::{Config, OutputConfig};
-use crate::seal::check::{self, Inputs, Problem, Report};
+use crate::seal::check::{Checker, Problem, Report, Seal, Window};
 use crate::seal::key::{key_id, parse_public_keys};
-use crate::seal::record::ReadSeal;
 use crate::seal::SealKey;
 
 pub struct Options {
@@ -73,19 +72,32 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let window = Window {
+        since_ms: options.since_ms,
+        until_ms: options.until_ms,
+        now_ms: crate::stats::now_ms(),
+        retention_ms: seal.retention.as_millis() as i64,
+    };
     let mut reports = Vec::new();
     for (name, output) in outputs {
         let mut read_problems = Vec::new();
-        // Documents first, then the seals (and the second copy before the
-        // store, as the writer writes them the other way round): with the
-        // daemon running, every document read has had its chance to be
-        // sealed, and every copy read is in the store by then or in flight.
-        let (mut seals, docs, copies) = match output {
+        // The second copy, then the store's seals, then the documents. The
+        // writer writes a seal to the store before the copy, so every seal
+        // the copy holds is in the store by the time the store is read. A
+        // seal is written after every document it covers was acknowledged,
+        // so those documents are there when read after it; documents
+        // written since are past the last seal and count as not sealed yet.
+        // Reading the seals first also lets a time window keep only the
+        // documents its seals cover.
+        let copies = read_copies(name, seal, &keys, &mut read_problems)?;
+        let mut report = match output {
             OutputConfig::File(f) => {
-                let docs = files::documents(&f.dir, &progress, &mut read_problems)?;
-                let copies = read_copies(name, seal, &mut read_problems)?;
-                let seals = files::seals(&files::seal_dir(&f.dir), &mut read_problems)?;
-                (seals, docs, copies)
+                let mut seals = files::seals(&files::seal_dir(&f.dir), &keys, &mut read_problems)?;
+                compare_copy(copies, &mut seals, &mut read_problems);
+                let checker = Checker::new(name, seals, &window);
+                let wants = |id: &str| checker.wants(id);
+                let docs = files::documents(&f.dir, &wants, &progress, &mut read_problems)?;
+                checker.finish(&docs, crate::sink::doc_id)
             }
             OutputConfig::Elasticsearch(e) => {
                 let client = crate::sink::elasticsearch::client(name, e)?;
@@ -96,35 +108,27 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
                 };
                 let seal_pattern = crate::sink::elasticsearch::setup::index_pattern(&seal.index);
                 runtime.block_on(async {
-                    let docs =
-                        es::documents(&client, &pattern, e.request_timeout, &progress).await?;
-                    let copies = read_copies(name, seal, &mut read_problems)?;
-                    let seals = es::seals(
+                    let mut seals = es::seals(
                         &client,
                         &seal_pattern,
                         e.request_timeout,
+                        &keys,
                         &mut read_problems,
                     )
                     .await?;
-                    anyhow::Ok((seals, docs, copies))
+                    compare_copy(copies, &mut seals, &mut read_problems);
+                    let checker = Checker::new(name, seals, &window);
+                    let wants = |id: &str| checker.wants(id);
+                    let docs =
+                        es::documents(&client, &pattern, e.request_timeout, &wants, &progress)
+                            .await?;
+                    anyhow::Ok(checker.finish(&docs, crate::sink::doc_id))
                 })?
             }
         };
         if tty {
             eprint!("\r");
         }
-        compare_copy(copies, &mut seals, &mut read_problems);
-        let mut report = check::check(Inputs {
-            output: name,
-            keys: &keys,
-            seals,
-            docs,
-            since_ms: options.since_ms,
-            until_ms: options.until_ms,
-            now_ms: crate::stats::now_ms(),
-            retention_ms: seal.retention.as_millis() as i64,
-            doc_id: crate::sink::doc_id,
-        });
         read_problems.append(&mut report.problems);
         report.problems = read_problems;
         reports.push(report);
@@ -175,10 +179,11 @@ fn trusted_keys(
 fn read_copies(
     output: &str,
     seal: &crate::config::SealConfig,
+    keys: &HashMap<String, VerifyingKey>,
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<Vec<ReadSeal>> {
+) -> anyhow::Result<Vec<Seal>> {
     match &seal.copy_dir {
-        Some(dir) => files::seals_with_prefix(dir, &format!("seals-{output}."), problems),
+        Some(dir) => files::seals_with_prefix(dir, &format!("seals-{output}."), keys, problems),
         None => Ok(Vec::new()),
     }
 }
@@ -186,7 +191,7 @@ fn read_copies(
 /// Compares the store's seals with the second copy: a seal the copy holds
 /// and the store lacks was removed (it is checked from the copy), unless
 /// it is past the store's last seal of its partition: in flight.
-fn compare_copy(copies: Vec<ReadSeal>, seals: &mut Vec<ReadSeal>, problems: &mut Vec<Problem>) {
+fn compare_copy(copies: Vec<Seal>, seals: &mut Vec<Seal>, problems: &mut Vec<Problem>) {
     let held: std::collections::HashSet<String> = seals.iter().map(|s| s.body.id()).collect();
     let mut last: HashMap<(String, i32), i64> = HashMap::new();
     for s in seals.iter() {

@@ -1,0 +1,178 @@
+//! The documents an output holds, as `verify` keeps them: by (topic,
+//! partition, offset) read from the `_id`, with the SHA-256 of their bytes
+//! and where they are, in about 60 bytes a document. An output of a
+//! hundred million documents then fits in a few GiB; `--since` keeps only
+//! the documents the window's seals cover.
+
+use std::collections::HashMap;
+
+/// One copy of a document.
+#[derive(Debug, Clone, Copy)]
+pub struct Held {
+    pub hash: [u8; 32],
+    /// Index into `HeldDocs::places`.
+    place: u32,
+    /// The line in a file, 0 for an index.
+    line: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    topic: u32,
+    partition: i32,
+    offset: i64,
+}
+
+/// The documents held, by offset.
+#[derive(Debug, Default)]
+pub struct HeldDocs {
+    topics: Interned,
+    places: Interned,
+    /// The first copy of each document read.
+    first: HashMap<Key, Held>,
+    /// Further copies (a replay into a new index or file): rare.
+    more: HashMap<Key, Vec<Held>>,
+    /// Documents whose `_id` is not one logredact writes: inserted.
+    foreign: Vec<(String, Held)>,
+    count: u64,
+}
+
+/// Strings kept once each, by number.
+#[derive(Debug, Default)]
+struct Interned {
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+}
+
+impl Interned {
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(name) {
+            return n;
+        }
+        let n = u32::try_from(self.names.len()).expect("fewer than 4 billion names");
+        self.names.push(name.to_owned());
+        self.numbers.insert(name.to_owned(), n);
+        n
+    }
+}
+
+impl HeldDocs {
+    /// Adds a copy of document `id`, found in `place` (an index, or a
+    /// file with `line`), whose bytes hash to `hash`.
+    pub fn add(&mut self, id: &str, place: &str, line: Option<u32>, hash: [u8; 32]) {
+        let held = Held {
+            hash,
+            place: self.places.number(place),
+            line: line.unwrap_or(0),
+        };
+        self.count += 1;
+        let Some((topic, partition, offset)) = parse_doc_id(id) else {
+            self.foreign.push((id.to_owned(), held));
+            return;
+        };
+        let key = Key {
+            topic: self.topics.number(topic),
+            partition,
+            offset,
+        };
+        match self.first.entry(key) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(held);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(key).or_default().push(held);
+            }
+        }
+    }
+
+    /// Counts a document read but not kept (outside a time window).
+    pub fn pass_over(&mut self) {
+        self.count += 1;
+    }
+
+    /// How many documents were read, kept or not.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Every copy held at this offset, in the order read.
+    pub fn at(&self, topic: &str, partition: i32, offset: i64) -> Vec<Held> {
+        let Some(&topic) = self.topics.numbers.get(topic) else {
+            return Vec::new();
+        };
+        let key = Key {
+            topic,
+            partition,
+            offset,
+        };
+        let mut copies: Vec<Held> = self.first.get(&key).copied().into_iter().collect();
+        if let Some(more) = self.more.get(&key) {
+            copies.extend_from_slice(more);
+        }
+        copies
+    }
+
+    /// Every document with an `_id` logredact writes, as (topic,
+    /// partition, offset, copies), in no particular order.
+    pub fn each(&self) -> impl Iterator<Item = (&str, i32, i64, Vec<Held>)> + '_ {
+        self.first.iter().map(|(k, h)| {
+            let mut copies = vec![*h];
+            if let Some(more) = self.more.get(k) {
+                copies.extend_from_slice(more);
+            }
+            (
+                self.topics.names[k.topic as usize].as_str(),
+                k.partition,
+                k.offset,
+                copies,
+            )
+        })
+    }
+
+    /// The documents whose `_id` logredact does not write.
+    pub fn foreign(&self) -> &[(String, Held)] {
+        &self.foreign
+    }
+
+    /// Where a copy is, for reports: the index, or `file:line`.
+    pub fn place(&self, held: &Held) -> String {
+        let name = &self.places.names[held.place as usize];
+        match held.line {
+            0 => name.clone(),
+            line => format!("{name}:{line}"),
+        }
+    }
+}
+
+/// The (topic, partition, offset) of a document id logredact writes
+/// (`topic-partition-offset`, `sink::doc_id`; the topic may hold `-`).
+pub fn parse_doc_id(id: &str) -> Option<(&str, i32, i64)> {
+    let mut parts = id.rsplitn(3, '-');
+    let offset = parts.next()?.parse().ok()?;
+    let partition = parts.next()?.parse().ok()?;
+    Some((parts.next()?, partition, offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_kept_by_offset_and_foreign_ids_apart() {
+        let mut docs = HeldDocs::default();
+        docs.add("web-logs-3-17", "logs-cold-2026.11.30", None, [1; 32]);
+        docs.add("web-logs-3-17", "cold-000001.ndjson", Some(42), [2; 32]);
+        docs.add("made-up", "logs-cold-2026.11.30", None, [3; 32]);
+        assert_eq!(docs.count(), 3);
+        let copies = docs.at("web-logs", 3, 17);
+        assert_eq!(copies.len(), 2);
+        assert_eq!(docs.place(&copies[0]), "logs-cold-2026.11.30");
+        assert_eq!(docs.place(&copies[1]), "cold-000001.ndjson:42");
+        assert!(docs.at("web-logs", 3, 18).is_empty());
+        assert!(docs.at("other", 3, 17).is_empty());
+        assert_eq!(docs.foreign().len(), 1);
+        assert_eq!(docs.each().count(), 1);
+        assert_eq!(parse_doc_id("a-b-1-2"), Some(("a-b", 1, 2)));
+        assert_eq!(parse_doc_id("a-x-2"), None);
+    }
+}

@@ -1,0 +1,690 @@
+//! Checking seals against what an output holds: the heart of `verify`.
+//!
+//! Pure: the caller reads the seals and the documents (from Elasticsearch
+//! or files) and hands them in; this says what does not hold. It checks
+//! every seal's signature against the trusted keys, every link of every
+//! chain (numbering, `prev`, the chain value, contiguous offsets), that the
+//! seals of a partition leave no gap, and every document against the fate
+//! its offset was sealed with. When two segments cover the same offsets (a
+//! replay after a crash or a rebalance), the newer segment's word counts.
+
+mod held;
+mod judge;
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+pub use held::{parse_doc_id, Held, HeldDocs};
+pub use judge::{Fates, Seal};
+
+use crate::seal::record::Fate;
+use judge::{link, ChainAt};
+
+/// One thing that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// A sealed document is gone.
+    Deleted { id: String, seal: String },
+    /// A sealed document's bytes changed.
+    Modified {
+        id: String,
+        place: String,
+        seal: String,
+    },
+    /// A document no seal accounts for (or a second copy of one).
+    Inserted { id: String, place: String },
+    /// A seal's signature does not hold: forged or edited.
+    Forged { seal: String },
+    /// A seal names a key `verify` does not trust.
+    UnknownKey { seal: String, key_id: String },
+    /// A seal that is not a seal record, or whose fields contradict
+    /// themselves.
+    Malformed { seal: String, why: String },
+    /// A seal the chain needs is not there.
+    MissingSeal {
+        topic: String,
+        partition: i32,
+        segment: String,
+        seq: u64,
+    },
+    /// A line of a file output that is not an action line where one must
+    /// be (a line deleted, a torn end).
+    Damaged { place: String },
+    /// A seal the second copy holds is gone from the store.
+    RemovedSeal { seal: String, copy: String },
+    /// A seal does not follow the one before it.
+    BrokenLink { seal: String, why: String },
+    /// Documents in a range whose seal failed (forged, unknown key) or
+    /// that no seal covers: they cannot be verified, one line per range.
+    Unverified {
+        topic: String,
+        partition: i32,
+        first: i64,
+        last: i64,
+        documents: u64,
+    },
+    /// A run of documents with consecutive offsets that no seal covers:
+    /// their seals were deleted, or they were inserted.
+    Unsealed {
+        topic: String,
+        partition: i32,
+        first: i64,
+        last: i64,
+        documents: u64,
+    },
+    /// Offsets no seal covers, between offsets that are covered.
+    Gap {
+        topic: String,
+        partition: i32,
+        first: i64,
+        last: i64,
+    },
+}
+
+/// What `verify` found for one output.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub output: String,
+    pub seals: u64,
+    pub seals_checked: u64,
+    pub offsets_covered: u64,
+    pub documents_sealed: u64,
+    pub documents_held: u64,
+    pub documents_verified: u64,
+    /// Seals past retention whose documents are all gone: expired, not
+    /// tampered with.
+    pub seals_expired: u64,
+    /// Second copies of a sealed document with the sealed bytes (a replay
+    /// into a file output, or into a new backing index): no news.
+    pub duplicate_copies: u64,
+    /// Documents past the last seal of their partition: written after the
+    /// seals were read (a live daemon seals within a commit interval), or
+    /// inserted. The next run judges them.
+    pub not_yet_sealed: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// When `verify` runs, and over which seals.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// Only seals made in this window (ms since the epoch) are checked;
+    /// documents outside what they cover are then not judged.
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub now_ms: i64,
+    pub retention_ms: i64,
+}
+
+/// Offsets from a span's first (its key in the map) to `last` take their
+/// fates from seal `seal` (an index into `Checker::seals`).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    last: i64,
+    seal: usize,
+}
+
+/// Spans by first offset, per topic and partition.
+type Spans = BTreeMap<String, BTreeMap<i32, BTreeMap<i64, Span>>>;
+
+/// A range of offsets: topic, partition, first, last.
+type Range = (String, i32, i64, i64);
+
+/// Indices are deleted by ILM a little before or after their seals turn
+/// `retention` old (a daily index goes by its creation, ILM runs now and
+/// then): seals this close to the edge may have lost their documents.
+const RETENTION_MARGIN_MS: i64 = 2 * 86_400_000;
+
+/// The seals of one output, judged and linked, waiting for the documents.
+/// Built before the documents are read, so that with a time window only
+/// the documents its seals cover are kept ([`Checker::wants`]).
+pub struct Checker {
+    report: Report,
+    seals: Vec<Seal>,
+    spans: Spans,
+    /// Ranges whose documents cannot be verified: failed seals, gaps.
+    shadows: Vec<Range>,
+    windowed: bool,
+    retention_edge: i64,
+}
+
+impl Checker {
+    /// Checks the seals of `output` among `seals`: each one on its own (as
+    /// judged when read), then every chain, per partition and segment, in
+    /// order. Where segments overlap, the newer one's word counts.
+    pub fn new(output: &str, seals: Vec<Seal>, window: &Window) -> Checker {
+        let mut report = Report {
+            output: output.to_owned(),
+            ..Report::default()
+        };
+        let windowed = window.since_ms.is_some() || window.until_ms.is_some();
+        let in_window = |s: &Seal| {
+            window.since_ms.is_none_or(|t| s.body.sealed_at_ms >= t)
+                && window.until_ms.is_none_or(|t| s.body.sealed_at_ms <= t)
+        };
+        // 1. Each seal on its own. The same seal read twice (a file write
+        // retried) counts once.
+        let mut seen = HashSet::new();
+        let mut kept = Vec::new();
+        for s in seals {
+            if s.body.output != output {
+                continue;
+            }
+            report.seals += 1;
+            if !in_window(&s) {
+                continue;
+            }
+            report.seals_checked += 1;
+            if seen.insert((s.body.id(), s.digest)) {
+                kept.push(s);
+            }
+        }
+        let seals = kept;
+        let mut shadows = Vec::new();
+        // Failed seals by place in their chain: reported once, as what they
+        // are, not again as missing links.
+        let mut failed = HashSet::new();
+        for s in &seals {
+            if let Err(p) = &s.verdict {
+                report.problems.push(p.clone());
+                let b = &s.body;
+                shadows.push((b.topic.clone(), b.partition, b.first_offset, b.last_offset));
+                failed.insert((b.topic.clone(), b.partition, b.segment.clone(), b.seq));
+            }
+        }
+
+        // 2. Chains: per partition, per segment (oldest first), by seq.
+        let mut partitions: BTreeMap<(&str, i32), Vec<usize>> = BTreeMap::new();
+        for (i, s) in seals.iter().enumerate() {
+            if s.verdict.is_ok() {
+                partitions
+                    .entry((&s.body.topic, s.body.partition))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let retention_edge = window.now_ms - window.retention_ms + RETENTION_MARGIN_MS;
+        let mut spans = Spans::new();
+        for ((topic, partition), members) in partitions {
+            let mut segments: BTreeMap<(i64, &str), Vec<usize>> = BTreeMap::new();
+            for i in members {
+                let b = &seals[i].body;
+                segments
+                    .entry((b.segment_started_ms, &b.segment))
+                    .or_default()
+                    .push(i);
+            }
+            let map = spans
+                .entry(topic.to_owned())
+                .or_default()
+                .entry(partition)
+                .or_default();
+            for ((_, segment), mut chain) in segments {
+                chain.sort_by_key(|&i| seals[i].body.seq);
+                // Seals before the first one left went with their indices
+                // when that one is itself at the retention edge.
+                let expired_start = chain
+                    .first()
+                    .is_some_and(|&i| seals[i].body.sealed_at_ms < retention_edge);
+                let known = |seq: u64| {
+                    failed.contains(&(topic.to_owned(), partition, segment.to_owned(), seq))
+                };
+                let at = ChainAt {
+                    topic,
+                    partition,
+                    segment,
+                    may_lack_start: windowed || expired_start,
+                    failed: &known,
+                };
+                let mut before: Option<&Seal> = None;
+                for i in chain {
+                    let seal = &seals[i];
+                    let fates = seal.verdict.as_ref().expect("only seals that hold");
+                    link(seal, fates, before, &at, &mut report);
+                    before = Some(seal);
+                    overwrite(map, seal.body.first_offset, seal.body.last_offset, i);
+                }
+            }
+        }
+        Checker {
+            report,
+            seals,
+            spans,
+            shadows,
+            windowed,
+            retention_edge,
+        }
+    }
+
+    /// Whether the document `id` matters to the check: every one does,
+    /// except, with a time window, those no seal in the window covers.
+    pub fn wants(&self, id: &str) -> bool {
+        !self.windowed
+            || parse_doc_id(id).is_some_and(|(t, p, o)| span_at(&self.spans, t, p, o).is_some())
+    }
+
+    /// Checks every covered offset against the documents held, and the
+    /// documents against the seals. `doc_id` names a document the way the
+    /// output does (`sink::doc_id`).
+    pub fn finish(self, docs: &HeldDocs, doc_id: fn(&str, i32, i64) -> String) -> Report {
+        let Checker {
+            mut report,
+            seals,
+            spans,
+            mut shadows,
+            windowed,
+            retention_edge,
+        } = self;
+        report.documents_held = docs.count();
+        // Per seal at the retention edge: its documents gone, and whether
+        // any is left (then the missing ones were deleted, not expired).
+        let mut edge_seals: BTreeMap<&str, (Vec<String>, bool)> = BTreeMap::new();
+
+        // 3. Gaps, then every offset sealed as indexed against its copies.
+        for (topic, partitions) in &spans {
+            for (&partition, map) in partitions {
+                let mut last: Option<i64> = None;
+                for (&first, span) in map {
+                    if let Some(l) = last.filter(|l| first > l + 1) {
+                        let (from, to) = (l + 1, first - 1);
+                        // A gap a failed seal claims is reported as that seal.
+                        let claimed = shadows.iter().any(|(t, p, f, e)| {
+                            t == topic && *p == partition && *f <= from && to <= *e
+                        });
+                        if !claimed {
+                            shadows.push((topic.clone(), partition, from, to));
+                            report.problems.push(Problem::Gap {
+                                topic: topic.clone(),
+                                partition,
+                                first: from,
+                                last: to,
+                            });
+                        }
+                    }
+                    last = Some(span.last);
+                    report.offsets_covered += (span.last - first + 1) as u64;
+                    let seal = &seals[span.seal];
+                    let fates = seal.verdict.as_ref().expect("spans are of seals that hold");
+                    let base = seal.body.first_offset;
+                    let at_edge = seal.body.sealed_at_ms < retention_edge;
+                    for (k, fate) in fates.each() {
+                        let offset = base + k;
+                        let Fate::Indexed(want) = fate else {
+                            continue;
+                        };
+                        if offset < first || offset > span.last {
+                            continue;
+                        }
+                        report.documents_sealed += 1;
+                        let held = docs.at(topic, partition, offset);
+                        if at_edge {
+                            edge_seals.entry(&seal.place).or_default().1 |= !held.is_empty();
+                        }
+                        if held.is_empty() {
+                            let id = doc_id(topic, partition, offset);
+                            if at_edge {
+                                edge_seals.entry(&seal.place).or_default().0.push(id);
+                            } else {
+                                report.problems.push(Problem::Deleted {
+                                    id,
+                                    seal: seal.place.clone(),
+                                });
+                            }
+                            continue;
+                        }
+                        let mut matched = false;
+                        for d in &held {
+                            if d.hash == *want && !matched {
+                                matched = true;
+                                report.documents_verified += 1;
+                            } else if d.hash == *want {
+                                report.duplicate_copies += 1;
+                            } else {
+                                report.problems.push(Problem::Modified {
+                                    id: doc_id(topic, partition, offset),
+                                    place: docs.place(d),
+                                    seal: seal.place.clone(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // A seal counts as expired only if none of its documents is left.
+        for (seal, (gone, any_left)) in edge_seals {
+            if any_left {
+                for id in gone {
+                    report.problems.push(Problem::Deleted {
+                        id,
+                        seal: seal.to_owned(),
+                    });
+                }
+            } else {
+                report.seals_expired += 1;
+            }
+        }
+
+        // 4. Documents at offsets sealed with another fate were inserted;
+        // documents no seal covers are judged below.
+        let mut inserted = Vec::new();
+        let mut stray: Vec<(&str, i32, i64, Held)> = Vec::new();
+        for (t, p, o, copies) in docs.each() {
+            match span_at(&spans, t, p, o) {
+                Some(span) => {
+                    let seal = &seals[span.seal];
+                    let fates = seal.verdict.as_ref().expect("spans are of seals that hold");
+                    if !matches!(fates.at(o - seal.body.first_offset), Fate::Indexed(_)) {
+                        for d in &copies {
+                            inserted.push(((t, p, o), docs.place(d)));
+                        }
+                    }
+                }
+                None => stray.extend(copies.iter().map(|d| (t, p, o, *d))),
+            }
+        }
+        inserted.sort();
+        for ((t, p, o), place) in inserted {
+            report.problems.push(Problem::Inserted {
+                id: doc_id(t, p, o),
+                place,
+            });
+        }
+        if !windowed {
+            stray_documents(&mut report, docs, stray, &spans, shadows, doc_id);
+        }
+        report
+    }
+}
+
+/// The span covering an offset.
+fn span_at(spans: &Spans, topic: &str, partition: i32, offset: i64) -> Option<Span> {
+    let map = spans.get(topic)?.get(&partition)?;
+    let (_, span) = map.range(..=offset).next_back()?;
+    (offset <= span.last).then_some(*span)
+}
+
+/// Gives offsets `first..=last` to seal `seal`: spans they overlap are cut
+/// back or split around them.
+fn overwrite(map: &mut BTreeMap<i64, Span>, first: i64, last: i64, seal: usize) {
+    if let Some((_, before)) = map.range_mut(..first).next_back() {
+        if before.last >= first {
+            let tail = before.last;
+            before.last = first - 1;
+            if tail > last {
+                let old = before.seal;
+                map.insert(
+                    last + 1,
+                    Span {
+                        last: tail,
+                        seal: old,
+                    },
+                );
+            }
+        }
+    }
+    let inside: Vec<i64> = map.range(first..=last).map(|(&f, _)| f).collect();
+    for f in inside {
+        let old = map.remove(&f).expect("listed just now");
+        if old.last > last {
+            map.insert(
+                last + 1,
+                Span {
+                    last: old.last,
+                    seal: old.seal,
+                },
+            );
+        }
+    }
+    map.insert(first, Span { last, seal });
+}
+
+/// Documents no seal covers: past the last seal of their partition (not
+/// sealed yet), under a failed seal or a gap (unverified), or else
+/// inserted, one problem per run of consecutive offsets.
+fn stray_documents(
+    report: &mut Report,
+    docs: &HeldDocs,
+    mut stray: Vec<(&str, i32, i64, Held)>,
+    spans: &Spans,
+    shadows: Vec<Range>,
+    doc_id: fn(&str, i32, i64) -> String,
+) {
+    for (id, d) in docs.foreign() {
+        report.problems.push(Problem::Inserted {
+            id: id.clone(),
+            place: docs.place(d),
+        });
+    }
+    let last_sealed =
+        |t: &str, p: i32| -> Option<i64> { Some(spans.get(t)?.get(&p)?.last_key_value()?.1.last) };
+    stray.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let mut unverified = vec![0u64; shadows.len()];
+    // Runs of consecutive offsets: topic, partition, first, last, copies,
+    // and the first copy (named when the run is one document).
+    let mut runs: Vec<(&str, i32, i64, i64, u64, Held)> = Vec::new();
+    for (t, p, o, d) in stray {
+        if last_sealed(t, p).is_some_and(|last| o > last) {
+            report.not_yet_sealed += 1;
+            continue;
+        }
+        if let Some(i) = shadows
+            .iter()
+            .position(|(st, sp, f, l)| st == t && *sp == p && (*f..=*l).contains(&o))
+        {
+            unverified[i] += 1;
+            continue;
+        }
+        match runs.last_mut() {
+            Some(r) if r.0 == t && r.1 == p && r.3 + 1 >= o => {
+                // A second copy of the same offset is not a second document.
+                if o > r.3 {
+                    r.4 += 1;
+                }
+                r.3 = o;
+            }
+            _ => runs.push((t, p, o, o, 1, d)),
+        }
+    }
+    for (topic, partition, first, last, documents, d) in runs {
+        report.problems.push(if documents == 1 {
+            Problem::Inserted {
+                id: doc_id(topic, partition, first),
+                place: docs.place(&d),
+            }
+        } else {
+            Problem::Unsealed {
+                topic: topic.to_owned(),
+                partition,
+                first,
+                last,
+                documents,
+            }
+        });
+    }
+    for ((topic, partition, first, last), documents) in shadows.into_iter().zip(unverified) {
+        if documents > 0 {
+            report.problems.push(Problem::Unverified {
+                topic,
+                partition,
+                first,
+                last,
+                documents,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    use crate::seal::record::{parse_line, ReadSeal};
+    use crate::seal::{doc_hash, Chain, SealKey};
+
+    const DAY: i64 = 86_400_000;
+
+    fn id(topic: &str, partition: i32, offset: i64) -> String {
+        format!("{topic}-{partition}-{offset}")
+    }
+
+    /// Seals offsets 0..n of partition 0, two seals made `age_days` ago,
+    /// and the documents they cover.
+    fn sealed(
+        key: &SealKey,
+        n: i64,
+        now: i64,
+        age_days: i64,
+    ) -> (Vec<ReadSeal>, Vec<(String, [u8; 32])>) {
+        let mut chain = Chain::new("cold", now - age_days * DAY);
+        let mut docs = Vec::new();
+        for o in 0..n {
+            let body = format!("{{\"n\":{o}}}");
+            chain.push(o, Fate::Indexed(doc_hash(body.as_bytes())));
+            docs.push((id("t", 0, o), doc_hash(body.as_bytes())));
+        }
+        let seals = chain
+            .cut("t", 0, key, "fp", (n / 2) as usize, now - age_days * DAY)
+            .iter()
+            .map(|c| parse_line(&c.line, c.id.clone()).unwrap())
+            .collect();
+        (seals, docs)
+    }
+
+    fn run(key: &SealKey, seals: Vec<ReadSeal>, docs: Vec<(String, [u8; 32])>, now: i64) -> Report {
+        let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+        let seals = seals.into_iter().map(|s| Seal::judge(s, &keys)).collect();
+        let window = Window {
+            since_ms: None,
+            until_ms: None,
+            now_ms: now,
+            retention_ms: 180 * DAY,
+        };
+        let checker = Checker::new("cold", seals, &window);
+        let mut held = HeldDocs::default();
+        for (doc, hash) in docs {
+            assert!(checker.wants(&doc));
+            held.add(&doc, "i", None, hash);
+        }
+        checker.finish(&held, id)
+    }
+
+    #[test]
+    fn a_newer_segment_takes_over_the_offsets_it_covers_and_only_those() {
+        let mut map = BTreeMap::new();
+        overwrite(&mut map, 0, 99, 0);
+        overwrite(&mut map, 100, 199, 1);
+        // A replay from 50 to 149: cuts both back.
+        overwrite(&mut map, 50, 149, 2);
+        // Another inside it.
+        overwrite(&mut map, 60, 69, 3);
+        let spans: Vec<(i64, i64, usize)> = map.iter().map(|(&f, s)| (f, s.last, s.seal)).collect();
+        assert_eq!(
+            spans,
+            [
+                (0, 49, 0),
+                (50, 59, 2),
+                (60, 69, 3),
+                (70, 149, 2),
+                (150, 199, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn with_a_window_only_the_documents_its_seals_cover_are_wanted() {
+        let key = SealKey::generate();
+        let now = 1_000 * DAY;
+        let (seals, _) = sealed(&key, 10, now, 0);
+        let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+        let seals: Vec<Seal> = seals.into_iter().map(|s| Seal::judge(s, &keys)).collect();
+        let window = |since_ms| Window {
+            since_ms,
+            until_ms: None,
+            now_ms: now,
+            retention_ms: 180 * DAY,
+        };
+        let all = Checker::new("cold", seals.clone(), &window(None));
+        assert!(all.wants(&id("t", 0, 3)) && all.wants(&id("t", 0, 99)) && all.wants("x"));
+        let windowed = Checker::new("cold", seals, &window(Some(now - DAY)));
+        assert!(windowed.wants(&id("t", 0, 3)) && windowed.wants(&id("t", 0, 9)));
+        assert!(!windowed.wants(&id("t", 0, 10)) && !windowed.wants(&id("t", 1, 3)));
+        assert!(!windowed.wants("x"));
+        let none = Checker::new("cold", Vec::new(), &window(Some(now - DAY)));
+        assert!(!none.wants(&id("t", 0, 3)));
+    }
+
+    #[test]
+    fn documents_not_sealed_yet_and_identical_second_copies_are_not_tampering() {
+        let key = SealKey::generate();
+        let now = 1_000 * DAY;
+        let (seals, mut docs) = sealed(&key, 10, now, 0);
+        // Written after the seals were read: past the last seal.
+        docs.push((id("t", 0, 10), [1; 32]));
+        // A replay appended the same bytes again.
+        docs.push(docs[3].clone());
+        let r = run(&key, seals, docs, now);
+        assert!(r.clean(), "{:?}", r.problems);
+        assert_eq!(
+            (r.not_yet_sealed, r.duplicate_copies, r.documents_verified),
+            (1, 1, 10)
+        );
+    }
+
+    #[test]
+    fn only_seals_whose_documents_are_all_gone_past_retention_are_expired() {
+        let key = SealKey::generate();
+        let now = 1_000 * DAY;
+        // Past retention, every document gone: expired, and so is the
+        // missing start of a chain at the edge.
+        let (seals, _) = sealed(&key, 10, now, 181);
+        let r = run(&key, seals[1..].to_vec(), Vec::new(), now);
+        assert!(r.clean(), "{:?}", r.problems);
+        assert_eq!(r.seals_expired, 1);
+
+        // Past retention, one document left: the others were deleted.
+        let (seals, docs) = sealed(&key, 10, now, 181);
+        let kept: Vec<_> = docs
+            .into_iter()
+            .filter(|(k, _)| k == &id("t", 0, 0))
+            .collect();
+        let r = run(&key, seals, kept, now);
+        assert_eq!(
+            r.seals_expired, 1,
+            "the second seal's documents are all gone"
+        );
+        assert_eq!(
+            r.problems
+                .iter()
+                .filter(|p| matches!(p, Problem::Deleted { .. }))
+                .count(),
+            4
+        );
+
+        // Well within retention: a missing chain start is a missing seal,
+        // and missing documents are deleted.
+        let (seals, _) = sealed(&key, 10, now, 30);
+        let r = run(&key, seals[1..].to_vec(), Vec::new(), now);
+        assert!(r.problems.contains(&Problem::MissingSeal {
+            topic: "t".into(),
+            partition: 0,
+            segment: seals[0].body.segment.clone(),
+            seq: 0,
+        }));
+        assert_eq!(
+            r.problems
+                .iter()
+                .filter(|p| matches!(p, Problem::Deleted { .. }))
+                .count(),
+            5
+        );
+    }
+}
