@@ -34,6 +34,8 @@ pub struct Chain {
     first: Option<i64>,
     /// The offset after the last pending fate.
     next: Option<i64>,
+    /// Where the consumer resumed reading, before the first fate.
+    resume: Option<i64>,
     chain: [u8; 32],
     prev: Option<String>,
     acked: Option<i64>,
@@ -53,6 +55,7 @@ impl Chain {
             pending: Vec::new(),
             first: None,
             next: None,
+            resume: None,
             chain: [0; 32],
             prev: None,
             acked: None,
@@ -60,9 +63,27 @@ impl Chain {
         }
     }
 
+    /// Notes where the consumer resumes reading a newly assigned partition
+    /// (its committed offset, still in the log). The offsets from there to
+    /// the first message read hold none (a transaction marker, aborted or
+    /// compacted records) and are sealed as such, so the segment starts
+    /// where the one before it ended instead of leaving a gap.
+    pub fn resume_at(&mut self, offset: i64) {
+        if self.first.is_none() && self.next.is_none() {
+            self.resume = Some(offset);
+        }
+    }
+
     /// Adds the fate of `offset`. Offsets come in increasing order; offsets
     /// skipped (compacted away, transaction markers) are recorded as such.
     pub fn push(&mut self, offset: i64, fate: Fate) {
+        if let Some(resume) = self.resume.take() {
+            // Not when reading went back before it (the log was cut and
+            // reading restarted from its start).
+            if resume < offset && self.next.is_none() {
+                self.next = Some(resume);
+            }
+        }
         if self.first.is_none() {
             // After a cut, the next seal starts where the last one ended,
             // skipped offsets included.
@@ -200,5 +221,29 @@ mod tests {
         let d = parse_line(&cuts[0].line, "d".into()).unwrap().body;
         assert_eq!((d.first_offset, d.last_offset), (17, 20));
         assert_eq!(d.fates, ["s:3", "r"]);
+    }
+
+    #[test]
+    fn a_segment_starts_where_reading_resumed() {
+        let key = SealKey::generate();
+        // Resumed at a transaction marker (offset 40): the first message
+        // read is 41.
+        let mut c = Chain::new("cold", 5);
+        c.resume_at(40);
+        c.push(41, Fate::Elsewhere);
+        let cuts = c.cut("t", 2, &key, "fp", 10, 9);
+        let body = parse_line(&cuts[0].line, "a".into()).unwrap().body;
+        assert_eq!((body.first_offset, body.last_offset), (40, 41));
+        assert_eq!(body.fates, ["s:1", "r"]);
+        // Resumed right at a message, or reading went back before the
+        // point: the segment starts at the first message read.
+        for resume in [41, 50] {
+            let mut c = Chain::new("cold", 5);
+            c.resume_at(resume);
+            c.push(41, Fate::Elsewhere);
+            let cuts = c.cut("t", 2, &key, "fp", 10, 9);
+            let body = parse_line(&cuts[0].line, "a".into()).unwrap().body;
+            assert_eq!((body.first_offset, body.fates.len()), (41, 1), "{resume}");
+        }
     }
 }

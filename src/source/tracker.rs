@@ -210,6 +210,19 @@ impl OffsetTracker {
         slot
     }
 
+    /// Notes where the consumer resumes reading a newly assigned partition
+    /// (see `Chain::resume_at`); before its first message only.
+    pub fn resume_at(&mut self, topic: &str, partition: i32, offset: i64) {
+        let Some(slot) = self.slot(topic, partition) else {
+            return;
+        };
+        if let Some(Some(state)) = self.slots.get_mut(slot as usize) {
+            for (_, chain) in &mut state.chains {
+                chain.resume_at(offset);
+            }
+        }
+    }
+
     /// Stops tracking a revoked partition. Returns the offset to commit for
     /// it (if it moved since the last commit) and the count and bytes of its
     /// messages still awaiting acks, which will now be ignored.
