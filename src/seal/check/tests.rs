@@ -1,0 +1,163 @@
+use super::*;
+use std::collections::HashMap;
+
+use crate::seal::record::{parse_line, ReadSeal};
+use crate::seal::{doc_hash, Chain, SealKey};
+
+const DAY: i64 = 86_400_000;
+
+fn id(topic: &str, partition: i32, offset: i64) -> String {
+    format!("{topic}-{partition}-{offset}")
+}
+
+/// Seals offsets 0..n of partition 0, two seals made `age_days` ago,
+/// and the documents they cover.
+fn sealed(
+    key: &SealKey,
+    n: i64,
+    now: i64,
+    age_days: i64,
+) -> (Vec<ReadSeal>, Vec<(String, [u8; 32])>) {
+    let mut chain = Chain::new("cold", now - age_days * DAY);
+    let mut docs = Vec::new();
+    for o in 0..n {
+        let body = format!("{{\"n\":{o}}}");
+        chain.push(o, Fate::Indexed(doc_hash(body.as_bytes())));
+        docs.push((id("t", 0, o), doc_hash(body.as_bytes())));
+    }
+    let seals = chain
+        .cut("t", 0, key, "fp", (n / 2) as usize, now - age_days * DAY)
+        .iter()
+        .map(|c| parse_line(&c.line, c.id.clone()).unwrap())
+        .collect();
+    (seals, docs)
+}
+
+fn run(key: &SealKey, seals: Vec<ReadSeal>, docs: Vec<(String, [u8; 32])>, now: i64) -> Report {
+    let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+    let seals = seals.into_iter().map(|s| Seal::judge(s, &keys)).collect();
+    let window = Window {
+        since_ms: None,
+        until_ms: None,
+        now_ms: now,
+        retention_ms: 180 * DAY,
+    };
+    let checker = Checker::new("cold", seals, &window);
+    let mut held = HeldDocs::default();
+    for (doc, hash) in docs {
+        assert!(checker.wants(&doc));
+        held.add(&doc, "i", None, hash);
+    }
+    checker.finish(&held, id)
+}
+
+#[test]
+fn a_newer_segment_takes_over_the_offsets_it_covers_and_only_those() {
+    let mut map = BTreeMap::new();
+    overwrite(&mut map, 0, 99, 0);
+    overwrite(&mut map, 100, 199, 1);
+    // A replay from 50 to 149: cuts both back.
+    overwrite(&mut map, 50, 149, 2);
+    // Another inside it.
+    overwrite(&mut map, 60, 69, 3);
+    let spans: Vec<(i64, i64, usize)> = map.iter().map(|(&f, s)| (f, s.last, s.seal)).collect();
+    assert_eq!(
+        spans,
+        [
+            (0, 49, 0),
+            (50, 59, 2),
+            (60, 69, 3),
+            (70, 149, 2),
+            (150, 199, 1)
+        ]
+    );
+}
+
+#[test]
+fn with_a_window_only_the_documents_its_seals_cover_are_wanted() {
+    let key = SealKey::generate();
+    let now = 1_000 * DAY;
+    let (seals, _) = sealed(&key, 10, now, 0);
+    let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+    let seals: Vec<Seal> = seals.into_iter().map(|s| Seal::judge(s, &keys)).collect();
+    let window = |since_ms| Window {
+        since_ms,
+        until_ms: None,
+        now_ms: now,
+        retention_ms: 180 * DAY,
+    };
+    let all = Checker::new("cold", seals.clone(), &window(None));
+    assert!(all.wants(&id("t", 0, 3)) && all.wants(&id("t", 0, 99)) && all.wants("x"));
+    let windowed = Checker::new("cold", seals, &window(Some(now - DAY)));
+    assert!(windowed.wants(&id("t", 0, 3)) && windowed.wants(&id("t", 0, 9)));
+    assert!(!windowed.wants(&id("t", 0, 10)) && !windowed.wants(&id("t", 1, 3)));
+    assert!(!windowed.wants("x"));
+    let none = Checker::new("cold", Vec::new(), &window(Some(now - DAY)));
+    assert!(!none.wants(&id("t", 0, 3)));
+}
+
+#[test]
+fn documents_not_sealed_yet_and_identical_second_copies_are_not_tampering() {
+    let key = SealKey::generate();
+    let now = 1_000 * DAY;
+    let (seals, mut docs) = sealed(&key, 10, now, 0);
+    // Written after the seals were read: past the last seal.
+    docs.push((id("t", 0, 10), [1; 32]));
+    // A replay appended the same bytes again.
+    docs.push(docs[3].clone());
+    let r = run(&key, seals, docs, now);
+    assert!(r.clean(), "{:?}", r.problems);
+    assert_eq!(
+        (r.not_yet_sealed, r.duplicate_copies, r.documents_verified),
+        (1, 1, 10)
+    );
+}
+
+#[test]
+fn only_seals_whose_documents_are_all_gone_past_retention_are_expired() {
+    let key = SealKey::generate();
+    let now = 1_000 * DAY;
+    // Past retention, every document gone: expired, and so is the
+    // missing start of a chain at the edge.
+    let (seals, _) = sealed(&key, 10, now, 181);
+    let r = run(&key, seals[1..].to_vec(), Vec::new(), now);
+    assert!(r.clean(), "{:?}", r.problems);
+    assert_eq!(r.seals_expired, 1);
+
+    // Past retention, one document left: the others were deleted.
+    let (seals, docs) = sealed(&key, 10, now, 181);
+    let kept: Vec<_> = docs
+        .into_iter()
+        .filter(|(k, _)| k == &id("t", 0, 0))
+        .collect();
+    let r = run(&key, seals, kept, now);
+    assert_eq!(
+        r.seals_expired, 1,
+        "the second seal's documents are all gone"
+    );
+    assert_eq!(
+        r.problems
+            .iter()
+            .filter(|p| matches!(p, Problem::Deleted { .. }))
+            .count(),
+        4
+    );
+
+    // Well within retention: a missing chain start is a missing seal,
+    // and missing documents are deleted.
+    let (seals, _) = sealed(&key, 10, now, 30);
+    let r = run(&key, seals[1..].to_vec(), Vec::new(), now);
+    assert!(r.problems.contains(&Problem::MissingSeal {
+        topic: "t".into(),
+        partition: 0,
+        segment: seals[0].body.segment.clone(),
+        seq: 0,
+    }));
+    assert_eq!(
+        r.problems
+            .iter()
+            .filter(|p| matches!(p, Problem::Deleted { .. }))
+            .count(),
+        5
+    );
+}
