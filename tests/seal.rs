@@ -23,7 +23,7 @@ const SEALS: &str = "logredact-seals-*";
 fn sealed_config(dir: &Path, bootstrap: &str, es: &str) -> std::path::PathBuf {
     logredact::commands::keys::generate(&dir.join("seal.pem"), &mut std::io::sink()).unwrap();
     let text = format!(
-        "{}\n[seal]\nkey = \"file:seal.pem\"\nmax_events = 500\n",
+        "{}\n[seal]\nkey = \"file:seal.pem\"\nmax_events = 500\ncopy_dir = \"seal-copy\"\n",
         base_config(bootstrap, es)
             .topic(TOPIC)
             .cold_extra("seal = true")
@@ -105,6 +105,10 @@ fn problem(v: &Value) -> Problem {
             last: n("last"),
             documents: n("documents") as u64,
         },
+        "removed_seal" => Problem::RemovedSeal {
+            seal: s("seal"),
+            copy: s("copy"),
+        },
         other => panic!("unexpected problem {other}: {v}"),
     }
 }
@@ -147,6 +151,23 @@ fn verify_is_clean_after_a_run_and_names_each_tampering_and_nothing_else() {
 
     let (clean, problems) = verify(&path);
     assert!(clean, "untouched, yet: {problems:?}");
+    assert!(
+        std::fs::read_dir(dir.path().join("seal-copy"))
+            .unwrap()
+            .count()
+            > 0,
+        "the second copy of the seals is written"
+    );
+    // The checks below without the second copy, then with it.
+    let with_copy = path.clone();
+    let path = dir.path().join("no-copy.toml");
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&with_copy)
+            .unwrap()
+            .replace("copy_dir = \"seal-copy\"\n", ""),
+    )
+    .unwrap();
 
     // An auditor without the signing key checks with its public key.
     let public = dir.path().join("seal.pub");
@@ -293,6 +314,37 @@ fn verify_is_clean_after_a_run_and_names_each_tampering_and_nothing_else() {
     problems.sort_by_key(key);
     expected.sort_by_key(key);
     assert_eq!(problems, expected);
+
+    // With the second copy, the deleted seal is found there: reported as
+    // removed, and its documents are checked against the copy, so its
+    // gap and unverified documents are no longer problems.
+    let (clean, mut copied) = verify(&with_copy);
+    assert!(!clean);
+    for p in &mut copied {
+        match p {
+            Problem::Deleted { seal, .. } | Problem::Modified { seal, .. } => seal.clear(),
+            Problem::RemovedSeal { copy, .. } => {
+                assert!(copy.starts_with("seals-cold."), "{copy}");
+                copy.clear();
+            }
+            _ => {}
+        }
+    }
+    copied.sort_by_key(key);
+    let mut expected_with_copy: Vec<Problem> = expected
+        .iter()
+        .filter(|p| {
+            !matches!(p, Problem::MissingSeal { .. } | Problem::Gap { .. })
+                && !matches!(p, Problem::Unverified { partition: 1, .. })
+        })
+        .cloned()
+        .collect();
+    expected_with_copy.push(Problem::RemovedSeal {
+        seal: deleted_seal.clone(),
+        copy: String::new(),
+    });
+    expected_with_copy.sort_by_key(key);
+    assert_eq!(copied, expected_with_copy);
 
     // A scheduled run over the last day checks every seal made in it and
     // the documents they cover: the same tampering, except what only a

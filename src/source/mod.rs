@@ -165,37 +165,54 @@ impl ConsumerContext for SourceContext {
 }
 
 impl SourceContext {
-    /// With sealing on, tells the chains of newly assigned partitions
-    /// where reading resumes: their committed offsets, when still in the
-    /// log. A committed offset can stand on a transaction marker (the
-    /// offset after a transaction's last message), which is never read; the
-    /// new segment then starts there rather than one offset later, so
-    /// `verify` sees no gap between the segments. Offsets Kafka deleted
-    /// before they were read are left out, and show as a gap: they were
-    /// never masked nor written.
+    /// With sealing on, notes where reading resumes in newly assigned
+    /// partitions: their committed offsets (one request for all of them).
+    /// The consumer starts the partition's chains there when its first
+    /// message comes (`resume_chains`).
     fn note_resume_points(&self, consumer: &BaseConsumer<Self>, assigned: &TopicPartitionList) {
-        const WAIT: Duration = Duration::from_secs(5);
-        let committed = match consumer.committed_offsets(assigned.clone(), WAIT) {
+        let committed = match consumer.committed_offsets(assigned.clone(), Duration::from_secs(5)) {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the committed offsets of newly assigned partitions; where one stands on a transaction marker, verify will report a one-offset gap (docs/audit.md)");
                 return;
             }
         };
+        let mut tracker = self.tracker();
         for elem in committed.elements() {
-            let Offset::Offset(offset) = elem.offset() else {
-                continue;
-            };
-            match consumer.fetch_watermarks(elem.topic(), elem.partition(), WAIT) {
-                Ok((low, _)) if low <= offset => {
-                    self.tracker()
-                        .resume_at(elem.topic(), elem.partition(), offset);
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, partition = elem.partition(), "cannot read where a newly assigned partition starts; where its committed offset stands on a transaction marker, verify will report a one-offset gap (docs/audit.md)");
-                }
+            if let Offset::Offset(offset) = elem.offset() {
+                tracker.resume_at(elem.topic(), elem.partition(), offset);
             }
+        }
+    }
+}
+
+/// At the first message of a newly assigned partition (`slot`), at
+/// `offset`: when reading resumed at an earlier committed offset that is
+/// still in the log, the offsets in between hold no message (a transaction
+/// marker, aborted or compacted records), and the partition's new seal
+/// segment starts at the committed offset, so `verify` sees no gap between
+/// segments. Offsets Kafka deleted before they were read (the log's start
+/// is past the committed offset, asked now, after the fetch) are left out
+/// and show as a gap: they were never masked nor written.
+/// `resume` is what `OffsetTracker::take_resume` gave for the slot.
+pub fn resume_chains(
+    consumer: &BaseConsumer<SourceContext>,
+    topic: &str,
+    partition: i32,
+    slot: u32,
+    resume: i64,
+    offset: i64,
+) {
+    if resume >= offset {
+        return;
+    }
+    match consumer.fetch_watermarks(topic, partition, Duration::from_secs(5)) {
+        Ok((low, _)) if low <= resume => {
+            consumer.context().tracker().start_chains_at(slot, resume);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, partition, "cannot read where a newly assigned partition starts; if reading resumed at a transaction marker, verify will report a one-offset gap there (docs/audit.md)");
         }
     }
 }

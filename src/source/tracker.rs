@@ -89,6 +89,9 @@ struct PartitionState {
     /// One chain per sealed output (by output index); empty without
     /// sealing.
     chains: Vec<(u8, Chain)>,
+    /// Where reading resumes (the committed offset), until the first
+    /// message is taken.
+    resume: Option<i64>,
 }
 
 impl PartitionState {
@@ -192,6 +195,7 @@ impl OffsetTracker {
                 .iter()
                 .map(|(i, name)| (*i, Chain::new(name, crate::stats::now_ms())))
                 .collect(),
+            resume: None,
         };
         let slot = match self.slots.iter().position(Option::is_none) {
             Some(free) => {
@@ -211,11 +215,28 @@ impl OffsetTracker {
     }
 
     /// Notes where the consumer resumes reading a newly assigned partition
-    /// (see `Chain::resume_at`); before its first message only.
+    /// (its committed offset), for [`OffsetTracker::take_resume`].
     pub fn resume_at(&mut self, topic: &str, partition: i32, offset: i64) {
         let Some(slot) = self.slot(topic, partition) else {
             return;
         };
+        if let Some(Some(state)) = self.slots.get_mut(slot as usize) {
+            if state.pending.is_empty() && state.ready.is_none() {
+                state.resume = Some(offset);
+            }
+        }
+    }
+
+    /// The resume point of `slot`, once: when its first message is taken.
+    /// `None` after that, and without sealing.
+    #[inline]
+    pub fn take_resume(&mut self, slot: u32) -> Option<i64> {
+        self.slots.get_mut(slot as usize)?.as_mut()?.resume.take()
+    }
+
+    /// Starts the chains of `slot` at `offset`, before its first message
+    /// (see `Chain::resume_at`).
+    pub fn start_chains_at(&mut self, slot: u32, offset: i64) {
         if let Some(Some(state)) = self.slots.get_mut(slot as usize) {
             for (_, chain) in &mut state.chains {
                 chain.resume_at(offset);

@@ -4,7 +4,6 @@
 //! document). Sources are taken as the bytes Elasticsearch returns, which
 //! are the bytes that were indexed.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use elasticsearch::http::headers::{HeaderMap, HeaderValue, CONTENT_TYPE};
@@ -13,11 +12,9 @@ use elasticsearch::Elasticsearch;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use ed25519_dalek::VerifyingKey;
-
-use crate::seal::check::{HeldDocs, Problem, Seal};
+use crate::seal::check::{HeldDocs, Problem};
 use crate::seal::doc_hash;
-use crate::seal::record::parse_line;
+use crate::seal::record::{parse_line, ReadSeal};
 
 const PAGE: usize = 10_000;
 const KEEP_ALIVE: &str = "2m";
@@ -176,24 +173,23 @@ pub async fn documents(
     Ok(docs)
 }
 
-/// Every seal in the seal index, judged as read (`Seal::judge`).
+/// Every seal in the seal index, handed to `each` as read; what is not a
+/// seal is a problem.
 pub async fn seals(
     client: &Elasticsearch,
     index: &str,
     timeout: Duration,
-    keys: &HashMap<String, VerifyingKey>,
+    each: &mut dyn FnMut(ReadSeal),
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<Vec<Seal>> {
-    let mut seals = Vec::new();
+) -> anyhow::Result<()> {
     scan(client, index, timeout, |_, id, source| {
         match parse_line(source, id.to_owned()) {
-            Ok(s) => seals.push(Seal::judge(s, keys)),
+            Ok(s) => each(s),
             Err(why) => problems.push(Problem::Malformed {
                 seal: id.to_owned(),
                 why,
             }),
         }
     })
-    .await?;
-    Ok(seals)
+    .await
 }

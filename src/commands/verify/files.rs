@@ -6,11 +6,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::VerifyingKey;
-
-use crate::seal::check::{HeldDocs, Problem, Seal};
+use crate::seal::check::{HeldDocs, Problem};
 use crate::seal::doc_hash;
-use crate::seal::record::parse_line;
+use crate::seal::record::{parse_line, ReadSeal};
 use crate::sink::seals::FILE_SEALS_DIR;
 
 /// The `.ndjson` files directly in `dir`, in name order.
@@ -101,7 +99,7 @@ pub fn documents(
         // An action line with nothing after it: its document is empty.
         if let Some((id, number)) = pending {
             if wants(&id) {
-                docs.add(&id, &name, Some(number + 1), doc_hash(b""));
+                docs.add(&id, &name, Some(number.saturating_add(1)), doc_hash(b""));
             } else {
                 docs.pass_over();
             }
@@ -111,24 +109,23 @@ pub fn documents(
 }
 
 /// Every seal in `DIR/seals/` (or any directory of seal files, such as
-/// the second copy), judged as read; lines that are not seals are
-/// problems.
+/// the second copy), handed to `each` as read; lines that are not seals
+/// are problems.
 pub fn seals(
     dir: &Path,
-    keys: &HashMap<String, VerifyingKey>,
+    each: &mut dyn FnMut(ReadSeal),
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<Vec<Seal>> {
-    seals_with_prefix(dir, "", keys, problems)
+) -> anyhow::Result<()> {
+    seals_with_prefix(dir, "", each, problems)
 }
 
 /// The seals in the files of `dir` whose names start with `prefix`.
 pub fn seals_with_prefix(
     dir: &Path,
     prefix: &str,
-    keys: &HashMap<String, VerifyingKey>,
+    each: &mut dyn FnMut(ReadSeal),
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<Vec<Seal>> {
-    let mut seals = Vec::new();
+) -> anyhow::Result<()> {
     let files = ndjson_files(dir)?.into_iter().filter(|p| {
         p.file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
@@ -140,12 +137,12 @@ pub fn seals_with_prefix(
             }
             let place = format!("{name}:{number}");
             match parse_line(line, place.clone()) {
-                Ok(s) => seals.push(Seal::judge(s, keys)),
+                Ok(s) => each(s),
                 Err(why) => problems.push(Problem::Malformed { seal: place, why }),
             }
         })?;
     }
-    Ok(seals)
+    Ok(())
 }
 
 /// Where a file output keeps its seals.

@@ -10,7 +10,7 @@
 mod es;
 mod files;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -19,6 +19,7 @@ use ed25519_dalek::VerifyingKey;
 use crate::config::{Config, OutputConfig};
 use crate::seal::check::{Checker, Problem, Report, Seal, Window};
 use crate::seal::key::{key_id, parse_public_keys};
+use crate::seal::record::{ReadSeal, SealBody};
 use crate::seal::SealKey;
 
 pub struct Options {
@@ -82,18 +83,36 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
     for (name, output) in outputs {
         let mut read_problems = Vec::new();
         // The second copy, then the store's seals, then the documents. The
-        // writer writes a seal to the store before the copy, so every seal
-        // the copy holds is in the store by the time the store is read. A
-        // seal is written after every document it covers was acknowledged,
-        // so those documents are there when read after it; documents
-        // written since are past the last seal and count as not sealed yet.
+        // writer writes a seal to the copy first, then to the store: a seal
+        // the copy holds and the store lacks is either in flight (past the
+        // store's last seal of its partition) or was removed. A seal is
+        // written after every document it covers was acknowledged, so
+        // those documents are there when read after it; documents written
+        // since are past the last seal and count as not sealed yet.
         // Reading the seals first also lets a time window keep only the
-        // documents its seals cover.
-        let copies = read_copies(name, seal, &keys, &mut read_problems)?;
+        // documents its seals cover. Only the seals checked (this output's,
+        // in the window) are judged and kept with their fates.
+        let checked = |b: &SealBody| b.output == **name && window.holds(b.sealed_at_ms);
+        let mut copies = Vec::new();
+        read_copies(
+            name,
+            seal,
+            &mut |r| {
+                if checked(&r.body) {
+                    copies.push(Seal::judge(r, &keys));
+                }
+            },
+            &mut read_problems,
+        )?;
+        let mut store = StoreSeals::new(name);
         let mut report = match output {
             OutputConfig::File(f) => {
-                let mut seals = files::seals(&files::seal_dir(&f.dir), &keys, &mut read_problems)?;
-                compare_copy(copies, &mut seals, &mut read_problems);
+                files::seals(
+                    &files::seal_dir(&f.dir),
+                    &mut |r| store.add(r, &checked, &keys),
+                    &mut read_problems,
+                )?;
+                let seals = store.compare_copy(copies, &mut read_problems);
                 let checker = Checker::new(name, seals, &window);
                 let wants = |id: &str| checker.wants(id);
                 let docs = files::documents(&f.dir, &wants, &progress, &mut read_problems)?;
@@ -108,15 +127,15 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
                 };
                 let seal_pattern = crate::sink::elasticsearch::setup::index_pattern(&seal.index);
                 runtime.block_on(async {
-                    let mut seals = es::seals(
+                    es::seals(
                         &client,
                         &seal_pattern,
                         e.request_timeout,
-                        &keys,
+                        &mut |r| store.add(r, &checked, &keys),
                         &mut read_problems,
                     )
                     .await?;
-                    compare_copy(copies, &mut seals, &mut read_problems);
+                    let seals = store.compare_copy(copies, &mut read_problems);
                     let checker = Checker::new(name, seals, &window);
                     let wants = |id: &str| checker.wants(id);
                     let docs =
@@ -126,6 +145,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
                 })?
             }
         };
+        report.seals = store.read;
         if tty {
             eprint!("\r");
         }
@@ -175,45 +195,87 @@ fn trusted_keys(
     Ok(keys)
 }
 
-/// The output's seals in the second copy (`seal.copy_dir`), if one is kept.
+/// The output's seals in the second copy (`seal.copy_dir`), if one is
+/// kept, handed to `each`.
 fn read_copies(
     output: &str,
     seal: &crate::config::SealConfig,
-    keys: &HashMap<String, VerifyingKey>,
+    each: &mut dyn FnMut(ReadSeal),
     problems: &mut Vec<Problem>,
-) -> anyhow::Result<Vec<Seal>> {
+) -> anyhow::Result<()> {
     match &seal.copy_dir {
-        Some(dir) => files::seals_with_prefix(dir, &format!("seals-{output}."), keys, problems),
-        None => Ok(Vec::new()),
+        Some(dir) => files::seals_with_prefix(dir, &format!("seals-{output}."), each, problems),
+        None => Ok(()),
     }
 }
 
-/// Compares the store's seals with the second copy: a seal the copy holds
-/// and the store lacks was removed (it is checked from the copy), unless
-/// it is past the store's last seal of its partition: in flight.
-fn compare_copy(copies: Vec<Seal>, seals: &mut Vec<Seal>, problems: &mut Vec<Problem>) {
-    let held: std::collections::HashSet<String> = seals.iter().map(|s| s.body.id()).collect();
-    let mut last: HashMap<(String, i32), i64> = HashMap::new();
-    for s in seals.iter() {
-        let e = last
-            .entry((s.body.topic.clone(), s.body.partition))
-            .or_insert(i64::MIN);
-        *e = (*e).max(s.body.last_offset);
+/// The store's seals as read: every one's id and, per partition, the last
+/// offset sealed (to compare with the second copy), and the seals checked,
+/// judged, with their fates.
+struct StoreSeals {
+    output: String,
+    /// How many seals of the output were read.
+    read: u64,
+    ids: HashSet<String>,
+    last: HashMap<(String, i32), i64>,
+    checked: Vec<Seal>,
+}
+
+impl StoreSeals {
+    fn new(output: &str) -> StoreSeals {
+        StoreSeals {
+            output: output.to_owned(),
+            read: 0,
+            ids: HashSet::new(),
+            last: HashMap::new(),
+            checked: Vec::new(),
+        }
     }
-    for c in copies {
-        if held.contains(&c.body.id()) {
-            continue;
+
+    fn add(
+        &mut self,
+        r: ReadSeal,
+        checked: &dyn Fn(&SealBody) -> bool,
+        keys: &HashMap<String, VerifyingKey>,
+    ) {
+        let b = &r.body;
+        let last = self
+            .last
+            .entry((b.topic.clone(), b.partition))
+            .or_insert(i64::MIN);
+        *last = (*last).max(b.last_offset);
+        self.ids.insert(b.id());
+        if b.output == self.output {
+            self.read += 1;
         }
-        let in_flight = last
-            .get(&(c.body.topic.clone(), c.body.partition))
-            .is_none_or(|l| c.body.first_offset > *l);
-        if !in_flight {
-            problems.push(Problem::RemovedSeal {
-                seal: c.body.id(),
-                copy: c.place.clone(),
-            });
-            seals.push(c);
+        if checked(b) {
+            self.checked.push(Seal::judge(r, keys));
         }
+    }
+
+    /// Compares the store's seals with the second copy: a seal the copy
+    /// holds and the store lacks was removed (it is checked from the
+    /// copy), unless it is past the store's last seal of its partition: in
+    /// flight. Returns the seals to check.
+    fn compare_copy(&mut self, copies: Vec<Seal>, problems: &mut Vec<Problem>) -> Vec<Seal> {
+        let mut seals = std::mem::take(&mut self.checked);
+        for c in copies {
+            if self.ids.contains(&c.body.id()) {
+                continue;
+            }
+            let in_flight = self
+                .last
+                .get(&(c.body.topic.clone(), c.body.partition))
+                .is_none_or(|l| c.body.first_offset > *l);
+            if !in_flight {
+                problems.push(Problem::RemovedSeal {
+                    seal: c.body.id(),
+                    copy: c.place.clone(),
+                });
+                seals.push(c);
+            }
+        }
+        seals
     }
 }
 

@@ -146,10 +146,24 @@ impl HeldDocs {
 
 /// The (topic, partition, offset) of a document id logredact writes
 /// (`topic-partition-offset`, `sink::doc_id`; the topic may hold `-`).
+///
+/// Only the form logredact writes is read: the numbers in plain decimal
+/// without sign or leading zero, so that no other id (`t-0-07`, `t-+0-7`)
+/// can stand in for a sealed one.
 pub fn parse_doc_id(id: &str) -> Option<(&str, i32, i64)> {
+    fn number<T: std::str::FromStr>(text: &str) -> Option<T> {
+        let plain = !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && (text == "0" || !text.starts_with('0'));
+        if plain {
+            text.parse().ok()
+        } else {
+            None
+        }
+    }
     let mut parts = id.rsplitn(3, '-');
-    let offset = parts.next()?.parse().ok()?;
-    let partition = parts.next()?.parse().ok()?;
+    let offset = number(parts.next()?)?;
+    let partition = number(parts.next()?)?;
     Some((parts.next()?, partition, offset))
 }
 
@@ -173,6 +187,11 @@ mod tests {
         assert_eq!(docs.foreign().len(), 1);
         assert_eq!(docs.each().count(), 1);
         assert_eq!(parse_doc_id("a-b-1-2"), Some(("a-b", 1, 2)));
-        assert_eq!(parse_doc_id("a-x-2"), None);
+        assert_eq!(parse_doc_id("t-0-0"), Some(("t", 0, 0)));
+        for other in [
+            "a-x-2", "t-0-07", "t-00-7", "t-+0-7", "t-0-+7", "t-0-", "t-0-1e3",
+        ] {
+            assert_eq!(parse_doc_id(other), None, "{other}");
+        }
     }
 }

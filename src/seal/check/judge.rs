@@ -45,9 +45,18 @@ impl Fates {
         &self.list[i]
     }
 
-    /// Each fate with the place (from the seal's first) it starts at.
-    pub fn each(&self) -> impl Iterator<Item = (i64, &Fate)> + '_ {
-        self.list.iter().enumerate().map(|(i, f)| {
+    /// Each fate with the place (from the seal's first) it starts at, from
+    /// the one covering place `from` on.
+    pub fn each_from(&self, from: i64) -> impl Iterator<Item = (i64, &Fate)> + '_ {
+        let first = if self.starts.is_empty() {
+            (from.max(0) as usize).min(self.list.len())
+        } else {
+            self.starts
+                .partition_point(|&s| s <= from)
+                .saturating_sub(1)
+        };
+        self.list[first..].iter().enumerate().map(move |(i, f)| {
+            let i = first + i;
             let k = if self.starts.is_empty() {
                 i as i64
             } else {
@@ -111,6 +120,13 @@ fn judge(
         list: Vec::with_capacity(texts.len()),
         starts: Vec::new(),
     };
+    // How many offsets the seal covers; a seal covers at least one.
+    let range = b
+        .last_offset
+        .checked_sub(b.first_offset)
+        .and_then(|d| d.checked_add(1))
+        .filter(|n| *n > 0 && b.first_offset >= 0)
+        .ok_or_else(|| malformed("its offset range is empty or out of bounds"))?;
     let mut span = 0i64;
     for text in texts {
         // Only the one text form of each fate: the chain is checked on the
@@ -124,10 +140,13 @@ fn judge(
         if !fates.starts.is_empty() {
             fates.starts.push(span);
         }
-        span = span.saturating_add(fate.span());
+        span = span
+            .checked_add(fate.span())
+            .filter(|s| *s <= range)
+            .ok_or_else(|| malformed("its fates do not fill its offset range"))?;
         fates.list.push(fate);
     }
-    if b.last_offset.checked_sub(b.first_offset).map(|d| d + 1) != Some(span) {
+    if span != range {
         return Err(malformed("its fates do not fill its offset range"));
     }
     Ok(fates)
@@ -142,6 +161,10 @@ fn canonical(fate: &Fate, text: &str) -> bool {
         _ => true,
     }
 }
+
+/// Most missing seals of one link named one by one; past it, one problem
+/// names the range.
+const MAX_MISSING_NAMED: u64 = 10_000;
 
 /// Where in which chain a seal is being linked.
 pub(super) struct ChainAt<'a> {
@@ -190,14 +213,24 @@ pub(super) fn link(
             }
             None
         }
-        Some(p) if p.body.seq + 1 != b.seq => {
-            for seq in (p.body.seq + 1..b.seq).filter(|s| !failed(*s)) {
-                report.problems.push(Problem::MissingSeal {
-                    topic: topic.to_owned(),
-                    partition,
-                    segment: segment.to_owned(),
-                    seq,
-                });
+        Some(p) if p.body.seq.checked_add(1) != Some(b.seq) => {
+            let (from, to) = (p.body.seq.saturating_add(1), b.seq);
+            let n = to.saturating_sub(from);
+            if n <= MAX_MISSING_NAMED {
+                for seq in (from..to).filter(|s| !failed(*s)) {
+                    report.problems.push(Problem::MissingSeal {
+                        topic: topic.to_owned(),
+                        partition,
+                        segment: segment.to_owned(),
+                        seq,
+                    });
+                }
+            } else {
+                // A seal claiming a huge seq must not flood the report.
+                report.problems.push(broken(format!(
+                    "the {n} seals before it (numbers {from} to {}) are missing",
+                    to - 1
+                )));
             }
             None
         }
@@ -207,7 +240,7 @@ pub(super) fn link(
                     "its `prev` is not the hash of the seal before it".into(),
                 ));
             }
-            if b.first_offset != p.body.last_offset + 1 {
+            if p.body.last_offset.checked_add(1) != Some(b.first_offset) {
                 report.problems.push(broken(format!(
                     "it starts at offset {} but the seal before it ends at {}",
                     b.first_offset, p.body.last_offset
@@ -234,6 +267,55 @@ pub(super) fn link(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seal::record::{encode_line, parse_line};
+    use crate::seal::SealKey;
+
+    /// A seal signed by a trusted key with whatever range and fates.
+    fn signed(key: &SealKey, first: i64, last: i64, fates: &[Fate]) -> Seal {
+        let mut fates_json = Vec::new();
+        write_fates(&mut fates_json, fates);
+        let body = SealBody {
+            v: SEAL_VERSION,
+            output: "cold".into(),
+            topic: "t".into(),
+            partition: 0,
+            segment: "ab".into(),
+            segment_started_ms: 1,
+            seq: 0,
+            first_offset: first,
+            last_offset: last,
+            fates: Vec::new(),
+            chain: hex::encode(fold_chain([0; 32], &fates_json)),
+            prev: None,
+            rules: "f".into(),
+            key_id: key.id().into(),
+            sealed_at_ms: 2,
+        };
+        let (line, _) = encode_line(&body, &fates_json, key);
+        let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+        Seal::judge(parse_line(&line, "x".into()).unwrap(), &keys)
+    }
+
+    /// Seals only the key holder could make, but `verify` must still
+    /// report them, not fail on them.
+    #[test]
+    fn seals_with_impossible_ranges_are_malformed() {
+        let key = SealKey::generate();
+        let malformed = |s: Seal| matches!(s.verdict, Err(Problem::Malformed { .. }));
+        assert!(signed(&key, 10, 12, &[Fate::Elsewhere, Fate::Skipped(2)])
+            .verdict
+            .is_ok());
+        assert!(malformed(signed(&key, 10, 9, &[])));
+        assert!(malformed(signed(&key, -5, -5, &[Fate::Elsewhere])));
+        assert!(malformed(signed(&key, 0, i64::MAX, &[])));
+        assert!(malformed(signed(
+            &key,
+            1,
+            i64::MAX,
+            &[Fate::Skipped(i64::MAX), Fate::Elsewhere]
+        )));
+        assert!(malformed(signed(&key, 10, 12, &[Fate::Elsewhere])));
+    }
 
     #[test]
     fn fates_are_found_by_offset_with_and_without_runs_of_skipped_offsets() {
@@ -243,7 +325,11 @@ mod tests {
             starts: Vec::new(),
         };
         assert_eq!(plain.at(1), &h(2));
-        assert_eq!(plain.each().map(|(k, _)| k).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(
+            plain.each_from(0).map(|(k, _)| k).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        assert_eq!(plain.each_from(2).map(|(k, _)| k).collect::<Vec<_>>(), [2]);
         let runs = Fates {
             list: vec![h(1), Fate::Skipped(3), h(2)],
             starts: vec![0, 1, 4],
@@ -251,7 +337,15 @@ mod tests {
         assert_eq!(runs.at(0), &h(1));
         assert_eq!(runs.at(3), &Fate::Skipped(3));
         assert_eq!(runs.at(4), &h(2));
-        assert_eq!(runs.each().map(|(k, _)| k).collect::<Vec<_>>(), [0, 1, 4]);
+        assert_eq!(
+            runs.each_from(0).map(|(k, _)| k).collect::<Vec<_>>(),
+            [0, 1, 4]
+        );
+        assert_eq!(
+            runs.each_from(2).map(|(k, _)| k).collect::<Vec<_>>(),
+            [1, 4]
+        );
+        assert_eq!(runs.each_from(4).map(|(k, _)| k).collect::<Vec<_>>(), [4]);
         assert!(canonical(&h(0xab), &Fate::Indexed([0xab; 32]).to_string()));
         assert!(!canonical(
             &h(0xab),

@@ -123,6 +123,14 @@ pub struct Window {
     pub retention_ms: i64,
 }
 
+impl Window {
+    /// Whether a seal made at this time is checked.
+    pub fn holds(&self, sealed_at_ms: i64) -> bool {
+        self.since_ms.is_none_or(|t| sealed_at_ms >= t)
+            && self.until_ms.is_none_or(|t| sealed_at_ms <= t)
+    }
+}
+
 /// Offsets from a span's first (its key in the map) to `last` take their
 /// fates from seal `seal` (an index into `Checker::seals`).
 #[derive(Debug, Clone, Copy)]
@@ -165,10 +173,7 @@ impl Checker {
             ..Report::default()
         };
         let windowed = window.since_ms.is_some() || window.until_ms.is_some();
-        let in_window = |s: &Seal| {
-            window.since_ms.is_none_or(|t| s.body.sealed_at_ms >= t)
-                && window.until_ms.is_none_or(|t| s.body.sealed_at_ms <= t)
-        };
+        let in_window = |s: &Seal| window.holds(s.body.sealed_at_ms);
         // 1. Each seal on its own. The same seal read twice (a file write
         // retried) counts once.
         let mut seen = HashSet::new();
@@ -292,8 +297,8 @@ impl Checker {
             for (&partition, map) in partitions {
                 let mut last: Option<i64> = None;
                 for (&first, span) in map {
-                    if let Some(l) = last.filter(|l| first > l + 1) {
-                        let (from, to) = (l + 1, first - 1);
+                    if let Some(from) = last.and_then(|l| l.checked_add(1)).filter(|f| first > *f) {
+                        let to = first - 1;
                         // A gap a failed seal claims is reported as that seal.
                         let claimed = shadows.iter().any(|(t, p, f, e)| {
                             t == topic && *p == partition && *f <= from && to <= *e
@@ -314,12 +319,15 @@ impl Checker {
                     let fates = seal.verdict.as_ref().expect("spans are of seals that hold");
                     let base = seal.body.first_offset;
                     let at_edge = seal.body.sealed_at_ms < retention_edge;
-                    for (k, fate) in fates.each() {
+                    for (k, fate) in fates.each_from(first - base) {
                         let offset = base + k;
+                        if offset > span.last {
+                            break;
+                        }
                         let Fate::Indexed(want) = fate else {
                             continue;
                         };
-                        if offset < first || offset > span.last {
+                        if offset < first {
                             continue;
                         }
                         report.documents_sealed += 1;

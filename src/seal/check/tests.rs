@@ -97,6 +97,45 @@ fn with_a_window_only_the_documents_its_seals_cover_are_wanted() {
 }
 
 #[test]
+fn only_the_exact_id_of_a_sealed_document_stands_for_it() {
+    let key = SealKey::generate();
+    let now = 1_000 * DAY;
+    let (seals, mut docs) = sealed(&key, 10, now, 0);
+    // Deleted, and written again under an id that reads as the same
+    // offset; a second look-alike next to a document still held.
+    let (_, hash) = docs.remove(7);
+    docs.push(("t-0-07".into(), hash));
+    docs.push(("t-0-+3".into(), docs[3].1));
+    let r = run(&key, seals, docs, now);
+    let mut problems = r.problems.clone();
+    problems.sort_by_key(|p| format!("{p:?}"));
+    assert_eq!(
+        problems,
+        [
+            Problem::Deleted {
+                id: id("t", 0, 7),
+                seal: problems
+                    .iter()
+                    .find_map(|p| match p {
+                        Problem::Deleted { seal, .. } => Some(seal.clone()),
+                        _ => None,
+                    })
+                    .unwrap(),
+            },
+            Problem::Inserted {
+                id: "t-0-+3".into(),
+                place: "i".into(),
+            },
+            Problem::Inserted {
+                id: "t-0-07".into(),
+                place: "i".into(),
+            },
+        ]
+    );
+    assert_eq!(r.duplicate_copies, 0);
+}
+
+#[test]
 fn documents_not_sealed_yet_and_identical_second_copies_are_not_tampering() {
     let key = SealKey::generate();
     let now = 1_000 * DAY;
