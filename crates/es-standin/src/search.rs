@@ -16,7 +16,7 @@
 //! with a point in time. Any other body field is refused (400) rather than
 //! ignored, so that no test passes on a feature the stand-in lacks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -54,28 +54,57 @@ struct PitRef {
     keep_alive: Option<String>,
 }
 
+/// A query as the stand-in evaluates it: match_all, ids or term, read
+/// once per request (an `ids` query may list tens of thousands of ids).
+pub(crate) enum DocQuery<'q> {
+    All,
+    Ids(HashSet<&'q str>),
+    Term(&'q str, &'q Value),
+}
+
+impl<'q> DocQuery<'q> {
+    pub(crate) fn read(query: Option<&'q Value>) -> Result<DocQuery<'q>, String> {
+        let Some(q) = query else {
+            return Ok(DocQuery::All);
+        };
+        if q.get("match_all").is_some() {
+            return Ok(DocQuery::All);
+        }
+        if let Some(ids) = q.get("ids") {
+            let values = ids["values"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            return Ok(DocQuery::Ids(
+                values.iter().filter_map(Value::as_str).collect(),
+            ));
+        }
+        if let Some(term) = q.get("term").and_then(Value::as_object) {
+            let (field, want) = term.iter().next().ok_or("term query needs a field")?;
+            return Ok(DocQuery::Term(field, want.get("value").unwrap_or(want)));
+        }
+        Err("the stand-in supports match_all, ids and term queries".into())
+    }
+
+    pub(crate) fn matches(&self, id: &str, source: &str) -> bool {
+        match self {
+            DocQuery::All => true,
+            DocQuery::Ids(ids) => ids.contains(id),
+            DocQuery::Term(field, want) => {
+                let doc: Value = serde_json::from_str(source).unwrap_or(Value::Null);
+                let mut at = &doc;
+                for part in field.split('.') {
+                    at = &at[part];
+                }
+                at == *want || at.as_array().is_some_and(|a| a.contains(want))
+            }
+        }
+    }
+}
+
 /// Evaluates match_all, term and ids queries.
 pub(crate) fn query_matches(query: Option<&Value>, id: &str, source: &str) -> Result<bool, String> {
-    let Some(q) = query else { return Ok(true) };
-    if q.get("match_all").is_some() {
-        return Ok(true);
-    }
-    if let Some(ids) = q.get("ids") {
-        return Ok(ids["values"]
-            .as_array()
-            .is_some_and(|v| v.iter().any(|x| x.as_str() == Some(id))));
-    }
-    if let Some(term) = q.get("term").and_then(Value::as_object) {
-        let (field, want) = term.iter().next().ok_or("term query needs a field")?;
-        let want = want.get("value").unwrap_or(want);
-        let doc: Value = serde_json::from_str(source).unwrap_or(Value::Null);
-        let mut at = &doc;
-        for part in field.split('.') {
-            at = &at[part];
-        }
-        return Ok(at == want || at.as_array().is_some_and(|a| a.contains(want)));
-    }
-    Err("the stand-in supports match_all, ids and term queries".into())
+    Ok(DocQuery::read(query)?.matches(id, source))
 }
 
 fn bad_request(error_type: &str, reason: &str) -> Response {
@@ -333,15 +362,15 @@ fn run(shards: &[ShardView<'_>], req: &SearchRequest, pit_id: Option<&str>) -> R
         }
     }
     let descending = req.shard_doc_sort == Some(true);
+    let query = match DocQuery::read(req.query.as_ref()) {
+        Ok(q) => q,
+        Err(e) => return bad_request("parsing_exception", &e),
+    };
     let mut matched: Vec<(u64, &str, &str, Option<&str>)> = Vec::new();
     for (shard, view) in shards.iter().enumerate() {
         for (doc, &(id, source)) in view.docs.iter().enumerate() {
-            match query_matches(req.query.as_ref(), id, source.unwrap_or("")) {
-                Ok(true) => {
-                    matched.push((((shard as u64) << 32) | doc as u64, view.index, id, source))
-                }
-                Ok(false) => {}
-                Err(e) => return bad_request("parsing_exception", &e),
+            if query.matches(id, source.unwrap_or("")) {
+                matched.push((((shard as u64) << 32) | doc as u64, view.index, id, source))
             }
         }
     }

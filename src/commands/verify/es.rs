@@ -60,11 +60,13 @@ async fn send(
     Ok((status, r.text().await?))
 }
 
-/// Calls `each` with every hit of `index` (a pattern), a page at a time.
+/// Calls `each` with every hit of `index` (a pattern), a page at a time;
+/// with `query`, only the hits it matches.
 async fn scan(
     client: &Elasticsearch,
     index: &str,
     timeout: Duration,
+    query: Option<&serde_json::Value>,
     mut each: impl FnMut(&str, &str, &[u8]),
 ) -> anyhow::Result<()> {
     let (status, text) = send(
@@ -99,6 +101,9 @@ async fn scan(
         });
         if let Some(a) = &after {
             body["search_after"] = serde_json::Value::Array(a.clone());
+        }
+        if let Some(q) = query {
+            body["query"] = q.clone();
         }
         let (status, text) = send(
             client,
@@ -158,7 +163,7 @@ pub async fn documents(
 ) -> anyhow::Result<HeldDocs> {
     let mut docs = HeldDocs::default();
     let mut n = 0u64;
-    scan(client, pattern, timeout, |index, id, source| {
+    scan(client, pattern, timeout, None, |index, id, source| {
         if wants(id) {
             docs.add(id, index, None, doc_hash(source));
         } else {
@@ -173,6 +178,40 @@ pub async fn documents(
     Ok(docs)
 }
 
+/// The documents with these ids, in the output's indices (`pattern`),
+/// asked for 10,000 ids at a time: a time window's documents, without
+/// reading the whole output.
+pub async fn documents_with_ids(
+    client: &Elasticsearch,
+    pattern: &str,
+    timeout: Duration,
+    ids: impl Iterator<Item = String>,
+    progress: &dyn Fn(u64),
+) -> anyhow::Result<HeldDocs> {
+    let mut docs = HeldDocs::default();
+    let mut n = 0u64;
+    let mut ids = ids.peekable();
+    while ids.peek().is_some() {
+        let chunk: Vec<String> = ids.by_ref().take(PAGE).collect();
+        let query = serde_json::json!({ "ids": { "values": chunk } });
+        scan(
+            client,
+            pattern,
+            timeout,
+            Some(&query),
+            |index, id, source| {
+                docs.add(id, index, None, doc_hash(source));
+                n += 1;
+                if n % 10_000 == 0 {
+                    progress(n);
+                }
+            },
+        )
+        .await?;
+    }
+    Ok(docs)
+}
+
 /// Every seal in the seal index, handed to `each` as read; what is not a
 /// seal is a problem.
 pub async fn seals(
@@ -182,14 +221,18 @@ pub async fn seals(
     each: &mut dyn FnMut(ReadSeal),
     problems: &mut Vec<Problem>,
 ) -> anyhow::Result<()> {
-    scan(client, index, timeout, |_, id, source| {
-        match parse_line(source, id.to_owned()) {
+    scan(
+        client,
+        index,
+        timeout,
+        None,
+        |_, id, source| match parse_line(source, id.to_owned()) {
             Ok(s) => each(s),
             Err(why) => problems.push(Problem::Malformed {
                 seal: id.to_owned(),
                 why,
             }),
-        }
-    })
+        },
+    )
     .await
 }

@@ -138,9 +138,24 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
                     let seals = store.compare_copy(copies, &mut read_problems);
                     let checker = Checker::new(name, seals, &window);
                     let wants = |id: &str| checker.wants(id);
-                    let docs =
-                        es::documents(&client, &pattern, e.request_timeout, &wants, &progress)
-                            .await?;
+                    // A window asks for its documents by id; a whole run
+                    // reads the whole output.
+                    let docs = match checker.covered_ids(crate::sink::doc_id) {
+                        Some(ids) => {
+                            es::documents_with_ids(
+                                &client,
+                                &pattern,
+                                e.request_timeout,
+                                ids,
+                                &progress,
+                            )
+                            .await?
+                        }
+                        None => {
+                            es::documents(&client, &pattern, e.request_timeout, &wants, &progress)
+                                .await?
+                        }
+                    };
                     anyhow::Ok(checker.finish(&docs, crate::sink::doc_id))
                 })?
             }

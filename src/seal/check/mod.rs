@@ -275,6 +275,23 @@ impl Checker {
             || parse_doc_id(id).is_some_and(|(t, p, o)| span_at(&self.spans, t, p, o).is_some())
     }
 
+    /// With a time window, the ids of every offset its seals cover (what
+    /// [`Checker::wants`] keeps), in order; `None` without a window.
+    pub fn covered_ids(
+        &self,
+        doc_id: fn(&str, i32, i64) -> String,
+    ) -> Option<impl Iterator<Item = String> + '_> {
+        self.windowed.then(|| {
+            self.spans.iter().flat_map(move |(topic, partitions)| {
+                partitions.iter().flat_map(move |(&partition, map)| {
+                    map.iter().flat_map(move |(&first, span)| {
+                        (first..=span.last).map(move |o| doc_id(topic, partition, o))
+                    })
+                })
+            })
+        })
+    }
+
     /// Checks every covered offset against the documents held, and the
     /// documents against the seals. `doc_id` names a document the way the
     /// output does (`sink::doc_id`).
