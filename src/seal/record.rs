@@ -236,6 +236,35 @@ pub fn parse_line(line: &[u8], place: String) -> Result<ReadSeal, String> {
     })
 }
 
+/// The first seal of a segment of partition 0 of `t`, for tests, over
+/// `first..=last` with these fates (as written by `write_fates`), ready
+/// for `encode_line`.
+#[cfg(test)]
+pub(crate) fn test_body(
+    key: &super::SealKey,
+    first: i64,
+    last: i64,
+    fates_json: &[u8],
+) -> SealBody {
+    SealBody {
+        v: SEAL_VERSION,
+        output: "cold".into(),
+        topic: "t".into(),
+        partition: 0,
+        segment: "ab".into(),
+        segment_started_ms: 1,
+        seq: 0,
+        first_offset: first,
+        last_offset: last,
+        fates: Vec::new(),
+        chain: hex::encode(fold_chain([0; 32], fates_json)),
+        prev: None,
+        rules: "f".into(),
+        key_id: key.id().into(),
+        sealed_at_ms: 2,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,23 +301,7 @@ mod tests {
         let fates = fates();
         let mut fates_json = Vec::new();
         write_fates(&mut fates_json, &fates);
-        let body = SealBody {
-            v: SEAL_VERSION,
-            output: "cold".into(),
-            topic: "t".into(),
-            partition: 0,
-            segment: "ab".into(),
-            segment_started_ms: 1,
-            seq: 0,
-            first_offset: 0,
-            last_offset: 6,
-            fates: Vec::new(),
-            chain: hex::encode(fold_chain([0; 32], &fates_json)),
-            prev: None,
-            rules: "f".into(),
-            key_id: key.id().into(),
-            sealed_at_ms: 2,
-        };
+        let body = test_body(&key, 0, 6, &fates_json);
         let (line, hash) = encode_line(&body, &fates_json, &key);
         let read = parse_line(&line, "x".into()).unwrap();
         let texts: Vec<String> = fates.iter().map(ToString::to_string).collect();

@@ -96,37 +96,33 @@ impl HeldDocs {
     }
 
     /// Every copy held at this offset, in the order read.
-    pub fn at(&self, topic: &str, partition: i32, offset: i64) -> Vec<Held> {
-        let Some(&topic) = self.topics.numbers.get(topic) else {
-            return Vec::new();
-        };
-        let key = Key {
+    pub fn at(&self, topic: &str, partition: i32, offset: i64) -> impl Iterator<Item = &Held> {
+        let key = self.topics.numbers.get(topic).map(|&topic| Key {
             topic,
             partition,
             offset,
-        };
-        let mut copies: Vec<Held> = self.first.get(&key).copied().into_iter().collect();
-        if let Some(more) = self.more.get(&key) {
-            copies.extend_from_slice(more);
-        }
-        copies
+        });
+        self.copies(key)
     }
 
     /// Every document with an `_id` logredact writes, as (topic,
-    /// partition, offset, copies), in no particular order.
-    pub fn each(&self) -> impl Iterator<Item = (&str, i32, i64, Vec<Held>)> + '_ {
-        self.first.iter().map(|(k, h)| {
-            let mut copies = vec![*h];
-            if let Some(more) = self.more.get(k) {
-                copies.extend_from_slice(more);
-            }
+    /// partition, offset, its copies), in no particular order.
+    pub fn each(&self) -> impl Iterator<Item = (&str, i32, i64, impl Iterator<Item = &Held>)> + '_ {
+        self.first.keys().map(|k| {
             (
                 self.topics.names[k.topic as usize].as_str(),
                 k.partition,
                 k.offset,
-                copies,
+                self.copies(Some(*k)),
             )
         })
+    }
+
+    /// The first copy read and the others, without gathering them.
+    fn copies(&self, key: Option<Key>) -> impl Iterator<Item = &Held> {
+        let first = key.and_then(|k| self.first.get(&k));
+        let more = key.and_then(|k| self.more.get(&k));
+        first.into_iter().chain(more.into_iter().flatten())
     }
 
     /// The documents whose `_id` logredact does not write.
@@ -178,12 +174,12 @@ mod tests {
         docs.add("web-logs-3-17", "cold-000001.ndjson", Some(42), [2; 32]);
         docs.add("made-up", "logs-cold-2026.11.30", None, [3; 32]);
         assert_eq!(docs.count(), 3);
-        let copies = docs.at("web-logs", 3, 17);
+        let copies: Vec<&Held> = docs.at("web-logs", 3, 17).collect();
         assert_eq!(copies.len(), 2);
-        assert_eq!(docs.place(&copies[0]), "logs-cold-2026.11.30");
-        assert_eq!(docs.place(&copies[1]), "cold-000001.ndjson:42");
-        assert!(docs.at("web-logs", 3, 18).is_empty());
-        assert!(docs.at("other", 3, 17).is_empty());
+        assert_eq!(docs.place(copies[0]), "logs-cold-2026.11.30");
+        assert_eq!(docs.place(copies[1]), "cold-000001.ndjson:42");
+        assert!(docs.at("web-logs", 3, 18).next().is_none());
+        assert!(docs.at("other", 3, 17).next().is_none());
         assert_eq!(docs.foreign().len(), 1);
         assert_eq!(docs.each().count(), 1);
         assert_eq!(parse_doc_id("a-b-1-2"), Some(("a-b", 1, 2)));

@@ -267,30 +267,14 @@ pub(super) fn link(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seal::record::{encode_line, parse_line};
+    use crate::seal::record::{encode_line, parse_line, test_body};
     use crate::seal::SealKey;
 
     /// A seal signed by a trusted key with whatever range and fates.
     fn signed(key: &SealKey, first: i64, last: i64, fates: &[Fate]) -> Seal {
         let mut fates_json = Vec::new();
         write_fates(&mut fates_json, fates);
-        let body = SealBody {
-            v: SEAL_VERSION,
-            output: "cold".into(),
-            topic: "t".into(),
-            partition: 0,
-            segment: "ab".into(),
-            segment_started_ms: 1,
-            seq: 0,
-            first_offset: first,
-            last_offset: last,
-            fates: Vec::new(),
-            chain: hex::encode(fold_chain([0; 32], &fates_json)),
-            prev: None,
-            rules: "f".into(),
-            key_id: key.id().into(),
-            sealed_at_ms: 2,
-        };
+        let body = test_body(key, first, last, &fates_json);
         let (line, _) = encode_line(&body, &fates_json, key);
         let keys = HashMap::from([(key.id().to_owned(), key.public())]);
         Seal::judge(parse_line(&line, "x".into()).unwrap(), &keys)

@@ -348,11 +348,12 @@ impl Checker {
                             continue;
                         }
                         report.documents_sealed += 1;
-                        let held = docs.at(topic, partition, offset);
+                        let mut held = docs.at(topic, partition, offset).peekable();
+                        let any = held.peek().is_some();
                         if at_edge {
-                            edge_seals.entry(&seal.place).or_default().1 |= !held.is_empty();
+                            edge_seals.entry(&seal.place).or_default().1 |= any;
                         }
-                        if held.is_empty() {
+                        if !any {
                             let id = doc_id(topic, partition, offset);
                             if at_edge {
                                 edge_seals.entry(&seal.place).or_default().0.push(id);
@@ -365,7 +366,7 @@ impl Checker {
                             continue;
                         }
                         let mut matched = false;
-                        for d in &held {
+                        for d in held {
                             if d.hash == *want && !matched {
                                 matched = true;
                                 report.documents_verified += 1;
@@ -407,12 +408,12 @@ impl Checker {
                     let seal = &seals[span.seal];
                     let fates = seal.verdict.as_ref().expect("spans are of seals that hold");
                     if !matches!(fates.at(o - seal.body.first_offset), Fate::Indexed(_)) {
-                        for d in &copies {
+                        for d in copies {
                             inserted.push(((t, p, o), docs.place(d)));
                         }
                     }
                 }
-                None => stray.extend(copies.iter().map(|d| (t, p, o, *d))),
+                None => stray.extend(copies.map(|d| (t, p, o, *d))),
             }
         }
         inserted.sort();
