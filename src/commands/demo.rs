@@ -4,7 +4,8 @@
 //! access logs are produced into it, consumed by the same pipeline `run`
 //! uses, and written to `file` outputs for hot and cold. The mock cluster
 //! keeps only the newest 100,000 messages (or 5 MB) per partition, so the
-//! demo produces while it consumes and caps the event count.
+//! demo produces while it consumes, never more than `MAX_BACKLOG_BYTES`
+//! ahead of the pipeline: any `--events` count runs through.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,10 @@ const PARTITIONS: i32 = 4;
 /// The config and signing key the demo writes into its output folder.
 const DEMO_CONFIG: &str = "demo.toml";
 const DEMO_KEY: &str = "seal-key.pem";
+/// Most bytes produced but not yet consumed: a fifth of what the mock
+/// cluster keeps of each of the partitions (5 MB), so that even a
+/// partition the keys favour twice over keeps everything until it is read.
+const MAX_BACKLOG_BYTES: u64 = PARTITIONS as u64 * 1_000_000;
 
 pub struct Options {
     /// A rules directory; `None` uses the rules compiled into the binary.
@@ -239,12 +244,17 @@ fn produce_in_background(
             std::thread::sleep(Duration::from_millis(10));
         }
         let mut sent = 0u64;
+        let mut sent_bytes = 0u64;
         for i in 0..count {
-            // Stay well under the mock's per-partition retention.
-            while sent.saturating_sub(stats.consumed.load(Relaxed)) > 50_000 {
+            let line = samples[i % samples.len()];
+            // Stay well under the mock's per-partition retention: what it
+            // drops before the pipeline reads it would never arrive.
+            while (sent_bytes + line.len() as u64)
+                .saturating_sub(stats.consumed_bytes.load(Relaxed))
+                > MAX_BACKLOG_BYTES
+            {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            let line = samples[i % samples.len()];
             let key = (i % 997).to_string();
             let mut record = BaseRecord::to(TOPIC).key(&key).payload(line);
             loop {
@@ -263,6 +273,7 @@ fn produce_in_background(
                 }
             }
             sent += 1;
+            sent_bytes += line.len() as u64;
         }
         producer
             .flush(Duration::from_secs(30))

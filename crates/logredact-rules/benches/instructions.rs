@@ -10,7 +10,8 @@
 //! done; done
 //! ```
 //!
-//! Per event: (count at 1001 - count at 1) / 1000, for each mode.
+//! Per event: (count at 1001 - count at 1) / 1000, for each mode. A third
+//! argument names a file holding another event, to see what one value costs.
 
 use std::path::Path;
 
@@ -23,13 +24,19 @@ fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mode = args.next().unwrap_or_default();
     let n: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    // Another event than the representative one, to see what a value costs.
+    let event = match args.next() {
+        Some(file) => std::fs::read_to_string(file).expect("the event file is readable"),
+        None => EVENT.to_owned(),
+    };
+    let event = event.trim_end();
     let mut out = Vec::with_capacity(2048);
     match mode.as_str() {
         "naive" => {
             let naive = Naive::new();
             for _ in 0..n {
                 out.clear();
-                naive.apply(EVENT, &mut out);
+                naive.apply(event, &mut out);
             }
         }
         "engine" => {
@@ -40,12 +47,14 @@ fn main() {
             for _ in 0..n {
                 out.clear();
                 rules
-                    .apply(EVENT.as_bytes(), &mut out, &mut work)
+                    .apply(event.as_bytes(), &mut out, &mut work)
                     .expect("event is processed");
             }
         }
         // `cargo bench` runs every bench with no mode: nothing to do.
-        _ => eprintln!("usage: instructions (naive|engine) COUNT; run it under callgrind"),
+        _ => eprintln!(
+            "usage: instructions (naive|engine) COUNT [EVENT_FILE]; run it under callgrind"
+        ),
     }
     std::hint::black_box(&out);
 }
