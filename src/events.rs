@@ -121,6 +121,19 @@ impl RulesReloaded<'_> {
     }
 }
 
+/// A reload read a different seal signing key: the seals cut from now on
+/// are signed with it. Key ids are public (the hash of the public key).
+pub struct SealKeyRotated<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+}
+
+impl SealKeyRotated<'_> {
+    pub fn emit(self) {
+        tracing::info!(from = %self.from, to = %self.to, "seal signing key rotated: seals from now on are signed with the new key; verify needs the old key's public half in seal.trusted_keys (docs/audit.md)");
+    }
+}
+
 /// A reload was refused; the previous rules stay active.
 pub struct RuleReloadRefused<'a> {
     /// The problems, one a line: positions and kinds, never rule text.

@@ -234,6 +234,68 @@ fn verify_follows_a_key_rotation_and_refuses_seals_of_a_key_it_does_not_trust() 
     assert!(!text.contains("forged"), "{text}");
 }
 
+/// Rotating the signing key needs no restart: a new key written over the
+/// key file and a reload (SIGHUP) make the seals cut from then on name the
+/// new key, mid-stream; `verify` follows, trusting the old key's public
+/// half.
+#[test]
+fn a_reload_rotates_the_seal_key_mid_stream() {
+    let rig = Rig::start("rotate-reload", 2);
+    let config = rig.config(false, "");
+    let key = seal_cold(&config, "seal", "");
+    let n = produce(&rig.tansu.bootstrap, TOPIC, sample_events(6_000));
+    let mut daemon = rig.daemon(&config, "d");
+    assert!(wait_until(Duration::from_secs(60), || rig
+        .docs("logs-cold-*")
+        >= n));
+    let key_ids = || -> std::collections::BTreeSet<String> {
+        let r = rig.es.search(
+            "logredact-seals-*",
+            r#"{"size": 10000, "query": {"match_all": {}}}"#,
+        );
+        r["hits"]["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["_source"]["seal"]["key_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(wait_until(Duration::from_secs(30), || !key_ids().is_empty()));
+    let first = key_ids();
+    assert_eq!(first.len(), 1);
+
+    // The old key's public half is trusted; a new key replaces the file.
+    let public = rig.dir.path().join("old.pub");
+    let mut text = Vec::new();
+    logredact::commands::keys::public(None, Some(&key), &mut text).unwrap();
+    std::fs::write(&public, &text).unwrap();
+    let fresh = rig.dir.path().join("fresh.pem");
+    logredact::commands::keys::generate(&fresh, &mut std::io::sink()).unwrap();
+    std::fs::rename(&fresh, &key).unwrap();
+    seal_cold(
+        &config,
+        "seal",
+        &format!("trusted_keys = [\"{}\"]", public.display()),
+    );
+    daemon.reload();
+    assert!(
+        wait_until(Duration::from_secs(30), || daemon
+            .log_text()
+            .contains("seal signing key rotated")),
+        "{}",
+        daemon.log_text()
+    );
+    let m = produce(&rig.tansu.bootstrap, TOPIC, sample_events(6_000));
+    assert!(wait_until(Duration::from_secs(60), || rig
+        .docs("logs-cold-*")
+        >= n + m));
+    assert!(daemon.terminate().success());
+    let both = key_ids();
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both.is_superset(&first));
+    assert_verify_clean(&config);
+}
+
 #[test]
 fn an_outage_and_item_rejections_lose_nothing_and_memory_stays_bounded() {
     let rig = Rig::start("outage", 4);

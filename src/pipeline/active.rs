@@ -1,11 +1,14 @@
 //! The rule set in use, and what the pipeline derives from it (each route
-//! rule's outputs as a bit mask). Start-up and reload load it through the
-//! same path.
+//! rule's outputs as a bit mask), with the seal signing key read alongside
+//! it. Start-up and reload load it through the same path, so a reload also
+//! takes a new signing key (key rotation without a restart).
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::rules::{KeyRing, Routes, RuleErrors, RuleKind, RuleSet};
+use crate::seal::SealKey;
 use crate::stats::Stats;
 
 /// A compiled rule set plus what the pipeline derives from it.
@@ -15,6 +18,10 @@ pub struct ActiveRules {
     routes: Vec<u64>,
     /// Every output.
     all: u64,
+    /// The key seals are signed with, as read with these rules; `None`
+    /// when nothing is sealed, or when the set was made without a config
+    /// (the pipeline then signs with the key it read at start).
+    pub seal_key: Option<Arc<SealKey>>,
 }
 
 impl ActiveRules {
@@ -40,6 +47,7 @@ impl ActiveRules {
             set,
             routes,
             all: (1u64 << outputs.len()) - 1,
+            seal_key: None,
         })
     }
 
@@ -73,7 +81,7 @@ pub enum LoadError {
     /// Problems in the rule files.
     Rules(RuleErrors),
     /// The rules and the config disagree (a route to an unknown output),
-    /// or a hash key cannot be read.
+    /// or a hash key or the seal signing key cannot be read.
     Other(String),
 }
 
@@ -97,7 +105,8 @@ impl LoadError {
     }
 }
 
-/// Loads and checks the rules a config points to.
+/// Loads and checks the rules a config points to, and reads the seal
+/// signing key when an output is sealed.
 pub fn load_rules(config: &Config, keys: &KeyRing) -> Result<ActiveRules, LoadError> {
     let set = RuleSet::load(&config.rules.dir, keys).map_err(LoadError::Rules)?;
     for w in set.warnings() {
@@ -107,7 +116,17 @@ pub fn load_rules(config: &Config, keys: &KeyRing) -> Result<ActiveRules, LoadEr
             w.headline()
         );
     }
-    ActiveRules::new(set, &config.output_names()).map_err(LoadError::Other)
+    let mut active = ActiveRules::new(set, &config.output_names()).map_err(LoadError::Other)?;
+    if let Some(seal) = config.seal.as_ref().filter(|_| {
+        config
+            .outputs
+            .values()
+            .any(crate::config::OutputConfig::sealed)
+    }) {
+        let key = SealKey::read(&seal.key.0).map_err(|e| LoadError::Other(format!("{e:#}")))?;
+        active.seal_key = Some(Arc::new(key));
+    }
+    Ok(active)
 }
 
 /// Notes the active set in the stats (fingerprint and load time).

@@ -182,7 +182,7 @@ impl ConsumerLoop {
             let rules = self.rules.load();
             let mut tracker = self.consumer.context().tracker();
             sealing.take_acks(&mut tracker);
-            sealing.cut(&mut tracker, rules.set.fingerprint());
+            sealing.cut(&mut tracker, &rules);
         }
     }
 

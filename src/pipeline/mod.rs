@@ -71,7 +71,12 @@ pub async fn run(
     let mut seal_writers = Vec::new();
     let seal_key = match &config.seal {
         Some(seal) if config.outputs.values().any(OutputConfig::sealed) => {
-            Some(crate::seal::SealKey::read(&seal.key.0)?)
+            // The key read with the rules (start-up reads it there), or,
+            // for a set made without the config, from the config now.
+            match &rules.load().seal_key {
+                Some(key) => Some(Arc::clone(key)),
+                None => Some(Arc::new(crate::seal::SealKey::read(&seal.key.0)?)),
+            }
         }
         _ => None,
     };

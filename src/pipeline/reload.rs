@@ -1,6 +1,7 @@
 //! Hot rule reload: on SIGHUP, and when files in the rules directory change
 //! (debounced), the rules are compiled through the same path as start-up
-//! (`active::load_rules`). A valid set replaces the active one atomically:
+//! (`active::load_rules`), and the hash keys and the seal signing key read
+//! again. A valid set replaces the active one atomically:
 //! the consumer takes the current set once per event, so an event is
 //! processed by one set, whole. An invalid set leaves the old one running;
 //! its errors are logged with file:line:column and counted.
@@ -13,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::active::{self, note_active, ActiveRules};
 use crate::config::Config;
-use crate::events::{RuleReloadRefused, RulesReloaded};
+use crate::events::{RuleReloadRefused, RulesReloaded, SealKeyRotated};
 use crate::stats::Stats;
 
 /// Changes closer together than this are taken as one.
@@ -27,8 +28,12 @@ pub fn reload(config: &Config, rules: &ArcSwap<ActiveRules>, stats: &Stats) -> b
         .and_then(|keys| active::load_rules(config, &keys));
     match result {
         Ok(new) => {
-            let old = rules.load().set.fingerprint().to_owned();
+            let current = rules.load();
+            let old = current.set.fingerprint().to_owned();
             let to = new.set.fingerprint().to_owned();
+            let key_id = |r: &ActiveRules| r.seal_key.as_ref().map(|k| k.id().to_owned());
+            let (old_key, new_key) = (key_id(&current), key_id(&new));
+            drop(current);
             note_active(stats, &new);
             rules.store(Arc::new(new));
             // Reported once the new set is the one in use.
@@ -37,6 +42,15 @@ pub fn reload(config: &Config, rules: &ArcSwap<ActiveRules>, stats: &Stats) -> b
                 to: &to,
             }
             .emit(stats);
+            if let (Some(from), Some(to)) = (old_key, new_key) {
+                if from != to {
+                    SealKeyRotated {
+                        from: &from,
+                        to: &to,
+                    }
+                    .emit();
+                }
+            }
             true
         }
         Err(errors) => {

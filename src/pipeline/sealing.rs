@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::ActiveRules;
 use crate::seal::{doc_hash, SealKey};
 use crate::sink::seals::{SealAck, SealItem};
 use crate::source::{OffsetTracker, SealInfo};
@@ -17,7 +18,8 @@ use crate::source::{OffsetTracker, SealInfo};
 pub(super) const MAX_UNSEALED: usize = 500_000;
 
 pub(super) struct Sealing {
-    pub(super) key: SealKey,
+    /// The key read at start, for rule sets read without one.
+    pub(super) key: Arc<SealKey>,
     pub(super) max_events: usize,
     /// Bit per sealed output index.
     pub(super) sealed_mask: u64,
@@ -56,9 +58,17 @@ impl Sealing {
         })
     }
 
-    /// Cuts seals of everything completed and sends them to their writers.
-    pub(super) fn cut(&self, tracker: &mut OffsetTracker, rules: &str) {
-        let cuts = tracker.cut_seals(&self.key, rules, self.max_events, crate::stats::now_ms());
+    /// Cuts seals of everything completed and sends them to their writers,
+    /// signed with the key read with the rules in use (a reload may have
+    /// rotated it), or else the key read at start.
+    pub(super) fn cut(&self, tracker: &mut OffsetTracker, rules: &ActiveRules) {
+        let key = rules.seal_key.as_deref().unwrap_or(&*self.key);
+        let cuts = tracker.cut_seals(
+            key,
+            rules.set.fingerprint(),
+            self.max_events,
+            crate::stats::now_ms(),
+        );
         if cuts.is_empty() {
             return;
         }
