@@ -121,6 +121,30 @@ impl RulesReloaded<'_> {
     }
 }
 
+/// Kafka deleted records (its retention) before the daemon read them:
+/// reading jumped from `from` over `count` offsets that are gone. The
+/// events they held are lost upstream of logredact, never masked nor
+/// written; consumer lag grew past the topic's retention.
+pub struct LostBeforeRead<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub from: i64,
+    pub count: i64,
+}
+
+impl LostBeforeRead<'_> {
+    pub fn emit(self, stats: &Stats) {
+        Stats::add(&stats.lost_before_read, self.count as u64);
+        tracing::error!(
+            topic = %self.topic,
+            partition = self.partition,
+            from_offset = self.from,
+            offsets = self.count,
+            "Kafka deleted records before logredact read them (the topic's retention ran out while they waited): up to this many events are lost; consumer lag must stay well inside retention (docs/operations.md)"
+        );
+    }
+}
+
 /// A reload read a different seal signing key: the seals cut from now on
 /// are signed with it. Key ids are public (the hash of the public key).
 pub struct SealKeyRotated<'a> {

@@ -38,6 +38,9 @@ pub struct Stats {
     /// Events that were in flight in a partition taken away by a rebalance:
     /// not committed here, so the partition's new owner reads them again.
     pub released: AtomicU64,
+    /// Offsets Kafka deleted before they were read: never consumed, so
+    /// outside the outcomes, lost upstream.
+    pub lost_before_read: AtomicU64,
     pub masked_values: AtomicU64,
     pub residual_hits: AtomicU64,
     pub in_flight_events: AtomicU64,

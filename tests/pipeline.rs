@@ -403,3 +403,66 @@ fn the_stand_in_without_sources_keeps_ids_and_versions_but_no_bodies() {
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["_source"], serde_json::json!({"n": 2}));
 }
+
+/// Records Kafka's retention deletes before the daemon reads them are
+/// lost upstream: they are counted and reported, never passed over as if
+/// they had held no message. Here the group's committed offset falls
+/// behind the log's start while the daemon is down (the mock cluster keeps
+/// the newest 5 MB of a partition): every offset after the commit point is
+/// either consumed or counted lost, none both.
+#[test]
+fn records_deleted_before_they_were_read_are_counted_lost() {
+    let dir = TempDir::new("retention");
+    let es = StandIn::start();
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 1, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    // The second run joins the group the first left: no long session.
+    let c = parse(
+        dir.path(),
+        &base_config(&bootstrap, &es.url)
+            .property("session.timeout.ms", "6000")
+            .property("heartbeat.interval.ms", "200"),
+    );
+    let first = produce(&bootstrap, TOPIC, sample_events(1_000));
+    let stats = run_until(&c, rules(dir.path(), ""), first);
+    assert_eq!(stats.consumed.load(Relaxed), first);
+    assert_eq!(stats.lost_before_read.load(Relaxed), 0);
+
+    // About 8 MB more: the oldest unread records are deleted.
+    let more = produce(&bootstrap, TOPIC, sample_events(10_000));
+    let watermarks: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap();
+    let (low, high) = rdkafka::consumer::Consumer::fetch_watermarks(
+        &watermarks,
+        TOPIC,
+        0,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(high as u64, first + more);
+    assert!(
+        low as u64 > first,
+        "the mock cluster deleted nothing: {low}"
+    );
+
+    let stats = run_while(
+        &c,
+        rules(dir.path(), ""),
+        Duration::from_secs(60),
+        move |s| s.completed() + s.lost_before_read.load(Relaxed) >= more,
+    );
+    let (consumed, lost) = (
+        stats.consumed.load(Relaxed),
+        stats.lost_before_read.load(Relaxed),
+    );
+    assert_eq!(lost, low as u64 - first, "the offsets before the log start");
+    assert_eq!(consumed + lost, more, "each offset consumed or lost, once");
+    let metrics = logredact::telemetry::render(&stats);
+    assert!(
+        metrics.contains(&format!("logredact_kafka_lost_before_read_total {lost}")),
+        "{metrics}"
+    );
+}

@@ -320,22 +320,30 @@ impl ConsumerLoop {
     ) -> Option<Instant> {
         let payload = message.payload().unwrap_or_default();
         let (partition, offset) = (message.partition(), message.offset());
-        let (slot, topic, resume) = {
+        let (slot, topic, unread) = {
             let mut tracker = self.consumer.context().tracker();
             match tracker.slot(message.topic(), partition) {
                 Some(slot) => (
                     slot,
                     tracker.topic(slot).expect("slot is live"),
-                    // Set with sealing only, for a partition's first message.
-                    tracker.take_resume(slot),
+                    tracker.unread_before(slot, offset),
                 ),
                 // Not ours (revoked between fetch and now): the new owner
                 // reads it.
                 None => return None,
             }
         };
-        if let Some(resume) = resume {
-            source::resume_chains(&self.consumer, &topic, partition, slot, resume, offset);
+        if let Some((from, first)) = unread {
+            source::unread_offsets(
+                &self.consumer,
+                &topic,
+                partition,
+                slot,
+                from,
+                offset,
+                first,
+                &self.stats,
+            );
         }
         let weight = payload.len() as u32 + EVENT_OVERHEAD;
         let rules = self.rules.load();

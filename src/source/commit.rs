@@ -9,8 +9,9 @@
 //! broker has confirmed them, and a failed commit is tried again at the
 //! next commit interval. A commit never blocks the consumer thread.
 //!
-//! This is the daemon's only `unsafe` code: three librdkafka calls and the
-//! reading of the partition list librdkafka hands the callback.
+//! This is, with `unread.rs`, the daemon's only `unsafe` code: three
+//! librdkafka calls and the reading of the partition list librdkafka hands
+//! the callback.
 
 use std::ffi::{c_void, CStr};
 use std::ptr::NonNull;

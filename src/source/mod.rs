@@ -8,6 +8,7 @@
 
 pub mod commit;
 pub mod tracker;
+pub mod unread;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -146,12 +147,9 @@ impl ConsumerContext for SourceContext {
                 self.stats
                     .assigned_partitions
                     .store(tracker.partitions().len() as u64, Ordering::Relaxed);
-                let sealing = tracker.sealing();
                 drop(tracker);
                 tracing::info!(partitions = assigned.count(), "partitions assigned");
-                if sealing {
-                    self.note_resume_points(consumer, assigned);
-                }
+                self.note_resume_points(consumer, assigned);
                 if self.paused.load(Ordering::Relaxed) {
                     if let Err(e) = consumer.pause(assigned) {
                         tracing::warn!(error = %e, "cannot pause newly assigned partitions");
@@ -165,15 +163,16 @@ impl ConsumerContext for SourceContext {
 }
 
 impl SourceContext {
-    /// With sealing on, notes where reading resumes in newly assigned
-    /// partitions: their committed offsets (one request for all of them).
-    /// The consumer starts the partition's chains there when its first
-    /// message comes (`resume_chains`).
+    /// Notes where reading resumes in newly assigned partitions: their
+    /// committed offsets (one request for all of them). At a partition's
+    /// first message, the consumer tells what lies between
+    /// (`unread_offsets`): records deleted before they were read, or
+    /// offsets that hold no message, over which the seal chains start.
     fn note_resume_points(&self, consumer: &BaseConsumer<Self>, assigned: &TopicPartitionList) {
         let committed = match consumer.committed_offsets(assigned.clone(), Duration::from_secs(5)) {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot read the committed offsets of newly assigned partitions; where one stands on a transaction marker, verify will report a one-offset gap (docs/audit.md)");
+                tracing::warn!(error = %e, "cannot read the committed offsets of newly assigned partitions; records Kafka deleted before they were read will go unnoticed there, and where one resumes at a transaction marker verify will report a one-offset gap (docs/audit.md)");
                 return;
             }
         };
@@ -186,34 +185,53 @@ impl SourceContext {
     }
 }
 
-/// At the first message of a newly assigned partition (`slot`), at
-/// `offset`: when reading resumed at an earlier committed offset that is
-/// still in the log, the offsets in between hold no message (a transaction
-/// marker, aborted or compacted records), and the partition's new seal
-/// segment starts at the committed offset, so `verify` sees no gap between
-/// segments. Offsets Kafka deleted before they were read (the log's start
-/// is past the committed offset, asked now, after the fetch) are left out
-/// and show as a gap: they were never masked nor written.
-/// `resume` is what `OffsetTracker::take_resume` gave for the slot.
-pub fn resume_chains(
+/// Before taking the message at `to` from `slot`, reading jumped over the
+/// offsets `from..to` (`first`: to the partition's first message since it
+/// was assigned, from its committed offset). Those before the log's start
+/// were deleted by Kafka's retention before they were read: they are
+/// counted and reported as lost (they were never masked nor written). The
+/// others hold no message (transaction markers, aborted or compacted
+/// records); at a partition's first message, its new seal segment starts
+/// at the committed offset over them, so `verify` sees no gap between
+/// segments.
+#[allow(clippy::too_many_arguments)]
+pub fn unread_offsets(
     consumer: &BaseConsumer<SourceContext>,
     topic: &str,
     partition: i32,
     slot: u32,
-    resume: i64,
-    offset: i64,
+    from: i64,
+    to: i64,
+    first: bool,
+    stats: &Stats,
 ) {
-    if resume >= offset {
+    let start = unread::log_start(consumer, topic, partition).or_else(|| {
+        // Not known locally: ask the broker, once per assignment at most
+        // (a jump in mid-stream without it is taken for markers).
+        first
+            .then(|| consumer.fetch_watermarks(topic, partition, Duration::from_secs(5)))
+            .and_then(|r| match r {
+                Ok((low, _)) => Some(low),
+                Err(e) => {
+                    tracing::warn!(error = %e, partition, "cannot read where a newly assigned partition starts; if reading resumed at a transaction marker, verify will report a one-offset gap there (docs/audit.md)");
+                    None
+                }
+            })
+    });
+    let Some(start) = start else {
         return;
-    }
-    match consumer.fetch_watermarks(topic, partition, Duration::from_secs(5)) {
-        Ok((low, _)) if low <= resume => {
-            consumer.context().tracker().start_chains_at(slot, resume);
+    };
+    let lost = unread::lost(from, to, start);
+    if lost > 0 {
+        crate::events::LostBeforeRead {
+            topic,
+            partition,
+            from,
+            count: lost,
         }
-        Ok(_) => {}
-        Err(e) => {
-            tracing::warn!(error = %e, partition, "cannot read where a newly assigned partition starts; if reading resumed at a transaction marker, verify will report a one-offset gap there (docs/audit.md)");
-        }
+        .emit(stats);
+    } else if first {
+        consumer.context().tracker().start_chains_at(slot, from);
     }
 }
 

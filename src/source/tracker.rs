@@ -92,6 +92,8 @@ struct PartitionState {
     /// Where reading resumes (the committed offset), until the first
     /// message is taken.
     resume: Option<i64>,
+    /// The offset of the last message taken.
+    last: Option<i64>,
 }
 
 impl PartitionState {
@@ -196,6 +198,7 @@ impl OffsetTracker {
                 .map(|(i, name)| (*i, Chain::new(name, crate::stats::now_ms())))
                 .collect(),
             resume: None,
+            last: None,
         };
         let slot = match self.slots.iter().position(Option::is_none) {
             Some(free) => {
@@ -215,7 +218,7 @@ impl OffsetTracker {
     }
 
     /// Notes where the consumer resumes reading a newly assigned partition
-    /// (its committed offset), for [`OffsetTracker::take_resume`].
+    /// (its committed offset), for [`OffsetTracker::unread_before`].
     pub fn resume_at(&mut self, topic: &str, partition: i32, offset: i64) {
         let Some(slot) = self.slot(topic, partition) else {
             return;
@@ -227,11 +230,19 @@ impl OffsetTracker {
         }
     }
 
-    /// The resume point of `slot`, once: when its first message is taken.
-    /// `None` after that, and without sealing.
+    /// The offsets reading jumped over to reach `offset` in `slot`, whose
+    /// message is about to be taken: from the message before it (or, for
+    /// the partition's first, from where reading resumed, when known) up
+    /// to `offset`. `None` when there are none. The `bool` says whether
+    /// this is the partition's first message since it was assigned.
     #[inline]
-    pub fn take_resume(&mut self, slot: u32) -> Option<i64> {
-        self.slots.get_mut(slot as usize)?.as_mut()?.resume.take()
+    pub fn unread_before(&mut self, slot: u32, offset: i64) -> Option<(i64, bool)> {
+        let state = self.slots.get_mut(slot as usize)?.as_mut()?;
+        let (from, first) = match state.last {
+            Some(last) => (last + 1, false),
+            None => (state.resume.take()?, true),
+        };
+        (from < offset).then_some((from, first))
     }
 
     /// Starts the chains of `slot` at `offset`, before its first message
@@ -309,6 +320,7 @@ impl OffsetTracker {
     ) -> Option<Token> {
         let state = self.slots.get_mut(slot as usize)?.as_mut()?;
         debug_assert!(state.pending.back().is_none_or(|e| e.offset < offset));
+        state.last = Some(offset);
         if state.pending.is_empty() && outputs == 0 {
             state.ready = Some(offset + 1);
             state.seal(offset, seal.as_deref());

@@ -151,6 +151,12 @@ pub fn render(stats: &Stats) -> String {
         outcomes,
     );
     o.scalar(
+        "logredact_kafka_lost_before_read_total",
+        COUNTER,
+        "Offsets Kafka's retention deleted before logredact read them: events lost upstream, never masked nor written.",
+        n(&stats.lost_before_read),
+    );
+    o.scalar(
         "logredact_residual_hits_total",
         COUNTER,
         "Values the residual scan had to mask: a nonzero rate means a rule has a gap.",
