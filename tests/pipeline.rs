@@ -417,13 +417,17 @@ fn records_deleted_before_they_were_read_are_counted_lost() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic(TOPIC, 1, 1).unwrap();
     let bootstrap = cluster.bootstrap_servers();
-    // The second run joins the group the first left: no long session.
-    let c = parse(
-        dir.path(),
-        &base_config(&bootstrap, &es.url)
-            .property("session.timeout.ms", "6000")
-            .property("heartbeat.interval.ms", "200"),
-    );
+    // The second run joins the group the first left: no long session. The
+    // cold output is sealed: the seals say which offsets were lost.
+    let key = dir.path().join("seal.pem");
+    logredact::commands::keys::generate(&key, &mut std::io::sink()).unwrap();
+    let test_config = base_config(&bootstrap, &es.url)
+        .property("session.timeout.ms", "6000")
+        .property("heartbeat.interval.ms", "200")
+        .cold_extra("seal = true")
+        .metrics_extra(&format!("[seal]\nkey = \"file:{}\"", key.display()));
+    let c = parse(dir.path(), &test_config);
+    std::fs::write(dir.path().join("c.toml"), test_config.toml()).unwrap();
     let first = produce(&bootstrap, TOPIC, sample_events(1_000));
     let stats = run_until(&c, rules(dir.path(), ""), first);
     assert_eq!(stats.consumed.load(Relaxed), first);
@@ -464,5 +468,39 @@ fn records_deleted_before_they_were_read_are_counted_lost() {
     assert!(
         metrics.contains(&format!("logredact_kafka_lost_before_read_total {lost}")),
         "{metrics}"
+    );
+
+    // `verify` names the lost offsets, and nothing else.
+    let mut report = Vec::new();
+    let holds = logredact::commands::verify::run(
+        &logredact::commands::verify::Options {
+            config: dir.path().join("c.toml"),
+            output: None,
+            since_ms: None,
+            until_ms: None,
+            public_keys: Vec::new(),
+            json: true,
+        },
+        &mut report,
+    )
+    .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+    assert!(!holds, "{report}");
+    let problems = report["outputs"][0]["problems"].as_array().unwrap();
+    assert_eq!(
+        problems,
+        &[serde_json::json!({
+            "kind": "lost_before_read",
+            "topic": TOPIC,
+            "partition": 0,
+            "first": first,
+            "last": low - 1,
+        })],
+        "{report}"
+    );
+    assert_eq!(
+        report["outputs"][0]["documents_verified"].as_u64(),
+        Some(first + consumed),
+        "{report}"
     );
 }

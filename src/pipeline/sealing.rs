@@ -47,6 +47,7 @@ impl Sealing {
             },
             rejected: None,
             dropped_by,
+            lost_before: None,
         })
     }
 

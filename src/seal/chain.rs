@@ -94,8 +94,8 @@ impl Chain {
                 self.pending.push(Fate::Skipped(offset - next));
             }
         }
+        self.next = Some(offset + fate.span());
         self.pending.push(fate);
-        self.next = Some(offset + 1);
     }
 
     /// Fates gathered and not yet sealed.
@@ -185,6 +185,21 @@ impl Chain {
 mod tests {
     use super::*;
     use crate::seal::record::parse_line;
+
+    /// Offsets deleted before they were read take their own fate, and the
+    /// markers after them are skipped as usual.
+    #[test]
+    fn lost_offsets_are_sealed_as_lost() {
+        let key = SealKey::generate();
+        let mut c = Chain::new("cold", 5);
+        c.push(5, Fate::Elsewhere);
+        c.push(6, Fate::Lost(3));
+        c.push(11, Fate::Elsewhere);
+        let cuts = c.cut("t", 0, &key, "fp", 100, 9);
+        let body = parse_line(&cuts[0].line, "a".into()).unwrap().body;
+        assert_eq!(body.fates, ["r", "l:3", "s:2", "r"]);
+        assert_eq!((body.first_offset, body.last_offset), (5, 11));
+    }
 
     #[test]
     fn seals_link_and_cover_gaps_and_are_cut_to_size() {

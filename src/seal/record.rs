@@ -35,10 +35,13 @@ pub enum Fate {
     /// This many offsets hold no message (compacted away, transaction
     /// markers).
     Skipped(i64),
+    /// This many offsets held messages Kafka's retention deleted before
+    /// logredact read them: lost upstream, never written.
+    Lost(i64),
 }
 
 /// The fate's one text form: `i:<sha256 hex>`, `d:<class>`, `x:<rule>`,
-/// `r`, `s:<count>`. Written without allocating: fates are written once
+/// `r`, `s:<count>`, `l:<count>`. Written without allocating: fates are written once
 /// per event.
 impl std::fmt::Display for Fate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,6 +56,7 @@ impl std::fmt::Display for Fate {
             Fate::Dropped(rule) => write!(f, "x:{rule}"),
             Fate::Elsewhere => f.write_str("r"),
             Fate::Skipped(n) => write!(f, "s:{n}"),
+            Fate::Lost(n) => write!(f, "l:{n}"),
         }
     }
 }
@@ -72,6 +76,7 @@ impl Fate {
             "d" => Some(Fate::DeadLettered(rest.to_owned())),
             "x" => Some(Fate::Dropped(rest.to_owned())),
             "s" => rest.parse().ok().filter(|n| *n > 0).map(Fate::Skipped),
+            "l" => rest.parse().ok().filter(|n| *n > 0).map(Fate::Lost),
             _ => None,
         }
     }
@@ -79,7 +84,7 @@ impl Fate {
     /// How many offsets the fate stands for.
     pub fn span(&self) -> i64 {
         match self {
-            Fate::Skipped(n) => *n,
+            Fate::Skipped(n) | Fate::Lost(n) => *n,
             _ => 1,
         }
     }

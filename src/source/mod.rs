@@ -189,11 +189,11 @@ impl SourceContext {
 /// offsets `from..to` (`first`: to the partition's first message since it
 /// was assigned, from its committed offset). Those before the log's start
 /// were deleted by Kafka's retention before they were read: they are
-/// counted and reported as lost (they were never masked nor written). The
-/// others hold no message (transaction markers, aborted or compacted
-/// records); at a partition's first message, its new seal segment starts
-/// at the committed offset over them, so `verify` sees no gap between
-/// segments.
+/// counted and reported as lost (they were never masked nor written), and
+/// the seals say so (`verify` reports them). The others hold no message
+/// (transaction markers, aborted or compacted records). At a partition's
+/// first message, its new seal segment starts at the committed offset, so
+/// `verify` sees no gap between segments.
 #[allow(clippy::too_many_arguments)]
 pub fn unread_offsets(
     consumer: &BaseConsumer<SourceContext>,
@@ -222,7 +222,13 @@ pub fn unread_offsets(
         return;
     };
     let lost = unread::lost(from, to, start);
+    let mut tracker = consumer.context().tracker();
+    if first {
+        tracker.start_chains_at(slot, from);
+    }
     if lost > 0 {
+        tracker.note_lost(slot, from, lost);
+        drop(tracker);
         crate::events::LostBeforeRead {
             topic,
             partition,
@@ -230,8 +236,6 @@ pub fn unread_offsets(
             count: lost,
         }
         .emit(stats);
-    } else if first {
-        consumer.context().tracker().start_chains_at(slot, from);
     }
 }
 

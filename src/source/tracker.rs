@@ -43,6 +43,9 @@ pub struct SealInfo {
     pub rejected: Option<&'static str>,
     /// The route rule that dropped it.
     pub dropped_by: Option<Arc<str>>,
+    /// Offsets right before it (first, count) that Kafka deleted before
+    /// they were read.
+    pub lost_before: Option<(i64, i64)>,
 }
 
 impl SealInfo {
@@ -94,6 +97,9 @@ struct PartitionState {
     resume: Option<i64>,
     /// The offset of the last message taken.
     last: Option<i64>,
+    /// Offsets (first, count) deleted before they were read, right before
+    /// the next message taken.
+    lost: Option<(i64, i64)>,
 }
 
 impl PartitionState {
@@ -110,7 +116,11 @@ impl PartitionState {
 
     /// Gives a completed message's fate to every chain.
     fn seal(&mut self, offset: i64, info: Option<&SealInfo>) {
+        let lost = info.and_then(|i| i.lost_before);
         for (output, chain) in &mut self.chains {
+            if let Some((from, count)) = lost {
+                chain.push(from, Fate::Lost(count));
+            }
             let fate = info.map_or(Fate::Elsewhere, |i| i.fate(*output));
             chain.push(offset, fate);
         }
@@ -199,6 +209,7 @@ impl OffsetTracker {
                 .collect(),
             resume: None,
             last: None,
+            lost: None,
         };
         let slot = match self.slots.iter().position(Option::is_none) {
             Some(free) => {
@@ -243,6 +254,15 @@ impl OffsetTracker {
             None => (state.resume.take()?, true),
         };
         (from < offset).then_some((from, first))
+    }
+
+    /// Notes that the `count` offsets from `first`, right before the next
+    /// message of `slot`, were deleted before they were read: the seals
+    /// say so (`Fate::Lost`).
+    pub fn note_lost(&mut self, slot: u32, first: i64, count: i64) {
+        if let Some(Some(state)) = self.slots.get_mut(slot as usize) {
+            state.lost = Some((first, count));
+        }
     }
 
     /// Starts the chains of `slot` at `offset`, before its first message
@@ -321,6 +341,10 @@ impl OffsetTracker {
         let state = self.slots.get_mut(slot as usize)?.as_mut()?;
         debug_assert!(state.pending.back().is_none_or(|e| e.offset < offset));
         state.last = Some(offset);
+        let mut seal = seal;
+        if let (Some(lost), Some(info)) = (state.lost.take(), seal.as_mut()) {
+            info.lost_before = Some(lost);
+        }
         if state.pending.is_empty() && outputs == 0 {
             state.ready = Some(offset + 1);
             state.seal(offset, seal.as_deref());

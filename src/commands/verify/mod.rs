@@ -370,5 +370,6 @@ fn describe(p: &Problem) -> String {
         Problem::Unverified { topic, partition, first, last, documents } => format!("unverified: {documents} documents of {topic}/{partition} offsets {first}–{last} have no valid seal to check them against (see the problem above)"),
         Problem::Unsealed { topic, partition, first, last, documents } => format!("unsealed: {documents} documents of {topic}/{partition} offsets {first}–{last} are in no seal: their seals were deleted, or they were inserted"),
         Problem::Gap { topic, partition, first, last } => format!("gap: offsets {first}–{last} of {topic}/{partition} are in no seal"),
+        Problem::LostBeforeRead { topic, partition, first, last } => format!("lost before read: offsets {first}–{last} of {topic}/{partition} were deleted by Kafka's retention before logredact read them; those events were never written (not tampering: consumer lag outgrew retention)"),
     }
 }

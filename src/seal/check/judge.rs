@@ -25,8 +25,8 @@ pub struct Seal {
     pub verdict: Result<Fates, Problem>,
 }
 
-/// A seal's fates, one per offset from its first, except that `s:N`
-/// stands for N offsets.
+/// A seal's fates, one per offset from its first, except that `s:N` and
+/// `l:N` stand for N offsets.
 #[derive(Debug, Clone, Default)]
 pub struct Fates {
     list: Vec<Fate>,
@@ -128,16 +128,21 @@ fn judge(
         .filter(|n| *n > 0 && b.first_offset >= 0)
         .ok_or_else(|| malformed("its offset range is empty or out of bounds"))?;
     let mut span = 0i64;
+    // Whether a fate so far stands for more than one offset: from then on
+    // each fate's start is kept.
+    let mut runs = false;
     for text in texts {
         // Only the one text form of each fate: the chain is checked on the
         // fates written again from what is kept here.
         let fate = Fate::decode(text)
             .filter(|f| canonical(f, text))
             .ok_or_else(|| malformed("a fate is not readable"))?;
-        if matches!(fate, Fate::Skipped(_)) && fates.starts.is_empty() {
+        if !runs && matches!(fate, Fate::Skipped(_) | Fate::Lost(_)) {
+            // (Even when it is the first fate: `starts` then begins with it.)
+            runs = true;
             fates.starts = (0..fates.list.len() as i64).collect();
         }
-        if !fates.starts.is_empty() {
+        if runs {
             fates.starts.push(span);
         }
         span = span
@@ -157,7 +162,7 @@ fn canonical(fate: &Fate, text: &str) -> bool {
     match fate {
         // Hex decoding also takes capitals, which logredact never writes.
         Fate::Indexed(_) => !text.bytes().any(|b| b.is_ascii_uppercase()),
-        Fate::Skipped(_) => fate.to_string() == text,
+        Fate::Skipped(_) | Fate::Lost(_) => fate.to_string() == text,
         _ => true,
     }
 }
@@ -299,6 +304,33 @@ mod tests {
             &[Fate::Skipped(i64::MAX), Fate::Elsewhere]
         )));
         assert!(malformed(signed(&key, 10, 12, &[Fate::Elsewhere])));
+        assert!(malformed(signed(&key, 10, 12, &[Fate::Lost(4)])));
+    }
+
+    /// A seal may start with a run: a segment resumed over a transaction
+    /// marker (`s:1`), or over records deleted before they were read.
+    #[test]
+    fn a_seal_that_starts_with_a_run_is_read_by_offset() {
+        let key = SealKey::generate();
+        for first in [Fate::Skipped(2), Fate::Lost(2)] {
+            let seal = signed(
+                &key,
+                10,
+                13,
+                &[first.clone(), Fate::Elsewhere, Fate::Dropped("x".into())],
+            );
+            let fates = seal.verdict.expect("the seal holds");
+            assert_eq!(fates.at(0), &first);
+            assert_eq!(fates.at(1), &first);
+            assert_eq!(fates.at(2), &Fate::Elsewhere);
+            assert_eq!(fates.at(3), &Fate::Dropped("x".into()));
+            assert_eq!(
+                fates.each_from(2).map(|(k, _)| k).collect::<Vec<_>>(),
+                [2, 3]
+            );
+        }
+        assert!(canonical(&Fate::Lost(7), "l:7"));
+        assert!(!canonical(&Fate::Lost(7), "l:07"));
     }
 
     #[test]

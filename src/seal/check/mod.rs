@@ -81,6 +81,14 @@ pub enum Problem {
         first: i64,
         last: i64,
     },
+    /// Offsets a seal says Kafka's retention deleted before logredact read
+    /// them: events lost upstream, never written (not tampering).
+    LostBeforeRead {
+        topic: String,
+        partition: i32,
+        first: i64,
+        last: i64,
+    },
 }
 
 /// What `verify` found for one output.
@@ -340,6 +348,19 @@ impl Checker {
                         let offset = base + k;
                         if offset > span.last {
                             break;
+                        }
+                        if let Fate::Lost(n) = fate {
+                            // The part of the lost run this span covers.
+                            let (from, to) = (offset.max(first), (offset + n - 1).min(span.last));
+                            if from <= to {
+                                report.problems.push(Problem::LostBeforeRead {
+                                    topic: topic.clone(),
+                                    partition,
+                                    first: from,
+                                    last: to,
+                                });
+                            }
+                            continue;
                         }
                         let Fate::Indexed(want) = fate else {
                             continue;
