@@ -504,3 +504,55 @@ fn records_deleted_before_they_were_read_are_counted_lost() {
         "{report}"
     );
 }
+
+/// The same loss in the middle of reading: the daemon's consumption is
+/// paused (the outputs are down, in-flight bytes at their bound) while
+/// producers fill the partition past what the mock cluster keeps, so the
+/// records at the daemon's position are deleted before it fetches them;
+/// when the outputs come back, reading jumps to the log's start, and the
+/// jump is counted lost.
+#[test]
+fn records_deleted_while_reading_is_paused_are_counted_lost() {
+    let dir = TempDir::new("retention-live");
+    let es = StandIn::start();
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 1, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let c = parse(
+        dir.path(),
+        &base_config(&bootstrap, &es.url)
+            .property("queued.max.messages.kbytes", "256")
+            .property("fetch.message.max.bytes", "65536")
+            .pipeline_extra("max_in_flight_bytes = 262144\nmax_event_bytes = 65536")
+            .outputs_extra("retry_initial_backoff = \"10ms\"\nretry_max_backoff = \"200ms\""),
+    );
+    let first = produce(&bootstrap, TOPIC, sample_events(2_000));
+    es.faults(r#"{"outage_seconds": 8}"#);
+    let mut more = 0;
+    let producer = bootstrap.clone();
+    let stats = run_while(
+        &c,
+        rules(dir.path(), ""),
+        Duration::from_secs(90),
+        move |s| {
+            if more == 0 && s.consumed.load(Relaxed) > 0 && s.completed() == 0 {
+                // Reading is paused behind the outage by now (its bound is a
+                // few hundred events): about 8.5 MB more.
+                std::thread::sleep(Duration::from_secs(2));
+                more = produce(&producer, TOPIC, sample_events(10_000));
+            }
+            more > 0 && s.completed() + s.lost_before_read.load(Relaxed) >= first + more
+        },
+    );
+    let (consumed, lost) = (
+        stats.consumed.load(Relaxed),
+        stats.lost_before_read.load(Relaxed),
+    );
+    assert!(lost > 0, "nothing was deleted under the paused reader");
+    assert_eq!(
+        consumed + lost,
+        first + 10_000,
+        "each offset consumed or lost, once"
+    );
+    assert_eq!(stats.completed(), consumed);
+}
