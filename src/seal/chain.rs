@@ -39,7 +39,7 @@ pub struct Chain {
     chain: [u8; 32],
     prev: Option<String>,
     acked: Option<i64>,
-    /// Seals cut and not yet stored: (the offset after, offsets covered).
+    /// Seals cut and not yet stored: (the offset after, fates held).
     unacked: VecDeque<(i64, i64)>,
 }
 
@@ -103,7 +103,9 @@ impl Chain {
         self.pending.len()
     }
 
-    /// Offsets whose seal is sent and not yet acknowledged.
+    /// Fates whose seal is sent and not yet acknowledged (a run of
+    /// offsets that held no message, or were lost, is one fate: what
+    /// memory holds, not how many offsets).
     pub fn unacked(&self) -> usize {
         self.unacked.iter().map(|(_, n)| *n as usize).sum()
     }
@@ -150,7 +152,7 @@ impl Chain {
             let (line, hash) = encode_line(&body, &fates_json, key);
             self.prev = Some(hash);
             self.seq += 1;
-            self.unacked.push_back((last + 1, span));
+            self.unacked.push_back((last + 1, part.len() as i64));
             cuts.push(Cut {
                 id: body.id(),
                 line,
@@ -199,6 +201,8 @@ mod tests {
         let body = parse_line(&cuts[0].line, "a".into()).unwrap().body;
         assert_eq!(body.fates, ["r", "l:3", "s:2", "r"]);
         assert_eq!((body.first_offset, body.last_offset), (5, 11));
+        // Back-pressure weighs what is held: four fates, not seven offsets.
+        assert_eq!(c.unacked(), 4);
     }
 
     #[test]

@@ -462,9 +462,10 @@ impl OffsetTracker {
         }
     }
 
-    /// Offsets complete and not yet covered by a stored seal (gathered, or
-    /// in seals not yet stored), over every partition: bounded by
-    /// back-pressure.
+    /// Fates of offsets complete and not yet covered by a stored seal
+    /// (gathered, or in seals not yet stored), over every partition:
+    /// bounded by back-pressure. A run of skipped or lost offsets counts
+    /// once.
     pub fn unsealed(&self) -> usize {
         self.slots
             .iter()

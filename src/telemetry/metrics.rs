@@ -195,7 +195,7 @@ pub fn render(stats: &Stats) -> String {
     o.scalar(
         "logredact_unsealed_offsets",
         GAUGE,
-        "Offsets complete but not yet covered by a stored seal (consumption pauses above 500,000).",
+        "Offsets complete but not yet covered by a stored seal, a run of skipped or lost offsets counted once (consumption pauses above 500,000).",
         n(&stats.unsealed),
     );
     o.scalar(
