@@ -205,6 +205,18 @@ pub fn unread_offsets(
     first: bool,
     stats: &Stats,
 ) {
+    // The committed offset read at the assignment may be stale: the
+    // partition's previous owner may have committed once more since (a
+    // commit on revoke still in flight). Then reading started past it,
+    // and the offsets in between are that owner's, sealed by it: read the
+    // committed offset again rather than claim them.
+    let from = match first {
+        true => committed_now(consumer, topic, partition).map_or(from, |c| c.max(from)),
+        false => from,
+    };
+    if from >= to {
+        return;
+    }
     let start = unread::log_start(consumer, topic, partition).or_else(|| {
         // Not known locally: ask the broker, once per assignment at most
         // (a jump in mid-stream without it is taken for markers).
@@ -236,6 +248,24 @@ pub fn unread_offsets(
             count: lost,
         }
         .emit(stats);
+    }
+}
+
+/// The offset the group has committed for one partition, asked now.
+fn committed_now(
+    consumer: &BaseConsumer<SourceContext>,
+    topic: &str,
+    partition: i32,
+) -> Option<i64> {
+    let mut list = TopicPartitionList::new();
+    list.add_partition(topic, partition);
+    let committed = consumer
+        .committed_offsets(list, Duration::from_secs(5))
+        .ok()?;
+    let elem = committed.elements().into_iter().next()?;
+    match elem.offset() {
+        Offset::Offset(offset) => Some(offset),
+        _ => None,
     }
 }
 
