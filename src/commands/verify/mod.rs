@@ -112,7 +112,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
                     &mut |r| store.add(r, &checked, &keys),
                     &mut read_problems,
                 )?;
-                let seals = store.compare_copy(copies, &mut read_problems);
+                let seals = store.compare_copy(copies, window.now_ms, &mut read_problems);
                 let checker = Checker::new(name, seals, &window);
                 let wants = |id: &str| checker.wants(id);
                 let docs = files::documents(&f.dir, &wants, &progress, &mut read_problems)?;
@@ -135,7 +135,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> anyhow::Result<bool> {
                         &mut read_problems,
                     )
                     .await?;
-                    let seals = store.compare_copy(copies, &mut read_problems);
+                    let seals = store.compare_copy(copies, window.now_ms, &mut read_problems);
                     let checker = Checker::new(name, seals, &window);
                     let wants = |id: &str| checker.wants(id);
                     // A window asks for its documents by id; a whole run
@@ -224,15 +224,27 @@ fn read_copies(
     }
 }
 
-/// The store's seals as read: every one's id and, per partition, the last
-/// offset sealed (to compare with the second copy), and the seals checked,
-/// judged, with their fates.
+/// How long after it was made a seal the second copy holds may still be
+/// on its way to the store: the writer writes the copy first, then the
+/// store, retrying through outages for as long as it takes.
+const IN_FLIGHT_MS: i64 = 15 * 60 * 1000;
+
+/// An output's partition: (output, topic, partition).
+type OutputPartition = (String, String, i32);
+
+/// The store's seals as read: every one's id, the offsets each segment's
+/// seals reach and each seal's range (to compare with the second copy),
+/// and the seals checked, judged, with their fates.
 struct StoreSeals {
     output: String,
     /// How many seals of the output were read.
     read: u64,
     ids: HashSet<String>,
-    last: HashMap<(String, i32), i64>,
+    /// Per (output, topic, partition, segment): the last offset sealed.
+    segment_last: HashMap<(String, String, i32, String), i64>,
+    /// Per (output, topic, partition): each seal's segment start time,
+    /// first and last offset.
+    ranges: HashMap<OutputPartition, Vec<(i64, i64, i64)>>,
     checked: Vec<Seal>,
 }
 
@@ -242,7 +254,8 @@ impl StoreSeals {
             output: output.to_owned(),
             read: 0,
             ids: HashSet::new(),
-            last: HashMap::new(),
+            segment_last: HashMap::new(),
+            ranges: HashMap::new(),
             checked: Vec::new(),
         }
     }
@@ -255,10 +268,19 @@ impl StoreSeals {
     ) {
         let b = &r.body;
         let last = self
-            .last
-            .entry((b.topic.clone(), b.partition))
+            .segment_last
+            .entry((
+                b.output.clone(),
+                b.topic.clone(),
+                b.partition,
+                b.segment.clone(),
+            ))
             .or_insert(i64::MIN);
         *last = (*last).max(b.last_offset);
+        self.ranges
+            .entry((b.output.clone(), b.topic.clone(), b.partition))
+            .or_default()
+            .push((b.segment_started_ms, b.first_offset, b.last_offset));
         self.ids.insert(b.id());
         if b.output == self.output {
             self.read += 1;
@@ -268,27 +290,75 @@ impl StoreSeals {
         }
     }
 
+    /// Whether seals of segments newer than `b`'s, in the store, cover all
+    /// of `b`'s offsets: then `b` was superseded by a replay (a seal
+    /// written to the copy just before a crash, never stored), and its
+    /// absence from the store hides nothing.
+    fn superseded(&self, b: &SealBody) -> bool {
+        let Some(ranges) = self
+            .ranges
+            .get(&(b.output.clone(), b.topic.clone(), b.partition))
+        else {
+            return false;
+        };
+        let mut newer: Vec<(i64, i64)> = ranges
+            .iter()
+            .filter(|(started, first, last)| {
+                *started > b.segment_started_ms
+                    && *first <= b.last_offset
+                    && *last >= b.first_offset
+            })
+            .map(|&(_, first, last)| (first, last))
+            .collect();
+        newer.sort_unstable();
+        let mut need = b.first_offset;
+        for (first, last) in newer {
+            if first > need {
+                return false;
+            }
+            if last >= b.last_offset {
+                return true;
+            }
+            need = need.max(last + 1);
+        }
+        false
+    }
+
     /// Compares the store's seals with the second copy: a seal the copy
     /// holds and the store lacks was removed (it is checked from the
-    /// copy), unless it is past the store's last seal of its partition: in
-    /// flight. Returns the seals to check.
-    fn compare_copy(&mut self, copies: Vec<Seal>, problems: &mut Vec<Problem>) -> Vec<Seal> {
+    /// copy), unless a newer segment superseded it, or it may still be in
+    /// flight: made within `IN_FLIGHT_MS` of `now_ms` and past the store's
+    /// last seal of its segment. Returns the seals to check.
+    fn compare_copy(
+        &mut self,
+        copies: Vec<Seal>,
+        now_ms: i64,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Seal> {
         let mut seals = std::mem::take(&mut self.checked);
         for c in copies {
-            if self.ids.contains(&c.body.id()) {
+            let b = &c.body;
+            if self.ids.contains(&b.id()) {
                 continue;
             }
-            let in_flight = self
-                .last
-                .get(&(c.body.topic.clone(), c.body.partition))
-                .is_none_or(|l| c.body.first_offset > *l);
-            if !in_flight {
-                problems.push(Problem::RemovedSeal {
-                    seal: c.body.id(),
-                    copy: c.place.clone(),
-                });
-                seals.push(c);
+            let fresh = b.sealed_at_ms > now_ms.saturating_sub(IN_FLIGHT_MS);
+            let past_segment = self
+                .segment_last
+                .get(&(
+                    b.output.clone(),
+                    b.topic.clone(),
+                    b.partition,
+                    b.segment.clone(),
+                ))
+                .is_none_or(|l| b.first_offset > *l);
+            if (fresh && past_segment) || self.superseded(b) {
+                continue;
             }
+            problems.push(Problem::RemovedSeal {
+                seal: b.id(),
+                copy: c.place.clone(),
+            });
+            seals.push(c);
         }
         seals
     }
@@ -371,5 +441,84 @@ fn describe(p: &Problem) -> String {
         Problem::Unsealed { topic, partition, first, last, documents } => format!("unsealed: {documents} documents of {topic}/{partition} offsets {first}–{last} are in no seal: their seals were deleted, or they were inserted"),
         Problem::Gap { topic, partition, first, last } => format!("gap: offsets {first}–{last} of {topic}/{partition} are in no seal"),
         Problem::LostBeforeRead { topic, partition, first, last } => format!("lost before read: offsets {first}–{last} of {topic}/{partition} were deleted by Kafka's retention before logredact read them; those events were never written (not tampering: consumer lag outgrew retention)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seal::record::{encode_line, parse_line, test_body, write_fates, Fate};
+
+    const NOW: i64 = 100 * 60 * 1000;
+
+    /// A seal of `cold`, partition 0 of `t`, over `first..=last`.
+    fn seal(key: &SealKey, segment: &str, started: i64, range: (i64, i64), at: i64) -> ReadSeal {
+        let fates = vec![Fate::Elsewhere; (range.1 - range.0 + 1) as usize];
+        let mut json = Vec::new();
+        write_fates(&mut json, &fates);
+        let mut body = test_body(key, range.0, range.1, &json);
+        body.segment = segment.into();
+        body.segment_started_ms = started;
+        body.sealed_at_ms = at;
+        let (line, _) = encode_line(&body, &json, key);
+        parse_line(&line, format!("copy:{segment}-{}", range.0)).unwrap()
+    }
+
+    /// What `compare_copy` reports removed, by first offset, for a store
+    /// holding `stored` and a copy holding those and `copy_only`.
+    fn removed(key: &SealKey, stored: &[ReadSeal], copy_only: Vec<ReadSeal>) -> Vec<i64> {
+        let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+        let mut store = StoreSeals::new("cold");
+        for r in stored {
+            store.add(r.clone(), &|_| false, &keys);
+        }
+        let copies = copy_only
+            .into_iter()
+            .map(|r| Seal::judge(r, &keys))
+            .collect();
+        let mut problems = Vec::new();
+        store.compare_copy(copies, NOW, &mut problems);
+        problems
+            .iter()
+            .map(|p| match p {
+                Problem::RemovedSeal { seal, .. } => {
+                    seal.rsplit('-').nth(1).unwrap().parse().unwrap()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_seal_missing_from_the_store_is_removed_unless_in_flight_or_superseded() {
+        let key = SealKey::generate();
+        let old = NOW - IN_FLIGHT_MS - 1;
+        let fresh = NOW - 1_000;
+        let a = seal(&key, "aa", 1, (0, 9), old);
+        let b = seal(&key, "aa", 1, (10, 19), old);
+        // The newest seal of a segment, deleted from the store long after
+        // it was made: removed (it used to pass as in flight).
+        assert_eq!(removed(&key, std::slice::from_ref(&a), vec![b]), [10]);
+        // The same, made a moment ago: it may still be on its way.
+        let b_fresh = seal(&key, "aa", 1, (10, 19), fresh);
+        assert!(removed(&key, std::slice::from_ref(&a), vec![b_fresh]).is_empty());
+        // A seal in the middle of a segment is removed however fresh.
+        let c = seal(&key, "aa", 1, (20, 29), fresh);
+        let b_fresh = seal(&key, "aa", 1, (10, 19), fresh);
+        assert_eq!(removed(&key, &[a, c], vec![b_fresh]), [10]);
+        // Written to the copy just before a crash and never stored, then
+        // replayed by a newer segment whose seals cover its offsets.
+        let orphan = seal(&key, "aa", 1, (10, 19), old);
+        let kept = seal(&key, "aa", 1, (0, 9), old);
+        let stored = [
+            kept,
+            seal(&key, "bb", 5, (5, 14), old),
+            seal(&key, "bb", 5, (15, 30), old),
+        ];
+        assert!(removed(&key, &stored, vec![orphan]).is_empty());
+        // Only partly covered by the newer segment: removed.
+        let orphan = seal(&key, "aa", 1, (10, 19), old);
+        let partial = [seal(&key, "bb", 5, (12, 30), old)];
+        assert_eq!(removed(&key, &partial, vec![orphan]), [10]);
     }
 }
