@@ -262,7 +262,7 @@ impl Checker {
                     let fates = seal.verdict.as_ref().expect("only seals that hold");
                     link(seal, fates, before, &at, &mut report);
                     before = Some(seal);
-                    overwrite(map, seal.body.first_offset, seal.body.last_offset, i);
+                    give(map, seal.body.first_offset, fates, i);
                 }
             }
         }
@@ -351,7 +351,7 @@ impl Checker {
                         }
                         if let Fate::Lost(n) = fate {
                             // The part of the lost run this span covers.
-                            let (from, to) = (offset.max(first), (offset + n - 1).min(span.last));
+                            let (from, to) = (offset.max(first), (offset + (n - 1)).min(span.last));
                             if from <= to {
                                 report.problems.push(Problem::LostBeforeRead {
                                     topic: topic.clone(),
@@ -458,6 +458,60 @@ fn span_at(spans: &Spans, topic: &str, partition: i32, offset: i64) -> Option<Sp
     (offset <= span.last).then_some(*span)
 }
 
+/// Gives the offsets of seal `seal` (its first offset, its fates) to it,
+/// over what older segments' seals said: offsets it says something was
+/// done with are overwritten; runs it says held no message or were lost
+/// before they were read (`s:N`, `l:N`) only fill offsets no older seal
+/// covers. An older segment's seal of a document it wrote stays true of
+/// the output however the replay found the log (compacted since, or cut
+/// by retention).
+fn give(map: &mut BTreeMap<i64, Span>, first: i64, fates: &Fates, seal: usize) {
+    // Stretches of one-offset fates, and runs, in order.
+    let mut stretch: Option<(i64, i64)> = None;
+    for (k, fate) in fates.each_from(0) {
+        let at = first + k;
+        let end = at + (fate.span() - 1);
+        if matches!(fate, Fate::Skipped(_) | Fate::Lost(_)) {
+            if let Some((a, b)) = stretch.take() {
+                overwrite(map, a, b, seal);
+            }
+            fill(map, at, end, seal);
+        } else {
+            stretch = Some(stretch.map_or((at, end), |(a, _)| (a, end)));
+        }
+    }
+    if let Some((a, b)) = stretch {
+        overwrite(map, a, b, seal);
+    }
+}
+
+/// Gives to seal `seal` the offsets of `first..=last` that no span covers.
+fn fill(map: &mut BTreeMap<i64, Span>, first: i64, last: i64, seal: usize) {
+    let mut holes = Vec::new();
+    // The next offset not covered yet; `None` once covered to the end.
+    let mut cursor = Some(first);
+    if let Some((_, before)) = map.range(..first).next_back() {
+        if before.last >= first {
+            cursor = before.last.checked_add(1);
+        }
+    }
+    for (&f, span) in map.range(first..=last) {
+        let Some(c) = cursor else { break };
+        if f > c {
+            holes.push((c, f - 1));
+        }
+        if span.last >= c {
+            cursor = span.last.checked_add(1);
+        }
+    }
+    if let Some(c) = cursor.filter(|c| *c <= last) {
+        holes.push((c, last));
+    }
+    for (a, b) in holes {
+        map.insert(a, Span { last: b, seal });
+    }
+}
+
 /// Gives offsets `first..=last` to seal `seal`: spans they overlap are cut
 /// back or split around them.
 fn overwrite(map: &mut BTreeMap<i64, Span>, first: i64, last: i64, seal: usize) {
@@ -518,10 +572,8 @@ fn stray_documents(
     // and the first copy (named when the run is one document).
     let mut runs: Vec<(&str, i32, i64, i64, u64, Held)> = Vec::new();
     for (t, p, o, d) in stray {
-        if last_sealed(t, p).is_some_and(|last| o > last) {
-            report.not_yet_sealed += 1;
-            continue;
-        }
+        // Under a failed seal first: past the partition's last good seal
+        // too, such a document is unverified, not merely not yet sealed.
         if let Some(i) = shadows
             .iter()
             .position(|(st, sp, f, l)| st == t && *sp == p && (*f..=*l).contains(&o))
@@ -529,8 +581,12 @@ fn stray_documents(
             unverified[i] += 1;
             continue;
         }
+        if last_sealed(t, p).is_some_and(|last| o > last) {
+            report.not_yet_sealed += 1;
+            continue;
+        }
         match runs.last_mut() {
-            Some(r) if r.0 == t && r.1 == p && r.3 + 1 >= o => {
+            Some(r) if r.0 == t && r.1 == p && r.3.saturating_add(1) >= o => {
                 // A second copy of the same offset is not a second document.
                 if o > r.3 {
                     r.4 += 1;
