@@ -283,8 +283,10 @@ impl Checker {
             || parse_doc_id(id).is_some_and(|(t, p, o)| span_at(&self.spans, t, p, o).is_some())
     }
 
-    /// With a time window, the ids of every offset its seals cover (what
-    /// [`Checker::wants`] keeps), in order; `None` without a window.
+    /// With a time window, the ids of the offsets its seals cover that
+    /// hold a message (what [`Checker::wants`] keeps, less the runs of
+    /// offsets sealed as holding none or lost, `s:N` and `l:N`, which may
+    /// be long), in order; `None` without a window.
     pub fn covered_ids(
         &self,
         doc_id: fn(&str, i32, i64) -> String,
@@ -293,7 +295,18 @@ impl Checker {
             self.spans.iter().flat_map(move |(topic, partitions)| {
                 partitions.iter().flat_map(move |(&partition, map)| {
                     map.iter().flat_map(move |(&first, span)| {
-                        (first..=span.last).map(move |o| doc_id(topic, partition, o))
+                        let seal = &self.seals[span.seal];
+                        let fates = seal.verdict.as_ref().expect("spans are of seals that hold");
+                        let base = seal.body.first_offset;
+                        fates
+                            .each_from(first - base)
+                            .map(move |(k, fate)| (base + k, fate))
+                            .take_while(move |(offset, _)| *offset <= span.last)
+                            .filter(move |(offset, fate)| {
+                                *offset >= first
+                                    && !matches!(fate, Fate::Skipped(_) | Fate::Lost(_))
+                            })
+                            .map(move |(offset, _)| doc_id(topic, partition, offset))
                     })
                 })
             })

@@ -276,3 +276,38 @@ fn offsets_lost_before_they_were_read_are_reported() {
     );
     assert_eq!(report.documents_verified, 20);
 }
+
+/// A window asks for the documents of offsets that held a message, not
+/// for every offset of a long run sealed as holding none or lost.
+#[test]
+fn a_window_asks_only_for_offsets_that_held_a_message() {
+    let key = SealKey::generate();
+    let now = 1_000 * DAY;
+    let mut chain = Chain::new("cold", now - DAY);
+    chain.push(0, Fate::Indexed([1; 32]));
+    chain.push(1, Fate::Lost(1_000_000_000));
+    chain.push(1_000_000_001, Fate::Elsewhere);
+    chain.push(i64::MAX / 2, Fate::Indexed([2; 32]));
+    let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+    let seals = chain
+        .cut("t", 0, &key, "fp", 100, now - DAY)
+        .iter()
+        .map(|c| Seal::judge(parse_line(&c.line, c.id.clone()).unwrap(), &keys))
+        .collect();
+    let window = Window {
+        since_ms: Some(now - 2 * DAY),
+        until_ms: None,
+        now_ms: now,
+        retention_ms: 180 * DAY,
+    };
+    let checker = Checker::new("cold", seals, &window);
+    let ids: Vec<String> = checker.covered_ids(id).unwrap().collect();
+    assert_eq!(
+        ids,
+        [
+            id("t", 0, 0),
+            id("t", 0, 1_000_000_001),
+            id("t", 0, i64::MAX / 2)
+        ]
+    );
+}
