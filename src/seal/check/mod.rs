@@ -560,8 +560,14 @@ fn overwrite(map: &mut BTreeMap<i64, Span>, first: i64, last: i64, seal: usize) 
     map.insert(first, Span { last, seal });
 }
 
-/// Documents no seal covers: past the last seal of their partition (not
-/// sealed yet), under a failed seal or a gap (unverified), or else
+/// How far past its partition's last seal a document may be and still be
+/// one the daemon wrote and has not sealed yet: more than it ever holds
+/// unsealed (500,000 fates, consumption pauses there) and in flight
+/// (`max_in_flight_bytes` of events). Farther, it was inserted.
+const MAX_UNSEALED_AHEAD: i64 = 1_000_000;
+
+/// Documents no seal covers: under a failed seal or a gap (unverified),
+/// just past the last seal of their partition (not sealed yet), or else
 /// inserted, one problem per run of consecutive offsets.
 fn stray_documents(
     report: &mut Report,
@@ -594,7 +600,7 @@ fn stray_documents(
             unverified[i] += 1;
             continue;
         }
-        if last_sealed(t, p).is_some_and(|last| o > last) {
+        if last_sealed(t, p).is_some_and(|last| o > last && o - last <= MAX_UNSEALED_AHEAD) {
             report.not_yet_sealed += 1;
             continue;
         }

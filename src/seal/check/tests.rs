@@ -311,3 +311,23 @@ fn a_window_asks_only_for_offsets_that_held_a_message() {
         ]
     );
 }
+
+/// A document far past the last seal of its partition, farther than the
+/// daemon ever holds unsealed, was inserted: it is not waiting for a seal.
+#[test]
+fn a_document_far_past_the_last_seal_is_inserted() {
+    let key = SealKey::generate();
+    let now = 1_000 * DAY;
+    let (seals, mut docs) = sealed(&key, 10, now, 0);
+    docs.push((id("t", 0, 9 + MAX_UNSEALED_AHEAD), [1; 32]));
+    docs.push((id("t", 0, 10 + MAX_UNSEALED_AHEAD), [1; 32]));
+    let r = run(&key, seals, docs, now);
+    assert_eq!(r.not_yet_sealed, 1);
+    assert_eq!(
+        r.problems,
+        [Problem::Inserted {
+            id: id("t", 0, 10 + MAX_UNSEALED_AHEAD),
+            place: "i".into(),
+        }]
+    );
+}
