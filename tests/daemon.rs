@@ -4,7 +4,7 @@
 mod support;
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -47,6 +47,16 @@ impl Rig {
 
     fn daemon(&self, config: &Path, name: &str) -> Daemon {
         Daemon::start(config, &self.dir.path().join(format!("{name}.log")))
+    }
+
+    /// Writes the public half of the signing key `key` to `name` in the
+    /// rig's folder, as an auditor keeps it.
+    fn public_half(&self, key: &Path, name: &str) -> PathBuf {
+        let public = self.dir.path().join(name);
+        let mut text = Vec::new();
+        logredact::commands::keys::public(None, Some(key), &mut text).unwrap();
+        std::fs::write(&public, &text).unwrap();
+        public
     }
 
     fn docs(&self, pattern: &str) -> u64 {
@@ -204,10 +214,7 @@ fn verify_follows_a_key_rotation_and_refuses_seals_of_a_key_it_does_not_trust() 
     assert!(daemon.terminate().success());
 
     // Rotate: the old key's public half is trusted, the new key signs.
-    let public = rig.dir.path().join("old.pub");
-    let mut text = Vec::new();
-    logredact::commands::keys::public(None, Some(&old), &mut text).unwrap();
-    std::fs::write(&public, &text).unwrap();
+    let public = rig.public_half(&old, "old.pub");
     seal_cold(
         &config,
         "new",
@@ -265,10 +272,7 @@ fn a_reload_rotates_the_seal_key_mid_stream() {
     assert_eq!(first.len(), 1);
 
     // The old key's public half is trusted; a new key replaces the file.
-    let public = rig.dir.path().join("old.pub");
-    let mut text = Vec::new();
-    logredact::commands::keys::public(None, Some(&key), &mut text).unwrap();
-    std::fs::write(&public, &text).unwrap();
+    let public = rig.public_half(&key, "old.pub");
     let fresh = rig.dir.path().join("fresh.pem");
     logredact::commands::keys::generate(&fresh, &mut std::io::sink()).unwrap();
     std::fs::rename(&fresh, &key).unwrap();

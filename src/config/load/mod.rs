@@ -10,29 +10,27 @@ use crate::secrets::KeySource;
 /// names it so), which `load_for_audit` leaves out.
 const SEAL_KEY: &str = "seal.key";
 
+/// The text of the config file at `path`.
+fn read_config(path: &Path) -> Result<String, Vec<ConfigError>> {
+    std::fs::read_to_string(path).map_err(|e| {
+        vec![ConfigError::at(
+            path,
+            format!("cannot read the config file ({e}); check the path"),
+        )]
+    })
+}
+
 impl Config {
     /// Reads and checks the config at `path`. Relative paths in it are
     /// taken relative to the file's directory.
     pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            vec![ConfigError::at(
-                path,
-                format!("cannot read the config file ({e}); check the path"),
-            )]
-        })?;
-        Config::parse(path, &text)
+        Config::parse(path, &read_config(path)?)
     }
 
     /// As `load`, but the seal signing key need not be readable: for
     /// `verify`, which auditors run with public keys only.
     pub fn load_for_audit(path: &Path) -> Result<Config, Vec<ConfigError>> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            vec![ConfigError::at(
-                path,
-                format!("cannot read the config file ({e}); check the path"),
-            )]
-        })?;
-        Config::parse_checked(path, &text, false)
+        Config::parse_checked(path, &read_config(path)?, false)
     }
 
     /// Parses config text; `path` is used for messages and relative paths.

@@ -10,6 +10,7 @@
 
 mod held;
 mod judge;
+mod spans;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -20,6 +21,7 @@ pub use judge::{Fates, Seal};
 
 use crate::seal::record::Fate;
 use judge::{link, ChainAt};
+use spans::{give, span_at, Spans};
 
 /// One thing that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,17 +140,6 @@ impl Window {
             && self.until_ms.is_none_or(|t| sealed_at_ms <= t)
     }
 }
-
-/// Offsets from a span's first (its key in the map) to `last` take their
-/// fates from seal `seal` (an index into `Checker::seals`).
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    last: i64,
-    seal: usize,
-}
-
-/// Spans by first offset, per topic and partition.
-type Spans = BTreeMap<String, BTreeMap<i32, BTreeMap<i64, Span>>>;
 
 /// A range of offsets: topic, partition, first, last.
 type Range = (String, i32, i64, i64);
@@ -462,102 +453,6 @@ impl Checker {
         }
         report
     }
-}
-
-/// The span covering an offset.
-fn span_at(spans: &Spans, topic: &str, partition: i32, offset: i64) -> Option<Span> {
-    let map = spans.get(topic)?.get(&partition)?;
-    let (_, span) = map.range(..=offset).next_back()?;
-    (offset <= span.last).then_some(*span)
-}
-
-/// Gives the offsets of seal `seal` (its first offset, its fates) to it,
-/// over what older segments' seals said: offsets it says something was
-/// done with are overwritten; runs it says held no message or were lost
-/// before they were read (`s:N`, `l:N`) only fill offsets no older seal
-/// covers. An older segment's seal of a document it wrote stays true of
-/// the output however the replay found the log (compacted since, or cut
-/// by retention).
-fn give(map: &mut BTreeMap<i64, Span>, first: i64, fates: &Fates, seal: usize) {
-    // Stretches of one-offset fates, and runs, in order.
-    let mut stretch: Option<(i64, i64)> = None;
-    for (k, fate) in fates.each_from(0) {
-        let at = first + k;
-        let end = at + (fate.span() - 1);
-        if matches!(fate, Fate::Skipped(_) | Fate::Lost(_)) {
-            if let Some((a, b)) = stretch.take() {
-                overwrite(map, a, b, seal);
-            }
-            fill(map, at, end, seal);
-        } else {
-            stretch = Some(stretch.map_or((at, end), |(a, _)| (a, end)));
-        }
-    }
-    if let Some((a, b)) = stretch {
-        overwrite(map, a, b, seal);
-    }
-}
-
-/// Gives to seal `seal` the offsets of `first..=last` that no span covers.
-fn fill(map: &mut BTreeMap<i64, Span>, first: i64, last: i64, seal: usize) {
-    let mut holes = Vec::new();
-    // The next offset not covered yet; `None` once covered to the end.
-    let mut cursor = Some(first);
-    if let Some((_, before)) = map.range(..first).next_back() {
-        if before.last >= first {
-            cursor = before.last.checked_add(1);
-        }
-    }
-    for (&f, span) in map.range(first..=last) {
-        let Some(c) = cursor else { break };
-        if f > c {
-            holes.push((c, f - 1));
-        }
-        if span.last >= c {
-            cursor = span.last.checked_add(1);
-        }
-    }
-    if let Some(c) = cursor.filter(|c| *c <= last) {
-        holes.push((c, last));
-    }
-    for (a, b) in holes {
-        map.insert(a, Span { last: b, seal });
-    }
-}
-
-/// Gives offsets `first..=last` to seal `seal`: spans they overlap are cut
-/// back or split around them.
-fn overwrite(map: &mut BTreeMap<i64, Span>, first: i64, last: i64, seal: usize) {
-    if let Some((_, before)) = map.range_mut(..first).next_back() {
-        if before.last >= first {
-            let tail = before.last;
-            before.last = first - 1;
-            if tail > last {
-                let old = before.seal;
-                map.insert(
-                    last + 1,
-                    Span {
-                        last: tail,
-                        seal: old,
-                    },
-                );
-            }
-        }
-    }
-    let inside: Vec<i64> = map.range(first..=last).map(|(&f, _)| f).collect();
-    for f in inside {
-        let old = map.remove(&f).expect("listed just now");
-        if old.last > last {
-            map.insert(
-                last + 1,
-                Span {
-                    last: old.last,
-                    seal: old.seal,
-                },
-            );
-        }
-    }
-    map.insert(first, Span { last, seal });
 }
 
 /// How far past its partition's last seal a document may be and still be

@@ -33,16 +33,20 @@ fn sealed(
     (seals, docs)
 }
 
-fn run(key: &SealKey, seals: Vec<ReadSeal>, docs: Vec<(String, [u8; 32])>, now: i64) -> Report {
-    let keys = HashMap::from([(key.id().to_owned(), key.public())]);
-    let seals = seals.into_iter().map(|s| Seal::judge(s, &keys)).collect();
-    let window = Window {
-        since_ms: None,
+/// A run at `now`, from `since_ms` on, with 180 days of retention.
+fn window(now: i64, since_ms: Option<i64>) -> Window {
+    Window {
+        since_ms,
         until_ms: None,
         now_ms: now,
         retention_ms: 180 * DAY,
-    };
-    let checker = Checker::new("cold", seals, &window);
+    }
+}
+
+fn run(key: &SealKey, seals: Vec<ReadSeal>, docs: Vec<(String, [u8; 32])>, now: i64) -> Report {
+    let keys = HashMap::from([(key.id().to_owned(), key.public())]);
+    let seals = seals.into_iter().map(|s| Seal::judge(s, &keys)).collect();
+    let checker = Checker::new("cold", seals, &window(now, None));
     let mut held = HeldDocs::default();
     for (doc, hash) in docs {
         assert!(checker.wants(&doc));
@@ -52,47 +56,19 @@ fn run(key: &SealKey, seals: Vec<ReadSeal>, docs: Vec<(String, [u8; 32])>, now: 
 }
 
 #[test]
-fn a_newer_segment_takes_over_the_offsets_it_covers_and_only_those() {
-    let mut map = BTreeMap::new();
-    overwrite(&mut map, 0, 99, 0);
-    overwrite(&mut map, 100, 199, 1);
-    // A replay from 50 to 149: cuts both back.
-    overwrite(&mut map, 50, 149, 2);
-    // Another inside it.
-    overwrite(&mut map, 60, 69, 3);
-    let spans: Vec<(i64, i64, usize)> = map.iter().map(|(&f, s)| (f, s.last, s.seal)).collect();
-    assert_eq!(
-        spans,
-        [
-            (0, 49, 0),
-            (50, 59, 2),
-            (60, 69, 3),
-            (70, 149, 2),
-            (150, 199, 1)
-        ]
-    );
-}
-
-#[test]
 fn with_a_window_only_the_documents_its_seals_cover_are_wanted() {
     let key = SealKey::generate();
     let now = 1_000 * DAY;
     let (seals, _) = sealed(&key, 10, now, 0);
     let keys = HashMap::from([(key.id().to_owned(), key.public())]);
     let seals: Vec<Seal> = seals.into_iter().map(|s| Seal::judge(s, &keys)).collect();
-    let window = |since_ms| Window {
-        since_ms,
-        until_ms: None,
-        now_ms: now,
-        retention_ms: 180 * DAY,
-    };
-    let all = Checker::new("cold", seals.clone(), &window(None));
+    let all = Checker::new("cold", seals.clone(), &window(now, None));
     assert!(all.wants(&id("t", 0, 3)) && all.wants(&id("t", 0, 99)) && all.wants("x"));
-    let windowed = Checker::new("cold", seals, &window(Some(now - DAY)));
+    let windowed = Checker::new("cold", seals, &window(now, Some(now - DAY)));
     assert!(windowed.wants(&id("t", 0, 3)) && windowed.wants(&id("t", 0, 9)));
     assert!(!windowed.wants(&id("t", 0, 10)) && !windowed.wants(&id("t", 1, 3)));
     assert!(!windowed.wants("x"));
-    let none = Checker::new("cold", Vec::new(), &window(Some(now - DAY)));
+    let none = Checker::new("cold", Vec::new(), &window(now, Some(now - DAY)));
     assert!(!none.wants(&id("t", 0, 3)));
 }
 
@@ -201,23 +177,6 @@ fn only_seals_whose_documents_are_all_gone_past_retention_are_expired() {
     );
 }
 
-/// A replay's runs (`s:N`, `l:N`) fill only what no older segment covers:
-/// what the older one wrote stays its word.
-#[test]
-fn runs_of_a_newer_segment_only_fill_holes() {
-    let mut map = BTreeMap::new();
-    overwrite(&mut map, 0, 49, 0);
-    overwrite(&mut map, 60, 69, 0);
-    fill(&mut map, 40, 99, 1);
-    let spans: Vec<(i64, i64, usize)> = map.iter().map(|(&f, s)| (f, s.last, s.seal)).collect();
-    assert_eq!(spans, [(0, 49, 0), (50, 59, 1), (60, 69, 0), (70, 99, 1)]);
-    // Covered to the end: nothing to fill, and no overflow.
-    let mut map = BTreeMap::new();
-    overwrite(&mut map, 5, i64::MAX, 0);
-    fill(&mut map, 10, i64::MAX, 1);
-    assert_eq!(map.len(), 1);
-}
-
 /// The first writing sealed offsets 0..200 as written; the daemon crashed
 /// with only 100 committed, retention cut the log to 150 meanwhile, and
 /// the replay sealed 100..150 as lost. The documents of 100..150 are
@@ -294,13 +253,7 @@ fn a_window_asks_only_for_offsets_that_held_a_message() {
         .iter()
         .map(|c| Seal::judge(parse_line(&c.line, c.id.clone()).unwrap(), &keys))
         .collect();
-    let window = Window {
-        since_ms: Some(now - 2 * DAY),
-        until_ms: None,
-        now_ms: now,
-        retention_ms: 180 * DAY,
-    };
-    let checker = Checker::new("cold", seals, &window);
+    let checker = Checker::new("cold", seals, &window(now, Some(now - 2 * DAY)));
     let ids: Vec<String> = checker.covered_ids(id).unwrap().collect();
     assert_eq!(
         ids,
