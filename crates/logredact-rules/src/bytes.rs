@@ -194,8 +194,11 @@ mod imp {
             let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
             let escapes = _mm_or_si128(eq(b'%'), eq(b'\\'));
             let leads = _mm_or_si128(
-                _mm_or_si128(eq(0xc2), eq(0xe2)),
-                _mm_or_si128(eq(0xe3), eq(0xef)),
+                _mm_or_si128(
+                    _mm_or_si128(eq(0xc2), eq(0xcd)),
+                    _mm_or_si128(eq(0xd8), eq(0xe1)),
+                ),
+                _mm_or_si128(_mm_or_si128(eq(0xe2), eq(0xe3)), eq(0xef)),
             );
             _mm_movemask_epi8(_mm_or_si128(escapes, leads)) as u16
         }
@@ -259,11 +262,14 @@ mod imp {
 pub(crate) use imp::{classes, special_bytes, string_chunk, string_stops};
 
 /// Bytes that may start something the normalising view undoes: `%`, `\`,
-/// and the lead bytes of the characters it folds (U+00A0, U+2000-U+2FFF,
-/// U+3000-U+3FFF, U+F000-U+FFFF).
+/// and the lead bytes of the characters it folds (U+0080-U+00BF,
+/// U+0340-U+037F, U+0600-U+063F, U+1000-U+3FFF, U+F000-U+FFFF).
 #[inline]
 pub(crate) fn is_special(b: u8) -> bool {
-    matches!(b, b'%' | b'\\' | 0xc2 | 0xe2 | 0xe3 | 0xef)
+    matches!(
+        b,
+        b'%' | b'\\' | 0xc2 | 0xcd | 0xd8 | 0xe1 | 0xe2 | 0xe3 | 0xef
+    )
 }
 
 /// The first [`is_special`] byte of `bytes`, sixteen bytes at a time.

@@ -118,8 +118,8 @@ pub fn has_foldable(text: &[u8], all: bool) -> bool {
         let i = from + off;
         from = i + 1;
         let cp = match text[i..] {
-            [a @ 0xc2, b, ..] => (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f),
-            [a @ (0xe2 | 0xe3 | 0xef), b, c, ..] => {
+            [a @ (0xc2 | 0xcd | 0xd8), b, ..] => (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f),
+            [a @ (0xe1 | 0xe2 | 0xe3 | 0xef), b, c, ..] => {
                 (u32::from(a & 0x0f) << 12) | (u32::from(b & 0x3f) << 6) | u32::from(c & 0x3f)
             }
             // `%` or `\`: an escape may follow.
@@ -168,19 +168,33 @@ fn fold(cp: u32) -> Fold {
         0xff01..=0xff5e => Fold::Byte((cp - 0xfee0) as u8),
         // Spaces: no-break, en/em and the rest, line and paragraph
         // separators, narrow no-break, medium mathematical, ideographic.
-        0xa0 | 0x2000..=0x200a | 0x2028 | 0x2029 | 0x202f | 0x205f | 0x3000 => Fold::Byte(b' '),
+        0xa0 | 0x1680 | 0x2000..=0x200a | 0x2028 | 0x2029 | 0x202f | 0x205f | 0x3000 => {
+            Fold::Byte(b' ')
+        }
         // Dashes and the minus sign.
         0x2010..=0x2015 | 0x2212 => Fold::Byte(b'-'),
-        // Invisible: the soft hyphen, zero-width space, joiners, direction marks and
-        // embeddings, word joiner and invisible operators, isolates, the
-        // byte-order mark.
+        // Invisible (Unicode's default-ignorable characters of the Basic
+        // Multilingual Plane): the soft hyphen, the combining grapheme
+        // joiner, the Arabic letter mark (a direction mark), Hangul and
+        // Khmer fillers, Mongolian variation selectors and vowel separator,
+        // zero-width space, joiners, direction marks and embeddings, word
+        // joiner, invisible operators, isolates and the deprecated format
+        // characters, variation selectors, the byte-order mark.
         0xad
+        | 0x034f
+        | 0x061c
+        | 0x115f
+        | 0x1160
+        | 0x17b4
+        | 0x17b5
+        | 0x180b..=0x180f
         | 0x200b..=0x200f
         | 0x202a..=0x202e
-        | 0x2060..=0x2064
-        | 0x2066..=0x2069
+        | 0x2060..=0x206f
+        | 0x3164
         | 0xfe00..=0xfe0f
-        | 0xfeff => Fold::Remove,
+        | 0xfeff
+        | 0xffa0 => Fold::Remove,
         _ => Fold::Keep,
     }
 }
@@ -245,8 +259,8 @@ fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool
             }
         }
         let len = match original[i] {
-            0xc2 => 2,
-            0xe2 | 0xe3 | 0xef => 3,
+            0xc2 | 0xcd | 0xd8 => 2,
+            0xe1 | 0xe2 | 0xe3 | 0xef => 3,
             _ => 1,
         }
         .min(original.len() - i);

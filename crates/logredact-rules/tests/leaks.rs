@@ -218,6 +218,88 @@ fn dead_letter_text_is_masked_in_every_form_and_cut_after_masking() {
     }
 }
 
+/// Whether a reader could still piece `secret` (letters and digits) out of
+/// the output for `input`, decoding every encoding.
+fn survives(set: &RuleSet, input: &str, secret: &str) -> bool {
+    let out = apply(set, input).unwrap_or_else(|e| panic!("{e}: {input}"));
+    let mut texts = Vec::new();
+    forms::texts(&out, &mut texts);
+    texts
+        .iter()
+        .any(|t| forms::squeezed(&forms::reads(t)).contains(secret))
+}
+
+/// Forms a hunt for leaks found passing through (2026-11-30), each written
+/// the way a real system or person writes it.
+#[test]
+fn forms_found_by_the_leak_hunt_are_masked() {
+    let set = shipped();
+    let cases: &[(&str, &str)] = &[
+        // A phone or ID kept as a double, as Java's `Double.toString`
+        // writes it, and other whole numbers with an exponent.
+        (r#"{"phone":1.8534099073E10}"#, "18534099073"),
+        (r#"{"phone":18534099073e0}"#, "18534099073"),
+        (r#"{"phone":185340990730e-1}"#, "18534099073"),
+        (r#"{"id":3.30106199003071236e17}"#, "330106199003071236"),
+        // Marks nobody sees, and a Unicode space, between digit groups.
+        ("{\"p\":\"185\\u061c3409\\u061c9073\"}", "18534099073"),
+        ("{\"p\":\"185\\u16803409\\u16809073\"}", "18534099073"),
+        ("{\"p\":\"185\\u034f3409\\u180e9073\"}", "18534099073"),
+        ("{\"p\":\"185\u{61c}3409\u{1680}9073\"}", "18534099073"),
+        // The ideographic full stop a Chinese input method types for `.`.
+        (
+            r#"{"email":"zhang.wei@example。com"}"#,
+            "zhangweiexamplecom",
+        ),
+        (
+            r#"{"m":"邮箱zhang.wei@mail。example。cn，谢谢"}"#,
+            "zhangweimailexamplecn",
+        ),
+        (
+            "{\"email\":\"zhang@example\u{ff61}com\"}",
+            "zhangexamplecom",
+        ),
+        // Hong Kong, Macau and Taiwan numbers with `00` in brackets.
+        (r#"{"hk":"(00852)51234567"}"#, "51234567"),
+        (r#"{"mo":"电话(00853 66123456)"}"#, "66123456"),
+        (r#"{"tw":"(00886 912345678)"}"#, "912345678"),
+        // A passport under a key that names it, one level up.
+        (r#"{"passport":{"no":"E12345678"}}"#, "e12345678"),
+        (
+            r#"{"travel":{"passports":[{"num":"EA1234567"}]}}"#,
+            "ea1234567",
+        ),
+    ];
+    let leaked: Vec<&str> = cases
+        .iter()
+        .filter(|(input, secret)| survives(&set, input, secret))
+        .map(|(input, _)| *input)
+        .collect();
+    assert!(leaked.is_empty(), "still readable: {leaked:#?}");
+}
+
+/// Look-alikes the same hunt found masked: they come out as they went in,
+/// numbers still numbers.
+#[test]
+fn look_alikes_found_by_the_leak_hunt_are_kept() {
+    let set = shipped();
+    for input in [
+        // Fractions of a score, a latitude, a duration: measurements.
+        r#"{"score":0.6249780000006258,"lat":30.15234567891,"d":0.02161234567}"#,
+        r#"{"amount":13812345678.99,"ratio":0.013812345678}"#,
+        // A hotline with the country code.
+        r#"{"hotline":"+86 400 810 8888"}"#,
+        // Luhn-valid numbers with no card issuer's prefix (31, 32, 33).
+        r#"{"snowflake":"3227476722931734115","n":"3112345678901230"}"#,
+    ] {
+        let out = apply(&set, input).unwrap();
+        let mut kept = out.clone();
+        kept.as_object_mut().unwrap().remove("redaction");
+        let want: serde_json::Value = serde_json::from_str(input).unwrap();
+        assert_eq!(kept, want, "changed: {input}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 

@@ -39,6 +39,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "9111111111111113",
         "650102199806181391",
         "2026112008153016",
+        "3227476722931734115",
     ],
 };
 
@@ -80,16 +81,22 @@ fn plausible_card(digits: &[u8]) -> bool {
             .iter()
             .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
     };
+    // Of the numbers starting with 3, only JCB (35) and Diners Club and
+    // Discover (30, 36, 38, 39) issue 16 and 19 digits; 31-34 and 37 are
+    // no issuer's, and hold many a snowflake id.
+    let issuer_3 = || digits[0] != b'3' || matches!(digits[1], b'0' | b'5' | b'6' | b'8' | b'9');
     match digits.len() {
         // American Express
         15 => starts(b"34") || starts(b"37"),
         // Visa, Mastercard (also its 2221-2720 range), UnionPay, JCB,
         // Discover. Date-prefixed numbers like 2026... are not cards.
-        16 => (b'3'..=b'6').contains(&digits[0]) || (2221..=2720).contains(&prefix4()),
+        16 => {
+            ((b'3'..=b'6').contains(&digits[0]) && issuer_3()) || (2221..=2720).contains(&prefix4())
+        }
         // UnionPay
         17 | 18 => starts(b"62"),
         // Visa, Maestro, UnionPay, JCB
-        19 => (b'3'..=b'6').contains(&digits[0]),
+        19 => (b'3'..=b'6').contains(&digits[0]) && issuer_3(),
         _ => false,
     }
 }

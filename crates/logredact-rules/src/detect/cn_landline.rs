@@ -45,6 +45,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "12345",
         "400-810-8888",
         "800 820 8820",
+        "+86 400 810 8888",
         "010-1234",
         "0755-01234567",
         "2026-11-20 08:15:30",
@@ -72,6 +73,8 @@ fn area_len(d: &[u8], trunk: bool) -> Option<usize> {
         (0, d)
     };
     match rest {
+        // No area code starts 40 or 80: `+86 400 810 8888` is a hotline.
+        [b'4' | b'8', b'0', ..] => None,
         [b'1', b'0', ..] | [b'2', _, ..] => Some(zero + 2),
         [b'3'..=b'9', _, _, ..] => Some(zero + 3),
         _ => None,

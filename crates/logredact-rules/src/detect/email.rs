@@ -3,7 +3,9 @@
 //! so `logo@2x.png` is kept. Internationalised addresses are found too:
 //! a domain in Chinese (`用户@例子.中国`) or in punycode (`xn--`), and a
 //! local part in another script when no ASCII one stands before the `@`.
-//! (Full-width `＠` and letters are folded before detectors look.)
+//! (Full-width `＠` and letters are folded before detectors look.) The dot
+//! between domain labels may be the full stop a Chinese input method types
+//! (`zhang@example。com`).
 
 use std::ops::Range;
 
@@ -30,6 +32,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "联系«zhang@example.com»——请勿外传",
         "«li@example.cn»-- 谢谢",
         "x 0999@«mail.ex%%ang43@mail.example.cn» y",
+        "邮箱«zhang.wei@example。com»，谢谢",
     ],
     keeps: &[
         "/static/img/logo@2x.png",
@@ -97,6 +100,17 @@ fn is_tld(label: &[u8]) -> bool {
     !label.is_empty() && psl::suffix(label).is_some_and(|s| s.is_known() && s.as_bytes() == label)
 }
 
+/// The length of the dot between two labels at `at`, 0 when none is: `.`,
+/// or the full stop a Chinese input method types for it (`。`, and the
+/// half-width `｡`), as in `zhang@example。com`.
+fn label_dot(hay: &[u8], at: usize) -> usize {
+    match hay.get(at..) {
+        Some([b'.', ..]) => 1,
+        Some([0xe3, 0x80, 0x82, ..] | [0xef, 0xbd, 0xa1, ..]) => 3,
+        _ => 0,
+    }
+}
+
 /// The end of a domain starting at `from`: its labels, and then the
 /// longest run of them that ends in a real top-level domain.
 fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
@@ -126,10 +140,11 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
         }
         labels[count] = start..pos;
         count += 1;
-        if dashes_after || hay.get(pos) != Some(&b'.') {
+        let dot = label_dot(hay, pos);
+        if dashes_after || dot == 0 {
             break;
         }
-        pos += 1;
+        pos += dot;
     }
     let ok = |l: &Range<usize>| hay[l.start] != b'-' && hay[l.end - 1] != b'-';
     let mut tld_buf = [0u8; 64];

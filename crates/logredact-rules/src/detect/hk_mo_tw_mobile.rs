@@ -1,6 +1,7 @@
 //! `hk_mo_tw_mobile`: Hong Kong, Macau and Taiwan phone numbers written
 //! with their country code: `+852 5123 4567`, `00853 6612 3456`,
-//! `+886 912 345 678`, `+886-0912-345-678`, `(852) 9123-4567`. Without a
+//! `+886 912 345 678`, `+886-0912-345-678`, `(852) 9123-4567`,
+//! `(00852)5123 4567`. Without a
 //! country code an eight- or nine-digit number is too weak a sign (order
 //! numbers, amounts), so it is not found. The match covers the national
 //! number; the country code is left in place.
@@ -32,6 +33,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+886-«0912-345-678»",
         "+886«912345678»",
         "00886«0912345678»",
+        "(00852)«51234567»",
+        "电话(00853 «66123456»)",
     ],
     keeps: &[
         "852 51234567",
@@ -94,7 +97,12 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             }
             let country = skip + 3;
             let national = is_national(cc, &d[country..]);
-            if paren && !(step.group_ends_at(country) && hay.get(step.offset(0) + 3) == Some(&b')'))
+            // `(852)` is a country code only when the bracket closes right
+            // after it; `00852` is one however it is bracketed:
+            // `(00852)5123 4567`, `(00853 6612 3456)`.
+            if paren
+                && skip == 0
+                && !(step.group_ends_at(country) && hay.get(step.offset(0) + 3) == Some(&b')'))
             {
                 return None;
             }

@@ -125,7 +125,7 @@ impl Detector {
         let view = NormView::new(text, may_need_normalizing(text), &mut norm);
         let mut buffers = ScanBuffers::default();
         let features = buffers.profile(view.bytes());
-        let mut scan = Scan::new(view.bytes(), features, key, &mut buffers);
+        let mut scan = Scan::new(view.bytes(), features, [key, b""], &mut buffers);
         let mut out = Vec::new();
         if self.may_match(&mut scan) {
             self.find(&mut scan, &mut out);

@@ -121,8 +121,9 @@ fn key_has_any_plain(key: &[u8], words: &[&str]) -> bool {
         .any(|w| memmem::find(lower, w.as_bytes()).is_some())
 }
 
-fn context(hay: &[u8], key: &[u8], candidate: &Range<usize>, words: &[&str]) -> bool {
-    if key_has_any(key, words) {
+fn context(hay: &[u8], keys: [&[u8]; 2], candidate: &Range<usize>, words: &[&str]) -> bool {
+    // The field's name, or the name around it (`{"passport":{"no":…}}`).
+    if keys.iter().any(|key| key_has_any(key, words)) {
         return true;
     }
     let from = candidate.start.saturating_sub(BEFORE);
@@ -131,7 +132,7 @@ fn context(hay: &[u8], key: &[u8], candidate: &Range<usize>, words: &[&str]) -> 
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
-    let key = scan.key;
+    let keys = scan.keys;
     let (hay, runs) = scan.hay_and_runs();
     for run in runs {
         if run.end < hay.len() && is_word(hay[run.end]) {
@@ -151,14 +152,14 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             }
             (10, 1) if b"HM".contains(&letter(run.start - 1)) => run.start - 1..run.end,
             (8 | 10, 0) => {
-                if left_bounded(hay, run.start) && context(hay, key, run, TAIWAN) {
+                if left_bounded(hay, run.start) && context(hay, keys, run, TAIWAN) {
                     out.push(run.clone());
                 }
                 continue;
             }
             _ => continue,
         };
-        if left_bounded(hay, candidate.start) && context(hay, key, &candidate, KEYWORDS) {
+        if left_bounded(hay, candidate.start) && context(hay, keys, &candidate, KEYWORDS) {
             out.push(candidate);
         }
     }

@@ -13,10 +13,10 @@ use crate::bytes::{classes, tail_classes, Classes};
 pub struct Scan<'h> {
     pub hay: &'h [u8],
     pub features: Features,
-    /// The name of the field the text is the value (or the key) of, as
-    /// written in the event; empty at the top or when unknown. Detectors
-    /// that need context (passports) read it.
-    pub key: &'h [u8],
+    /// The name of the field the text is the value (or the key) of, and of
+    /// the field around that one, as written in the event; empty at the top
+    /// or when unknown. Detectors that need context (passports) read them.
+    pub keys: [&'h [u8]; 2],
     buffers: &'h mut ScanBuffers,
     runs_ready: bool,
     prefilter: Option<Prefilter>,
@@ -256,14 +256,14 @@ impl<'h> Scan<'h> {
     pub fn new(
         hay: &'h [u8],
         features: Features,
-        key: &'h [u8],
+        keys: [&'h [u8]; 2],
         buffers: &'h mut ScanBuffers,
     ) -> Scan<'h> {
         debug_assert_eq!(buffers.blocks.len(), hay.len().div_ceil(64));
         Scan {
             hay,
             features,
-            key,
+            keys,
             buffers,
             runs_ready: false,
             prefilter: None,

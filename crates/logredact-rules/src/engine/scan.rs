@@ -37,7 +37,7 @@ impl RuleSet {
         &self,
         original: &[u8],
         profiled: Option<Features>,
-        key: &[u8],
+        keys: [&[u8]; 2],
         work: &mut Workspace,
     ) -> Result<Leaf, Reject> {
         if self.masks.is_empty() {
@@ -58,7 +58,7 @@ impl RuleSet {
             residual,
             path,
             explain,
-            key,
+            keys,
         };
         let mut skipped = false;
         let masked = self.scan_pass(
@@ -178,7 +178,7 @@ impl RuleSet {
         } else {
             raw
         };
-        let mut scan = Scan::new(view.bytes(), features, tally.key, scan_buffers);
+        let mut scan = Scan::new(view.bytes(), features, tally.keys, scan_buffers);
         if self.find_all(stage, &mut scan, accepted, matches, tally, skipped) {
             return Ok(Leaf::Drop);
         }

@@ -109,8 +109,13 @@ impl Visitor for Pass<'_, '_> {
     }
 
     #[inline]
-    fn leaf(&mut self, text: &[u8], profile: Option<Features>, key: &[u8]) -> Result<Leaf, Reject> {
-        self.rules.scan_leaf(text, profile, key, self.work)
+    fn leaf(
+        &mut self,
+        text: &[u8],
+        profile: Option<Features>,
+        keys: [&[u8]; 2],
+    ) -> Result<Leaf, Reject> {
+        self.rules.scan_leaf(text, profile, keys, self.work)
     }
 
     #[inline(always)]

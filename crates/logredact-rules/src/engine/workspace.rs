@@ -56,8 +56,9 @@ pub(super) struct LeafScratch {
 /// What the scan of one value counts and records, borrowed from the
 /// [`Workspace`] apart from its buffers.
 pub(super) struct Tally<'w> {
-    /// The field name the value belongs to, for detectors that read it.
-    pub(super) key: &'w [u8],
+    /// The field name the value belongs to and the one around it, for
+    /// detectors that read them.
+    pub(super) keys: [&'w [u8]; 2],
     pub(super) counts: &'w mut [u32],
     pub(super) residual: &'w mut [u32],
     pub(super) path: &'w PathTrack,

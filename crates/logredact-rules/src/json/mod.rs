@@ -24,10 +24,12 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 mod escape;
+mod number;
 pub(crate) mod rewrite;
 
 pub use escape::write_json_string;
 pub(crate) use escape::{find_string_stop, write_json_bytes};
+pub(crate) use number::{whole_reading, READING_BYTES};
 pub(crate) use rewrite::MAX_DEPTH;
 
 /// One JSON value. A number holds its value and its text as written.

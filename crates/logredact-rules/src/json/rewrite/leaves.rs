@@ -6,18 +6,18 @@ use std::borrow::Cow;
 
 use super::{Kept, Leaf, Rewriter, Step, Stop, Visitor};
 use crate::bytes::{string_chunk, string_stops, tail_string_chunk};
-use crate::json::{find_string_stop, write_json_bytes, ParseError};
+use crate::json::{find_string_stop, whole_reading, write_json_bytes, ParseError, READING_BYTES};
 
 impl<'i, 'o, E> Rewriter<'i, 'o, E> {
-    /// The raw text of the innermost key around the current value, when
-    /// the visitor reads keys.
+    /// The raw texts of the innermost key around the current value and of
+    /// the key around that, when the visitor reads keys.
     #[inline]
-    fn context_key<V: Visitor<Error = E>>(&self, v: &V) -> &'i [u8] {
+    fn context_keys<V: Visitor<Error = E>>(&self, v: &V) -> [&'i [u8]; 2] {
         let src = self.src;
         if v.reads_keys() {
-            &src[self.key.clone()]
+            [&src[self.key.clone()], &src[self.outer_key.clone()]]
         } else {
-            b""
+            [b"", b""]
         }
     }
 
@@ -200,8 +200,8 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         profile: Option<V::Profile>,
         v: &mut V,
     ) -> Step {
-        let key = self.context_key(v);
-        match v.leaf(text.as_bytes(), profile, key) {
+        let keys = self.context_keys(v);
+        match v.leaf(text.as_bytes(), profile, keys) {
             Err(e) => Err(self.fail(Stop::Visitor(e))),
             Ok(Leaf::Unchanged) => Ok(Kept::Yes),
             Ok(Leaf::Drop) => Ok(Kept::Dropped),
@@ -226,8 +226,8 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         v: &mut V,
     ) -> Step<Leaf> {
         let text = self.string_text(start, end, escaped)?;
-        let key = self.context_key(v);
-        match v.leaf(text.as_bytes(), None, key) {
+        let keys = self.context_keys(v);
+        match v.leaf(text.as_bytes(), None, keys) {
             Err(e) => Err(self.fail(Stop::Visitor(e))),
             Ok(Leaf::Changed) => {
                 self.flush_to(start);
@@ -257,7 +257,8 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             }
             _ => return Err(self.eof_or("invalid number")),
         }
-        if self.peek() == Some(b'.') {
+        let fraction = self.peek() == Some(b'.');
+        if fraction {
             self.pos += 1;
             if digits(self) == 0 {
                 return Err(self.eof_or("invalid number"));
@@ -287,10 +288,28 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
                 what: "number out of range",
             })));
         }
-        if self.skipping || !v.looks_at_values() || !v.number_may_hold(&self.src[start..end]) {
+        if self.skipping || !v.looks_at_values() {
             return Ok(Kept::Yes);
         }
-        let text = &self.text[start..end];
+        if !fraction && !exponent {
+            // A whole number as plain digits, the usual case: it reads as
+            // itself.
+            if !v.number_may_hold(&self.src[start..end]) {
+                return Ok(Kept::Yes);
+            }
+            let text = &self.text[start..end];
+            return self.leaf(start, end, text, None, v);
+        }
+        // `1.8534099073E10` is a phone number; `0.6249780000006258` holds
+        // none (see `json::number`). A match replaces the whole token.
+        let mut buf = [0u8; READING_BYTES];
+        let Some(reading) = whole_reading(&self.src[start..end], &mut buf) else {
+            return Ok(Kept::Yes);
+        };
+        if !v.number_may_hold(reading) {
+            return Ok(Kept::Yes);
+        }
+        let text = std::str::from_utf8(reading).expect("a sign and ASCII digits");
         self.leaf(start, end, text, None, v)
     }
 }

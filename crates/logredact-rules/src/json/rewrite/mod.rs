@@ -64,8 +64,10 @@ pub(crate) struct Rewriter<'i, 'o, E> {
     /// only.
     skipping: bool,
     /// The input range of the innermost key around the current value
-    /// (without quotes), for detectors that read field names.
+    /// (without quotes), for detectors that read field names, and of the
+    /// key around that one.
     key: std::ops::Range<usize>,
+    outer_key: std::ops::Range<usize>,
     error: Option<Stop<E>>,
 }
 
@@ -85,6 +87,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             flushed: 0,
             skipping: false,
             key: 0..0,
+            outer_key: 0..0,
             error: None,
         }
     }
@@ -280,10 +283,12 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             self.skip_ws();
             let value_start = self.out_pos(self.pos);
             let outer_key = std::mem::replace(&mut self.key, key_start + 1..key_end - 1);
+            let outer_outer = std::mem::replace(&mut self.outer_key, outer_key.clone());
             let kept = self
                 .value(depth, v)
                 .map(|k| if key_dropped { Kept::Dropped } else { k });
             self.key = outer_key;
+            self.outer_key = outer_outer;
             self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, true, v);
             self.skipping = was_skipping;
             // The record field is ours to write: what an event brings under

@@ -51,13 +51,15 @@ pub(crate) trait Visitor {
     fn removed_member(&self) -> Option<&str>;
     /// Whether `leaf` reads the key of the value it looks at.
     fn reads_keys(&self) -> bool;
-    /// Looks at a key's or value's decoded text; `key` is the raw text of
-    /// the innermost key around it when `reads_keys`, else empty.
+    /// Looks at a key's or value's decoded text; `keys` are the raw texts
+    /// of the innermost key around it and of the key around that one
+    /// (`passport` in `{"passport":{"no":…}}`) when `reads_keys`, else
+    /// empty.
     fn leaf(
         &mut self,
         text: &[u8],
         profile: Option<Self::Profile>,
-        key: &[u8],
+        keys: [&[u8]; 2],
     ) -> Result<Leaf, Self::Error>;
     /// The new text of the last leaf reported `Changed`.
     fn leaf_text(&self) -> &[u8];
