@@ -287,6 +287,8 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // Fractions of a score, a latitude, a duration: measurements.
         r#"{"score":0.6249780000006258,"lat":30.15234567891,"d":0.02161234567}"#,
         r#"{"amount":13812345678.99,"ratio":0.013812345678}"#,
+        // UUIDs whose digits read like a landline or a mobile.
+        r#"{"id":"162185af-0501-8960-1577-7b081106c860","r":"请求9f3c2e1a-5b7d-4e2f-a716-013812345678完成"}"#,
         // A hotline with the country code.
         r#"{"hotline":"+86 400 810 8888"}"#,
         // Luhn-valid numbers with no card issuer's prefix (31, 32, 33).

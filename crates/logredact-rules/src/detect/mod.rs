@@ -9,7 +9,7 @@
 //!
 //! Boundary rule: a match never starts or ends inside a longer run of ASCII
 //! letters or digits. Any other character, Chinese text included, is a
-//! boundary.
+//! boundary. And no built-in detector's match lies inside a UUID.
 //!
 //! Guarantees: no IO, no allocation per value beyond reused buffers, no
 //! panics on any input (fuzzed).
@@ -86,7 +86,21 @@ impl Detector {
     #[inline]
     pub fn find(&self, scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         match self {
-            Detector::Builtin(b) => (b.find)(scan, out),
+            Detector::Builtin(b) => {
+                let from = out.len();
+                (b.find)(scan, out);
+                // Digits inside a UUID are part of an identifier, whatever
+                // they look like (`…-a716-013812345678`).
+                if out.len() > from {
+                    let hay = scan.hay;
+                    let mut index = 0;
+                    out.retain(|m| {
+                        let keep = index < from || !inside_uuid(hay, m);
+                        index += 1;
+                        keep
+                    });
+                }
+            }
             Detector::Regex(re) => re.find(scan.hay, out),
         }
     }
@@ -153,6 +167,25 @@ impl fmt::Display for Detector {
 #[inline]
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
+}
+
+/// Whether `m` lies inside a UUID written the usual way: 32 hexadecimal
+/// digits in groups of 8, 4, 4, 4 and 12, joined by `-`, with no letter or
+/// digit touching it. (Only looked at for matches, which are rare.)
+fn inside_uuid(hay: &[u8], m: &Range<usize>) -> bool {
+    const LEN: usize = 36;
+    if m.len() > LEN {
+        return false;
+    }
+    let uuid_at = |s: usize| {
+        hay.get(s..s + LEN).is_some_and(|t| {
+            t.iter().enumerate().all(|(i, &b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
+        }) && bounded(hay, &(s..s + LEN))
+    };
+    (m.end.saturating_sub(LEN)..=m.start).any(uuid_at)
 }
 
 /// True when no ASCII letter or digit touches `range` on either side.
