@@ -9,7 +9,7 @@ use hmac::Mac;
 use super::workspace::{LeafScratch, PathTrack, Tally, Workspace};
 use crate::detect::{Features, Scan};
 use crate::json::rewrite::Leaf;
-use crate::normalize::{has_foldable, wide_digits_and_at, NormView};
+use crate::normalize::{has_foldable, may_hold_exponent, wide_digits_and_at, NormView};
 use crate::text::partial_mask_into;
 use crate::{Action, MaskRule, Reject, RuleSet};
 
@@ -157,8 +157,9 @@ impl RuleSet {
             None => scan_buffers.profile(current),
         };
         // Text with no escape can only change in the view by folding
-        // characters above ASCII; a `\` exists only in decoded text or in
-        // numbers (never), where `profiled` is `None`.
+        // characters above ASCII or by a number with an exponent; a `\`
+        // exists only in decoded text or in numbers (never), where
+        // `profiled` is `None`.
         if current.len() >= u32::MAX as usize {
             // The view's map holds 32-bit offsets: fail closed.
             return Err(Reject::rule(
@@ -172,7 +173,11 @@ impl RuleSet {
             return Ok(Leaf::Unchanged);
         }
         let foldable = raw.has_high && has_foldable(current, self.has_regex);
-        let view = NormView::new(current, escaped || foldable, norm);
+        let view = NormView::new(
+            current,
+            escaped || foldable || may_hold_exponent(current),
+            norm,
+        );
         let features = if view.is_normalized() {
             scan_buffers.profile(view.bytes())
         } else {

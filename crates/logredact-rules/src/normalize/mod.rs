@@ -13,7 +13,9 @@
 //! - Unicode spaces (no-break, thin, ideographic…) become a space, Unicode
 //!   dashes a `-`;
 //! - zero-width characters and bidirectional marks are removed: nobody can
-//!   see them, so a reader reads the digits either side as one number.
+//!   see them, so a reader reads the digits either side as one number;
+//! - numbers written with an exponent (`1.8534099073E10`) are read by
+//!   their value (`numbers.rs`), once everything above is undone.
 //!
 //! Decoding is done on the output as it grows: whenever its last bytes form
 //! an escape or a character to fold, they are replaced at once, and the
@@ -34,6 +36,10 @@ use std::ops::Range;
 
 use super::bytes::find_special;
 
+mod numbers;
+
+pub use numbers::may_hold_exponent;
+
 /// The text detectors scan for one value: the value itself, or its
 /// normalised form and the map back.
 pub struct NormView<'s> {
@@ -48,6 +54,10 @@ pub struct NormBuffers {
     /// Per byte of `text`, the offset in the original where its source
     /// begins; then one more entry, the original's length.
     starts: Vec<u32>,
+    /// Where the view is rewritten when numbers with an exponent are read
+    /// by their value.
+    spare_text: Vec<u8>,
+    spare_starts: Vec<u32>,
 }
 
 impl<'s> NormView<'s> {
@@ -62,8 +72,16 @@ impl<'s> NormView<'s> {
                 normalized: None,
             };
         }
-        let NormBuffers { text, starts } = buffers;
-        if !normalize(original, text, starts) {
+        let NormBuffers {
+            text,
+            starts,
+            spare_text,
+            spare_starts,
+        } = buffers;
+        let mut changed = normalize(original, text, starts);
+        changed |= numbers::expand_exponents(text, starts, spare_text, spare_starts);
+        starts.push(original.len() as u32);
+        if !changed {
             return NormView {
                 original,
                 normalized: None,
@@ -89,20 +107,33 @@ impl<'s> NormView<'s> {
     }
 
     /// The range of the original that `r` (a range of [`Self::bytes`]) was
-    /// decoded from: every byte of it.
+    /// decoded from: every byte of it. A range inside bytes that share one
+    /// source (the digits of `1.8534099073E10`) gets all of that source.
     pub fn to_original(&self, r: &Range<usize>) -> Range<usize> {
         match self.normalized {
-            Some((_, starts)) => starts[r.start] as usize..starts[r.end] as usize,
+            Some((_, starts)) => {
+                let start = starts[r.start] as usize;
+                let mut end = starts[r.end] as usize;
+                if end == start && !r.is_empty() {
+                    end = starts[r.end..]
+                        .iter()
+                        .map(|&s| s as usize)
+                        .find(|&s| s > start)
+                        .unwrap_or(self.original.len());
+                }
+                start..end
+            }
             None => r.clone(),
         }
     }
 }
 
 /// Whether the view of `text` could differ from it: it holds a `%`, a `\`,
-/// or a lead byte of a character the view folds or removes. A quick test
-/// over the bytes (most texts are plain ASCII, or Chinese without these).
+/// a lead byte of a character the view folds or removes, or a number with
+/// an exponent. A quick test over the bytes (most texts are plain ASCII,
+/// or Chinese without these).
 pub fn may_need_normalizing(text: &[u8]) -> bool {
-    find_special(text).is_some()
+    find_special(text).is_some() || may_hold_exponent(text)
 }
 
 /// Whether `text` holds a character whose fold matters: with `all`, any
@@ -208,8 +239,9 @@ fn hex(b: u8) -> Option<u32> {
     }
 }
 
-/// Builds the view of `original` into `text` and `starts`. Returns whether
-/// it differs from the original. (Out of line: most calls of
+/// Builds the view of `original` into `text` and `starts` (one entry per
+/// byte of `text`; the caller adds the last). Returns whether it differs
+/// from the original. (Out of line: most calls of
 /// [`NormView::new`] return before it.)
 #[inline(never)]
 fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
@@ -270,7 +302,6 @@ fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool
         changed |= reduce(text, starts);
         i += len;
     }
-    starts.push(original.len() as u32);
     changed
 }
 
@@ -401,173 +432,4 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn view(s: &str) -> (String, Vec<u32>) {
-        let mut buffers = NormBuffers::default();
-        let v = NormView::new(s.as_bytes(), true, &mut buffers);
-        let text = String::from_utf8_lossy(v.bytes()).into_owned();
-        let starts = match v.normalized {
-            Some((_, starts)) => starts.to_vec(),
-            None => (0..=s.len() as u32).collect(),
-        };
-        (text, starts)
-    }
-
-    /// The original text behind `needle` in the view of `s`.
-    fn behind(s: &str, needle: &str) -> String {
-        let mut buffers = NormBuffers::default();
-        let v = NormView::new(s.as_bytes(), true, &mut buffers);
-        let at = v
-            .bytes()
-            .windows(needle.len())
-            .position(|w| w == needle.as_bytes())
-            .expect("needle in view");
-        let r = v.to_original(&(at..at + needle.len()));
-        s[r].to_owned()
-    }
-
-    #[test]
-    fn plain_text_is_its_own_view() {
-        let mut buffers = NormBuffers::default();
-        let v = NormView::new(b"phone 13812345678", true, &mut buffers);
-        assert!(!v.is_normalized());
-        let v = NormView::new("用户张伟已登录".as_bytes(), true, &mut buffers);
-        assert!(!v.is_normalized());
-        let v = NormView::new(b"100% sure, 50%", true, &mut buffers);
-        assert!(!v.is_normalized());
-    }
-
-    #[test]
-    fn full_width_forms_fold() {
-        assert_eq!(view("１８５３４０９９０７３").0, "18534099073");
-        assert_eq!(
-            view("１１０１０５１９８８０１０７００５Ｘ").0,
-            "11010519880107005X"
-        );
-        assert_eq!(view("ｚｈａｎｇ＠example.com").0, "zhang@example.com");
-        assert_eq!(
-            view("电话：１３８　１２３４　５６７８").0,
-            "电话:138 1234 5678"
-        );
-        assert_eq!(
-            behind("电话：１３８　１２３４", "138 1234"),
-            "１３８　１２３４"
-        );
-    }
-
-    #[test]
-    fn spaces_dashes_and_invisible_marks() {
-        assert_eq!(view("138\u{a0}1234\u{2009}5678").0, "138 1234 5678");
-        assert_eq!(view("138\u{2013}1234\u{2014}5678").0, "138-1234-5678");
-        assert_eq!(view("1381234\u{200b}5678").0, "13812345678");
-        assert_eq!(view("\u{202e}138\u{200d}12345678\u{feff}").0, "13812345678");
-        // The removed mark is covered by the match next to it.
-        assert_eq!(
-            behind("1381234\u{200b}5678", "13812345678"),
-            "1381234\u{200b}5678"
-        );
-    }
-
-    #[test]
-    fn escapes_at_every_level() {
-        assert_eq!(view("phone%3D13812345678").0, "phone=13812345678");
-        assert_eq!(
-            view("email%253Dzhang%2540example.com").0,
-            "email=zhang@example.com"
-        );
-        assert_eq!(view("%25%33%31").0, "1");
-        assert_eq!(
-            view(r#"{\"phone\":\"13812345678\"}"#).0,
-            r#"{"phone":"13812345678"}"#
-        );
-        assert_eq!(view(r"\u0031\u0033\u0038").0, "138");
-        assert_eq!(view(r"\\u0031\\\\u0033").0, "13");
-        assert_eq!(
-            view(r"\x22phone\x22:\x2213812345678\x22").0,
-            r#""phone":"13812345678""#
-        );
-        assert_eq!(view(r"\uff11\uff13").0, "13");
-        assert_eq!(view("%EF%BC%91%EF%BC%93").0, "13");
-        assert_eq!(view(r"a\nb\tc").0, "a b c");
-        assert_eq!(view(r"138\n").0, "138 ");
-        // Not escapes: kept as they are.
-        assert_eq!(view(r"%zz \q \u12 %4").0, r"%zz \q \u12 %4");
-        assert_eq!(view(r"\ud83d").0, r"\ud83d");
-    }
-
-    #[test]
-    fn the_map_covers_every_byte_a_match_came_from() {
-        assert_eq!(
-            behind("q=%31%33812345678&x", "13812345678"),
-            "%31%33812345678"
-        );
-        assert_eq!(
-            behind("%2531%2533812345678", "13812345678"),
-            "%2531%2533812345678"
-        );
-        assert_eq!(
-            behind(r#"{\\\"m\\\":\\\"\\u0031\\u00338\\\"}"#, "138"),
-            r"\\u0031\\u00338"
-        );
-        assert_eq!(behind(r"x\x31\x338y", "138"), r"\x31\x338");
-    }
-
-    /// The map is ordered and ends at the original's length; its entries
-    /// fall on character boundaries of the original wherever the view holds
-    /// an ASCII byte.
-    #[test]
-    fn the_map_tiles_the_original() {
-        let pieces = [
-            "%",
-            "%2",
-            "%25",
-            "%31",
-            "\\",
-            "\\\\",
-            "\\u",
-            "\\u0031",
-            "\\uff11",
-            "\\x3",
-            "1",
-            "a",
-            "中",
-            "１",
-            "＠",
-            "\u{200b}",
-            "\u{3000}",
-            "%EF%BC%91",
-            "\"",
-            "\\n",
-        ];
-        let mut seed = 0x1234_5678_u64;
-        let mut buffers = NormBuffers::default();
-        for _ in 0..20_000 {
-            let mut s = String::new();
-            for _ in 0..(seed % 12) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                s.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-            }
-            let v = NormView::new(s.as_bytes(), true, &mut buffers);
-            let Some((text, starts)) = v.normalized else {
-                continue;
-            };
-            assert_eq!(starts.len(), text.len() + 1, "{s:?}");
-            assert_eq!(*starts.last().unwrap() as usize, s.len(), "{s:?}");
-            assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{s:?}");
-            for (k, &b) in text.iter().enumerate() {
-                if b.is_ascii() {
-                    assert!(s.is_char_boundary(starts[k] as usize), "{s:?}");
-                }
-            }
-            // Decoding the view again changes nothing: it is stable.
-            let again = text.to_vec();
-            let mut b2 = NormBuffers::default();
-            let w = NormView::new(&again, true, &mut b2);
-            assert_eq!(w.bytes(), &again[..], "{s:?}");
-        }
-    }
-}
+mod tests;
