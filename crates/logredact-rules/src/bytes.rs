@@ -23,7 +23,7 @@ pub(crate) struct Classes {
 /// What joins groups of digits; the `separators` class.
 #[inline]
 pub(crate) fn is_separator(b: u8) -> bool {
-    matches!(b, b' ' | b'-' | b'+' | b')')
+    matches!(b, b' ' | b'-' | b'+' | b'(' | b')')
 }
 
 impl Classes {
@@ -165,7 +165,8 @@ mod imp {
                 ),
                 _mm_or_si128(
                     _mm_cmpeq_epi8(v, _mm_set1_epi8(b'+' as i8)),
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b')' as i8)),
+                    // `(` and `)` differ only in the lowest bit.
+                    _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(1)), _mm_set1_epi8(b')' as i8)),
                 ),
             );
             Classes {

@@ -255,6 +255,12 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             "330106199003071236",
         ),
         (r#"{"m":"手机1.8534099073E10已验证"}"#, "18534099073"),
+        // Digits after a point that is no decimal point.
+        (
+            r#"{"m":"联系人：1.13812345678；2.13912345678"}"#,
+            "13812345678",
+        ),
+        (r#"{"m":"tel +86.13812345678"}"#, "13812345678"),
         // Marks nobody sees, and a Unicode space, between digit groups.
         ("{\"p\":\"185\\u061c3409\\u061c9073\"}", "18534099073"),
         ("{\"p\":\"185\\u16803409\\u16809073\"}", "18534099073"),
@@ -277,6 +283,31 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"hk":"(00852)51234567"}"#, "51234567"),
         (r#"{"mo":"电话(00853 66123456)"}"#, "66123456"),
         (r#"{"tw":"(00886 912345678)"}"#, "912345678"),
+        // A `%` before the digits, as in a SQL `LIKE` pattern.
+        (
+            r#"{"sql":"SELECT * FROM u WHERE phone LIKE '%18534099073%'"}"#,
+            "18534099073",
+        ),
+        (
+            r#"{"sql":"id_no LIKE '%330106199003071236' OR x"}"#,
+            "330106199003071236",
+        ),
+        (
+            r#"{"sql":"card LIKE '%6222022897613388237%'"}"#,
+            "6222022897613388237",
+        ),
+        (
+            r#"{"sql":"id LIKE '%44030519851122103X%'"}"#,
+            "44030519851122103x",
+        ),
+        (r#"{"sql":"tel LIKE '%010-62345678%'"}"#, "01062345678"),
+        // A landline with `+86` and the area code in brackets, or `0086`
+        // unbroken.
+        (r#"{"a":"+86 (10) 6234 5678"}"#, "62345678"),
+        (r#"{"a":"+86(755)88886666"}"#, "88886666"),
+        (r#"{"a":"00861062345678"}"#, "62345678"),
+        // A passport under a key that names it in full-width letters.
+        (r#"{"ｐａｓｓｐｏｒｔ":"E12345678"}"#, "e12345678"),
         // A passport under a key that names it, one level up.
         (r#"{"passport":{"no":"E12345678"}}"#, "e12345678"),
         (
@@ -301,6 +332,9 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // Fractions of a score, a latitude, a duration: measurements.
         r#"{"score":0.6249780000006258,"lat":30.15234567891,"d":0.02161234567}"#,
         r#"{"amount":13812345678.99,"ratio":0.013812345678}"#,
+        // The same written as text, and in a JSON document in a field.
+        r#"{"lat":"30.15234567891","at":"35.98200821157,132.05297807263"}"#,
+        r#"{"b":"{\"lat\":30.15234567891,\"score\":0.4111111111111111}","t":"took 0.6249780000006258 s"}"#,
         // UUIDs whose digits read like a landline or a mobile.
         r#"{"id":"162185af-0501-8960-1577-7b081106c860","r":"请求9f3c2e1a-5b7d-4e2f-a716-013812345678完成"}"#,
         // A hotline with the country code.

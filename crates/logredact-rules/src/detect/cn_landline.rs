@@ -38,6 +38,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+86 «10 12345678»",
         "+86-«755-8888-6666»",
         "0086 «21 6123 4567»",
+        "0086«1062345678»",
+        "+86 («10) 6234 5678»",
         "«0571-8765432»",
     ],
     keeps: &[
@@ -123,7 +125,9 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         let starts_right = run[0] == b'0' || run.starts_with(b"86");
         if !starts_right
             || run.len() > 16
-            || (!(10..=13).contains(&run.len()) && !joined_to_next(hay, runs, i))
+            || !((10..=13).contains(&run.len())
+                || (run.starts_with(b"0086") && run.len() <= 15)
+                || joined_to_next(hay, runs, i))
         {
             i += 1;
             continue;
@@ -149,7 +153,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let area = area_len(national, trunk)?;
             let zero = usize::from(!trunk);
             if !is_local(national.get(area..)?, area + zero)
-                || (country == 4 && !step.group_ends_at(4))
+                || (country == 4 && step.groups.len() > 1 && !step.group_ends_at(4))
                 || (country == 2 && !(plus || step.group_ends_at(2)))
                 || !(step.groups.len() == 1 || step.group_ends_at(country + area))
                 || step.min_group_after(country + area) < 3

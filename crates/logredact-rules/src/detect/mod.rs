@@ -9,7 +9,8 @@
 //!
 //! Boundary rule: a match never starts or ends inside a longer run of ASCII
 //! letters or digits. Any other character, Chinese text included, is a
-//! boundary. And no built-in detector's match lies inside a UUID.
+//! boundary. And no built-in detector's match lies inside a UUID or starts
+//! a decimal number's fraction.
 //!
 //! Guarantees: no IO, no allocation per value beyond reused buffers, no
 //! panics on any input (fuzzed).
@@ -89,13 +90,15 @@ impl Detector {
             Detector::Builtin(b) => {
                 let from = out.len();
                 (b.find)(scan, out);
-                // Digits inside a UUID are part of an identifier, whatever
-                // they look like (`…-a716-013812345678`).
+                // Digits inside a UUID are part of an identifier, and the
+                // digits after a decimal point a measurement's, whatever
+                // they look like (`…-a716-013812345678`, `30.15234567891`).
                 if out.len() > from {
                     let hay = scan.hay;
                     let mut index = 0;
                     out.retain(|m| {
-                        let keep = index < from || !inside_uuid(hay, m);
+                        let keep =
+                            index < from || !(in_fraction(hay, m.start) || inside_uuid(hay, m));
                         index += 1;
                         keep
                     });
@@ -167,6 +170,23 @@ impl fmt::Display for Detector {
 #[inline]
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
+}
+
+/// Whether `start` is where a decimal number's fraction begins: right after
+/// `0.` or after two or more digits and a `.` (`30.15234567891`,
+/// `0.6249780000006258`). Not after one other digit: `1.13812345678` may
+/// be an item of a numbered list.
+fn in_fraction(hay: &[u8], start: usize) -> bool {
+    if start < 2 || hay[start - 1] != b'.' || !hay[start - 2].is_ascii_digit() {
+        return false;
+    }
+    let mut int = start - 2;
+    while int > 0 && hay[int - 1].is_ascii_digit() {
+        int -= 1;
+    }
+    // `+86.13812345678` is a country code, not a number.
+    let code = int > 0 && hay[int - 1] == b'+';
+    !code && (start - 1 - int >= 2 || hay[int] == b'0')
 }
 
 /// Whether `m` lies inside a UUID written the usual way: 32 hexadecimal

@@ -101,8 +101,9 @@ fn has_any(text: &[u8], words: &[&str]) -> bool {
 }
 
 fn key_has_any(key: &[u8], words: &[&str]) -> bool {
-    if key.contains(&b'\\') {
-        // A key as written in JSON, escaped (`\\u62a4\\u7167`): read it.
+    if key.contains(&b'\\') || key.contains(&0xef) {
+        // A key as written in JSON, escaped (`\\u62a4\\u7167`), or in
+        // full-width letters (`ｐａｓｓｐｏｒｔ`): read it.
         let mut buffers = NormBuffers::default();
         let view = NormView::new(key, true, &mut buffers);
         return key_has_any_plain(view.bytes(), words);

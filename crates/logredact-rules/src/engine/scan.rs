@@ -9,7 +9,9 @@ use hmac::Mac;
 use super::workspace::{LeafScratch, PathTrack, Tally, Workspace};
 use crate::detect::{Features, Scan};
 use crate::json::rewrite::Leaf;
-use crate::normalize::{has_foldable, may_hold_exponent, wide_digits_and_at, NormView};
+use crate::normalize::{
+    has_ambiguous_percent, has_foldable, may_hold_exponent, wide_digits_and_at, NormView, Percent,
+};
 use crate::text::partial_mask_into;
 use crate::{Action, MaskRule, Reject, RuleSet};
 
@@ -61,8 +63,9 @@ impl RuleSet {
             keys,
         };
         let mut skipped = false;
-        let masked = self.scan_pass(
+        let mut masked = self.scan_pass(
             Stage::Mask,
+            Percent::Escape,
             original,
             profiled,
             leaf_text,
@@ -70,6 +73,43 @@ impl RuleSet {
             &mut tally,
             &mut skipped,
         )?;
+        // A `%` that is no sure escape is read as a sign too: the rules
+        // run again over what the first reading left
+        // (`LIKE '%13812345678%'`, where `%13` is no escape).
+        if profiled.is_none_or(|f| f.has_percent) {
+            masked = match masked {
+                Leaf::Changed if has_ambiguous_percent(leaf_text) => {
+                    let again = self.scan_pass(
+                        Stage::Mask,
+                        Percent::Sign,
+                        leaf_text,
+                        None,
+                        leaf_spare,
+                        scratch,
+                        &mut tally,
+                        &mut skipped,
+                    )?;
+                    if let Leaf::Changed = again {
+                        std::mem::swap(leaf_text, leaf_spare);
+                    }
+                    match again {
+                        Leaf::Drop => Leaf::Drop,
+                        _ => Leaf::Changed,
+                    }
+                }
+                Leaf::Unchanged if has_ambiguous_percent(original) => self.scan_pass(
+                    Stage::Mask,
+                    Percent::Sign,
+                    original,
+                    profiled,
+                    leaf_text,
+                    scratch,
+                    &mut tally,
+                    &mut skipped,
+                )?,
+                other => other,
+            };
+        }
         if !self.settings.residual_scan {
             return Ok(masked);
         }
@@ -79,6 +119,7 @@ impl RuleSet {
             // A rule was scoped away from this value: look at it whole.
             Leaf::Unchanged => self.scan_pass(
                 Stage::Residual,
+                Percent::Escape,
                 original,
                 None,
                 leaf_text,
@@ -89,6 +130,7 @@ impl RuleSet {
             Leaf::Changed => {
                 let residual = self.scan_pass(
                     Stage::Residual,
+                    Percent::Escape,
                     leaf_text,
                     None,
                     leaf_spare,
@@ -139,6 +181,7 @@ impl RuleSet {
     fn scan_pass(
         &self,
         stage: Stage,
+        percent: Percent,
         current: &[u8],
         profiled: Option<Features>,
         out: &mut Vec<u8>,
@@ -173,9 +216,10 @@ impl RuleSet {
             return Ok(Leaf::Unchanged);
         }
         let foldable = raw.has_high && has_foldable(current, self.has_regex);
-        let view = NormView::new(
+        let view = NormView::reading(
             current,
             escaped || foldable || may_hold_exponent(current),
+            percent,
             norm,
         );
         let features = if view.is_normalized() {

@@ -60,12 +60,36 @@ pub struct NormBuffers {
     spare_starts: Vec<u32>,
 }
 
+/// How a `%` before two hex digits is read where it is no sure escape (see
+/// [`percent_escape`]): `%13812345678` may be `%13` and digits, or a `%`
+/// before a phone number (a SQL `LIKE` pattern). The engine reads such text
+/// both ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Percent {
+    /// As an escape.
+    Escape,
+    /// As a `%` sign.
+    Sign,
+}
+
 impl<'s> NormView<'s> {
     /// The view of `original`. `may_need`: whether the text may hold
     /// anything to undo (see [`may_need_normalizing`]); when it is false the
     /// view is the text itself.
     #[inline]
     pub fn new(original: &'s [u8], may_need: bool, buffers: &'s mut NormBuffers) -> NormView<'s> {
+        Self::reading(original, may_need, Percent::Escape, buffers)
+    }
+
+    /// [`NormView::new`], reading a `%` that is no sure escape as `percent`
+    /// says.
+    #[inline]
+    pub fn reading(
+        original: &'s [u8],
+        may_need: bool,
+        percent: Percent,
+        buffers: &'s mut NormBuffers,
+    ) -> NormView<'s> {
         if !may_need || original.len() >= u32::MAX as usize {
             return NormView {
                 original,
@@ -78,7 +102,7 @@ impl<'s> NormView<'s> {
             spare_text,
             spare_starts,
         } = buffers;
-        let mut changed = normalize(original, text, starts);
+        let mut changed = normalize(original, percent, text, starts);
         changed |= numbers::expand_exponents(text, starts, spare_text, spare_starts);
         starts.push(original.len() as u32);
         if !changed {
@@ -244,7 +268,7 @@ fn hex(b: u8) -> Option<u32> {
 /// from the original. (Out of line: most calls of
 /// [`NormView::new`] return before it.)
 #[inline(never)]
-fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
+fn normalize(original: &[u8], percent: Percent, text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
     text.clear();
     starts.clear();
     text.reserve(original.len());
@@ -264,7 +288,7 @@ fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool
             let end = i + plain;
             while i < end && pending(text) {
                 push(text, starts, original[i], i);
-                changed |= reduce(text, starts);
+                changed |= reduce(text, starts, original.get(i + 1).copied(), percent);
                 i += 1;
             }
             text.extend_from_slice(&original[i..end]);
@@ -279,15 +303,19 @@ fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool
         // The usual escape, `%HH`, is decoded at once rather than byte by
         // byte (URL-encoded Chinese is nine of them per character pair).
         if original[i] == b'%' {
+            let next = original.get(i + 3).copied();
             if let (Some(h), Some(l)) = (
                 original.get(i + 1).copied().and_then(hex),
                 original.get(i + 2).copied().and_then(hex),
             ) {
-                push(text, starts, (h << 4 | l) as u8, i);
-                reduce(text, starts);
-                changed = true;
-                i += 3;
-                continue;
+                let byte = (h << 4 | l) as u8;
+                if percent_escape(byte, next, percent) {
+                    push(text, starts, byte, i);
+                    reduce(text, starts, next, percent);
+                    changed = true;
+                    i += 3;
+                    continue;
+                }
             }
         }
         let len = match original[i] {
@@ -299,7 +327,7 @@ fn normalize(original: &[u8], text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool
         for k in 0..len {
             push(text, starts, original[i + k], i);
         }
-        changed |= reduce(text, starts);
+        changed |= reduce(text, starts, original.get(i + len).copied(), percent);
         i += len;
     }
     changed
@@ -330,9 +358,45 @@ fn replace_tail(text: &mut Vec<u8>, starts: &mut Vec<u32>, n: usize, with: &[u8]
     }
 }
 
+/// Whether `%HH`, decoding to `byte` with `next` after it, is read as an
+/// escape. Not every `%` before two hex digits is one: in a SQL `LIKE`
+/// pattern (`phone LIKE '%13812345678%'`) it stands before the digits.
+/// URL encoding seldom writes a letter or digit as an escape right before
+/// another letter or digit (encoders that escape letters and digits escape
+/// every byte), never a control byte other than tab, CR and LF, nor the
+/// first byte of a multi-byte character without its next byte's escape
+/// after it. Those are no sure escapes: `percent` says how to read them.
+fn percent_escape(byte: u8, next: Option<u8>, percent: Percent) -> bool {
+    percent == Percent::Escape || !ambiguous_escape(byte, next)
+}
+
+/// Whether text holds a `%` that is no sure escape (see
+/// [`percent_escape`]): the engine then reads it both ways.
+pub fn has_ambiguous_percent(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', text).any(|i| {
+        match (
+            text.get(i + 1).copied().and_then(hex),
+            text.get(i + 2).copied().and_then(hex),
+        ) {
+            (Some(h), Some(l)) => ambiguous_escape((h << 4 | l) as u8, text.get(i + 3).copied()),
+            _ => false,
+        }
+    })
+}
+
+fn ambiguous_escape(byte: u8, next: Option<u8>) -> bool {
+    match byte {
+        b'\t' | b'\n' | b'\r' => false,
+        0x00..=0x1f | 0x7f => true,
+        b if b.is_ascii_alphanumeric() => next.is_some_and(|n| n.is_ascii_alphanumeric()),
+        0xc0..=0xff => next != Some(b'%'),
+        _ => false,
+    }
+}
+
 /// Undoes whatever the end of the output now spells, as often as it
 /// spells something. Returns whether anything was undone.
-fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
+fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, next: Option<u8>, percent: Percent) -> bool {
     let mut any = false;
     loop {
         let n = text.len();
@@ -383,9 +447,12 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
         // `%HH`
         if let Some(&[b'%', h, l]) = tail(3) {
             if let (Some(h), Some(l)) = (hex(h), hex(l)) {
-                replace_tail(text, starts, 3, &[(h << 4 | l) as u8]);
-                any = true;
-                continue;
+                let byte = (h << 4 | l) as u8;
+                if percent_escape(byte, next, percent) {
+                    replace_tail(text, starts, 3, &[byte]);
+                    any = true;
+                    continue;
+                }
             }
         }
         // `\xHH`

@@ -168,3 +168,34 @@ fn the_map_tiles_the_original() {
         assert_eq!(w.bytes(), &again[..], "{s:?}");
     }
 }
+
+/// A `%` that is no sure escape reads both ways: as an escape in the usual
+/// view, as a sign in the other; sure escapes are undone in both.
+#[test]
+fn a_percent_that_is_no_sure_escape_reads_both_ways() {
+    let sign = |s: &str| {
+        let mut buffers = NormBuffers::default();
+        let v = NormView::reading(s.as_bytes(), true, Percent::Sign, &mut buffers);
+        String::from_utf8_lossy(v.bytes()).into_owned()
+    };
+    assert_eq!(sign("LIKE '%18534099073%'"), "LIKE '%18534099073%'");
+    assert_eq!(
+        sign("id LIKE '%44030519851122103X'"),
+        "id LIKE '%44030519851122103X'"
+    );
+    assert_eq!(sign("a%40b.cn %E6%89%8B%31%33"), "a@b.cn 手13");
+    assert_eq!(view("LIKE '%18534099073%'").0, "LIKE '\u{18}534099073%'");
+    assert!(has_ambiguous_percent(b"LIKE '%18534099073%'"));
+    assert!(has_ambiguous_percent(b"'%de@example.com'"));
+    for sure in [
+        "q=%31%33%38",
+        "a%40b.cn",
+        "%E6%89%8B",
+        "x%0Ay",
+        "%25",
+        "100%",
+        "50% off",
+    ] {
+        assert!(!has_ambiguous_percent(sure.as_bytes()), "{sure}");
+    }
+}
