@@ -12,12 +12,14 @@ pub(crate) struct Classes {
     pub at: u16,
     /// `%` (URL escapes).
     pub percent: u16,
-    /// A space, `-`, `+` or `)`: what joins groups of digits
-    /// (`138 1234 5678`, `187+7212+5468` in form bodies, `(021)6123 4567`).
-    /// The one definition is [`is_separator`].
+    /// A space, `-`, `+`, `(` or `)`: what joins groups of digits
+    /// (`138 1234 5678`, `187+7212+5468` in form bodies, `(021)6123 4567`,
+    /// `+86 (10) 6234 5678`). The one definition is [`is_separator`].
     pub separators: u16,
     /// Bytes above ASCII.
     pub high: u16,
+    /// `e` and `E` (a number's exponent may start there).
+    pub e: u16,
 }
 
 /// What joins groups of digits; the `separators` class.
@@ -37,6 +39,7 @@ impl Classes {
             percent: self.percent & keep,
             separators: self.separators & keep,
             high: self.high & keep,
+            e: self.e & keep,
         }
     }
 
@@ -60,6 +63,7 @@ impl Classes {
             percent: self.percent >> shift,
             separators: self.separators >> shift,
             high: self.high >> shift,
+            e: self.e >> shift,
         }
     }
 }
@@ -176,6 +180,10 @@ mod imp {
                 separators: _mm_movemask_epi8(separators) as u16,
                 // The top bit of each byte is what movemask reads.
                 high: _mm_movemask_epi8(v) as u16,
+                e: _mm_movemask_epi8(_mm_cmpeq_epi8(
+                    _mm_or_si128(v, _mm_set1_epi8(0x20)),
+                    _mm_set1_epi8(b'e' as i8),
+                )) as u16,
             }
         }
     }
@@ -202,6 +210,23 @@ mod imp {
                 _mm_or_si128(_mm_or_si128(eq(0xe2), eq(0xe3)), eq(0xef)),
             );
             _mm_movemask_epi8(_mm_or_si128(escapes, leads)) as u16
+        }
+    }
+
+    /// `e` and `E`, and ASCII digits.
+    #[inline]
+    pub(crate) fn e_and_digits(chunk: &[u8; 16]) -> (u16, u16) {
+        // SAFETY: as above.
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            let e = _mm_cmpeq_epi8(lower, _mm_set1_epi8(b'e' as i8));
+            let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+            let digits = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+            (
+                _mm_movemask_epi8(e) as u16,
+                _mm_movemask_epi8(digits) as u16,
+            )
         }
     }
 
@@ -241,6 +266,7 @@ mod imp {
             percent: mask(chunk, |b| b == b'%'),
             separators: mask(chunk, super::is_separator),
             high: mask(chunk, |b| b >= 0x80),
+            e: mask(chunk, |b| b | 0x20 == b'e'),
         }
     }
 
@@ -258,9 +284,74 @@ mod imp {
     pub(crate) fn special_bytes(chunk: &[u8; 16]) -> u16 {
         mask(chunk, super::is_special)
     }
+
+    #[inline]
+    pub(crate) fn e_and_digits(chunk: &[u8; 16]) -> (u16, u16) {
+        (
+            mask(chunk, |b| b | 0x20 == b'e'),
+            mask(chunk, |b| b.is_ascii_digit()),
+        )
+    }
 }
 
+use imp::e_and_digits;
 pub(crate) use imp::{classes, special_bytes, string_chunk, string_stops};
+
+/// Whether `b` is in `hay`: byte by byte for short texts, where setting up
+/// `memchr` costs more than the search.
+#[inline]
+pub(crate) fn has_byte(hay: &[u8], b: u8) -> bool {
+    if hay.len() < 48 {
+        hay.iter().any(|&x| x == b)
+    } else {
+        memchr::memchr(b, hay).is_some()
+    }
+}
+
+/// Calls `visit` with each offset where an `e` or `E` follows an ASCII
+/// digit, in order, until it returns `true`: where a number's exponent may
+/// start (`1.8534099073E10`). Sixteen bytes at a time; returns whether
+/// `visit` stopped it.
+pub(crate) fn exponent_marks(bytes: &[u8], mut visit: impl FnMut(usize) -> bool) -> bool {
+    let mut at = 0;
+    // Whether the byte before the chunk is a digit (bit 0).
+    let mut carry = 0u16;
+    loop {
+        let (e, digits, n) = match bytes.get(at..).and_then(|rest| rest.first_chunk::<16>()) {
+            Some(chunk) => {
+                let (e, digits) = e_and_digits(chunk);
+                (e, digits, 16)
+            }
+            None => {
+                let n = bytes.len() - at;
+                if n == 0 {
+                    return false;
+                }
+                let (e, digits) = match bytes.last_chunk::<16>() {
+                    Some(last) => {
+                        let (e, digits) = e_and_digits(last);
+                        (e >> (16 - n), digits >> (16 - n))
+                    }
+                    // Zero padding is neither.
+                    None => e_and_digits(&short_chunk(&bytes[at..])),
+                };
+                (e, digits, n)
+            }
+        };
+        let mut marks = e & ((digits << 1) | carry);
+        while marks != 0 {
+            if visit(at + marks.trailing_zeros() as usize) {
+                return true;
+            }
+            marks &= marks - 1;
+        }
+        if n < 16 {
+            return false;
+        }
+        carry = digits >> 15;
+        at += 16;
+    }
+}
 
 /// Bytes that may start something the normalising view undoes: `%`, `\`,
 /// and the lead bytes of the characters it folds (U+0080-U+00BF,
@@ -293,6 +384,23 @@ pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exponent_marks_are_every_e_after_a_digit() {
+        let text = b"1e5 xe 2E+3 9e ee 0123456789abcdeE 7e";
+        for end in 0..=text.len() {
+            let hay = &text[..end];
+            let plain: Vec<usize> = (1..hay.len())
+                .filter(|&i| hay[i] | 0x20 == b'e' && hay[i - 1].is_ascii_digit())
+                .collect();
+            let mut marks = Vec::new();
+            exponent_marks(hay, |i| {
+                marks.push(i);
+                false
+            });
+            assert_eq!(marks, plain, "{end}");
+        }
+    }
 
     #[test]
     fn tails_are_classed_like_whole_chunks() {
@@ -331,6 +439,7 @@ mod tests {
                 assert_eq!(c.percent, bit(b == b'%'), "byte {b}");
                 assert_eq!(c.separators, bit(is_separator(b)), "byte {b}");
                 assert_eq!(c.high, bit(b >= 0x80), "byte {b}");
+                assert_eq!(c.e, bit(b | 0x20 == b'e'), "byte {b}");
                 assert_eq!(special_bytes(&chunk), bit(is_special(b)), "byte {b}");
                 let mut long = [b'x'; 40];
                 long[pos + 17] = b;

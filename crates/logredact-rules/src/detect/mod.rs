@@ -90,18 +90,8 @@ impl Detector {
             Detector::Builtin(b) => {
                 let from = out.len();
                 (b.find)(scan, out);
-                // Digits inside a UUID are part of an identifier, and the
-                // digits after a decimal point a measurement's, whatever
-                // they look like (`…-a716-013812345678`, `30.15234567891`).
                 if out.len() > from {
-                    let hay = scan.hay;
-                    let mut index = 0;
-                    out.retain(|m| {
-                        let keep =
-                            index < from || !(in_fraction(hay, m.start) || inside_uuid(hay, m));
-                        index += 1;
-                        keep
-                    });
+                    drop_look_alikes(scan.hay, out, from);
                 }
             }
             Detector::Regex(re) => re.find(scan.hay, out),
@@ -172,6 +162,24 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
+/// Drops the matches from `from` on that are look-alikes whatever they look
+/// like: digits inside a UUID are part of an identifier, and the digits
+/// after a decimal point a measurement's (`…-a716-013812345678`,
+/// `30.15234567891`). (Out of line: most texts hold no match.)
+#[inline(never)]
+fn drop_look_alikes(hay: &[u8], out: &mut Vec<Range<usize>>, from: usize) {
+    let look_alike = |m: &Range<usize>| in_fraction(hay, m.start) || inside_uuid(hay, m);
+    if !out[from..].iter().any(look_alike) {
+        return;
+    }
+    let mut index = 0;
+    out.retain(|m| {
+        let keep = index < from || !look_alike(m);
+        index += 1;
+        keep
+    });
+}
+
 /// Whether `start` is where a decimal number's fraction begins: right after
 /// `0.` or after two or more digits and a `.` (`30.15234567891`,
 /// `0.6249780000006258`). Not after one other digit: `1.13812345678` may
@@ -197,15 +205,27 @@ fn inside_uuid(hay: &[u8], m: &Range<usize>) -> bool {
     if m.len() > LEN {
         return false;
     }
+    // The run of hexadecimal digits and dashes around the match, as far as
+    // a UUID could reach: most matches stand among other characters.
+    let part = |b: u8| b.is_ascii_hexdigit() || b == b'-';
+    let mut from = m.start;
+    while from > m.end.saturating_sub(LEN) && part(hay[from - 1]) {
+        from -= 1;
+    }
+    let mut to = m.end;
+    while to < (m.start + LEN).min(hay.len()) && part(hay[to]) {
+        to += 1;
+    }
+    if to - from < LEN {
+        return false;
+    }
     let uuid_at = |s: usize| {
-        hay.get(s..s + LEN).is_some_and(|t| {
-            t.iter().enumerate().all(|(i, &b)| match i {
-                8 | 13 | 18 | 23 => b == b'-',
-                _ => b.is_ascii_hexdigit(),
-            })
+        hay[s..s + LEN].iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
         }) && bounded(hay, &(s..s + LEN))
     };
-    (m.end.saturating_sub(LEN)..=m.start).any(uuid_at)
+    (from..=to - LEN).any(uuid_at)
 }
 
 /// True when no ASCII letter or digit touches `range` on either side.

@@ -76,6 +76,10 @@ pub(crate) struct Profiler {
     at: u16,
     percent: u16,
     high: u16,
+    /// `e` or `E` after a digit, and whether the last chunk's last byte is
+    /// a digit (bit 0).
+    exponent: u16,
+    digit_before: u16,
 }
 
 impl Profiler {
@@ -89,6 +93,8 @@ impl Profiler {
             at: 0,
             percent: 0,
             high: 0,
+            exponent: 0,
+            digit_before: 0,
         }
     }
 
@@ -102,6 +108,8 @@ impl Profiler {
         self.at |= c.at;
         self.percent |= c.percent;
         self.high |= c.high;
+        self.exponent |= c.e & ((c.digits << 1) | self.digit_before);
+        self.digit_before = c.digits >> 15;
         self.offset += 16;
         if self.offset % 64 == 0 {
             self.digits += self.block.digits.count_ones() as usize;
@@ -125,6 +133,7 @@ impl Profiler {
             has_at: self.at != 0,
             has_percent: self.percent != 0,
             has_high: self.high != 0,
+            has_exponent: self.exponent != 0,
         }
     }
 }
@@ -141,6 +150,9 @@ pub struct Features {
     /// Whether the text holds a byte above ASCII (it may hold full-width
     /// digits, Unicode spaces, or Chinese text).
     pub has_high: bool,
+    /// Whether an `e` or `E` follows a digit: it may hold a number with an
+    /// exponent (`1.8534099073E10`).
+    pub has_exponent: bool,
 }
 
 impl Features {
@@ -152,6 +164,7 @@ impl Features {
             has_at: c.at != 0,
             has_percent: c.percent != 0,
             has_high: c.high != 0,
+            has_exponent: c.e & (c.digits << 1) != 0,
         }
     }
 

@@ -7,6 +7,7 @@ use std::ops::Range;
 use hmac::Mac;
 
 use super::workspace::{LeafScratch, PathTrack, Tally, Workspace};
+use crate::bytes::has_byte;
 use crate::detect::{Features, Scan};
 use crate::json::rewrite::Leaf;
 use crate::normalize::{
@@ -76,7 +77,7 @@ impl RuleSet {
         // A `%` that is no sure escape is read as a sign too: the rules
         // run again over what the first reading left
         // (`LIKE '%13812345678%'`, where `%13` is no escape).
-        if profiled.is_none_or(|f| f.has_percent) {
+        if profiled.map_or_else(|| has_byte(original, b'%'), |f| f.has_percent) {
             masked = match masked {
                 Leaf::Changed if has_ambiguous_percent(leaf_text) => {
                     let again = self.scan_pass(
@@ -218,7 +219,7 @@ impl RuleSet {
         let foldable = raw.has_high && has_foldable(current, self.has_regex);
         let view = NormView::reading(
             current,
-            escaped || foldable || may_hold_exponent(current),
+            escaped || foldable || (raw.has_exponent && may_hold_exponent(current)),
             percent,
             norm,
         );

@@ -6,12 +6,13 @@
 //! alike: a whole number of at most 40 digits; a number whose value has a
 //! fraction is left as it is written.
 
+use crate::bytes::exponent_marks;
 use crate::json::{whole_reading, READING_BYTES};
 
 /// Where a number with an exponent may be: a digit, `e` or `E`, then a
 /// digit or a sign. A quick test, for text that holds nothing else to undo.
 pub fn may_hold_exponent(text: &[u8]) -> bool {
-    memchr::memchr2_iter(b'e', b'E', text).any(|i| exponent_at(text, i).is_some())
+    exponent_marks(text, |i| exponent_at(text, i).is_some())
 }
 
 /// The number around the `e` at `i`, as `start..end`, if one is there:
@@ -66,15 +67,15 @@ pub(super) fn expand_exponents(
     let mut copied = 0;
     let mut changed = false;
     let mut buf = [0u8; READING_BYTES];
-    for i in memchr::memchr2_iter(b'e', b'E', text) {
+    exponent_marks(text, |i| {
         if i < copied {
-            continue;
+            return false;
         }
         let Some((start, end)) = exponent_at(text, i) else {
-            continue;
+            return false;
         };
         let Some(reading) = whole_reading(&text[start..end], &mut buf) else {
-            continue;
+            return false;
         };
         if !changed {
             spare_text.clear();
@@ -86,7 +87,8 @@ pub(super) fn expand_exponents(
         spare_text.extend_from_slice(reading);
         spare_starts.extend(std::iter::repeat_n(starts[start], reading.len()));
         copied = end;
-    }
+        false
+    });
     if changed {
         spare_text.extend_from_slice(&text[copied..]);
         spare_starts.extend_from_slice(&starts[copied..]);
