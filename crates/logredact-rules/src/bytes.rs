@@ -300,6 +300,8 @@ pub(crate) use imp::{classes, special_bytes, string_chunk, string_stops};
 /// Whether `b` is in `hay`: byte by byte for short texts, where setting up
 /// `memchr` costs more than the search.
 #[inline]
+// `contains` on bytes is `memchr`: the very setup cost this avoids.
+#[allow(clippy::manual_contains)]
 pub(crate) fn has_byte(hay: &[u8], b: u8) -> bool {
     if hay.len() < 48 {
         hay.iter().any(|&x| x == b)
