@@ -98,11 +98,13 @@ impl RuleSet {
                         _ => Leaf::Changed,
                     }
                 }
+                // (Profiled again: the first reading's view took the
+                // buffers the tokenizer's profile was in.)
                 Leaf::Unchanged if has_ambiguous_percent(original) => self.scan_pass(
                     Stage::Mask,
                     Percent::Sign,
                     original,
-                    profiled,
+                    None,
                     leaf_text,
                     scratch,
                     &mut tally,
