@@ -305,6 +305,11 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // the second reading once read the first one's profile).
         (r#"{"m":"ｘ%13812345678"}"#, "13812345678"),
         (r#"{"m":"%13812345678"}"#, "13812345678"),
+        (r#"{"m":"%１８５３４０９９０７３%"}"#, "18534099073"),
+        (
+            r#"{"m":"id LIKE '%３３０１０６１９９００３０７１２３６%'"}"#,
+            "330106199003071236",
+        ),
         (r#"{"m":"2026%11-20T08:00:02 %13812345678"}"#, "13812345678"),
         // A landline with `+86` and the area code in brackets, or `0086`
         // unbroken.

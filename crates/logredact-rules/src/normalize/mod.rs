@@ -370,15 +370,19 @@ fn percent_escape(byte: u8, next: Option<u8>, percent: Percent) -> bool {
     percent == Percent::Escape || !ambiguous_escape(byte, next)
 }
 
-/// Whether text holds a `%` that is no sure escape (see
-/// [`percent_escape`]): the engine then reads it both ways.
+/// Whether text may hold a `%` that is no sure escape (see
+/// [`percent_escape`]): the engine then reads it both ways. A `%` before a
+/// full-width character or a `\\` may become one once those are undone
+/// (`%１８５…`), so it counts too.
 pub fn has_ambiguous_percent(text: &[u8]) -> bool {
     memchr::memchr_iter(b'%', text).any(|i| {
         match (
+            text.get(i + 1).copied(),
             text.get(i + 1).copied().and_then(hex),
             text.get(i + 2).copied().and_then(hex),
         ) {
-            (Some(h), Some(l)) => ambiguous_escape((h << 4 | l) as u8, text.get(i + 3).copied()),
+            (Some(0xef | b'\\'), _, _) => true,
+            (_, Some(h), Some(l)) => ambiguous_escape((h << 4 | l) as u8, text.get(i + 3).copied()),
             _ => false,
         }
     })
@@ -388,7 +392,10 @@ fn ambiguous_escape(byte: u8, next: Option<u8>) -> bool {
     match byte {
         b'\t' | b'\n' | b'\r' => false,
         0x00..=0x1f | 0x7f => true,
-        b if b.is_ascii_alphanumeric() => next.is_some_and(|n| n.is_ascii_alphanumeric()),
+        // (A byte above ASCII may begin a full-width letter or digit.)
+        b if b.is_ascii_alphanumeric() => {
+            next.is_some_and(|n| n.is_ascii_alphanumeric() || n >= 0x80)
+        }
         0xc0..=0xff => next != Some(b'%'),
         _ => false,
     }
