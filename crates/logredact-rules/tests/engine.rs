@@ -548,3 +548,26 @@ action = "full"
         }
     }
 }
+
+/// Two phone numbers as keys of one object can mask to the same text;
+/// Elasticsearch refuses a document with a field twice, so the event would
+/// be dead-lettered. A repeat gets `#2`, `#3`… after it.
+#[test]
+fn keys_that_mask_alike_stay_distinct() {
+    let set = compile(&format!(
+        r#"{NO_RECORD}
+[[mask]]
+id = "mobile"
+detector = "cn_mobile"
+action = "partial"
+"#
+    ));
+    let input = r#"{"m":{"13812345678":1,"13800005678":2,"13899995678":3},"n":{"13812345678":4}}"#;
+    let mut out = Vec::new();
+    set.apply(input.as_bytes(), &mut out, &mut Workspace::new())
+        .unwrap();
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        r#"{"m":{"138****5678":1,"138****5678#2":2,"138****5678#3":3},"n":{"138****5678":4}}"#
+    );
+}

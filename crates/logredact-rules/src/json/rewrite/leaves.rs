@@ -216,13 +216,17 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
     }
 
     /// Has the visitor look at a key and, when it changes it, writes the
-    /// new key in place of the old.
+    /// new key in place of the old. `masked`: the keys of this object
+    /// masked so far. Two keys can mask to the same text (`138****5678`
+    /// from `13812345678` and `13800005678`), and Elasticsearch refuses a
+    /// document with a field twice, so a repeat gets `#2`, `#3`… after it.
     #[cold]
     pub(super) fn key_leaf<V: Visitor<Error = E>>(
         &mut self,
         start: usize,
         end: usize,
         escaped: bool,
+        masked: &mut Vec<Vec<u8>>,
         v: &mut V,
     ) -> Step<Leaf> {
         let text = self.string_text(start, end, escaped)?;
@@ -230,8 +234,15 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         match v.leaf(text.as_bytes(), None, keys) {
             Err(e) => Err(self.fail(Stop::Visitor(e))),
             Ok(Leaf::Changed) => {
+                let new = v.leaf_text();
+                let mut key = new.to_vec();
+                let repeats = masked.iter().filter(|k| k.as_slice() == new).count();
+                if repeats > 0 {
+                    key.extend_from_slice(format!("#{}", repeats + 1).as_bytes());
+                }
+                masked.push(new.to_vec());
                 self.flush_to(start);
-                write_json_bytes(self.out, v.leaf_text());
+                write_json_bytes(self.out, &key);
                 self.flushed = end;
                 Ok(Leaf::Changed)
             }

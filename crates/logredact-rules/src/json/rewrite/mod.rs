@@ -232,6 +232,8 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             return Ok(0);
         }
         let mut members = Members::default();
+        // Keys of this object a rule masked (rare: no allocation otherwise).
+        let mut masked_keys: Vec<Vec<u8>> = Vec::new();
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -264,7 +266,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
                     self.src[key_start + 1..].first_chunk::<16>(),
                 )
             {
-                match self.key_leaf(key_start, key_end, escaped, v)? {
+                match self.key_leaf(key_start, key_end, escaped, &mut masked_keys, v)? {
                     Leaf::Unchanged => {}
                     Leaf::Drop => key_dropped = true,
                     Leaf::Changed => {
