@@ -224,9 +224,13 @@ fn survives(set: &RuleSet, input: &str, secret: &str) -> bool {
     let out = apply(set, input).unwrap_or_else(|e| panic!("{e}: {input}"));
     let mut texts = Vec::new();
     forms::texts(&out, &mut texts);
-    texts
-        .iter()
-        .any(|t| forms::squeezed(&forms::reads(t)).contains(secret))
+    texts.iter().any(|t| readable(t, secret))
+}
+
+/// Whether `secret` can be read in `text`, decoded or as it stands (a `%`
+/// before digits may be a sign, not an escape: `LIKE '%13812345678%'`).
+fn readable(text: &str, secret: &str) -> bool {
+    forms::squeezed(&forms::reads(text)).contains(secret) || forms::squeezed(text).contains(secret)
 }
 
 /// Forms a hunt for leaks found passing through (2026-11-30), each written
@@ -331,6 +335,15 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         .map(|(input, _)| *input)
         .collect();
     assert!(leaked.is_empty(), "still readable: {leaked:#?}");
+    // The same lines as a dead-letter record masks them (as text, when
+    // they could not be processed).
+    let leaked: Vec<String> = cases
+        .iter()
+        .map(|(input, secret)| (set.mask_text(input.as_bytes()), secret))
+        .filter(|(masked, secret)| readable(masked, secret))
+        .map(|(masked, _)| masked)
+        .collect();
+    assert!(leaked.is_empty(), "readable in dead letters: {leaked:#?}");
 }
 
 /// Look-alikes the same hunt found masked: they come out as they went in,

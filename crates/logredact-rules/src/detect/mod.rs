@@ -40,7 +40,9 @@ pub(crate) use scan::Profiler;
 pub use scan::{Features, Prefilter, Scan, ScanBuffers};
 pub use uscc::is_valid_uscc;
 
-use super::normalize::{may_need_normalizing, NormBuffers, NormView};
+use super::normalize::{
+    has_ambiguous_percent, may_need_normalizing, NormBuffers, NormView, Percent,
+};
 
 /// What a mask rule looks for.
 #[derive(Clone)]
@@ -126,10 +128,22 @@ impl Detector {
         self.find_in_context(text, b"")
     }
 
-    /// [`Detector::find_in`] as the value of a field named `key`.
+    /// [`Detector::find_in`] as the value of a field named `key`. Text
+    /// with a `%` that is no sure escape is read both ways, as the engine
+    /// reads values (`LIKE '%13812345678%'`); the matches of both, in order.
     pub fn find_in_context(&self, text: &[u8], key: &[u8]) -> Vec<Range<usize>> {
+        let mut out = self.find_in_reading(text, key, Percent::Escape);
+        if has_ambiguous_percent(text) {
+            out.extend(self.find_in_reading(text, key, Percent::Sign));
+            out.sort_by_key(|r| (r.start, r.end));
+            out.dedup();
+        }
+        out
+    }
+
+    fn find_in_reading(&self, text: &[u8], key: &[u8], percent: Percent) -> Vec<Range<usize>> {
         let mut norm = NormBuffers::default();
-        let view = NormView::new(text, may_need_normalizing(text), &mut norm);
+        let view = NormView::reading(text, may_need_normalizing(text), percent, &mut norm);
         let mut buffers = ScanBuffers::default();
         let features = buffers.profile(view.bytes());
         let mut scan = Scan::new(view.bytes(), features, [key, b""], &mut buffers);
