@@ -79,25 +79,15 @@ impl RuleSet {
         // (`LIKE '%13812345678%'`, where `%13` is no escape).
         if profiled.map_or_else(|| has_byte(original, b'%'), |f| f.has_percent) {
             masked = match masked {
-                Leaf::Changed if has_ambiguous_percent(leaf_text) => {
-                    let again = self.scan_pass(
-                        Stage::Mask,
-                        Percent::Sign,
-                        leaf_text,
-                        None,
-                        leaf_spare,
-                        scratch,
-                        &mut tally,
-                        &mut skipped,
-                    )?;
-                    if let Leaf::Changed = again {
-                        std::mem::swap(leaf_text, leaf_spare);
-                    }
-                    match again {
-                        Leaf::Drop => Leaf::Drop,
-                        _ => Leaf::Changed,
-                    }
-                }
+                Leaf::Changed if has_ambiguous_percent(leaf_text) => self.pass_over_changed(
+                    Stage::Mask,
+                    Percent::Sign,
+                    leaf_text,
+                    leaf_spare,
+                    scratch,
+                    &mut tally,
+                    &mut skipped,
+                )?,
                 // (Profiled again: the first reading's view took the
                 // buffers the tokenizer's profile was in.)
                 Leaf::Unchanged if has_ambiguous_percent(original) => self.scan_pass(
@@ -130,26 +120,42 @@ impl RuleSet {
                 &mut tally,
                 &mut skipped,
             ),
-            Leaf::Changed => {
-                let residual = self.scan_pass(
-                    Stage::Residual,
-                    Percent::Escape,
-                    leaf_text,
-                    None,
-                    leaf_spare,
-                    scratch,
-                    &mut tally,
-                    &mut skipped,
-                )?;
-                if let Leaf::Changed = residual {
-                    std::mem::swap(leaf_text, leaf_spare);
-                }
-                Ok(match residual {
-                    Leaf::Drop => Leaf::Drop,
-                    _ => Leaf::Changed,
-                })
-            }
+            Leaf::Changed => self.pass_over_changed(
+                Stage::Residual,
+                Percent::Escape,
+                leaf_text,
+                leaf_spare,
+                scratch,
+                &mut tally,
+                &mut skipped,
+            ),
         }
+    }
+
+    /// Another pass over a value an earlier pass changed (its text in
+    /// `leaf_text`), through `leaf_spare`; the value stays changed unless
+    /// the pass drops it, and `leaf_text` holds its text.
+    #[allow(clippy::too_many_arguments)]
+    fn pass_over_changed(
+        &self,
+        stage: Stage,
+        percent: Percent,
+        leaf_text: &mut Vec<u8>,
+        leaf_spare: &mut Vec<u8>,
+        scratch: &mut LeafScratch,
+        tally: &mut Tally<'_>,
+        skipped: &mut bool,
+    ) -> Result<Leaf, Reject> {
+        let again = self.scan_pass(
+            stage, percent, leaf_text, None, leaf_spare, scratch, tally, skipped,
+        )?;
+        if let Leaf::Changed = again {
+            std::mem::swap(leaf_text, leaf_spare);
+        }
+        Ok(match again {
+            Leaf::Drop => Leaf::Drop,
+            _ => Leaf::Changed,
+        })
     }
 
     /// Whether no mask rule could find anything in `text`, which holds no
