@@ -297,19 +297,6 @@ mod imp {
 use imp::e_and_digits;
 pub(crate) use imp::{classes, special_bytes, string_chunk, string_stops};
 
-/// Whether `b` is in `hay`: byte by byte for short texts, where setting up
-/// `memchr` costs more than the search.
-#[inline]
-// `contains` on bytes is `memchr`: the very setup cost this avoids.
-#[allow(clippy::manual_contains)]
-pub(crate) fn has_byte(hay: &[u8], b: u8) -> bool {
-    if hay.len() < 48 {
-        hay.iter().any(|&x| x == b)
-    } else {
-        memchr::memchr(b, hay).is_some()
-    }
-}
-
 /// Calls `visit` with each offset where an `e` or `E` follows an ASCII
 /// digit, in order, until it returns `true`: where a number's exponent may
 /// start (`1.8534099073E10`). Sixteen bytes at a time; returns whether

@@ -259,6 +259,7 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             "330106199003071236",
         ),
         (r#"{"m":"手机1.8534099073E10已验证"}"#, "18534099073"),
+        (r#"{"m":"tel 1.8534099073E10."}"#, "18534099073"),
         // Digits after a point that is no decimal point.
         (
             r#"{"m":"联系人：1.13812345678；2.13912345678"}"#,
@@ -305,6 +306,19 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             "44030519851122103x",
         ),
         (r#"{"sql":"tel LIKE '%010-62345678%'"}"#, "01062345678"),
+        // The same `%` once decoding brings it out: encoded again (a
+        // query string that carries the pattern), twice, as `\u0025`, and
+        // full-width.
+        (
+            r#"{"q":"where=phone%20LIKE%20%27%2518534099073%25%27"}"#,
+            "18534099073",
+        ),
+        (r#"{"q":"a=%252518534099073"}"#, "18534099073"),
+        (
+            r#"{"b":"{\"q\":\"LIKE \\u002518534099073\"}"}"#,
+            "18534099073",
+        ),
+        (r#"{"m":"手机号包含％18534099073"}"#, "18534099073"),
         // The same after a character the view folds (found by the fuzzer:
         // the second reading once read the first one's profile).
         (r#"{"m":"ｘ%13812345678"}"#, "13812345678"),

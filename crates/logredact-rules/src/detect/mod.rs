@@ -40,9 +40,7 @@ pub(crate) use scan::Profiler;
 pub use scan::{Features, Prefilter, Scan, ScanBuffers};
 pub use uscc::is_valid_uscc;
 
-use super::normalize::{
-    has_ambiguous_percent, may_need_normalizing, NormBuffers, NormView, Percent,
-};
+use super::normalize::{may_need_normalizing, NormBuffers, NormView, Percent};
 
 /// What a mask rule looks for.
 #[derive(Clone)]
@@ -132,16 +130,23 @@ impl Detector {
     /// with a `%` that is no sure escape is read both ways, as the engine
     /// reads values (`LIKE '%13812345678%'`); the matches of both, in order.
     pub fn find_in_context(&self, text: &[u8], key: &[u8]) -> Vec<Range<usize>> {
-        let mut out = self.find_in_reading(text, key, Percent::Escape);
-        if has_ambiguous_percent(text) {
-            out.extend(self.find_in_reading(text, key, Percent::Sign));
+        let (mut out, unsure) = self.find_in_reading(text, key, Percent::Escape);
+        if unsure {
+            out.extend(self.find_in_reading(text, key, Percent::Sign).0);
             out.sort_by_key(|r| (r.start, r.end));
             out.dedup();
         }
         out
     }
 
-    fn find_in_reading(&self, text: &[u8], key: &[u8], percent: Percent) -> Vec<Range<usize>> {
+    /// The matches of one reading, and whether it met a `%` that is no
+    /// sure escape.
+    fn find_in_reading(
+        &self,
+        text: &[u8],
+        key: &[u8],
+        percent: Percent,
+    ) -> (Vec<Range<usize>>, bool) {
         let mut norm = NormBuffers::default();
         let view = NormView::reading(text, may_need_normalizing(text), percent, &mut norm);
         let mut buffers = ScanBuffers::default();
@@ -151,7 +156,8 @@ impl Detector {
         if self.may_match(&mut scan) {
             self.find(&mut scan, &mut out);
         }
-        out.iter().map(|r| view.to_original(r)).collect()
+        let out = out.iter().map(|r| view.to_original(r)).collect();
+        (out, view.met_unsure_percent())
     }
 
     /// The canonical form of a match, so that one person's value hashes the

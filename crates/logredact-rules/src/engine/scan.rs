@@ -7,12 +7,9 @@ use std::ops::Range;
 use hmac::Mac;
 
 use super::workspace::{LeafScratch, PathTrack, Tally, Workspace};
-use crate::bytes::has_byte;
 use crate::detect::{Features, Scan};
 use crate::json::rewrite::Leaf;
-use crate::normalize::{
-    has_ambiguous_percent, has_foldable, may_hold_exponent, wide_digits_and_at, NormView, Percent,
-};
+use crate::normalize::{has_foldable, may_hold_exponent, wide_digits_and_at, NormView, Percent};
 use crate::text::partial_mask_into;
 use crate::{Action, MaskRule, Reject, RuleSet};
 
@@ -64,6 +61,7 @@ impl RuleSet {
             keys,
         };
         let mut skipped = false;
+        let mut unsure = false;
         let mut masked = self.scan_pass(
             Stage::Mask,
             Percent::Escape,
@@ -73,13 +71,15 @@ impl RuleSet {
             scratch,
             &mut tally,
             &mut skipped,
+            &mut unsure,
         )?;
         // A `%` that is no sure escape is read as a sign too: the rules
         // run again over what the first reading left
-        // (`LIKE '%13812345678%'`, where `%13` is no escape).
-        if profiled.map_or_else(|| has_byte(original, b'%'), |f| f.has_percent) {
+        // (`LIKE '%13812345678%'`, where `%13` is no escape; `%2518…`,
+        // where decoding brings one out).
+        if unsure {
             masked = match masked {
-                Leaf::Changed if has_ambiguous_percent(leaf_text) => self.pass_over_changed(
+                Leaf::Changed => self.pass_over_changed(
                     Stage::Mask,
                     Percent::Sign,
                     leaf_text,
@@ -90,7 +90,7 @@ impl RuleSet {
                 )?,
                 // (Profiled again: the first reading's view took the
                 // buffers the tokenizer's profile was in.)
-                Leaf::Unchanged if has_ambiguous_percent(original) => self.scan_pass(
+                Leaf::Unchanged => self.scan_pass(
                     Stage::Mask,
                     Percent::Sign,
                     original,
@@ -99,8 +99,9 @@ impl RuleSet {
                     scratch,
                     &mut tally,
                     &mut skipped,
+                    &mut unsure,
                 )?,
-                other => other,
+                Leaf::Drop => Leaf::Drop,
             };
         }
         if !self.settings.residual_scan {
@@ -119,6 +120,7 @@ impl RuleSet {
                 scratch,
                 &mut tally,
                 &mut skipped,
+                &mut false,
             ),
             Leaf::Changed => self.pass_over_changed(
                 Stage::Residual,
@@ -147,7 +149,7 @@ impl RuleSet {
         skipped: &mut bool,
     ) -> Result<Leaf, Reject> {
         let again = self.scan_pass(
-            stage, percent, leaf_text, None, leaf_spare, scratch, tally, skipped,
+            stage, percent, leaf_text, None, leaf_spare, scratch, tally, skipped, &mut false,
         )?;
         if let Leaf::Changed = again {
             std::mem::swap(leaf_text, leaf_spare);
@@ -185,7 +187,8 @@ impl RuleSet {
     /// together; then one
     /// rewrite applies them all, into `out`. (Anything a rewrite could newly
     /// expose is caught by the residual pass, which runs on every changed
-    /// value.)
+    /// value.) `unsure` is set when the view met a `%` that is no sure
+    /// escape, so the value is to be read the other way too.
     #[allow(clippy::too_many_arguments)]
     fn scan_pass(
         &self,
@@ -197,6 +200,7 @@ impl RuleSet {
         scratch: &mut LeafScratch,
         tally: &mut Tally<'_>,
         skipped: &mut bool,
+        unsure: &mut bool,
     ) -> Result<Leaf, Reject> {
         let LeafScratch {
             scan: scan_buffers,
@@ -231,6 +235,7 @@ impl RuleSet {
             percent,
             norm,
         );
+        *unsure = view.met_unsure_percent();
         let features = if view.is_normalized() {
             scan_buffers.profile(view.bytes())
         } else {

@@ -45,6 +45,7 @@ pub use numbers::may_hold_exponent;
 pub struct NormView<'s> {
     original: &'s [u8],
     normalized: Option<(&'s [u8], &'s [u32])>,
+    met_unsure_percent: bool,
 }
 
 /// Buffers a [`NormView`] is built in, reused from value to value.
@@ -61,9 +62,10 @@ pub struct NormBuffers {
 }
 
 /// How a `%` before two hex digits is read where it is no sure escape (see
-/// [`percent_escape`]): `%13812345678` may be `%13` and digits, or a `%`
+/// `Reading::escape`): `%13812345678` may be `%13` and digits, or a `%`
 /// before a phone number (a SQL `LIKE` pattern). The engine reads such text
-/// both ways.
+/// both ways, when the first reading met one
+/// ([`NormView::met_unsure_percent`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Percent {
     /// As an escape.
@@ -94,6 +96,7 @@ impl<'s> NormView<'s> {
             return NormView {
                 original,
                 normalized: None,
+                met_unsure_percent: false,
             };
         }
         let NormBuffers {
@@ -102,19 +105,25 @@ impl<'s> NormView<'s> {
             spare_text,
             spare_starts,
         } = buffers;
-        let mut changed = normalize(original, percent, text, starts);
+        let mut reading = Reading {
+            percent,
+            met_unsure: false,
+        };
+        let mut changed = normalize(original, &mut reading, text, starts);
         changed |= numbers::expand_exponents(text, starts, spare_text, spare_starts);
         starts.push(original.len() as u32);
-        if !changed {
-            return NormView {
-                original,
-                normalized: None,
-            };
-        }
         NormView {
             original,
-            normalized: Some((text, starts)),
+            normalized: changed.then_some((text.as_slice(), starts.as_slice())),
+            met_unsure_percent: reading.met_unsure,
         }
+    }
+
+    /// Whether the view met a `%` that is no sure escape (see
+    /// [`Percent`]), at any level of decoding (`%2518…` is `%18…` once,
+    /// and `%18` is none): the text should be read the other way too.
+    pub fn met_unsure_percent(&self) -> bool {
+        self.met_unsure_percent
     }
 
     /// Whether the view differs from the original.
@@ -268,7 +277,12 @@ fn hex(b: u8) -> Option<u32> {
 /// from the original. (Out of line: most calls of
 /// [`NormView::new`] return before it.)
 #[inline(never)]
-fn normalize(original: &[u8], percent: Percent, text: &mut Vec<u8>, starts: &mut Vec<u32>) -> bool {
+fn normalize(
+    original: &[u8],
+    reading: &mut Reading,
+    text: &mut Vec<u8>,
+    starts: &mut Vec<u32>,
+) -> bool {
     text.clear();
     starts.clear();
     text.reserve(original.len());
@@ -288,7 +302,7 @@ fn normalize(original: &[u8], percent: Percent, text: &mut Vec<u8>, starts: &mut
             let end = i + plain;
             while i < end && pending(text) {
                 push(text, starts, original[i], i);
-                changed |= reduce(text, starts, original.get(i + 1).copied(), percent);
+                changed |= reduce(text, starts, original.get(i + 1).copied(), reading);
                 i += 1;
             }
             text.extend_from_slice(&original[i..end]);
@@ -309,9 +323,9 @@ fn normalize(original: &[u8], percent: Percent, text: &mut Vec<u8>, starts: &mut
                 original.get(i + 2).copied().and_then(hex),
             ) {
                 let byte = (h << 4 | l) as u8;
-                if percent_escape(byte, next, percent) {
+                if reading.escape(byte, next) {
                     push(text, starts, byte, i);
-                    reduce(text, starts, next, percent);
+                    reduce(text, starts, next, reading);
                     changed = true;
                     i += 3;
                     continue;
@@ -327,7 +341,7 @@ fn normalize(original: &[u8], percent: Percent, text: &mut Vec<u8>, starts: &mut
         for k in 0..len {
             push(text, starts, original[i + k], i);
         }
-        changed |= reduce(text, starts, original.get(i + len).copied(), percent);
+        changed |= reduce(text, starts, original.get(i + len).copied(), reading);
         i += len;
     }
     changed
@@ -358,34 +372,31 @@ fn replace_tail(text: &mut Vec<u8>, starts: &mut Vec<u32>, n: usize, with: &[u8]
     }
 }
 
-/// Whether `%HH`, decoding to `byte` with `next` after it, is read as an
-/// escape. Not every `%` before two hex digits is one: in a SQL `LIKE`
-/// pattern (`phone LIKE '%13812345678%'`) it stands before the digits.
-/// URL encoding seldom writes a letter or digit as an escape right before
-/// another letter or digit (encoders that escape letters and digits escape
-/// every byte), never a control byte other than tab, CR and LF, nor the
-/// first byte of a multi-byte character without its next byte's escape
-/// after it. Those are no sure escapes: `percent` says how to read them.
-fn percent_escape(byte: u8, next: Option<u8>, percent: Percent) -> bool {
-    percent == Percent::Escape || !ambiguous_escape(byte, next)
+/// How one view reads `%`, and whether it met one that is no sure escape.
+struct Reading {
+    percent: Percent,
+    met_unsure: bool,
 }
 
-/// Whether text may hold a `%` that is no sure escape (see
-/// [`percent_escape`]): the engine then reads it both ways. A `%` before a
-/// full-width character or a `\\` may become one once those are undone
-/// (`%１８５…`), so it counts too.
-pub fn has_ambiguous_percent(text: &[u8]) -> bool {
-    memchr::memchr_iter(b'%', text).any(|i| {
-        match (
-            text.get(i + 1).copied(),
-            text.get(i + 1).copied().and_then(hex),
-            text.get(i + 2).copied().and_then(hex),
-        ) {
-            (Some(0xef | b'\\'), _, _) => true,
-            (_, Some(h), Some(l)) => ambiguous_escape((h << 4 | l) as u8, text.get(i + 3).copied()),
-            _ => false,
+impl Reading {
+    /// Whether `%HH`, decoding to `byte` with `next` after it, is read as
+    /// an escape. Not every `%` before two hex digits is one: in a SQL
+    /// `LIKE` pattern (`phone LIKE '%13812345678%'`) it stands before the
+    /// digits. URL encoding seldom writes a letter or digit as an escape
+    /// right before another letter or digit (encoders that escape letters
+    /// and digits escape every byte), never a control byte other than tab,
+    /// CR and LF, nor the first byte of a multi-byte character without its
+    /// next byte's escape after it. Those are no sure escapes: `percent`
+    /// says how to read them. Asked as the view is built, at every level
+    /// of decoding, so a `%` that only decoding brings out (`%2518…`,
+    /// `\u002518…`, a full-width `％`) is judged too.
+    fn escape(&mut self, byte: u8, next: Option<u8>) -> bool {
+        if !ambiguous_escape(byte, next) {
+            return true;
         }
-    })
+        self.met_unsure = true;
+        self.percent == Percent::Escape
+    }
 }
 
 fn ambiguous_escape(byte: u8, next: Option<u8>) -> bool {
@@ -403,7 +414,12 @@ fn ambiguous_escape(byte: u8, next: Option<u8>) -> bool {
 
 /// Undoes whatever the end of the output now spells, as often as it
 /// spells something. Returns whether anything was undone.
-fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, next: Option<u8>, percent: Percent) -> bool {
+fn reduce(
+    text: &mut Vec<u8>,
+    starts: &mut Vec<u32>,
+    next: Option<u8>,
+    reading: &mut Reading,
+) -> bool {
     let mut any = false;
     loop {
         let n = text.len();
@@ -455,7 +471,7 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, next: Option<u8>, percent: 
         if let Some(&[b'%', h, l]) = tail(3) {
             if let (Some(h), Some(l)) = (hex(h), hex(l)) {
                 let byte = (h << 4 | l) as u8;
-                if percent_escape(byte, next, percent) {
+                if reading.escape(byte, next) {
                     replace_tail(text, starts, 3, &[byte]);
                     any = true;
                     continue;

@@ -17,7 +17,8 @@ pub fn may_hold_exponent(text: &[u8]) -> bool {
 
 /// The number around the `e` at `i`, as `start..end`, if one is there:
 /// digits, maybe a `.` and more digits, the `e`, maybe a sign, digits; no
-/// letter, digit or `.` touching it on either side.
+/// letter, digit or `.` touching it on either side, but for a `.` after it
+/// that no digit follows.
 fn exponent_at(text: &[u8], i: usize) -> Option<(usize, usize)> {
     let digit = |k: usize| text.get(k).is_some_and(u8::is_ascii_digit);
     if i == 0 || !digit(i - 1) {
@@ -31,10 +32,11 @@ fn exponent_at(text: &[u8], i: usize) -> Option<(usize, usize)> {
     while digit(end) {
         end += 1;
     }
+    // A `.` after it ends a sentence (`…1.8534099073E10.`) unless a digit
+    // follows (`1e10.5`).
     if end == exponent_start
-        || text
-            .get(end)
-            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'.')
+        || text.get(end).is_some_and(u8::is_ascii_alphanumeric)
+        || (text.get(end) == Some(&b'.') && digit(end + 1))
     {
         return None;
     }
@@ -120,6 +122,9 @@ mod tests {
             r#"{"p":18534099073}"#
         );
         assert_eq!(expanded("a 1e3 b 2E+2").0, "a 1000 b 200");
+        // At the end of a sentence.
+        assert_eq!(expanded("tel 1.8534099073E10.").0, "tel 18534099073.");
+        assert_eq!(expanded("1.8534099073E10. x").0, "18534099073. x");
         // Every digit of the value comes from the whole number.
         let (text, starts) = expanded("x 1.8534099073E10 y");
         assert_eq!(text, "x 18534099073 y");
@@ -138,6 +143,7 @@ mod tests {
             "e10",
             "abc1e10",
             "1e10.5",
+            "1e10.5.",
             "1e400000",
         ] {
             assert_eq!(expanded(s).0, s, "{s}");
