@@ -571,3 +571,32 @@ action = "partial"
         r#"{"m":{"138****5678":1,"138****5678#2":2,"138****5678#3":3},"n":{"138****5678":4}}"#
     );
 }
+
+/// A number masked in a JSON document logged in a field becomes a string
+/// there, as one of the event's own numbers does, so the document still
+/// parses for whoever reads it (an ingest pipeline's `json` processor):
+/// `185****9073` is no JSON. At any depth, in lists too.
+#[test]
+fn numbers_masked_in_a_logged_document_become_strings_in_it() {
+    let set = compile(&format!(
+        r#"{NO_RECORD}
+[[mask]]
+id = "mobile"
+detector = "cn_mobile"
+action = "partial"
+"#
+    ));
+    let input = r#"{"body":"{\"phone\":18534099073,\"alt\":[1,13812345678],\"e\":1.8534099073E10,\"in\":\"{\\\"p\\\": 13912345678 }\"}"}"#;
+    let mut out = Vec::new();
+    set.apply(input.as_bytes(), &mut out, &mut Workspace::new())
+        .unwrap();
+    let event: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(event["body"].as_str().unwrap()).expect("the body still parses");
+    assert_eq!(body["phone"], "185****9073");
+    assert_eq!(body["alt"], json(r#"[1,"138****5678"]"#));
+    assert_eq!(body["e"], "185****9073");
+    let inner: serde_json::Value =
+        serde_json::from_str(body["in"].as_str().unwrap()).expect("the inner document parses");
+    assert_eq!(inner["p"], "139****5678");
+}

@@ -8,6 +8,7 @@ use hmac::Mac;
 
 use super::workspace::{LeafScratch, PathTrack, Tally, Workspace};
 use crate::detect::{Features, Scan};
+use crate::json::number_quote;
 use crate::json::rewrite::Leaf;
 use crate::normalize::{has_foldable, may_hold_exponent, wide_digits_and_at, NormView, Percent};
 use crate::text::partial_mask_into;
@@ -358,6 +359,10 @@ impl RuleSet {
                 ));
             }
             out.extend_from_slice(&current[last..orig.start]);
+            // A number in a JSON document written in the text becomes a
+            // string there, so the document still parses.
+            let quote = number_quote(current, &orig);
+            out.extend_from_slice(quote.unwrap_or_default());
             let matched = &view.bytes()[m.clone()];
             match &rule.action {
                 Action::Partial {
@@ -371,6 +376,7 @@ impl RuleSet {
                 ),
                 Action::Drop => unreachable!("a drop ends the pass before rewriting"),
             }
+            out.extend_from_slice(quote.unwrap_or_default());
             last = orig.end;
         }
         out.extend_from_slice(&current[last..]);

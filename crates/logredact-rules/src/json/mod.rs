@@ -1,6 +1,8 @@
 //! The JSON layer: a borrowed tree (here), the one-pass rewriter
-//! (`rewrite`) and the escaper (`escape`). It knows nothing of rules: the
-//! rewriter asks a [`rewrite::Visitor`] what to do with each value.
+//! (`rewrite`), the escaper (`escape`), numbers read by value (`number`)
+//! and what masking needs of documents written in text (`embedded`). It
+//! knows nothing of rules: the rewriter asks a [`rewrite::Visitor`] what to
+//! do with each value.
 //!
 //! A borrowed JSON tree.
 //!
@@ -23,10 +25,12 @@ use std::borrow::Cow;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+mod embedded;
 mod escape;
 mod number;
 pub(crate) mod rewrite;
 
+pub(crate) use embedded::number_quote;
 pub use escape::write_json_string;
 pub(crate) use escape::{find_string_stop, write_json_bytes};
 pub(crate) use number::{whole_reading, READING_BYTES};
