@@ -187,6 +187,36 @@ fn bad_input_is_dead_lettered_with_reasons_and_without_personal_data() {
     assert!(records[2]["raw_masked"].as_str().unwrap().len() <= pipeline::MAX_DEAD_LETTER_TEXT);
 }
 
+/// Elasticsearch refuses a document that names a field twice in one object
+/// (the stand-in does too). Names that mask alike stay distinct (`#2`), so
+/// such an event is indexed; an event that arrived with a field twice is
+/// dead-lettered with the reason, by each output, and counted.
+#[test]
+fn a_field_named_twice_is_refused_but_names_that_mask_alike_are_indexed() {
+    let dir = TempDir::new("duplicates");
+    let es = StandIn::start();
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 1, 1).unwrap();
+    let inputs: Vec<Vec<u8>> = vec![
+        br#"{"seen":{"13812345678":1,"13800005678":2}}"#.to_vec(),
+        br#"{"dup":1,"dup":2}"#.to_vec(),
+    ];
+    let n = produce(&cluster.bootstrap_servers(), TOPIC, inputs);
+    let c = config(&cluster.bootstrap_servers(), &es.url, dir.path(), "");
+    let stats = run_until(&c, rules(dir.path(), ""), n);
+
+    assert_eq!(stats.completed_indexed.load(Relaxed), 1);
+    assert_eq!(stats.completed_dead_lettered.load(Relaxed), 1);
+    let records = dead_letters(&dir.path().join("dead"));
+    assert_eq!(records.len(), 2, "one record per refusing output");
+    for r in &records {
+        assert_eq!(r["class"], "indexing_rejected");
+        let reason = r["reason"].as_str().unwrap();
+        assert!(reason.contains("Duplicate field 'dup'"), "{reason}");
+    }
+    assert_eq!(es.ids("logs-cold").len(), 1);
+}
+
 /// The daemon masks what `apply` masks: the forms corpus (personal data in
 /// every encoding and place, and decoys) leaves nothing readable in either
 /// output, and broken lines holding the same forms leave nothing readable

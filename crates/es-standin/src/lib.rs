@@ -10,6 +10,7 @@
 //!   malformed action lines rejected as a whole request, per-item results
 //!   and error objects shaped as ES returns them, `create` conflicts (409),
 //!   dynamic mapping with mapping conflicts (`document_parsing_exception`),
+//!   a field named twice in one object refused (`strict`),
 //!   data streams (create only, `@timestamp` required), gzip bodies;
 //! - `PUT/GET /_index_template/{name}`, `PUT/GET /_ilm/policy/{name}`;
 //! - `_refresh`, `_count`, `_search` (match_all, term, ids; `from`, `size`,
@@ -34,7 +35,7 @@
 //! [`main`]). One module per concern: `bulk`, `store`, `search`, `get`
 //! (`_doc`, `_mget`), `pit`, `verbatim` (responses with sources), `admin`
 //! (templates, policies, error bodies, the stand-in's own endpoints),
-//! `faults`.
+//! `faults`, `strict` (duplicate fields).
 
 // Handlers return early with a whole error response; it is the rare path
 // of a test tool, so its size does not matter.
@@ -47,6 +48,7 @@ mod get;
 mod pit;
 mod search;
 mod store;
+mod strict;
 mod verbatim;
 
 use std::collections::{BTreeMap, HashMap};

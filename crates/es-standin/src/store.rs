@@ -200,6 +200,18 @@ impl Store {
                 );
             }
         };
+        if let Some(reason) = crate::strict::duplicate_field(&source) {
+            return result(
+                &index_name,
+                &id,
+                400,
+                json!({
+                    "type": "document_parsing_exception",
+                    "reason": reason,
+                    "caused_by": {"type": "json_parse_exception", "reason": reason}
+                }),
+            );
+        }
         if index.data_stream && doc.get("@timestamp").is_none() {
             return result(
                 &index_name,
