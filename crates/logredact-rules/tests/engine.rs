@@ -126,6 +126,35 @@ fn hash_is_keyed_marked_and_joins_forms_of_one_value() {
     );
 }
 
+/// A landline after a country code has no trunk `0`: the same number
+/// keeps the same digits readable and hashes the same in every form.
+#[test]
+fn a_landline_masks_and_hashes_alike_with_or_without_the_country_code() {
+    let partial = compile(&format!(
+        "{NO_RECORD}\n[[mask]]\nid = \"l\"\ndetector = \"cn_landline\"\naction = \"partial\"\n"
+    ));
+    let (out, _) = run(
+        &partial,
+        r#"{"a":"010-62345678","b":"+86 10 6234 5678","c":"+86 (10) 6234 5678","d":"0086-755-88886666","e":"0755-88886666"}"#,
+    );
+    assert_eq!(out["a"], "010-6*****78");
+    assert_eq!(out["b"], "+86 10 6*** **78");
+    assert_eq!(out["c"], "+86 (10) 6*** **78");
+    assert_eq!(out["d"], "0086-755-******66");
+    assert_eq!(out["e"], "0755-******66");
+    let mut keys = KeyRing::new();
+    keys.insert("default", b"0123456789abcdef0123".to_vec());
+    let hashed = compile_with(
+        &format!(
+            "{NO_RECORD}\n[[mask]]\nid = \"h\"\ndetector = \"cn_landline\"\naction = \"hash\"\n"
+        ),
+        &keys,
+    );
+    let (out, _) = run(&hashed, r#"{"a":"010-62345678","b":"+86 10 6234 5678"}"#);
+    let a = out["a"].as_str().unwrap();
+    assert_eq!(out["b"], format!("+86 {a}"));
+}
+
 #[test]
 fn hash_without_a_configured_key_is_an_error() {
     let files = [SourceFile {

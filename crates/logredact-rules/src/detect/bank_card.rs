@@ -19,6 +19,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     may_match,
     find,
     canonical: |m| super::registry::digits_only(m),
+    keep_first_in: super::registry::keep_as_written,
     finds: &[
         "card «4111111111111111».",
         "卡号«4111 1111 1111 1111»",

@@ -24,6 +24,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     may_match,
     find,
     canonical: |m| super::registry::alnum_upper(m),
+    keep_first_in: super::registry::keep_as_written,
     finds: &[
         "«11010519491231002X»",
         "身份证«11010519491231002x»已核验",

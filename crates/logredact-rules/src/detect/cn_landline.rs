@@ -25,7 +25,14 @@ pub(super) const DETECTOR: Builtin = Builtin {
     reads_key: false,
     may_match,
     find,
-    canonical: |m| super::registry::digits_only(m),
+    canonical: national,
+    keep_first_in: |m, keep_first| {
+        if starts_with_trunk(m) {
+            keep_first
+        } else {
+            keep_first.saturating_sub(1)
+        }
+    },
     finds: &[
         "«010-12345678»",
         "«0755-8888 6666»",
@@ -114,6 +121,24 @@ fn right_ok(hay: &[u8], end: usize) -> bool {
                 .is_some_and(|&b| b.is_ascii_digit() || matches!(b, b'.' | b' ' | b':'))
         }
     }
+}
+
+/// Whether a match begins with its area code's trunk `0`: it does unless
+/// it was written after a country code (`+86 10 6234 5678`), which the
+/// match leaves out.
+fn starts_with_trunk(matched: &[u8]) -> bool {
+    matched.iter().find(|b| b.is_ascii_digit()) == Some(&b'0')
+}
+
+/// The number as dialled at home: its digits, with the trunk `0` a country
+/// code drops (`+86 10 6234 5678` is `01062345678`), so that one number
+/// hashes the same however it was written.
+fn national(matched: &[u8]) -> Vec<u8> {
+    let mut digits = super::registry::digits_only(matched);
+    if !starts_with_trunk(matched) {
+        digits.insert(0, b'0');
+    }
+    digits
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {

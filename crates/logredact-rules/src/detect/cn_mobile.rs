@@ -22,6 +22,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     may_match,
     find,
     canonical: |m| super::registry::digits_only(m),
+    keep_first_in: super::registry::keep_as_written,
     finds: &[
         "«13812345678»",
         "电话«13812345678»谢谢",

@@ -21,6 +21,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     may_match: |scan| scan.features.has_at,
     find: |scan, out| find(scan.hay, out),
     canonical: |m| m.to_ascii_lowercase(),
+    keep_first_in: super::registry::keep_as_written,
     finds: &[
         "mail «alice.w+x@example.com.cn», ok",
         "联系«zhang_san@mail.qq.com»谢谢",

@@ -23,6 +23,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     may_match,
     find,
     canonical: |m| super::registry::digits_only(m),
+    keep_first_in: super::registry::keep_as_written,
     finds: &[
         "+852 «5123 4567»",
         "+852«91234567»",

@@ -160,6 +160,15 @@ impl Detector {
         (out, view.met_unsure_percent())
     }
 
+    /// How many of `matched`'s first letters or digits a partial mask
+    /// keeps when the rule says `keep_first`.
+    pub fn keep_first_in(&self, matched: &[u8], keep_first: usize) -> usize {
+        match self {
+            Detector::Builtin(b) => (b.keep_first_in)(matched, keep_first),
+            Detector::Regex(_) => keep_first,
+        }
+    }
+
     /// The canonical form of a match, so that one person's value hashes the
     /// same however it was written: digits only, `X` upper-cased, e-mail
     /// lower-cased.

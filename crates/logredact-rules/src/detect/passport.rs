@@ -33,6 +33,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     may_match,
     find,
     canonical: |m| super::registry::alnum_upper(m),
+    keep_first_in: super::registry::keep_as_written,
     finds: &[
         "护照号«E12345678»已核验",
         "passport: «EA1234567»",

@@ -34,6 +34,11 @@ pub struct Builtin {
     /// The canonical form of a match, so that one value hashes the same
     /// however it was written.
     pub canonical: fn(&[u8]) -> Vec<u8>,
+    /// How many of a match's first letters or digits a partial mask's
+    /// `keep_first` keeps: where a match may leave out a digit other forms
+    /// write (a landline after `+86` has no trunk `0`), the same part of
+    /// the value stays readable in every form.
+    pub keep_first_in: fn(&[u8], usize) -> usize,
     /// Texts in which it finds exactly the part between `«` and `»`.
     pub finds: &'static [&'static str],
     /// Look-alikes it keeps.
@@ -60,6 +65,11 @@ pub fn builtin(name: &str) -> Option<&'static Builtin> {
 /// Digits only (separators and country prefixes left out by the match).
 pub(super) fn digits_only(matched: &[u8]) -> Vec<u8> {
     matched.iter().copied().filter(u8::is_ascii_digit).collect()
+}
+
+/// `keep_first` as the rule sets it: every form of a match starts alike.
+pub(super) fn keep_as_written(_matched: &[u8], keep_first: usize) -> usize {
+    keep_first
 }
 
 /// Letters and digits, upper-cased.

@@ -22,6 +22,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     may_match: |scan| scan.features.digits >= 6,
     find,
     canonical: |m| super::registry::alnum_upper(m),
+    keep_first_in: super::registry::keep_as_written,
     finds: &["统一社会信用代码«91350100M000100Y43»", "«911101085923662400»"],
     keeps: &["91350100M000100Y44", "11010519491231002X", "a91350100M000100Y43"],
 };

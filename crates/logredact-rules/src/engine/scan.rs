@@ -369,7 +369,13 @@ impl RuleSet {
                     keep_first,
                     keep_last,
                     mask_char,
-                } => partial_mask_into(out, matched, *keep_first, *keep_last, *mask_char),
+                } => partial_mask_into(
+                    out,
+                    matched,
+                    rule.detector.keep_first_in(matched, *keep_first),
+                    *keep_last,
+                    *mask_char,
+                ),
                 Action::Full { replacement } => out.extend_from_slice(replacement.as_bytes()),
                 Action::Hash { key } => out.extend_from_slice(
                     keyed_hash(&key.0, &rule.detector.normalize(matched)).as_bytes(),
