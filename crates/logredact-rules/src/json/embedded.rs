@@ -15,6 +15,16 @@ use std::ops::Range;
 /// a list the nearest one before it; `None` when the number is not between
 /// `:`, `[` or `,` and `,`, `}` or `]`, or no quote is there to copy.
 pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<&'t [u8]> {
+    // The bytes either side first: most matches are whole values or stand
+    // in other text, and are ruled out by one byte.
+    let (&sep, before) = text.get(..r.start)?.trim_ascii_end().split_last()?;
+    if !matches!(sep, b':' | b'[' | b',') {
+        return None;
+    }
+    let after = text.get(r.end..)?.trim_ascii_start();
+    if !matches!(after.first(), Some(b',' | b'}' | b']')) {
+        return None;
+    }
     let number = text.get(r.clone())?;
     if number.is_empty()
         || !number
@@ -23,11 +33,6 @@ pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<&'t [
     {
         return None;
     }
-    let after = text[r.end..].trim_ascii_start();
-    if !matches!(after.first(), Some(b',' | b'}' | b']')) {
-        return None;
-    }
-    let (&sep, before) = text[..r.start].trim_ascii_end().split_last()?;
     let quote = match sep {
         // `"name":`: the quote right before the colon.
         b':' => {
