@@ -391,6 +391,13 @@ fn write_report(r: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
             r.duplicate_copies
         )?;
     }
+    if r.superseded > 0 {
+        writeln!(
+            out,
+            "  {} documents were written and sealed by an earlier run, then given another fate by a replay after a crash (the rules changed in between): what logredact wrote, not tampering",
+            r.superseded
+        )?;
+    }
     if r.not_yet_sealed > 0 {
         writeln!(
             out,

@@ -284,3 +284,44 @@ fn a_document_far_past_the_last_seal_is_inserted() {
         }]
     );
 }
+
+/// The first writing sealed offsets 0..10 as written; after a crash, the
+/// replay ran under new rules that drop offset 7's event. The document the
+/// first run wrote for it is still there, byte for byte: superseded, not
+/// inserted. A document there with other bytes is inserted.
+#[test]
+fn a_document_a_replay_gave_another_fate_is_superseded_not_inserted() {
+    let key = SealKey::generate();
+    let now = 1_000 * DAY;
+    let (mut seals, docs) = sealed(&key, 10, now, 1);
+    let mut replay = Chain::new("cold", now - DAY / 2);
+    for o in 5..10 {
+        let body = format!("{{\"n\":{o}}}");
+        let fate = if o == 7 {
+            Fate::Dropped("drop-probes".into())
+        } else {
+            Fate::Indexed(doc_hash(body.as_bytes()))
+        };
+        replay.push(o, fate);
+    }
+    seals.extend(
+        replay
+            .cut("t", 0, &key, "fp", 1_000, now - DAY / 2)
+            .iter()
+            .map(|c| parse_line(&c.line, c.id.clone()).unwrap()),
+    );
+    let report = run(&key, seals.clone(), docs.clone(), now);
+    assert_eq!(report.problems, [], "{report:?}");
+    assert_eq!(report.superseded, 1);
+    assert_eq!(report.documents_verified, 9);
+
+    let mut forged = docs;
+    forged[7].1 = doc_hash(b"{\"n\":\"forged\"}");
+    let report = run(&key, seals, forged, now);
+    assert_eq!(report.superseded, 0);
+    assert!(
+        matches!(&report.problems[..], [Problem::Inserted { id: i, .. }] if *i == id("t", 0, 7)),
+        "{:?}",
+        report.problems
+    );
+}
