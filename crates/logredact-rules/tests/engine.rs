@@ -628,4 +628,29 @@ action = "partial"
     let inner: serde_json::Value =
         serde_json::from_str(body["in"].as_str().unwrap()).expect("the inner document parses");
     assert_eq!(inner["p"], "139****5678");
+
+    // Lists inside strings stay strings (found by the third leak hunt: the
+    // quote copied there once broke the document), and a document
+    // pretty-printed one level down gets its quotes too.
+    for (input, want) in [
+        (
+            r#"{"body":"{\"PhoneNumbers\":\"18534099073,13812345678,13912345678\"}"}"#,
+            r#"{"PhoneNumbers":"185****9073,138****5678,139****5678"}"#,
+        ),
+        (
+            r#"{"body":"{\"phones\":\"[18534099073,13812345678]\"}"}"#,
+            r#"{"phones":"[185****9073,138****5678]"}"#,
+        ),
+        (
+            r#"{"body":"{\"in\":\"{\\n  \\\"phone\\\": 18534099073\\n}\"}"}"#,
+            r#"{"in":"{\n  \"phone\": \"185****9073\"\n}"}"#,
+        ),
+    ] {
+        let mut out = Vec::new();
+        set.apply(input.as_bytes(), &mut out, &mut Workspace::new())
+            .unwrap();
+        let event: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let body = event["body"].as_str().unwrap();
+        assert_eq!(json(body), json(want), "{input}");
+    }
 }

@@ -319,6 +319,18 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             "18534099073",
         ),
         (r#"{"m":"手机号包含％18534099073"}"#, "18534099073"),
+        // JavaScript's `escape()` writes the Chinese text before a value
+        // as `%uHHHH` (legacy cookies and query strings).
+        (r#"{"c":"addr=%u624B%u673A18534099073"}"#, "18534099073"),
+        (r#"{"c":"%u8BC111010519491231002X"}"#, "11010519491231002x"),
+        (
+            r#"{"c":"%u53F76222021234567890128"}"#,
+            "6222021234567890128",
+        ),
+        (
+            r#"{"c":"%uFF11%uFF18%uFF15%uFF13%uFF14%uFF10%uFF19%uFF19%uFF10%uFF17%uFF13"}"#,
+            "18534099073",
+        ),
         // The same after a character the view folds (found by the fuzzer:
         // the second reading once read the first one's profile).
         (r#"{"m":"ｘ%13812345678"}"#, "13812345678"),
@@ -378,6 +390,11 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"hotline":"+86 400 810 8888"}"#,
         // Luhn-valid numbers with no card issuer's prefix (31, 32, 33).
         r#"{"snowflake":"3227476722931734115","n":"3112345678901230"}"#,
+        // Hexadecimal groups that read as numbers with an exponent, and
+        // round quantities written with one (the third leak hunt).
+        r#"{"ip":"2408:a074:16e9:bb2b::1","u":"95e365fb-1314-42e5-b5ac-3f1a2b4c5d6e"}"#,
+        r#"{"t":"10b0ad2e-102e-48c4-88e3-051720441035"}"#,
+        r#"{"bytes":1.5E10,"b2":1.38E10,"m":"total 1.5E10 bytes"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

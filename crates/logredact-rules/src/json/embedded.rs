@@ -4,44 +4,70 @@
 
 use std::ops::Range;
 
-/// When `r` of `text` is a whole number member or element of a JSON
-/// document written in the text, the quote that document's strings are
-/// written with: `"`, or `\"` (and so on) when the document is itself
-/// inside a string of another. A masked number is written there as a
-/// string (`{"phone":"185****9073"}`), so the document still parses, as a
-/// masked number of the event itself becomes a string.
+/// The most list elements [`number_quote`] walks back over to find where a
+/// list of numbers begins: past that, the number is left unquoted.
+const MAX_ELEMENTS: usize = 64;
+
+/// When `r` of `text` is a whole number that is a member's value in a JSON
+/// document written in the text (`"phone":18534099073`), or an element of
+/// a list of numbers that is one (`"alt":[1,18534099073]`), the quote that
+/// document's strings are written with there: `"`, or `\"` (and so on)
+/// when the document is itself inside a string of another. A masked number
+/// is written there as a string (`{"phone":"185****9073"}`), so the
+/// document still parses, as a masked number of the event itself becomes
+/// a string.
 ///
-/// The quote is the one that ends the member's name, or for an element of
-/// a list the nearest one before it; `None` when the number is not between
-/// `:`, `[` or `,` and `,`, `}` or `]`, or no quote is there to copy.
+/// The quote is copied from the one that ends the member's name, which is
+/// written at the same level of escapes as the number, whatever the depth
+/// (also where the "document" is text inside a string of another: then the
+/// copy is escaped as that string needs). A number among other text, in a
+/// string, or in a list that is not a member's value gets `None`: no local
+/// look can tell a list's `,` from one inside a string
+/// (`"18534099073,13812345678"`).
 pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<&'t [u8]> {
     // The bytes either side first: most matches are whole values or stand
     // in other text, and are ruled out by one byte.
-    let (&sep, before) = text.get(..r.start)?.trim_ascii_end().split_last()?;
+    let (&sep, mut rest) = trim_blank_end(text.get(..r.start)?).split_last()?;
     if !matches!(sep, b':' | b'[' | b',') {
         return None;
     }
-    let after = text.get(r.end..)?.trim_ascii_start();
+    let after = trim_blank_start(text.get(r.end..)?);
     if !matches!(after.first(), Some(b',' | b'}' | b']')) {
         return None;
     }
-    let number = text.get(r.clone())?;
-    if number.is_empty()
-        || !number
-            .iter()
-            .all(|&b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
+    if !is_number(text.get(r.clone())?) {
         return None;
     }
-    let quote = match sep {
-        // `"name":`: the quote right before the colon.
-        b':' => {
-            let name_end = before.trim_ascii_end();
-            (name_end.last() == Some(&b'"')).then(|| name_end.len() - 1)?
+    if sep != b':' {
+        // Back over the list's earlier numbers to its `[`, then its name.
+        let mut sep = sep;
+        let mut elements = 0;
+        while sep == b',' {
+            elements += 1;
+            let before = trim_blank_end(rest);
+            let len = before
+                .iter()
+                .rev()
+                .take_while(|&&b| is_number_byte(b))
+                .count();
+            if len == 0 || elements > MAX_ELEMENTS {
+                return None;
+            }
+            (sep, rest) = trim_blank_end(&before[..before.len() - len])
+                .split_last()
+                .map(|(&s, r)| (s, r))?;
         }
-        b'[' | b',' => memchr::memrchr(b'"', before)?,
-        _ => return None,
-    };
+        let (&colon, name) = trim_blank_end(rest).split_last()?;
+        if sep != b'[' || colon != b':' {
+            return None;
+        }
+        rest = name;
+    }
+    let name_end = trim_blank_end(rest);
+    if name_end.last() != Some(&b'"') {
+        return None;
+    }
+    let quote = name_end.len() - 1;
     let backslashes = text[..quote]
         .iter()
         .rev()
@@ -50,18 +76,60 @@ pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<&'t [
     Some(&text[quote - backslashes..=quote])
 }
 
+fn is_number_byte(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')
+}
+
+fn is_number(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && bytes.iter().all(|&b| is_number_byte(b))
+}
+
+/// Whether `text` ends with a blank written as an escape one level down or
+/// deeper (`\n`, `\\n`, …): a pretty-printed document inside a string.
+fn escaped_blank_at_end(text: &[u8]) -> Option<usize> {
+    let (&last, rest) = text.split_last()?;
+    if !matches!(last, b'n' | b'r' | b't') {
+        return None;
+    }
+    let backslashes = rest.iter().rev().take_while(|&&b| b == b'\\').count();
+    (backslashes > 0).then_some(backslashes + 1)
+}
+
+/// `text` without the blanks at its end, plain or escaped.
+fn trim_blank_end(mut text: &[u8]) -> &[u8] {
+    loop {
+        text = text.trim_ascii_end();
+        match escaped_blank_at_end(text) {
+            Some(n) => text = &text[..text.len() - n],
+            None => return text,
+        }
+    }
+}
+
+/// `text` without the blanks at its start, plain or escaped.
+fn trim_blank_start(mut text: &[u8]) -> &[u8] {
+    loop {
+        text = text.trim_ascii_start();
+        let backslashes = text.iter().take_while(|&&b| b == b'\\').count();
+        match text.get(backslashes) {
+            Some(b'n' | b'r' | b't') if backslashes > 0 => text = &text[backslashes + 1..],
+            _ => return text,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn quote_of(text: &str, number: &str) -> Option<String> {
-        let start = text.find(number).unwrap();
+        let start = text.rfind(number).unwrap();
         number_quote(text.as_bytes(), &(start..start + number.len()))
             .map(|q| String::from_utf8(q.to_vec()).unwrap())
     }
 
     #[test]
-    fn a_number_member_or_element_takes_the_document_s_quote() {
+    fn a_number_member_or_list_element_takes_the_document_s_quote() {
         let q = |t: &str| quote_of(t, "18534099073");
         assert_eq!(q(r#"{"phone":18534099073}"#).as_deref(), Some("\""));
         assert_eq!(
@@ -70,16 +138,24 @@ mod tests {
         );
         assert_eq!(q(r#"{\"phone\":18534099073}"#).as_deref(), Some("\\\""));
         assert_eq!(q(r#"{\\\"p\\\":18534099073}"#).as_deref(), Some("\\\\\\\""));
-        assert_eq!(q(r#"{"l":[1,18534099073]}"#).as_deref(), Some("\""));
+        assert_eq!(q(r#"{"l":[1, 2.5,18534099073]}"#).as_deref(), Some("\""));
         assert_eq!(q(r#"{"l":[18534099073]}"#).as_deref(), Some("\""));
+        // Pretty-printed, one level down.
+        assert_eq!(
+            q(r#"{\n  \"phone\": 18534099073\n}"#).as_deref(),
+            Some("\\\"")
+        );
         assert_eq!(
             quote_of(r#"{"p":1.8534099073E10}"#, "1.8534099073E10").as_deref(),
             Some("\"")
         );
+        // Text inside a string of the document that reads like a member:
+        // the copy is escaped as that string needs.
+        assert_eq!(q(r#"{"s":"a\":18534099073,"}"#).as_deref(), Some("\\\""));
     }
 
     #[test]
-    fn a_number_in_other_text_takes_none() {
+    fn a_number_in_a_string_or_other_text_takes_none() {
         let q = |t: &str| quote_of(t, "18534099073");
         for text in [
             "phone=18534099073",
@@ -89,6 +165,12 @@ mod tests {
             "a,18534099073,b",
             r#"{"phone":18534099073x}"#,
             r#"{"phone":"18534099073"}"#,
+            // Lists inside strings (found by the third leak hunt).
+            r#"{"PhoneNumbers":"13812345678,18534099073,13912345678"}"#,
+            r#"{"phones":"[13812345678,18534099073]"}"#,
+            r#"["C:\\temp\\",18534099073]"#,
+            r#"{"l":[[1],18534099073]}"#,
+            r#"{"l":["a",18534099073]}"#,
         ] {
             assert_eq!(q(text), None, "{text}");
         }

@@ -13,6 +13,13 @@
 //! like a card or a mobile number, and masking would turn a float field
 //! into a string, which Elasticsearch then refuses against its mapping.
 //!
+//! A number written with an exponent and few significant digits
+//! (`1.5E10`, how Java writes fifteen billion bytes as a double; `16e9`
+//! inside an IPv6 address or a UUID, read as text) is a round quantity,
+//! not an identifier: it is not read either. An identifier written that
+//! way keeps all its digits (`1.8534099073E10`); only one ending in six or
+//! more zeros would go unread.
+//!
 //! Guarantees: no allocation, no panics on any valid JSON number.
 
 /// The longest whole-number reading given to the detectors. A run of more
@@ -20,13 +27,19 @@
 /// of digits), so a longer number is read as holding nothing.
 const MAX_DIGITS: usize = 40;
 
+/// The fewest significant digits (leading and trailing zeros aside) a
+/// number written with an exponent must have to be read.
+const MIN_SIGNIFICANT_WITH_EXPONENT: usize = 6;
+
 /// The size of the buffer a reading is written in: a sign and the digits.
 pub(crate) const READING_BYTES: usize = MAX_DIGITS + 1;
 
 /// The text the detectors read for the number token `text` (valid JSON):
 /// its sign and the digits of its whole value, in `buf`; `None` when its
-/// value has a fraction or more than [`MAX_DIGITS`] digits. A whole number
-/// written without fraction or exponent reads as itself.
+/// value has a fraction or more than [`MAX_DIGITS`] digits, or it has an
+/// exponent and fewer than [`MIN_SIGNIFICANT_WITH_EXPONENT`] significant
+/// digits. A whole number written without fraction or exponent reads as
+/// itself.
 pub(crate) fn whole_reading<'b>(text: &[u8], buf: &'b mut [u8; READING_BYTES]) -> Option<&'b [u8]> {
     let (sign, rest) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -63,6 +76,16 @@ pub(crate) fn whole_reading<'b>(text: &[u8], buf: &'b mut [u8; READING_BYTES]) -
             }
         }
     };
+    if !exponent.is_empty() {
+        let digits = || int.iter().chain(frac);
+        let leading = digits().take_while(|&&d| d == b'0').count();
+        let trailing = digits().rev().take_while(|&&d| d == b'0').count();
+        if (int.len() + frac.len()).saturating_sub(leading + trailing)
+            < MIN_SIGNIFICANT_WITH_EXPONENT
+        {
+            return None;
+        }
+    }
     // All the significant digits in a row, and where the point falls in
     // them: the whole part is the first `point` (zeros past the end).
     let total = int.len() + frac.len();
@@ -127,12 +150,30 @@ mod tests {
             Some("330106199003071236")
         );
         assert_eq!(read("-1.3812345678E10").as_deref(), Some("-13812345678"));
-        assert_eq!(read("1.85E10").as_deref(), Some("18500000000"));
+        assert_eq!(read("1.38001E10").as_deref(), Some("13800100000"));
         assert_eq!(read("0").as_deref(), Some("0"));
         assert_eq!(read("0.0").as_deref(), Some("0"));
         assert_eq!(read("-0").as_deref(), Some("-0"));
-        assert_eq!(read("0e5").as_deref(), Some("0"));
-        assert_eq!(read("1e3").as_deref(), Some("1000"));
+        assert_eq!(read("1000").as_deref(), Some("1000"));
+    }
+
+    /// Round quantities written with an exponent are not identifiers
+    /// (found by the third leak hunt: `{"bytes":1.5E10}` became a masked
+    /// string, `16e9` in an IPv6 address a masked mobile number).
+    #[test]
+    fn round_numbers_with_an_exponent_are_not_read() {
+        for text in [
+            "1.5E10",
+            "1.85E10",
+            "16e9",
+            "42e5",
+            "1.3800E10",
+            "1e3",
+            "0e5",
+            "1e39",
+        ] {
+            assert_eq!(read(text), None, "{text}");
+        }
     }
 
     #[test]
@@ -149,7 +190,7 @@ mod tests {
             assert_eq!(read(text), None, "{text}");
         }
         // Forty digits is the most read.
-        assert_eq!(read("1e39").map(|s| s.len()), Some(40));
-        assert_eq!(read("1e40"), None);
+        assert_eq!(read("1.23456e39").map(|s| s.len()), Some(40));
+        assert_eq!(read("1.23456e40"), None);
     }
 }

@@ -4,7 +4,8 @@
 //! Real logs write the same digits many ways. This view undoes them, at
 //! every level, until nothing more changes:
 //!
-//! - URL escapes (`%31`, and `%2531`: percent-encoding applied twice);
+//! - URL escapes (`%31`, and `%2531`: percent-encoding applied twice), and
+//!   JavaScript's `escape()` form of other characters (`%u624B`);
 //! - backslash escapes left in text by a serializer or a web server: JSON's
 //!   `\uXXXX` and `\n`, `\"`, `\\` (a JSON document inside a string, at any
 //!   depth) and nginx's `\xHH`;
@@ -486,8 +487,10 @@ fn reduce(
                 continue;
             }
         }
-        // `\uHHHH`, as UTF-8 (a lone surrogate half is left as it is).
-        if let Some(&[b'\\', b'u', a, b, c, d]) = tail(6) {
+        // `\uHHHH`, and JavaScript's `escape()` form `%uHHHH` (legacy
+        // cookies and query strings), as UTF-8 (a lone surrogate half is
+        // left as it is).
+        if let Some(&[b'\\' | b'%', b'u', a, b, c, d]) = tail(6) {
             if let (Some(a), Some(b), Some(c), Some(d)) = (hex(a), hex(b), hex(c), hex(d)) {
                 if let Some(ch) = char::from_u32(a << 12 | b << 8 | c << 4 | d) {
                     let mut buf = [0u8; 4];

@@ -16,7 +16,8 @@ pub fn may_hold_exponent(text: &[u8]) -> bool {
 }
 
 /// The number around the `e` at `i`, as `start..end`, if one is there:
-/// digits, maybe a `.` and more digits, the `e`, maybe a sign, digits; no
+/// digits, maybe a `.` and more digits (a `.` unless it follows `:` or
+/// `=`), the `e`, maybe a sign, digits; no
 /// letter, digit or `.` touching it on either side, but for a `.` after it
 /// that no digit follows.
 fn exponent_at(text: &[u8], i: usize) -> Option<(usize, usize)> {
@@ -51,6 +52,18 @@ fn exponent_at(text: &[u8], i: usize) -> Option<(usize, usize)> {
         }
     }
     if start > 0 && (text[start - 1].is_ascii_alphanumeric() || text[start - 1] == b'.') {
+        return None;
+    }
+    // Programs write a number with an exponent in text with a point
+    // (`1.8534099073E10`: Java, Go, Python, JavaScript alike). Without one
+    // it is read only as a value after `:` or `=` (a JSON member, a
+    // `key=value` pair); elsewhere it is a hexadecimal group (`42e5` in a
+    // UUID; an IPv6 address's groups are too short to be read).
+    let is_value = text[..start]
+        .trim_ascii_end()
+        .last()
+        .is_some_and(|&b| b == b':' || b == b'=');
+    if !is_value && !text[start..i].contains(&b'.') {
         return None;
     }
     Some((start, end))
@@ -121,7 +134,10 @@ mod tests {
             expanded(r#"{"p":185340990730e-1}"#).0,
             r#"{"p":18534099073}"#
         );
-        assert_eq!(expanded("a 1e3 b 2E+2").0, "a 1000 b 200");
+        assert_eq!(
+            expanded("a 1.853409E10 b 3.301061990030712E+17").0,
+            "a 18534090000 b 330106199003071200"
+        );
         // At the end of a sentence.
         assert_eq!(expanded("tel 1.8534099073E10.").0, "tel 18534099073.");
         assert_eq!(expanded("1.8534099073E10. x").0, "18534099073. x");
@@ -145,6 +161,13 @@ mod tests {
             "1e10.5",
             "1e10.5.",
             "1e400000",
+            // Without a point, or with few significant digits: hexadecimal
+            // groups and round quantities (the third leak hunt).
+            "95e365fb-1314-42e5-b5ac-3f1a2b4c5d6e",
+            "a074:16e9:bb2b::1",
+            "10b0ad2e-102e-48c4-88e3-051720441035",
+            "x 18534099073e0",
+            "bytes=1.5E10",
         ] {
             assert_eq!(expanded(s).0, s, "{s}");
         }

@@ -96,6 +96,10 @@ fn escapes_at_every_level() {
     assert_eq!(view("%EF%BC%91%EF%BC%93").0, "13");
     assert_eq!(view(r"a\nb\tc").0, "a b c");
     assert_eq!(view(r"138\n").0, "138 ");
+    // JavaScript's `escape()`: `%uHHHH` for what is not ASCII.
+    assert_eq!(view("%u624B%u673A18534099073").0, "手机18534099073");
+    assert_eq!(view("%uFF11%uFF13").0, "13");
+    assert_eq!(view("%25u624B1").0, "手1");
     // Not escapes: kept as they are.
     assert_eq!(view(r"%zz \q \u12 %4").0, r"%zz \q \u12 %4");
     assert_eq!(view(r"\ud83d").0, r"\ud83d");

@@ -49,7 +49,7 @@ fn undo_once(s: &str) -> String {
             out.push(hex(&rest[2..4]).expect("hex") as u8);
             i += 4;
         } else if rest.len() >= 6
-            && rest.starts_with(b"\\u")
+            && (rest.starts_with(b"\\u") || rest.starts_with(b"%u"))
             && rest[2..6].iter().all(u8::is_ascii_hexdigit)
         {
             let unit = hex(&rest[2..6]).expect("hex");
