@@ -48,6 +48,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "0086«1062345678»",
         "+86 («10) 6234 5678»",
         "«0571-8765432»",
+        "+86«01062345678»",
+        "+86«0755-88886666»",
+        "+86 «0755 8888 6666»",
     ],
     keeps: &[
         "95588",
@@ -59,11 +62,12 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "0755-01234567",
         "2026-11-20 08:15:30",
         "013812345678",
+        "+86 013812345678",
         "a02161234567",
     ],
 };
 
-const LANDLINE_RUNS: u32 = run_lengths(&[10, 11, 12, 13, 14, 15]);
+const LANDLINE_RUNS: u32 = run_lengths(&[10, 11, 12, 13, 14, 15, 16]);
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
     if scan.features.digits < 10 {
@@ -151,7 +155,8 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         if !starts_right
             || run.len() > 16
             || !((10..=13).contains(&run.len())
-                || (run.starts_with(b"0086") && run.len() <= 15)
+                || (run.starts_with(b"86") && run.len() == 14)
+                || (run.starts_with(b"0086") && run.len() <= 16)
                 || joined_to_next(hay, runs, i))
         {
             i += 1;
@@ -175,6 +180,9 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                 (0, true)
             };
             let national = &d[country..];
+            // After a country code people still write the area code's `0`
+            // (`+86 0755-8888 6666`, `+8601062345678`).
+            let trunk = trunk || national.first() == Some(&b'0');
             let area = area_len(national, trunk)?;
             let zero = usize::from(!trunk);
             if !is_local(national.get(area..)?, area + zero)

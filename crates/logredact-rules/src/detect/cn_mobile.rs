@@ -38,6 +38,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«1381 234 5678»",
         "0«13812345678»",
         "tel:«138 12345678»",
+        "+86«185 3409 9073»",
+        "+86«185-3409-9073»",
+        "0086«185 3409 9073»",
     ],
     keeps: &[
         "12812345678",
@@ -49,6 +52,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "8613812345678901",
         "2026-11-20 13:81:23",
         "1 3 8 1 2 3 4 5 6 7 8",
+        "86185 3409 9073",
         "9f3c2e1a-5b7d-4e2f-a716-013812345678",
     ],
 };
@@ -88,10 +92,15 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             };
             // The national number's groups have three digits or more
             // (`138 1234 5678`, `1381 234 5678`), and a prefix is its own
-            // group or glued on: `1 3 8 1 2…` is a list of numbers.
+            // group or glued on: `1 3 8 1 2…` is a list of numbers. A
+            // country code may be glued to the first group of three
+            // (`+86185 3409 9073`) when it is plainly one: after `+`, or
+            // `0086`.
+            let plus = step.whole.start > 0 && hay[step.whole.start - 1] == b'+';
+            let glued = step.group_ends_at(prefix + 3) && (prefix == 4 || (prefix == 2 && plus));
             if !(step.digit(prefix) == b'1' && (b'3'..=b'9').contains(&step.digit(prefix + 1)))
                 || step.min_group_after(prefix) < 3
-                || !(step.group_ends_at(prefix) || step.groups.len() == 1 || prefix == 0)
+                || !(step.group_ends_at(prefix) || step.groups.len() == 1 || prefix == 0 || glued)
             {
                 return None;
             }
