@@ -96,13 +96,18 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             // country code may be glued to the first group of three
             // (`+86185 3409 9073`) when it is plainly one: after `+`, or
             // `0086`.
-            let plus = step.whole.start > 0 && hay[step.whole.start - 1] == b'+';
-            let glued = step.group_ends_at(prefix + 3) && (prefix == 4 || (prefix == 2 && plus));
             if !(step.digit(prefix) == b'1' && (b'3'..=b'9').contains(&step.digit(prefix + 1)))
                 || step.min_group_after(prefix) < 3
-                || !(step.group_ends_at(prefix) || step.groups.len() == 1 || prefix == 0 || glued)
             {
                 return None;
+            }
+            if !(step.group_ends_at(prefix) || step.groups.len() == 1 || prefix == 0) {
+                let plus = step.whole.start > 0 && hay[step.whole.start - 1] == b'+';
+                let glued =
+                    (prefix == 4 || (prefix == 2 && plus)) && step.group_ends_at(prefix + 3);
+                if !glued {
+                    return None;
+                }
             }
             bounded(hay, &step.whole).then(|| (step.offset(prefix)..step.whole.end, step.last))
         });
