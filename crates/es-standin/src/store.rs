@@ -186,8 +186,20 @@ impl Store {
             _ => {}
         }
         let source = op.source.unwrap_or_default();
-        let doc: Value = match serde_json::from_str(&source) {
+        let doc: Value = match crate::strict::parse(&source) {
             Ok(v @ Value::Object(_)) => v,
+            Err(crate::strict::Refusal::Duplicate(reason)) => {
+                return result(
+                    &index_name,
+                    &id,
+                    400,
+                    json!({
+                        "type": "document_parsing_exception",
+                        "reason": reason,
+                        "caused_by": {"type": "json_parse_exception", "reason": reason}
+                    }),
+                );
+            }
             _ => {
                 return result(
                     &index_name,
@@ -200,18 +212,6 @@ impl Store {
                 );
             }
         };
-        if let Some(reason) = crate::strict::duplicate_field(&source) {
-            return result(
-                &index_name,
-                &id,
-                400,
-                json!({
-                    "type": "document_parsing_exception",
-                    "reason": reason,
-                    "caused_by": {"type": "json_parse_exception", "reason": reason}
-                }),
-            );
-        }
         if index.data_stream && doc.get("@timestamp").is_none() {
             return result(
                 &index_name,
