@@ -391,11 +391,12 @@ fn write_report(r: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
             r.duplicate_copies
         )?;
     }
-    if r.superseded > 0 {
+    if r.written_before_replay > 0 {
         writeln!(
             out,
-            "  {} documents were written and sealed by an earlier run, then given another fate by a replay after a crash (the rules changed in between): what logredact wrote, not tampering",
-            r.superseded
+            "  {} documents were written and sealed by an earlier run, then given another fate by a replay after a crash (the rules, routes or the output's answer changed in between): what logredact wrote first, not tampering; --json lists the first {} _ids",
+            r.written_before_replay,
+            crate::seal::check::MAX_LISTED
         )?;
     }
     if r.not_yet_sealed > 0 {

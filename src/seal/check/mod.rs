@@ -8,6 +8,7 @@
 //! its offset was sealed with. When two segments cover the same offsets (a
 //! replay after a crash or a rebalance), the newer segment's word counts.
 
+mod earlier;
 mod held;
 mod judge;
 mod spans;
@@ -20,6 +21,7 @@ pub use held::{parse_doc_id, Held, HeldDocs};
 pub use judge::{Fates, Seal};
 
 use crate::seal::record::Fate;
+use earlier::{segment_order, Coverage};
 use judge::{link, ChainAt};
 use spans::{give, span_at, Spans};
 
@@ -115,9 +117,13 @@ pub struct Report {
     pub not_yet_sealed: u64,
     /// Documents an earlier run wrote and sealed, with those exact bytes,
     /// at offsets a replay after a crash sealed with another fate (the
-    /// rules changed in between and routed the event elsewhere or dropped
-    /// it): what logredact wrote, superseded, not tampering.
-    pub superseded: u64,
+    /// rules, routes or the output's answer changed in between): what
+    /// logredact wrote first, not tampering. Counted once per offset
+    /// (further copies are `duplicate_copies`).
+    pub written_before_replay: u64,
+    /// The `_id`s of the first [`MAX_LISTED`] of them, to remove by hand
+    /// where the newer fate must hold.
+    pub written_before_replay_ids: Vec<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -145,6 +151,10 @@ impl Window {
             && self.until_ms.is_none_or(|t| sealed_at_ms <= t)
     }
 }
+
+/// How many `_id`s a report lists of documents it counts without calling
+/// them problems.
+pub const MAX_LISTED: usize = 100;
 
 /// A range of offsets: topic, partition, first, last.
 type Range = (String, i32, i64, i64);
@@ -225,10 +235,7 @@ impl Checker {
             let mut segments: BTreeMap<(i64, &str), Vec<usize>> = BTreeMap::new();
             for i in members {
                 let b = &seals[i].body;
-                segments
-                    .entry((b.segment_started_ms, &b.segment))
-                    .or_default()
-                    .push(i);
+                segments.entry(segment_order(b)).or_default().push(i);
             }
             let map = spans
                 .entry(topic.to_owned())
@@ -432,17 +439,26 @@ impl Checker {
         // documents no seal covers are judged below.
         let mut inserted = Vec::new();
         let mut stray: Vec<(&str, i32, i64, Held)> = Vec::new();
+        let coverage = Coverage::new(&seals);
         for (t, p, o, copies) in docs.each() {
             match span_at(&spans, t, p, o) {
                 Some(span) => {
                     let seal = &seals[span.seal];
                     let fates = seal.verdict.as_ref().expect("spans are of seals that hold");
                     if !matches!(fates.at(o - seal.body.first_offset), Fate::Indexed(_)) {
+                        let earlier = coverage.earlier_hash(&seals, span.seal, (t, p, o));
+                        let mut counted = false;
                         for d in copies {
-                            if sealed_by_an_older_segment(&seals, span.seal, (t, p, o), &d.hash) {
-                                report.superseded += 1;
-                            } else {
+                            if earlier != Some(d.hash) {
                                 inserted.push(((t, p, o), docs.place(d)));
+                            } else if counted {
+                                report.duplicate_copies += 1;
+                            } else {
+                                counted = true;
+                                report.written_before_replay += 1;
+                                if report.written_before_replay_ids.len() < MAX_LISTED {
+                                    report.written_before_replay_ids.push(doc_id(t, p, o));
+                                }
                             }
                         }
                     }
@@ -462,30 +478,6 @@ impl Checker {
         }
         report
     }
-}
-
-/// Whether a seal of a segment older than the one that governs `seal`'s
-/// offsets sealed the offset `at` as written with `hash`: the document is
-/// what an earlier run wrote before a replay gave the event another fate.
-/// (Asked only for documents at offsets sealed as not written, which are
-/// rare, so a walk over the seals will do.)
-fn sealed_by_an_older_segment(
-    seals: &[Seal],
-    governing: usize,
-    (topic, partition, offset): (&str, i32, i64),
-    hash: &[u8; 32],
-) -> bool {
-    let newer = seals[governing].body.segment_started_ms;
-    seals.iter().enumerate().any(|(i, s)| {
-        let b = &s.body;
-        i != governing
-            && b.topic == topic
-            && b.partition == partition
-            && b.first_offset <= offset
-            && offset <= b.last_offset
-            && (b.segment_started_ms, &b.segment) < (newer, &seals[governing].body.segment)
-            && matches!(&s.verdict, Ok(f) if *f.at(offset - b.first_offset) == Fate::Indexed(*hash))
-    })
 }
 
 /// How far past its partition's last seal a document may be and still be

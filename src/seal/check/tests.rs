@@ -287,10 +287,10 @@ fn a_document_far_past_the_last_seal_is_inserted() {
 
 /// The first writing sealed offsets 0..10 as written; after a crash, the
 /// replay ran under new rules that drop offset 7's event. The document the
-/// first run wrote for it is still there, byte for byte: superseded, not
-/// inserted. A document there with other bytes is inserted.
+/// first run wrote for it is still there, byte for byte: written before the
+/// replay, not inserted. A document there with other bytes is inserted.
 #[test]
-fn a_document_a_replay_gave_another_fate_is_superseded_not_inserted() {
+fn a_document_a_replay_gave_another_fate_is_written_before_it_not_inserted() {
     let key = SealKey::generate();
     let now = 1_000 * DAY;
     let (mut seals, docs) = sealed(&key, 10, now, 1);
@@ -312,15 +312,59 @@ fn a_document_a_replay_gave_another_fate_is_superseded_not_inserted() {
     );
     let report = run(&key, seals.clone(), docs.clone(), now);
     assert_eq!(report.problems, [], "{report:?}");
-    assert_eq!(report.superseded, 1);
+    assert_eq!(report.written_before_replay, 1);
+    assert_eq!(report.written_before_replay_ids, [id("t", 0, 7)]);
     assert_eq!(report.documents_verified, 9);
 
     let mut forged = docs;
     forged[7].1 = doc_hash(b"{\"n\":\"forged\"}");
     let report = run(&key, seals, forged, now);
-    assert_eq!(report.superseded, 0);
+    assert_eq!(report.written_before_replay, 0);
     assert!(
         matches!(&report.problems[..], [Problem::Inserted { id: i, .. }] if *i == id("t", 0, 7)),
+        "{:?}",
+        report.problems
+    );
+}
+
+/// Three writings of offset 3: the first wrote one body, a replay another,
+/// a second replay dropped the event. Only the newest older writing's
+/// bytes stand; the first writing's bytes put back are inserted, and a
+/// second copy of the standing bytes is a duplicate.
+#[test]
+fn only_the_newest_older_writing_stands_for_a_replayed_offset() {
+    let key = SealKey::generate();
+    let now = 1_000 * DAY;
+    let (mut seals, mut docs) = sealed(&key, 6, now, 3);
+    let second = doc_hash(b"{\"n\":3,\"v\":2}");
+    for (age, fate) in [
+        (2, Fate::Indexed(second)),
+        (1, Fate::Dropped("drop".into())),
+    ] {
+        let mut replay = Chain::new("cold", now - age * DAY);
+        replay.push(3, fate);
+        seals.extend(
+            replay
+                .cut("t", 0, &key, "fp", 1_000, now - age * DAY)
+                .iter()
+                .map(|c| parse_line(&c.line, c.id.clone()).unwrap()),
+        );
+    }
+    let first = docs[3].1;
+    docs[3].1 = second;
+    docs.push((id("t", 0, 3), second));
+    let report = run(&key, seals.clone(), docs.clone(), now);
+    assert_eq!(report.problems, [], "{report:?}");
+    assert_eq!(
+        (report.written_before_replay, report.duplicate_copies),
+        (1, 1)
+    );
+    docs[3].1 = first;
+    docs.pop();
+    let report = run(&key, seals, docs, now);
+    assert_eq!(report.written_before_replay, 0);
+    assert!(
+        matches!(&report.problems[..], [Problem::Inserted { id: i, .. }] if *i == id("t", 0, 3)),
         "{:?}",
         report.problems
     );

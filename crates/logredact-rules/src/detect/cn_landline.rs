@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use super::groups::{joined_to_next, keep, lengths, walk};
+use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{is_word, left_bounded};
@@ -171,7 +171,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let d = &digits[..step.len];
             // A country code (`+86`, `0086`, or `86` as its own group) and
             // the area code without its `0`, or the area code with it.
-            let plus = step.whole.start > 0 && hay[step.whole.start - 1] == b'+';
+            let plus = plus_before(hay, step.whole.start);
             let (country, trunk) = if d.starts_with(b"0086") {
                 (4, false)
             } else if d.starts_with(b"86") && d.len() > 2 {

@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::{joined_to_next, keep, walk};
+use super::groups::{joined_to_next, keep, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -102,7 +102,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                 return None;
             }
             if !(step.group_ends_at(prefix) || step.groups.len() == 1 || prefix == 0) {
-                let plus = step.whole.start > 0 && hay[step.whole.start - 1] == b'+';
+                let plus = plus_before(hay, step.whole.start);
                 let glued =
                     (prefix == 4 || (prefix == 2 && plus)) && step.group_ends_at(prefix + 3);
                 if !glued {

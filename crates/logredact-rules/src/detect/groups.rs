@@ -45,6 +45,12 @@ pub struct Step<'a> {
     gathered: bool,
 }
 
+/// Whether a `+` stands right before `at`: a country code written as one
+/// (`+86`, `+852`).
+pub fn plus_before(hay: &[u8], at: usize) -> bool {
+    at > 0 && hay[at - 1] == b'+'
+}
+
 impl Step<'_> {
     /// The digits of the groups so far, concatenated.
     pub fn digits(&mut self) -> &[u8] {

@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::{keep, lengths, walk};
+use super::groups::{keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -78,7 +78,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     while i < runs.len() {
         let start = runs[i].start;
         // The country code is written as one: `+852`, `00852`, `(852)`.
-        let plus = start > 0 && hay[start - 1] == b'+';
+        let plus = plus_before(hay, start);
         let paren = start > 0 && hay[start - 1] == b'(';
         if !plus && !paren && !hay[runs[i].clone()].starts_with(b"00") {
             i += 1;

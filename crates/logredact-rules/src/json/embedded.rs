@@ -68,12 +68,17 @@ pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<&'t [
         return None;
     }
     let quote = name_end.len() - 1;
+    // At escape level L a quote is written after 2^L - 1 backslashes; a
+    // name that ends in a backslash adds an even number more (`"a\\"`),
+    // so the level is read from the count's lowest bits.
     let backslashes = text[..quote]
         .iter()
         .rev()
         .take_while(|&&b| b == b'\\')
         .count();
-    Some(&text[quote - backslashes..=quote])
+    let level = (backslashes + 1).trailing_zeros();
+    let own = (1usize << level.min(30)) - 1;
+    Some(&text[quote - own..=quote])
 }
 
 fn is_number_byte(b: u8) -> bool {
@@ -84,8 +89,9 @@ fn is_number(bytes: &[u8]) -> bool {
     !bytes.is_empty() && bytes.iter().all(|&b| is_number_byte(b))
 }
 
-/// Whether `text` ends with a blank written as an escape one level down or
-/// deeper (`\n`, `\\n`, …): a pretty-printed document inside a string.
+/// The length of the blank written as an escape one level down or deeper
+/// (`\n`, `\\n`, …) that `text` ends with, if it does: a pretty-printed
+/// document inside a string.
 fn escaped_blank_at_end(text: &[u8]) -> Option<usize> {
     let (&last, rest) = text.split_last()?;
     if !matches!(last, b'n' | b'r' | b't') {
@@ -152,6 +158,9 @@ mod tests {
         // Text inside a string of the document that reads like a member:
         // the copy is escaped as that string needs.
         assert_eq!(q(r#"{"s":"a\":18534099073,"}"#).as_deref(), Some("\\\""));
+        // A name that ends in a backslash, at levels 0 and 1.
+        assert_eq!(q(r#"{"a\\":18534099073}"#).as_deref(), Some("\""));
+        assert_eq!(q(r#"{\"a\\\\\":18534099073}"#).as_deref(), Some("\\\""));
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //! program kept as a double, in a JSON document logged as text, or in a
 //! `key=value` line), mapped back to the whole number as written. The rule
 //! of what a number says is `json::number`'s, for JSON numbers and text
-//! alike: a whole number of at most 40 digits; a number whose value has a
-//! fraction is left as it is written.
+//! alike: a whole number of at most 40 digits, and with an exponent at
+//! least six significant digits; a number whose value has a fraction is
+//! left as it is written. Text adds one rule of its own: a number with an
+//! exponent and no point is read only as a value after `:` or `=`
+//! (elsewhere it is a hexadecimal group).
 
 use crate::bytes::exponent_marks;
 use crate::json::{whole_reading, READING_BYTES};
