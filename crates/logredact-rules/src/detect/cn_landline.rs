@@ -63,6 +63,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "2026-11-20 08:15:30",
         "013812345678",
         "+86 013812345678",
+        "0086061068992440",
         "a02161234567",
     ],
 };
@@ -181,8 +182,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             };
             let national = &d[country..];
             // After a country code people still write the area code's `0`
-            // (`+86 0755-8888 6666`, `+8601062345678`).
-            let trunk = trunk || national.first() == Some(&b'0');
+            // (`+86 0755-8888 6666`, `+8601062345678`); unbroken and without
+            // `+`, `00860…` is more likely some other number.
+            let trunk =
+                trunk || (national.first() == Some(&b'0') && (plus || step.groups.len() > 1));
             let area = area_len(national, trunk)?;
             let zero = usize::from(!trunk);
             if !is_local(national.get(area..)?, area + zero)

@@ -361,8 +361,9 @@ impl RuleSet {
             out.extend_from_slice(&current[last..orig.start]);
             // A number in a JSON document written in the text becomes a
             // string there, so the document still parses.
-            let quote = number_quote(current, &orig);
-            out.extend_from_slice(quote.unwrap_or_default());
+            let quoted = number_quote(current, &orig);
+            let quote = quoted.map_or(&b""[..], |(q, _)| q);
+            out.extend_from_slice(quote);
             let matched = &view.bytes()[m.clone()];
             match &rule.action {
                 Action::Partial {
@@ -382,8 +383,8 @@ impl RuleSet {
                 ),
                 Action::Drop => unreachable!("a drop ends the pass before rewriting"),
             }
-            out.extend_from_slice(quote.unwrap_or_default());
-            last = orig.end;
+            out.extend_from_slice(quote);
+            last = quoted.map_or(orig.end, |(_, end)| end);
         }
         out.extend_from_slice(&current[last..]);
         Ok(())

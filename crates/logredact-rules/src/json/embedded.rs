@@ -24,14 +24,19 @@ const MAX_ELEMENTS: usize = 64;
 /// string, or in a list that is not a member's value gets `None`: no local
 /// look can tell a list's `,` from one inside a string
 /// (`"18534099073,13812345678"`).
-pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<&'t [u8]> {
+///
+/// Returns the quote and where the number ends: after the match, or after
+/// a `.0` that writes a whole number as a float (`18534099073.0`: Python,
+/// PHP), which goes with the masked value.
+pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<(&'t [u8], usize)> {
     // The bytes either side first: most matches are whole values or stand
     // in other text, and are ruled out by one byte.
     let (&sep, mut rest) = trim_blank_end(text.get(..r.start)?).split_last()?;
     if !matches!(sep, b':' | b'[' | b',') {
         return None;
     }
-    let after = trim_blank_start(text.get(r.end..)?);
+    let end = r.end + whole_float_suffix(text.get(r.end..)?);
+    let after = trim_blank_start(&text[end..]);
     if !matches!(after.first(), Some(b',' | b'}' | b']')) {
         return None;
     }
@@ -78,7 +83,19 @@ pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<&'t [
         .count();
     let level = (backslashes + 1).trailing_zeros();
     let own = (1usize << level.min(30)) - 1;
-    Some(&text[quote - own..=quote])
+    Some((&text[quote - own..=quote], end))
+}
+
+/// The length of the `.0` (`.00`…) `rest` starts with, or 0.
+fn whole_float_suffix(rest: &[u8]) -> usize {
+    match rest {
+        [b'.', zeros @ ..] => match zeros.iter().take_while(|&&b| b == b'0').count() {
+            0 => 0,
+            n if zeros.get(n).is_some_and(u8::is_ascii_digit) => 0,
+            n => 1 + n,
+        },
+        _ => 0,
+    }
 }
 
 fn is_number_byte(b: u8) -> bool {
@@ -131,7 +148,7 @@ mod tests {
     fn quote_of(text: &str, number: &str) -> Option<String> {
         let start = text.rfind(number).unwrap();
         number_quote(text.as_bytes(), &(start..start + number.len()))
-            .map(|q| String::from_utf8(q.to_vec()).unwrap())
+            .map(|(q, _)| String::from_utf8(q.to_vec()).unwrap())
     }
 
     #[test]
@@ -158,6 +175,14 @@ mod tests {
         // Text inside a string of the document that reads like a member:
         // the copy is escaped as that string needs.
         assert_eq!(q(r#"{"s":"a\":18534099073,"}"#).as_deref(), Some("\\\""));
+        // A whole number written as a float: the `.0` goes with it.
+        let text = r#"{"p": 18534099073.0 }"#;
+        let at = text.find('1').unwrap();
+        assert_eq!(
+            number_quote(text.as_bytes(), &(at..at + 11)),
+            Some((&b"\""[..], at + 13))
+        );
+        assert_eq!(q(r#"{"p":18534099073.5}"#), None);
         // A name that ends in a backslash, at levels 0 and 1.
         assert_eq!(q(r#"{"a\\":18534099073}"#).as_deref(), Some("\""));
         assert_eq!(q(r#"{\"a\\\\\":18534099073}"#).as_deref(), Some("\\\""));

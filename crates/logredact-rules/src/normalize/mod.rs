@@ -401,6 +401,17 @@ impl Reading {
 }
 
 fn ambiguous_escape(byte: u8, next: Option<u8>) -> bool {
+    // Two decimal digits before a digit, whatever they decode to: `%21` may
+    // be `!`, or a `%` before an ID (`LIKE '%210102199003071233%'`; also
+    // `%40` before a card, `%81` before a residence permit). But `%25` is
+    // the `%` itself, encoded once more (`%2518…`), and no ID starts 25.
+    if byte != b'%'
+        && byte >> 4 <= 9
+        && byte & 0x0f <= 9
+        && next.is_some_and(|n| n.is_ascii_digit() || n >= 0x80)
+    {
+        return true;
+    }
     match byte {
         b'\t' | b'\n' | b'\r' => false,
         0x00..=0x1f | 0x7f => true,
@@ -410,6 +421,18 @@ fn ambiguous_escape(byte: u8, next: Option<u8>) -> bool {
         }
         0xc0..=0xff => next != Some(b'%'),
         _ => false,
+    }
+}
+
+/// The high surrogate half `\uHHHH` or `%uHHHH` that the first six of
+/// `twelve` bytes spell, if they spell one.
+fn high_surrogate(twelve: &[u8]) -> Option<u32> {
+    match twelve {
+        [b'\\' | b'%', b'u', a, b, c, d, ..] => {
+            let unit = hex(*a)? << 12 | hex(*b)? << 8 | hex(*c)? << 4 | hex(*d)?;
+            (0xd800..=0xdbff).contains(&unit).then_some(unit)
+        }
+        _ => None,
     }
 }
 
@@ -488,11 +511,27 @@ fn reduce(
             }
         }
         // `\uHHHH`, and JavaScript's `escape()` form `%uHHHH` (legacy
-        // cookies and query strings), as UTF-8 (a lone surrogate half is
-        // left as it is).
+        // cookies and query strings), as UTF-8; a high and a low surrogate
+        // half together are one character (an emoji: `\ud83d\udcf1`), a
+        // lone half is left as it is.
         if let Some(&[b'\\' | b'%', b'u', a, b, c, d]) = tail(6) {
             if let (Some(a), Some(b), Some(c), Some(d)) = (hex(a), hex(b), hex(c), hex(d)) {
-                if let Some(ch) = char::from_u32(a << 12 | b << 8 | c << 4 | d) {
+                let unit = a << 12 | b << 8 | c << 4 | d;
+                if let Some(ch) = (0xdc00..=0xdfff)
+                    .contains(&unit)
+                    .then(|| tail(12).and_then(high_surrogate))
+                    .flatten()
+                    .and_then(|high| {
+                        char::from_u32(0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00))
+                    })
+                {
+                    let mut buf = [0u8; 4];
+                    let utf8 = ch.encode_utf8(&mut buf).as_bytes();
+                    replace_tail(text, starts, 12, utf8);
+                    any = true;
+                    continue;
+                }
+                if let Some(ch) = char::from_u32(unit) {
                     let mut buf = [0u8; 4];
                     let utf8 = ch.encode_utf8(&mut buf).as_bytes();
                     replace_tail(text, starts, 6, utf8);

@@ -6,7 +6,7 @@
 //! alike: a whole number of at most 40 digits, and with an exponent at
 //! least six significant digits; a number whose value has a fraction is
 //! left as it is written. Text adds one rule of its own: a number with an
-//! exponent and no point is read only as a value after `:` or `=`
+//! exponent and no point is read only as a value after `:`, `=`, `,` or `[`
 //! (elsewhere it is a hexadecimal group).
 
 use crate::bytes::exponent_marks;
@@ -19,8 +19,8 @@ pub fn may_hold_exponent(text: &[u8]) -> bool {
 }
 
 /// The number around the `e` at `i`, as `start..end`, if one is there:
-/// digits, maybe a `.` and more digits (a `.` unless it follows `:` or
-/// `=`), the `e`, maybe a sign, digits; no
+/// digits, maybe a `.` and more digits (a `.` unless it follows `:`, `=`,
+/// `,` or `[`), the `e`, maybe a sign, digits; no
 /// letter, digit or `.` touching it on either side, but for a `.` after it
 /// that no digit follows.
 fn exponent_at(text: &[u8], i: usize) -> Option<(usize, usize)> {
@@ -59,13 +59,14 @@ fn exponent_at(text: &[u8], i: usize) -> Option<(usize, usize)> {
     }
     // Programs write a number with an exponent in text with a point
     // (`1.8534099073E10`: Java, Go, Python, JavaScript alike). Without one
-    // it is read only as a value after `:` or `=` (a JSON member, a
-    // `key=value` pair); elsewhere it is a hexadecimal group (`42e5` in a
-    // UUID; an IPv6 address's groups are too short to be read).
+    // it is read only as a value after `:`, `=`, `,` or `[` (a JSON member
+    // or list element, a `key=value` pair); elsewhere it is a hexadecimal
+    // group (`42e5` in a UUID; an IPv6 address's groups are too short to
+    // be read).
     let is_value = text[..start]
         .trim_ascii_end()
         .last()
-        .is_some_and(|&b| b == b':' || b == b'=');
+        .is_some_and(|&b| matches!(b, b':' | b'=' | b',' | b'['));
     if !is_value && !text[start..i].contains(&b'.') {
         return None;
     }

@@ -100,6 +100,10 @@ fn escapes_at_every_level() {
     assert_eq!(view("%u624B%u673A18534099073").0, "手机18534099073");
     assert_eq!(view("%uFF11%uFF13").0, "13");
     assert_eq!(view("%25u624B1").0, "手1");
+    // A surrogate pair is one character; a lone half stays as written.
+    assert_eq!(view(r"\ud83d\udcf11").0, "\u{1f4f1}1");
+    assert_eq!(view("%uD83D%uDCF11").0, "\u{1f4f1}1");
+    assert_eq!(view(r"\udcf1\ud83d").0, r"\udcf1\ud83d");
     // Not escapes: kept as they are.
     assert_eq!(view(r"%zz \q \u12 %4").0, r"%zz \q \u12 %4");
     assert_eq!(view(r"\ud83d").0, r"\ud83d");
@@ -206,6 +210,8 @@ fn a_percent_that_is_no_sure_escape_reads_both_ways() {
         "LIKE \\u002518534099073",
         "LIKE ％18534099073",
         "LIKE %１８534099073",
+        // Two decimal digits before a digit: `%21` may be `!`, or a `%`.
+        "LIKE '%210102199003071233%'",
     ] {
         assert!(unsure(unsure_text), "{unsure_text}");
     }
@@ -220,6 +226,7 @@ fn a_percent_that_is_no_sure_escape_reads_both_ways() {
         "%2541",
         "100%",
         "50% off",
+        "a%20b",
     ] {
         assert!(!unsure(sure), "{sure}");
     }
