@@ -189,52 +189,23 @@ impl Store {
         let doc: Value = match crate::strict::parse(&source) {
             Ok(v @ Value::Object(_)) => v,
             Err(crate::strict::Refusal::Duplicate(reason)) => {
-                return result(
-                    &index_name,
-                    &id,
-                    400,
-                    json!({
-                        "type": "document_parsing_exception",
-                        "reason": reason,
-                        "caused_by": {"type": "json_parse_exception", "reason": reason}
-                    }),
-                );
+                let cause = json!({"type": "json_parse_exception", "reason": reason});
+                return result(&index_name, &id, 400, parsing_failed(&reason, Some(cause)));
             }
             _ => {
-                return result(
-                    &index_name,
-                    &id,
-                    400,
-                    json!({
-                        "type": "document_parsing_exception",
-                        "reason": "[1:1] failed to parse: the document is not a JSON object"
-                    }),
-                );
+                let reason = "[1:1] failed to parse: the document is not a JSON object";
+                return result(&index_name, &id, 400, parsing_failed(reason, None));
             }
         };
         if index.data_stream && doc.get("@timestamp").is_none() {
-            return result(
-                &index_name,
-                &id,
-                400,
-                json!({
-                    "type": "document_parsing_exception",
-                    "reason": "[1:1] failed to parse: data stream timestamp field [@timestamp] is missing"
-                }),
-            );
+            let reason =
+                "[1:1] failed to parse: data stream timestamp field [@timestamp] is missing";
+            return result(&index_name, &id, 400, parsing_failed(reason, None));
         }
         let mut new_fields = Vec::new();
         if let Err(reason) = check_mapping(&index.mapping, &mut new_fields, "", &doc, &id) {
-            return result(
-                &index_name,
-                &id,
-                400,
-                json!({
-                    "type": "document_parsing_exception",
-                    "reason": reason,
-                    "caused_by": {"type": "illegal_argument_exception", "reason": "mapping conflict"}
-                }),
-            );
+            let cause = json!({"type": "illegal_argument_exception", "reason": "mapping conflict"});
+            return result(&index_name, &id, 400, parsing_failed(&reason, Some(cause)));
         }
         index.mapping.extend(new_fields);
         let existing = index.docs.get(&id).map(|d| d.version);
@@ -420,4 +391,13 @@ pub(crate) fn preview(v: &Value) -> String {
         other => other.to_string(),
     };
     s.chars().take(20).collect()
+}
+
+/// The error body ES gives for a document it cannot parse or map.
+fn parsing_failed(reason: &str, caused_by: Option<Value>) -> Value {
+    let mut error = json!({"type": "document_parsing_exception", "reason": reason});
+    if let Some(cause) = caused_by {
+        error["caused_by"] = cause;
+    }
+    error
 }
