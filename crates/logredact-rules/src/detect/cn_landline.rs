@@ -51,6 +51,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+86«01062345678»",
         "+86«0755-88886666»",
         "+86 «0755 8888 6666»",
+        "+86(«0)1062345678»",
+        "+86 («0)10 6234 5678»",
     ],
     keeps: &[
         "95588",
@@ -188,10 +190,18 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                 trunk || (national.first() == Some(&b'0') && (plus || step.groups.len() > 1));
             let area = area_len(national, trunk)?;
             let zero = usize::from(!trunk);
+            // The area code ends a group, or the number is unbroken, or
+            // unbroken after a trunk `0` of its own (`+86(0)1062345678`).
+            let unbroken_after_trunk = country > 0
+                && trunk
+                && step.group_around(country) == (country..country + 1)
+                && step.group_around(country + 1).end == step.len;
             if !is_local(national.get(area..)?, area + zero)
                 || (country == 4 && step.groups.len() > 1 && !step.group_ends_at(4))
                 || (country == 2 && !(plus || step.group_ends_at(2)))
-                || !(step.groups.len() == 1 || step.group_ends_at(country + area))
+                || !(step.groups.len() == 1
+                    || step.group_ends_at(country + area)
+                    || unbroken_after_trunk)
                 || step.min_group_after(country + area) < 3
             {
                 return None;

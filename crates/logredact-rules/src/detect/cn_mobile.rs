@@ -41,6 +41,12 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+86«185 3409 9073»",
         "+86«185-3409-9073»",
         "0086«185 3409 9073»",
+        "+860«13812345678»",
+        "+86 0«13812345678»",
+        "+86(0)«13812345678»",
+        "0086 0«138 1234 5678»",
+        "0«138 1234 5678»",
+        "+86«1853 409 9073»",
     ],
     keeps: &[
         "12812345678",
@@ -53,11 +59,13 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "2026-11-20 13:81:23",
         "1 3 8 1 2 3 4 5 6 7 8",
         "86185 3409 9073",
+        "86013812345678",
+        "0086013812345678",
         "9f3c2e1a-5b7d-4e2f-a716-013812345678",
     ],
 };
 
-const MOBILE_RUNS: u32 = run_lengths(&[11, 12, 13, 15]);
+const MOBILE_RUNS: u32 = run_lengths(&[11, 12, 13, 14, 15, 16]);
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
     if scan.features.digits < 11 {
@@ -77,37 +85,47 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let mut i = 0;
     while i < runs.len() {
         let len = runs[i].len();
-        if len > 15 || (!matches!(len, 11 | 12 | 13 | 15) && !joined_to_next(hay, runs, i)) {
+        if len > 16 || (!(11..=16).contains(&len) && !joined_to_next(hay, runs, i)) {
             i += 1;
             continue;
         }
         let found = walk(hay, runs, i, MOBILE_RUNS, usize::MAX, |step| {
-            // How many leading digits are a prefix left in place.
-            let prefix = match step.len {
-                11 => 0,
-                12 if step.digit(0) == b'0' => 1,
-                13 if step.starts_with(b"86") => 2,
-                15 if step.starts_with(b"0086") => 4,
+            // Leading digits left in place: a country code, a trunk `0`,
+            // or both (`+86 013812345678`).
+            let (country, trunk) = match step.len {
+                11 => (0, 0),
+                12 if step.digit(0) == b'0' => (0, 1),
+                13 if step.starts_with(b"86") => (2, 0),
+                14 if step.starts_with(b"860") => (2, 1),
+                15 if step.starts_with(b"0086") => (4, 0),
+                16 if step.starts_with(b"00860") => (4, 1),
                 _ => return None,
             };
+            let prefix = country + trunk;
             // The national number's groups have three digits or more
-            // (`138 1234 5678`, `1381 234 5678`), and a prefix is its own
-            // group or glued on: `1 3 8 1 2…` is a list of numbers. A
-            // country code may be glued to the first group of three
-            // (`+86185 3409 9073`) when it is plainly one: after `+`, or
-            // `0086`.
+            // (`138 1234 5678`, `1381 234 5678`): `1 3 8 1 2…` is a list
+            // of numbers.
             if !(step.digit(prefix) == b'1' && (b'3'..=b'9').contains(&step.digit(prefix + 1)))
                 || step.min_group_after(prefix) < 3
             {
                 return None;
             }
-            if !(step.group_ends_at(prefix) || step.groups.len() == 1 || prefix == 0) {
-                let plus = plus_before(hay, step.whole.start);
-                let glued =
-                    (prefix == 4 || (prefix == 2 && plus)) && step.group_ends_at(prefix + 3);
-                if !glued {
-                    return None;
-                }
+            let plus = plus_before(hay, step.whole.start);
+            // A trunk `0` after a country code comes with `+` or in groups
+            // (`+86013812345678`, `0086 0138 1234 5678`); unbroken
+            // `860…` without `+` is more likely some other number.
+            if country > 0 && trunk > 0 && !plus && step.groups.len() == 1 {
+                return None;
+            }
+            // The prefix is its own group, or glued to a first group of
+            // three digits or more: the trunk alone (`0138 1234 5678`), or
+            // a country code that is plainly one, after `+` or as `0086`
+            // (`+861853 409 9073`); `86185 3409 9073` is some other number.
+            let head = step.group_around(prefix);
+            let glued = head.end - prefix >= 3
+                && ((trunk > 0 && head.start == country) || country == 4 || (country > 0 && plus));
+            if !(step.groups.len() == 1 || step.group_ends_at(prefix) || glued) {
+                return None;
             }
             bounded(hay, &step.whole).then(|| (step.offset(prefix)..step.whole.end, step.last))
         });

@@ -108,6 +108,19 @@ impl Step<'_> {
         false
     }
 
+    /// The digits (as indices into [`Step::digits`]) of the group that
+    /// holds the `k`-th digit.
+    pub fn group_around(&self, k: usize) -> Range<usize> {
+        let mut at = 0;
+        for g in self.groups {
+            if k < at + g.len() {
+                return at..at + g.len();
+            }
+            at += g.len();
+        }
+        self.len..self.len
+    }
+
     /// The fewest digits of any group after the first `skip` digits'
     /// groups (for "each group of the national number has at least three
     /// digits"). `usize::MAX` when no group follows.
@@ -265,6 +278,9 @@ mod tests {
                 assert!(s.group_ends_at(2));
                 assert!(!s.group_ends_at(3));
                 assert_eq!(s.min_group_after(2), 3);
+                assert_eq!(s.group_around(0), 0..2);
+                assert_eq!(s.group_around(4), 2..5);
+                assert_eq!(s.group_around(5), 5..9);
             }
             None
         });
