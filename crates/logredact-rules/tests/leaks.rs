@@ -407,6 +407,8 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"ip":"2408:a074:16e9:bb2b::1","u":"95e365fb-1314-42e5-b5ac-3f1a2b4c5d6e"}"#,
         r#"{"t":"10b0ad2e-102e-48c4-88e3-051720441035"}"#,
         r#"{"bytes":1.5E10,"b2":1.38E10,"m":"total 1.5E10 bytes"}"#,
+        // An invoice code: a `0` and four digits that are no area code.
+        r#"{"invoice_code":"044031900111","m":"发票代码044031900111"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

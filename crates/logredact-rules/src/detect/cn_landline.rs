@@ -3,14 +3,16 @@
 //! `02161234567`, `+86 10 12345678`, `0086-755-88886666`, with or without
 //! an extension after (`-123`, `转123`, `ext 123`, `x123`).
 //!
-//! An area code is `010`, `02X`, or `0` and three digits from `3`; a local
-//! number is 7 or 8 digits (8 after a three-digit code) and does not start
+//! An area code is `010`, `02X` (not `026`), or `0` and one of the
+//! three-digit codes in use (`area_codes`, from libphonenumber); a local
+//! number is 7 or 8 digits (8 after a two-digit code) and does not start
 //! with `0`.
 //! Without an area code a short number is not found: service hotlines
 //! (`95588`, `12345`, `400-810-8888`) stay readable, as they must.
 
 use std::ops::Range;
 
+use super::area_codes;
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -67,6 +69,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+86 013812345678",
         "0086061068992440",
         "a02161234567",
+        "044031900111",
+        "0440-3190 0111",
+        "02612345678",
     ],
 };
 
@@ -88,11 +93,18 @@ fn area_len(d: &[u8], trunk: bool) -> Option<usize> {
     } else {
         (0, d)
     };
-    match rest {
-        // No area code starts 40 or 80: `+86 400 810 8888` is a hotline.
-        [b'4' | b'8', b'0', ..] => None,
-        [b'1', b'0', ..] | [b'2', _, ..] => Some(zero + 2),
-        [b'3'..=b'9', _, _, ..] => Some(zero + 3),
+    match *rest {
+        // `026` is reserved (for Taiwan) and in use nowhere.
+        [b'1', b'0', ..] | [b'2', b'0'..=b'5' | b'7'..=b'9', ..] => Some(zero + 2),
+        // Only the codes in use: `0440…` is an invoice code, and no code
+        // starts 40 or 80 (`+86 400 810 8888` is a hotline).
+        [a @ b'3'..=b'9', b, c, ..]
+            if area_codes::is_three_digit(
+                u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
+            ) =>
+        {
+            Some(zero + 3)
+        }
         _ => None,
     }
 }

@@ -84,8 +84,17 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
-        let len = runs[i].len();
-        if len > 16 || (!(11..=16).contains(&len) && !joined_to_next(hay, runs, i)) {
+        // A run alone is a number only at its lengths with their
+        // prefixes (most 14- and 16-digit runs are trace ids and epoch
+        // microseconds); a shorter one may begin a chain of groups.
+        let run = &hay[runs[i].clone()];
+        let alone = match run.len() {
+            11 | 12 | 13 | 15 => true,
+            14 => run.starts_with(b"860"),
+            16 => run.starts_with(b"00860"),
+            _ => false,
+        };
+        if run.len() > 16 || (!alone && !joined_to_next(hay, runs, i)) {
             i += 1;
             continue;
         }

@@ -15,6 +15,7 @@
 //! Guarantees: no IO, no allocation per value beyond reused buffers, no
 //! panics on any input (fuzzed).
 
+mod area_codes;
 mod bank_card;
 mod cn_id;
 mod cn_landline;
