@@ -358,6 +358,16 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"0086 0138 1234 5678"}"#, "13812345678"),
         // `+86` glued to a first group of four.
         (r#"{"m":"+861853 409 9073"}"#, "18534099073"),
+        // (The fifth hunt.) A country code of its own before an unbroken
+        // landline, or glued to the area code; a mobile with an extension.
+        (r#"{"a":"+86 1062345678"}"#, "62345678"),
+        (r#"{"a":"电话：+86 1062345678。"}"#, "62345678"),
+        (r#"{"a":"(+86)1062345678"}"#, "62345678"),
+        (r#"{"a":"0086 75588886666"}"#, "88886666"),
+        (r#"{"a":"008610-62345678"}"#, "62345678"),
+        (r#"{"a":"8610-62345678"}"#, "62345678"),
+        (r#"{"m":"13812345678x12"}"#, "13812345678"),
+        (r#"{"m":"+8613812345678ext.12"}"#, "13812345678"),
         // A passport under a key that names it in full-width letters.
         (r#"{"ｐａｓｓｐｏｒｔ":"E12345678"}"#, "e12345678"),
         // A passport under a key that names it, one level up.
@@ -407,6 +417,8 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"ip":"2408:a074:16e9:bb2b::1","u":"95e365fb-1314-42e5-b5ac-3f1a2b4c5d6e"}"#,
         r#"{"t":"10b0ad2e-102e-48c4-88e3-051720441035"}"#,
         r#"{"bytes":1.5E10,"b2":1.38E10,"m":"total 1.5E10 bytes"}"#,
+        // A ratio whose fraction reads like `86` and a mobile.
+        r#"{"r":"0.8613812345678"}"#,
         // An invoice code: a `0` and four digits that are no area code.
         r#"{"invoice_code":"044031900111","m":"发票代码044031900111"}"#,
     ] {

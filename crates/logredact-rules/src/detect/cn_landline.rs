@@ -16,7 +16,7 @@ use super::area_codes;
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
-use super::{is_word, left_bounded};
+use super::{ends_or_extension, left_bounded};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "cn_landline",
@@ -55,6 +55,11 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+86 «0755 8888 6666»",
         "+86(«0)1062345678»",
         "+86 («0)10 6234 5678»",
+        "+86 «1062345678»",
+        "0086 «75588886666»",
+        "(+86)«1062345678»",
+        "86«10-62345678»",
+        "0086«10-62345678»",
     ],
     keeps: &[
         "95588",
@@ -119,29 +124,6 @@ fn is_local(local: &[u8], area_with_zero: usize) -> bool {
     ok_len && (b'1'..=b'9').contains(&local[0])
 }
 
-/// What may follow a number's last digit: nothing readable, or an
-/// extension marker (`x123`, `ext 12`, `EXT.12`).
-fn right_ok(hay: &[u8], end: usize) -> bool {
-    let rest = &hay[end..];
-    match rest.first() {
-        None => true,
-        Some(&b) if !is_word(b) => true,
-        _ => {
-            let lower = |s: &[u8]| s.iter().map(u8::to_ascii_lowercase).collect::<Vec<_>>();
-            let head = lower(&rest[..rest.len().min(4)]);
-            let after = if head.starts_with(b"ext") {
-                3
-            } else if head.starts_with(b"x") {
-                1
-            } else {
-                return false;
-            };
-            rest.get(after)
-                .is_some_and(|&b| b.is_ascii_digit() || matches!(b, b'.' | b' ' | b':'))
-        }
-    }
-}
-
 /// Whether a match begins with its area code's trunk `0`: it does unless
 /// it was written after a country code (`+86 10 6234 5678`), which the
 /// match leaves out.
@@ -202,23 +184,28 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                 trunk || (national.first() == Some(&b'0') && (plus || step.groups.len() > 1));
             let area = area_len(national, trunk)?;
             let zero = usize::from(!trunk);
-            // The area code ends a group, or the number is unbroken, or
-            // unbroken after a trunk `0` of its own (`+86(0)1062345678`).
-            let unbroken_after_trunk = country > 0
-                && trunk
-                && step.group_around(country) == (country..country + 1)
-                && step.group_around(country + 1).end == step.len;
+            // After a country code of its own, the national number may be
+            // unbroken (`+86 1062345678`), also after a trunk `0` of its own
+            // (`+86(0)1062345678`).
+            let national_unbroken = country > 0 && step.group_ends_at(country) && {
+                let first = step.group_around(country);
+                first.end == step.len
+                    || (trunk && first.len() == 1 && step.group_around(first.end).end == step.len)
+            };
+            // Or the country code is glued to the area code, which ends
+            // the group (`008610-62345678`).
+            let glued = step.group_around(0) == (0..country + area);
             if !is_local(national.get(area..)?, area + zero)
-                || (country == 4 && step.groups.len() > 1 && !step.group_ends_at(4))
-                || (country == 2 && !(plus || step.group_ends_at(2)))
+                || (country == 4 && step.groups.len() > 1 && !(step.group_ends_at(4) || glued))
+                || (country == 2 && !(plus || step.group_ends_at(2) || glued))
                 || !(step.groups.len() == 1
                     || step.group_ends_at(country + area)
-                    || unbroken_after_trunk)
+                    || national_unbroken)
                 || step.min_group_after(country + area) < 3
             {
                 return None;
             }
-            (left_bounded(hay, step.whole.start) && right_ok(hay, step.whole.end))
+            (left_bounded(hay, step.whole.start) && ends_or_extension(hay, step.whole.end))
                 .then(|| (step.offset(country)..step.whole.end, step.last))
         });
         i = keep(out, found, i);

@@ -7,10 +7,10 @@
 
 use std::ops::Range;
 
-use super::bounded;
 use super::groups::{joined_to_next, keep, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
+use super::{ends_or_extension, left_bounded};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "cn_mobile",
@@ -47,6 +47,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "0086 0«138 1234 5678»",
         "0«138 1234 5678»",
         "+86«1853 409 9073»",
+        "«13812345678»x12",
+        "+86 «138 1234 5678» ext. 12",
     ],
     keeps: &[
         "12812345678",
@@ -136,7 +138,8 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             if !(step.groups.len() == 1 || step.group_ends_at(prefix) || glued) {
                 return None;
             }
-            bounded(hay, &step.whole).then(|| (step.offset(prefix)..step.whole.end, step.last))
+            (left_bounded(hay, step.whole.start) && ends_or_extension(hay, step.whole.end))
+                .then(|| (step.offset(prefix)..step.whole.end, step.last))
         });
         i = keep(out, found, i);
     }

@@ -215,6 +215,12 @@ fn drop_look_alikes(hay: &[u8], out: &mut Vec<Range<usize>>, from: usize) {
 /// `0.6249780000006258`). Not after one other digit: `1.13812345678` may
 /// be an item of a numbered list.
 fn in_fraction(hay: &[u8], start: usize) -> bool {
+    // A match may leave a prefix of its digits in place (`0.86…`): the
+    // fraction begins where the run of digits does.
+    let mut start = start;
+    while start > 0 && hay[start - 1].is_ascii_digit() {
+        start -= 1;
+    }
     if start < 2 || hay[start - 1] != b'.' || !hay[start - 2].is_ascii_digit() {
         return false;
     }
@@ -263,6 +269,28 @@ fn inside_uuid(hay: &[u8], m: &Range<usize>) -> bool {
 fn bounded(hay: &[u8], range: &Range<usize>) -> bool {
     let after_ok = range.end == hay.len() || !is_word(hay[range.end]);
     left_bounded(hay, range.start) && after_ok
+}
+
+/// Whether what follows a phone number's last digit at `end` lets it end
+/// there: no ASCII letter or digit, or an extension marker (`x123`,
+/// `ext 12`, `EXT.12`).
+pub(super) fn ends_or_extension(hay: &[u8], end: usize) -> bool {
+    let rest = &hay[end..];
+    match rest.first() {
+        None => true,
+        Some(&b) if !is_word(b) => true,
+        Some(&b) => {
+            let after = if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"ext") {
+                3
+            } else if b.eq_ignore_ascii_case(&b'x') {
+                1
+            } else {
+                return false;
+            };
+            rest.get(after)
+                .is_some_and(|&b| b.is_ascii_digit() || matches!(b, b'.' | b' ' | b':'))
+        }
+    }
 }
 
 /// True when no ASCII letter or digit stands right before `start`.
