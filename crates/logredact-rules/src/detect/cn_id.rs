@@ -80,15 +80,19 @@ fn number(digits: &[u8]) -> u32 {
 /// ID: `9`, then the province where it was issued, and the same date and
 /// check.
 pub fn is_valid_cn_id(id: &[u8]) -> bool {
+    // The cheap tests first: most 18-digit numbers fail the region or the
+    // date.
+    has_region_and_date(id) && cn_id_check_char(&id[..17]) == id[17].to_ascii_uppercase()
+}
+
+/// Whether 18 characters begin as an ID does: a real region and birth
+/// date in their first 14 digits, which a double keeps.
+fn has_region_and_date(id: &[u8]) -> bool {
     if id.len() != 18 || !id[..17].iter().all(u8::is_ascii_digit) {
         return false;
     }
-    // The cheap tests first: most 18-digit numbers fail the region or the
-    // date.
     let region = is_province(&id[..2]) || (id[0] == b'9' && is_province(&id[1..3]));
-    region
-        && is_real_date(number(&id[6..10]), number(&id[10..12]), number(&id[12..14]))
-        && cn_id_check_char(&id[..17]) == id[17].to_ascii_uppercase()
+    region && is_real_date(number(&id[6..10]), number(&id[10..12]), number(&id[12..14]))
 }
 
 /// The first-generation ID (1984-2004): a six-digit region code, the birth
@@ -123,6 +127,9 @@ pub fn cn_id_check_char(first17: &[u8]) -> u8 {
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    // A number a double held has lost the check character: its region and
+    // date are all there is to go by.
+    let lost_digits = scan.lost_digits;
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
@@ -146,7 +153,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let d = step.digits();
             let x_after = whole.end < hay.len() && matches!(hay[whole.end], b'X' | b'x');
             let candidate = match d.len() {
-                18 if is_valid_cn_id(d) => whole,
+                18 if is_valid_cn_id(d) || (lost_digits && has_region_and_date(d)) => whole,
                 17 if x_after => {
                     let mut id = [0u8; 18];
                     id[..17].copy_from_slice(d);

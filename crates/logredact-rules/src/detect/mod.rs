@@ -153,6 +153,7 @@ impl Detector {
         let mut buffers = ScanBuffers::default();
         let features = buffers.profile(view.bytes());
         let mut scan = Scan::new(view.bytes(), features, [key, b""], &mut buffers);
+        scan.lost_digits = view.met_lost_digits();
         let mut out = Vec::new();
         if self.may_match(&mut scan) {
             self.find(&mut scan, &mut out);

@@ -17,6 +17,12 @@ pub struct Scan<'h> {
     /// the field around that one, as written in the event; empty at the top
     /// or when unknown. Detectors that need context (passports) read them.
     pub keys: [&'h [u8]; 2],
+    /// The text is the reading of a number a double held, whose last
+    /// digits are lost (`json::number`): an ID's check character cannot
+    /// be asked of it. (A card's Luhn digit still is: with no region and
+    /// date to go by, an issuer's prefix alone would take in half of all
+    /// large doubles.)
+    pub lost_digits: bool,
     buffers: &'h mut ScanBuffers,
     runs_ready: bool,
     prefilter: Option<Prefilter>,
@@ -277,6 +283,7 @@ impl<'h> Scan<'h> {
             hay,
             features,
             keys,
+            lost_digits: false,
             buffers,
             runs_ready: false,
             prefilter: None,

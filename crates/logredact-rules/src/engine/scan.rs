@@ -39,6 +39,7 @@ impl RuleSet {
         original: &[u8],
         profiled: Option<Features>,
         keys: [&[u8]; 2],
+        lost_digits: bool,
         work: &mut Workspace,
     ) -> Result<Leaf, Reject> {
         if self.masks.is_empty() {
@@ -60,6 +61,7 @@ impl RuleSet {
             path,
             explain,
             keys,
+            lost_digits,
         };
         let mut skipped = false;
         let mut unsure = false;
@@ -243,6 +245,7 @@ impl RuleSet {
             raw
         };
         let mut scan = Scan::new(view.bytes(), features, tally.keys, scan_buffers);
+        scan.lost_digits = tally.lost_digits || view.met_lost_digits();
         if self.find_all(stage, &mut scan, accepted, matches, tally, skipped) {
             return Ok(Leaf::Drop);
         }

@@ -115,7 +115,18 @@ impl Visitor for Pass<'_, '_> {
         profile: Option<Features>,
         keys: [&[u8]; 2],
     ) -> Result<Leaf, Reject> {
-        self.rules.scan_leaf(text, profile, keys, self.work)
+        self.rules.scan_leaf(text, profile, keys, false, self.work)
+    }
+
+    #[inline]
+    fn number_leaf(
+        &mut self,
+        reading: &[u8],
+        lost_digits: bool,
+        keys: [&[u8]; 2],
+    ) -> Result<Leaf, Reject> {
+        self.rules
+            .scan_leaf(reading, None, keys, lost_digits, self.work)
     }
 
     #[inline(always)]

@@ -59,6 +59,8 @@ pub(super) struct Tally<'w> {
     /// The field name the value belongs to and the one around it, for
     /// detectors that read them.
     pub(super) keys: [&'w [u8]; 2],
+    /// The value is a number a double held, which lost its last digits.
+    pub(super) lost_digits: bool,
     pub(super) counts: &'w mut [u32],
     pub(super) residual: &'w mut [u32],
     pub(super) path: &'w PathTrack,

@@ -33,7 +33,7 @@ pub(crate) mod rewrite;
 pub(crate) use embedded::number_quote;
 pub use escape::write_json_string;
 pub(crate) use escape::{find_string_stop, write_json_bytes};
-pub(crate) use number::{whole_reading, READING_BYTES};
+pub(crate) use number::{lost_digits, whole_reading, READING_BYTES};
 pub(crate) use rewrite::MAX_DEPTH;
 
 /// One JSON value. A number holds its value and its text as written.

@@ -47,6 +47,7 @@ pub struct NormView<'s> {
     original: &'s [u8],
     normalized: Option<(&'s [u8], &'s [u32])>,
     met_unsure_percent: bool,
+    met_lost_digits: bool,
 }
 
 /// Buffers a [`NormView`] is built in, reused from value to value.
@@ -98,6 +99,7 @@ impl<'s> NormView<'s> {
                 original,
                 normalized: None,
                 met_unsure_percent: false,
+                met_lost_digits: false,
             };
         }
         let NormBuffers {
@@ -110,14 +112,22 @@ impl<'s> NormView<'s> {
             percent,
             met_unsure: false,
         };
-        let mut changed = normalize(original, &mut reading, text, starts);
-        changed |= numbers::expand_exponents(text, starts, spare_text, spare_starts);
+        let changed = normalize(original, &mut reading, text, starts);
+        let (expanded, lost) = numbers::expand_exponents(text, starts, spare_text, spare_starts);
         starts.push(original.len() as u32);
         NormView {
             original,
-            normalized: changed.then_some((text.as_slice(), starts.as_slice())),
+            normalized: (changed || expanded).then_some((text.as_slice(), starts.as_slice())),
             met_unsure_percent: reading.met_unsure,
+            met_lost_digits: lost,
         }
+    }
+
+    /// Whether the view read a number with an exponent that a double held
+    /// and that lost digits (`1.1010519491231003E17`): no ID's check
+    /// character can be asked of the text's long numbers.
+    pub fn met_lost_digits(&self) -> bool {
+        self.met_lost_digits
     }
 
     /// Whether the view met a `%` that is no sure escape (see

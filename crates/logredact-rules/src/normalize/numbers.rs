@@ -10,7 +10,7 @@
 //! (elsewhere it is a hexadecimal group).
 
 use crate::bytes::exponent_marks;
-use crate::json::{whole_reading, READING_BYTES};
+use crate::json::{lost_digits, whole_reading, READING_BYTES};
 
 /// Where a number with an exponent may be: a digit, `e` or `E`, then a
 /// digit or a sign. A quick test, for text that holds nothing else to undo.
@@ -76,15 +76,17 @@ fn exponent_at(text: &[u8], i: usize) -> Option<(usize, usize)> {
 /// Rewrites every number with an exponent in the view (`text`, and the
 /// source offset of each byte in `starts`) as the digits of its value,
 /// each from the whole number's source. `spare` buffers take the new view.
-/// Returns whether anything changed.
+/// Returns whether anything changed, and whether a number that a double
+/// held lost digits (see `json::number`).
 pub(super) fn expand_exponents(
     text: &mut Vec<u8>,
     starts: &mut Vec<u32>,
     spare_text: &mut Vec<u8>,
     spare_starts: &mut Vec<u32>,
-) -> bool {
+) -> (bool, bool) {
     let mut copied = 0;
     let mut changed = false;
+    let mut lost = false;
     let mut buf = [0u8; READING_BYTES];
     exponent_marks(text, |i| {
         if i < copied {
@@ -96,6 +98,7 @@ pub(super) fn expand_exponents(
         let Some(reading) = whole_reading(&text[start..end], &mut buf) else {
             return false;
         };
+        lost |= lost_digits(&text[start..end], reading);
         if !changed {
             spare_text.clear();
             spare_starts.clear();
@@ -114,7 +117,7 @@ pub(super) fn expand_exponents(
         std::mem::swap(text, spare_text);
         std::mem::swap(starts, spare_starts);
     }
-    changed
+    (changed, lost)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use std::borrow::Cow;
 
 use super::{Kept, Leaf, Rewriter, Step, Stop, Visitor};
 use crate::bytes::{string_chunk, string_stops, tail_string_chunk};
-use crate::json::{find_string_stop, whole_reading, write_json_bytes, ParseError, READING_BYTES};
+use crate::json::{
+    find_string_stop, lost_digits, whole_reading, write_json_bytes, ParseError, READING_BYTES,
+};
 
 impl<'i, 'o, E> Rewriter<'i, 'o, E> {
     /// The raw texts of the innermost key around the current value and of
@@ -201,7 +203,34 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         v: &mut V,
     ) -> Step {
         let keys = self.context_keys(v);
-        match v.leaf(text.as_bytes(), profile, keys) {
+        let seen = v.leaf(text.as_bytes(), profile, keys);
+        self.write_leaf(start, end, seen, v)
+    }
+
+    /// Has the visitor look at a number's whole reading, and writes what
+    /// it makes of it.
+    fn reading_leaf<V: Visitor<Error = E>>(
+        &mut self,
+        start: usize,
+        end: usize,
+        reading: &[u8],
+        v: &mut V,
+    ) -> Step {
+        let lost = lost_digits(&self.src[start..end], reading);
+        let keys = self.context_keys(v);
+        let seen = v.number_leaf(reading, lost, keys);
+        self.write_leaf(start, end, seen, v)
+    }
+
+    /// Writes the value at `start..end` as the visitor `seen` it.
+    fn write_leaf<V: Visitor<Error = E>>(
+        &mut self,
+        start: usize,
+        end: usize,
+        seen: Result<Leaf, E>,
+        v: &mut V,
+    ) -> Step {
+        match seen {
             Err(e) => Err(self.fail(Stop::Visitor(e))),
             Ok(Leaf::Unchanged) => Ok(Kept::Yes),
             Ok(Leaf::Drop) => Ok(Kept::Dropped),
@@ -249,6 +278,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             Ok(other) => Ok(other),
         }
     }
+
     pub(super) fn number_leaf<V: Visitor<Error = E>>(&mut self, v: &mut V) -> Step {
         let start = self.pos;
         let digits = |s: &mut Self| {
@@ -308,8 +338,8 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             if !v.number_may_hold(&self.src[start..end]) {
                 return Ok(Kept::Yes);
             }
-            let text = &self.text[start..end];
-            return self.leaf(start, end, text, None, v);
+            let src = self.src;
+            return self.reading_leaf(start, end, &src[start..end], v);
         }
         // `1.8534099073E10` is a phone number; `0.6249780000006258` holds
         // none (see `json::number`). A match replaces the whole token.
@@ -320,7 +350,6 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         if !v.number_may_hold(reading) {
             return Ok(Kept::Yes);
         }
-        let text = std::str::from_utf8(reading).expect("a sign and ASCII digits");
-        self.leaf(start, end, text, None, v)
+        self.reading_leaf(start, end, reading, v)
     }
 }

@@ -61,6 +61,14 @@ pub(crate) trait Visitor {
         profile: Option<Self::Profile>,
         keys: [&[u8]; 2],
     ) -> Result<Leaf, Self::Error>;
+    /// Looks at the whole reading of a number (see `json::number`);
+    /// `lost_digits` when a double held it and lost its last digits.
+    fn number_leaf(
+        &mut self,
+        reading: &[u8],
+        lost_digits: bool,
+        keys: [&[u8]; 2],
+    ) -> Result<Leaf, Self::Error>;
     /// The new text of the last leaf reported `Changed`.
     fn leaf_text(&self) -> &[u8];
     /// Whether `enter_key` needs the key's text.
