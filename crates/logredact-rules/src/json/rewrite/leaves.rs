@@ -223,6 +223,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
     }
 
     /// Writes the value at `start..end` as the visitor `seen` it.
+    #[inline(always)]
     fn write_leaf<V: Visitor<Error = E>>(
         &mut self,
         start: usize,
