@@ -36,7 +36,8 @@ pub(super) const THREE_DIGIT: [u16; 311] = [
     979, 990, 991, 992, 993, 994, 995, 996, 997, 998, 999,
 ];
 
-/// Whether `code` (the three digits after the `0`) is an area code.
-pub(super) fn is_three_digit(code: u16) -> bool {
-    THREE_DIGIT.binary_search(&code).is_ok()
+/// Whether `code`, the three ASCII digits after the `0`, is an area code.
+pub(super) fn is_three_digit(code: [u8; 3]) -> bool {
+    let [a, b, c] = code.map(|d| u16::from(d.wrapping_sub(b'0')));
+    THREE_DIGIT.binary_search(&(a * 100 + b * 10 + c)).is_ok()
 }

@@ -129,7 +129,7 @@ pub fn cn_id_check_char(first17: &[u8]) -> u8 {
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     // A number a double held has lost the check character: its region and
     // date are all there is to go by.
-    let lost_digits = scan.lost_digits;
+    let lost = scan.lost_digits;
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
@@ -153,7 +153,14 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let d = step.digits();
             let x_after = whole.end < hay.len() && matches!(hay[whole.end], b'X' | b'x');
             let candidate = match d.len() {
-                18 if is_valid_cn_id(d) || (lost_digits && has_region_and_date(d)) => whole,
+                18 if is_valid_cn_id(d)
+                    || (lost
+                        .iter()
+                        .any(|r| r.start <= whole.start && whole.end <= r.end)
+                        && has_region_and_date(d)) =>
+                {
+                    whole
+                }
                 17 if x_after => {
                     let mut id = [0u8; 18];
                     id[..17].copy_from_slice(d);

@@ -1,6 +1,7 @@
 //! `cn_landline`: mainland fixed-line numbers with their area code, as
 //! people write them: `010-12345678`, `0755-8888 6666`, `(021)6123 4567`,
-//! `02161234567`, `+86 10 12345678`, `0086-755-88886666`, with or without
+//! `02161234567`, `+86 10 12345678`, `0086-755-88886666`, `+86 1062345678`,
+//! `+86(0)1062345678`, `8610-62345678`, with or without
 //! an extension after (`-123`, `转123`, `ext 123`, `x123`).
 //!
 //! An area code is `010`, `02X` (not `026`), or `0` and one of the
@@ -103,13 +104,7 @@ fn area_len(d: &[u8], trunk: bool) -> Option<usize> {
         [b'1', b'0', ..] | [b'2', b'0'..=b'5' | b'7'..=b'9', ..] => Some(zero + 2),
         // Only the codes in use: `0440…` is an invoice code, and no code
         // starts 40 or 80 (`+86 400 810 8888` is a hotline).
-        [a @ b'3'..=b'9', b, c, ..]
-            if area_codes::is_three_digit(
-                u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
-            ) =>
-        {
-            Some(zero + 3)
-        }
+        [a @ b'3'..=b'9', b, c, ..] if area_codes::is_three_digit([a, b, c]) => Some(zero + 3),
         _ => None,
     }
 }
@@ -166,8 +161,9 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let mut digits = [0u8; 32];
             digits[..step.len].copy_from_slice(step.digits());
             let d = &digits[..step.len];
-            // A country code (`+86`, `0086`, or `86` as its own group) and
-            // the area code without its `0`, or the area code with it.
+            // A country code (`+86`, `0086`, or `86` as its own group or
+            // glued to the area code) and the area code without its `0`,
+            // or the area code with it.
             let plus = plus_before(hay, step.whole.start);
             let (country, trunk) = if d.starts_with(b"0086") {
                 (4, false)
@@ -193,7 +189,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                     || (trunk && first.len() == 1 && step.group_around(first.end).end == step.len)
             };
             // Or the country code is glued to the area code, which ends
-            // the group (`008610-62345678`).
+            // the group (`008610-62345678`, `8610-62345678`).
             let glued = step.group_around(0) == (0..country + area);
             if !is_local(national.get(area..)?, area + zero)
                 || (country == 4 && step.groups.len() > 1 && !(step.group_ends_at(4) || glued))

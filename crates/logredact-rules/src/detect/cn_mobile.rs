@@ -1,9 +1,10 @@
 //! `cn_mobile`: mainland mobile numbers, 11 digits starting 13-19, as
 //! people and systems write them: unbroken or in groups (`138 1234 5678`,
 //! `187+7212+5468`), with the country code (`+86`, `0086`, or `86` with no
-//! `+`), or with the trunk `0` call records put in front
-//! (`013812345678`). The match covers the national number; a country code
-//! or trunk prefix is left in place.
+//! `+`), with the trunk `0` call records put in front (`013812345678`), or
+//! both (`+86 013812345678`, `+86(0)138…`), with or without an extension
+//! after (`x12`). The match covers the national number; a country code or
+//! trunk prefix is left in place.
 
 use std::ops::Range;
 
@@ -14,7 +15,7 @@ use super::{ends_or_extension, left_bounded};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "cn_mobile",
-    summary: "Mainland mobile numbers: 11 digits starting 13-19, unbroken or in groups, with +86, 0086, 86 or a trunk 0 in front",
+    summary: "Mainland mobile numbers: 11 digits starting 13-19, unbroken or in groups, with +86, 0086, 86, a trunk 0 or both in front",
     keep: (3, 4),
     min_digits: 11,
     in_numbers: true,
@@ -67,7 +68,11 @@ pub(super) const DETECTOR: Builtin = Builtin {
     ],
 };
 
-const MOBILE_RUNS: u32 = run_lengths(&[11, 12, 13, 14, 15, 16]);
+/// The digit counts of a mobile with its prefixes, over all its groups.
+const MOBILE_LENGTHS: u32 = run_lengths(&[11, 12, 13, 14, 15, 16]);
+/// The lengths of a run that may be one unbroken (`00860…` unbroken needs
+/// `+`, and no one writes `+0086`).
+const MOBILE_RUNS: u32 = run_lengths(&[11, 12, 13, 14, 15]);
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
     if scan.features.digits < 11 {
@@ -87,20 +92,19 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let mut i = 0;
     while i < runs.len() {
         // A run alone is a number only at its lengths with their
-        // prefixes (most 14- and 16-digit runs are trace ids and epoch
-        // microseconds); a shorter one may begin a chain of groups.
+        // prefixes (most 14-digit runs are timestamps); a shorter one may
+        // begin a chain of groups.
         let run = &hay[runs[i].clone()];
         let alone = match run.len() {
             11 | 12 | 13 | 15 => true,
             14 => run.starts_with(b"860"),
-            16 => run.starts_with(b"00860"),
             _ => false,
         };
-        if run.len() > 16 || (!alone && !joined_to_next(hay, runs, i)) {
+        if !alone && !joined_to_next(hay, runs, i) {
             i += 1;
             continue;
         }
-        let found = walk(hay, runs, i, MOBILE_RUNS, usize::MAX, |step| {
+        let found = walk(hay, runs, i, MOBILE_LENGTHS, usize::MAX, |step| {
             // Leading digits left in place: a country code, a trunk `0`,
             // or both (`+86 013812345678`).
             let (country, trunk) = match step.len {

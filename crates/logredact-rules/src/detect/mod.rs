@@ -38,7 +38,7 @@ pub use cn_mobile::is_mobile;
 pub use custom::CustomRegex;
 pub use registry::{builtin, Builtin, BUILTINS};
 pub(crate) use scan::Profiler;
-pub use scan::{Features, Prefilter, Scan, ScanBuffers};
+pub use scan::{Features, Prefilter, Scan, ScanBuffers, WHOLE_TEXT};
 pub use uscc::is_valid_uscc;
 
 use super::normalize::{may_need_normalizing, NormBuffers, NormView, Percent};
@@ -152,8 +152,13 @@ impl Detector {
         let view = NormView::reading(text, may_need_normalizing(text), percent, &mut norm);
         let mut buffers = ScanBuffers::default();
         let features = buffers.profile(view.bytes());
-        let mut scan = Scan::new(view.bytes(), features, [key, b""], &mut buffers);
-        scan.lost_digits = view.met_lost_digits();
+        let mut scan = Scan::new(
+            view.bytes(),
+            features,
+            [key, b""],
+            view.lost_digits(),
+            &mut buffers,
+        );
         let mut out = Vec::new();
         if self.may_match(&mut scan) {
             self.find(&mut scan, &mut out);
@@ -211,7 +216,8 @@ fn drop_look_alikes(hay: &[u8], out: &mut Vec<Range<usize>>, from: usize) {
     });
 }
 
-/// Whether `start` is where a decimal number's fraction begins: right after
+/// Whether the run of digits `start` is in begins a decimal number's
+/// fraction (a match may leave leading digits in place): right after
 /// `0.` or after two or more digits and a `.` (`30.15234567891`,
 /// `0.6249780000006258`). Not after one other digit: `1.13812345678` may
 /// be an item of a numbered list.
@@ -275,7 +281,7 @@ fn bounded(hay: &[u8], range: &Range<usize>) -> bool {
 /// Whether what follows a phone number's last digit at `end` lets it end
 /// there: no ASCII letter or digit, or an extension marker (`x123`,
 /// `ext 12`, `EXT.12`).
-pub(super) fn ends_or_extension(hay: &[u8], end: usize) -> bool {
+fn ends_or_extension(hay: &[u8], end: usize) -> bool {
     let rest = &hay[end..];
     match rest.first() {
         None => true,

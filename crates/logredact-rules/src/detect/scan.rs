@@ -17,12 +17,10 @@ pub struct Scan<'h> {
     /// the field around that one, as written in the event; empty at the top
     /// or when unknown. Detectors that need context (passports) read them.
     pub keys: [&'h [u8]; 2],
-    /// The text is the reading of a number a double held, whose last
-    /// digits are lost (`json::number`): an ID's check character cannot
-    /// be asked of it. (A card's Luhn digit still is: with no region and
-    /// date to go by, an issuer's prefix alone would take in half of all
-    /// large doubles.)
-    pub lost_digits: bool,
+    /// Where the text holds numbers a double held, whose last digits are
+    /// lost (`json::number`): what lies inside one cannot be asked for
+    /// the check character it lost. [`WHOLE_TEXT`] when the text is one.
+    pub lost_digits: &'h [Range<usize>],
     buffers: &'h mut ScanBuffers,
     runs_ready: bool,
     prefilter: Option<Prefilter>,
@@ -270,12 +268,17 @@ pub const fn run_lengths(lengths: &[u32]) -> u32 {
     bits
 }
 
+/// [`Scan::lost_digits`] for a text that is one number a double held.
+pub const WHOLE_TEXT: &[Range<usize>] = &[0..usize::MAX];
+
 impl<'h> Scan<'h> {
-    /// A scan of `hay`, which `buffers` last profiled (giving `features`).
+    /// A scan of `hay`, which `buffers` last profiled (giving `features`),
+    /// with numbers that lost digits at `lost_digits`.
     pub fn new(
         hay: &'h [u8],
         features: Features,
         keys: [&'h [u8]; 2],
+        lost_digits: &'h [Range<usize>],
         buffers: &'h mut ScanBuffers,
     ) -> Scan<'h> {
         debug_assert_eq!(buffers.blocks.len(), hay.len().div_ceil(64));
@@ -283,7 +286,7 @@ impl<'h> Scan<'h> {
             hay,
             features,
             keys,
-            lost_digits: false,
+            lost_digits,
             buffers,
             runs_ready: false,
             prefilter: None,

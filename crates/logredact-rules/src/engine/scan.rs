@@ -7,7 +7,7 @@ use std::ops::Range;
 use hmac::Mac;
 
 use super::workspace::{LeafScratch, PathTrack, Tally, Workspace};
-use crate::detect::{Features, Scan};
+use crate::detect::{Features, Scan, WHOLE_TEXT};
 use crate::json::number_quote;
 use crate::json::rewrite::Leaf;
 use crate::normalize::{has_foldable, may_hold_exponent, wide_digits_and_at, NormView, Percent};
@@ -28,12 +28,14 @@ impl RuleSet {
     /// text wherever that text is not exactly what every rule already
     /// scanned: when a rule changed it, or when a rule was scoped away from
     /// this field. An unchanged value that every rule scanned needs no second
-    /// look: detectors are pure functions of the text, so they would find
-    /// nothing again. Values set by tag rules are constants, checked for
+    /// look: detectors are pure functions of the text (and of whether it is
+    /// a number that lost digits), so they would find nothing again. Values set by tag rules are constants, checked for
     /// personal data when the rules compile.
     ///
     /// `profiled`: the features of `original` when `work.scan_buffers()`
-    /// holds its profile already (the tokenizer made it).
+    /// holds its profile already (the tokenizer made it). `lost_digits`:
+    /// `original` is the reading of a number a double held, which lost its
+    /// last digits (see `json::number`).
     pub(crate) fn scan_leaf(
         &self,
         original: &[u8],
@@ -244,8 +246,13 @@ impl RuleSet {
         } else {
             raw
         };
-        let mut scan = Scan::new(view.bytes(), features, tally.keys, scan_buffers);
-        scan.lost_digits = tally.lost_digits || view.met_lost_digits();
+        // A number's reading is all one number (its view is itself).
+        let lost = if tally.lost_digits {
+            WHOLE_TEXT
+        } else {
+            view.lost_digits()
+        };
+        let mut scan = Scan::new(view.bytes(), features, tally.keys, lost, scan_buffers);
         if self.find_all(stage, &mut scan, accepted, matches, tally, skipped) {
             return Ok(Leaf::Drop);
         }

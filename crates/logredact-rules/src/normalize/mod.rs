@@ -47,7 +47,7 @@ pub struct NormView<'s> {
     original: &'s [u8],
     normalized: Option<(&'s [u8], &'s [u32])>,
     met_unsure_percent: bool,
-    met_lost_digits: bool,
+    lost_digits: &'s [Range<usize>],
 }
 
 /// Buffers a [`NormView`] is built in, reused from value to value.
@@ -61,6 +61,8 @@ pub struct NormBuffers {
     /// by their value.
     spare_text: Vec<u8>,
     spare_starts: Vec<u32>,
+    /// Where numbers that lost digits to a double were read, in the view.
+    lost: Vec<Range<usize>>,
 }
 
 /// How a `%` before two hex digits is read where it is no sure escape (see
@@ -99,7 +101,7 @@ impl<'s> NormView<'s> {
                 original,
                 normalized: None,
                 met_unsure_percent: false,
-                met_lost_digits: false,
+                lost_digits: &[],
             };
         }
         let NormBuffers {
@@ -107,27 +109,29 @@ impl<'s> NormView<'s> {
             starts,
             spare_text,
             spare_starts,
+            lost,
         } = buffers;
         let mut reading = Reading {
             percent,
             met_unsure: false,
         };
         let changed = normalize(original, &mut reading, text, starts);
-        let (expanded, lost) = numbers::expand_exponents(text, starts, spare_text, spare_starts);
+        lost.clear();
+        let expanded = numbers::expand_exponents(text, starts, spare_text, spare_starts, lost);
         starts.push(original.len() as u32);
         NormView {
             original,
             normalized: (changed || expanded).then_some((text.as_slice(), starts.as_slice())),
             met_unsure_percent: reading.met_unsure,
-            met_lost_digits: lost,
+            lost_digits: lost,
         }
     }
 
-    /// Whether the view read a number with an exponent that a double held
-    /// and that lost digits (`1.1010519491231003E17`): no ID's check
-    /// character can be asked of the text's long numbers.
-    pub fn met_lost_digits(&self) -> bool {
-        self.met_lost_digits
+    /// Where in the view a number with an exponent that a double held, and
+    /// that lost digits, was read (`1.1010519491231003E17`): what lies in
+    /// one cannot be asked for the check character it lost.
+    pub fn lost_digits(&self) -> &'s [Range<usize>] {
+        self.lost_digits
     }
 
     /// Whether the view met a `%` that is no sure escape (see

@@ -9,6 +9,8 @@
 //! exponent and no point is read only as a value after `:`, `=`, `,` or `[`
 //! (elsewhere it is a hexadecimal group).
 
+use std::ops::Range;
+
 use crate::bytes::exponent_marks;
 use crate::json::{lost_digits, whole_reading, READING_BYTES};
 
@@ -76,17 +78,17 @@ fn exponent_at(text: &[u8], i: usize) -> Option<(usize, usize)> {
 /// Rewrites every number with an exponent in the view (`text`, and the
 /// source offset of each byte in `starts`) as the digits of its value,
 /// each from the whole number's source. `spare` buffers take the new view.
-/// Returns whether anything changed, and whether a number that a double
-/// held lost digits (see `json::number`).
+/// Returns whether anything changed; where the new view holds a number
+/// that lost digits to a double (see `json::number`) is added to `lost`.
 pub(super) fn expand_exponents(
     text: &mut Vec<u8>,
     starts: &mut Vec<u32>,
     spare_text: &mut Vec<u8>,
     spare_starts: &mut Vec<u32>,
-) -> (bool, bool) {
+    lost: &mut Vec<Range<usize>>,
+) -> bool {
     let mut copied = 0;
     let mut changed = false;
-    let mut lost = false;
     let mut buf = [0u8; READING_BYTES];
     exponent_marks(text, |i| {
         if i < copied {
@@ -98,7 +100,7 @@ pub(super) fn expand_exponents(
         let Some(reading) = whole_reading(&text[start..end], &mut buf) else {
             return false;
         };
-        lost |= lost_digits(&text[start..end], reading);
+        let lost_here = lost_digits(&text[start..end], reading);
         if !changed {
             spare_text.clear();
             spare_starts.clear();
@@ -106,6 +108,9 @@ pub(super) fn expand_exponents(
         }
         spare_text.extend_from_slice(&text[copied..start]);
         spare_starts.extend_from_slice(&starts[copied..start]);
+        if lost_here {
+            lost.push(spare_text.len()..spare_text.len() + reading.len());
+        }
         spare_text.extend_from_slice(reading);
         spare_starts.extend(std::iter::repeat_n(starts[start], reading.len()));
         copied = end;
@@ -117,7 +122,7 @@ pub(super) fn expand_exponents(
         std::mem::swap(text, spare_text);
         std::mem::swap(starts, spare_starts);
     }
-    (changed, lost)
+    changed
 }
 
 #[cfg(test)]
@@ -127,7 +132,13 @@ mod tests {
     fn expanded(s: &str) -> (String, Vec<u32>) {
         let mut text = s.as_bytes().to_vec();
         let mut starts: Vec<u32> = (0..s.len() as u32).collect();
-        expand_exponents(&mut text, &mut starts, &mut Vec::new(), &mut Vec::new());
+        expand_exponents(
+            &mut text,
+            &mut starts,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            &mut Vec::new(),
+        );
         (String::from_utf8(text).unwrap(), starts)
     }
 
