@@ -130,6 +130,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     // A number a double held has lost the check character: its region and
     // date are all there is to go by.
     let lost = scan.lost_digits;
+    let spared = |m: &Range<usize>| lost.iter().any(|l| l.start <= m.start && m.end <= l.end);
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
@@ -153,14 +154,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let d = step.digits();
             let x_after = whole.end < hay.len() && matches!(hay[whole.end], b'X' | b'x');
             let candidate = match d.len() {
-                18 if is_valid_cn_id(d)
-                    || (lost
-                        .iter()
-                        .any(|r| r.start <= whole.start && whole.end <= r.end)
-                        && has_region_and_date(d)) =>
-                {
-                    whole
-                }
+                18 if is_valid_cn_id(d) || (spared(&whole) && has_region_and_date(d)) => whole,
                 17 if x_after => {
                     let mut id = [0u8; 18];
                     id[..17].copy_from_slice(d);
