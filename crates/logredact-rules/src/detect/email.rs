@@ -3,6 +3,10 @@
 //! so `logo@2x.png` is kept. Internationalised addresses are found too:
 //! a domain in Chinese (`用户@例子.中国`) or in punycode (`xn--`), and a
 //! local part in another script when no ASCII one stands before the `@`.
+//! Letters of the alphabets two UTF-8 bytes hold (accented Latin, Greek,
+//! Cyrillic: `françois@bücher.de`) join ASCII ones in a local part or a
+//! label; Chinese characters do not, as Chinese text touches an address
+//! (`联系zhang@example.com`).
 //! (Full-width `＠` and letters are folded before detectors look.) The dot
 //! between domain labels may be the full stop a Chinese input method types
 //! (`zhang@example。com`).
@@ -34,6 +38,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«li@example.cn»-- 谢谢",
         "x 0999@«mail.ex%%ang43@mail.example.cn» y",
         "邮箱«zhang.wei@example。com»，谢谢",
+        "«françois.dupont@example.fr»",
+        "联系«müller@bücher.de»谢谢",
+        "«zoë.smith@gmail.com»",
     ],
     keeps: &[
         "/static/img/logo@2x.png",
@@ -88,6 +95,11 @@ fn wide_letter_at(hay: &[u8], at: usize) -> Option<usize> {
     c.is_alphanumeric().then_some(len)
 }
 
+/// Whether a letter of an alphabet two UTF-8 bytes hold starts at `at`.
+fn alphabet_letter_at(hay: &[u8], at: usize) -> bool {
+    wide_letter_at(hay, at) == Some(2)
+}
+
 /// The letter or digit of another script that ends at `end`, and its
 /// length.
 fn wide_letter_before(hay: &[u8], end: usize) -> Option<usize> {
@@ -121,9 +133,15 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
     while count < labels.len() {
         let start = pos;
         let mut dashes_after = false;
-        if hay.get(pos).is_some_and(|&b| is_label_char(b)) {
-            while hay.get(pos).is_some_and(|&b| is_label_char(b)) {
-                pos += 1;
+        if hay.get(pos).is_some_and(|&b| is_label_char(b)) || alphabet_letter_at(hay, pos) {
+            loop {
+                if hay.get(pos).is_some_and(|&b| is_label_char(b)) {
+                    pos += 1;
+                } else if alphabet_letter_at(hay, pos) {
+                    pos += 2;
+                } else {
+                    break;
+                }
             }
             // A label never ends in `-`: dashes after it (`a@b.com--`,
             // a dash folded from `——`) are text after the address.
@@ -188,8 +206,14 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
         let at = from + off;
         from = at + 1;
         let mut start = at;
-        while start > 0 && is_local_char(hay[start - 1]) {
-            start -= 1;
+        loop {
+            if start > 0 && is_local_char(hay[start - 1]) {
+                start -= 1;
+            } else if start >= 2 && alphabet_letter_at(hay, start - 2) {
+                start -= 2;
+            } else {
+                break;
+            }
         }
         while start < at && hay[start] == b'.' {
             start += 1;
