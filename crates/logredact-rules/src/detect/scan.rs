@@ -269,7 +269,7 @@ pub const fn run_lengths(lengths: &[u32]) -> u32 {
 }
 
 /// [`Scan::lost_digits`] for a text that is one number a double held.
-pub const WHOLE_TEXT: &[Range<usize>] = &[0..usize::MAX];
+pub const WHOLE_TEXT: &[Range<usize>] = std::slice::from_ref(&(0..usize::MAX));
 
 impl<'h> Scan<'h> {
     /// A scan of `hay`, which `buffers` last profiled (giving `features`),
