@@ -370,6 +370,11 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // (The sixth hunt.) Accented letters in an address.
         (r#"{"m":"françois.dupont@example.fr"}"#, "franç"),
         (r#"{"m":"联系user@bücher.de谢谢"}"#, "userbücherde"),
+        // (The regression hunt.) Text right after an address.
+        (r#"{"m":"Kontakt:max@example.deöffnen"}"#, "maxexamplede"),
+        (r#"{"m":"ivan@mail.ruписать"}"#, "ivanmailru"),
+        (r#"{"m":"max@example.de½"}"#, "maxexamplede"),
+        (r#"{"m":"max@example.co.ukÜbersicht"}"#, "examplecouk"),
         (r#"{"m":"+8613812345678ext.12"}"#, "13812345678"),
         // An ID or a card kept as a double, which lost its last digits
         // (Java's `Double.toString`): the check character cannot be asked

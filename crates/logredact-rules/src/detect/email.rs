@@ -3,10 +3,11 @@
 //! so `logo@2x.png` is kept. Internationalised addresses are found too:
 //! a domain in Chinese (`用户@例子.中国`) or in punycode (`xn--`), and a
 //! local part in another script when no ASCII one stands before the `@`.
-//! Letters of the alphabets two UTF-8 bytes hold (accented Latin, Greek,
-//! Cyrillic: `françois@bücher.de`) join ASCII ones in a local part or a
-//! label; Chinese characters do not, as Chinese text touches an address
-//! (`联系zhang@example.com`).
+//! Accented Latin letters (`françois@bücher.de`) join ASCII ones in a
+//! local part or a label; letters of other scripts do not, as text in
+//! them touches an address (`联系zhang@example.com`, `письмоivan@mail.ru`),
+//! and a top-level domain ends where its ASCII letters do
+//! (`max@example.deöffnen`).
 //! (Full-width `＠` and letters are folded before detectors look.) The dot
 //! between domain labels may be the full stop a Chinese input method types
 //! (`zhang@example。com`).
@@ -41,6 +42,11 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«françois.dupont@example.fr»",
         "联系«müller@bücher.de»谢谢",
         "«zoë.smith@gmail.com»",
+        "Kontakt:«max@example.de»öffnen",
+        "«ivan@mail.ru»-почта",
+        "письмо«ivan@mail.ru»",
+        "«max@example.co.uk»Übersicht",
+        "«max@example.de»¹",
     ],
     keeps: &[
         "/static/img/logo@2x.png",
@@ -95,9 +101,16 @@ fn wide_letter_at(hay: &[u8], at: usize) -> Option<usize> {
     c.is_alphanumeric().then_some(len)
 }
 
-/// Whether a letter of an alphabet two UTF-8 bytes hold starts at `at`.
-fn alphabet_letter_at(hay: &[u8], at: usize) -> bool {
-    wide_letter_at(hay, at) == Some(2)
+/// Whether an accented Latin letter (U+00C0 to U+024F: Latin-1 and the
+/// Latin Extended blocks, `×` and `÷` aside) starts at `at`.
+fn latin_letter_at(hay: &[u8], at: usize) -> bool {
+    match hay.get(at..at + 2) {
+        Some(&[a @ 0xc3..=0xc9, b @ 0x80..=0xbf]) => {
+            let c = (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f);
+            c <= 0x24f && c != 0xd7 && c != 0xf7
+        }
+        _ => false,
+    }
 }
 
 /// The letter or digit of another script that ends at `end`, and its
@@ -133,11 +146,11 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
     while count < labels.len() {
         let start = pos;
         let mut dashes_after = false;
-        if hay.get(pos).is_some_and(|&b| is_label_char(b)) || alphabet_letter_at(hay, pos) {
+        if hay.get(pos).is_some_and(|&b| is_label_char(b)) || latin_letter_at(hay, pos) {
             loop {
                 if hay.get(pos).is_some_and(|&b| is_label_char(b)) {
                     pos += 1;
-                } else if alphabet_letter_at(hay, pos) {
+                } else if latin_letter_at(hay, pos) {
                     pos += 2;
                 } else {
                     break;
@@ -179,8 +192,17 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
         lower.copy_from_slice(tld);
         lower.make_ascii_lowercase();
         if tld[0].is_ascii() {
-            if is_tld(lower) {
-                return Some(labels[k].end);
+            // Only its ASCII letters, digits and inner dashes: text in
+            // another script may follow with no space (`example.deöffnen`).
+            let mut end = lower
+                .iter()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(lower.len());
+            while end > 0 && lower[end - 1] == b'-' {
+                end -= 1;
+            }
+            if is_tld(&lower[..end]) {
+                return Some(labels[k].start + end);
             }
             continue;
         }
@@ -209,7 +231,7 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
         loop {
             if start > 0 && is_local_char(hay[start - 1]) {
                 start -= 1;
-            } else if start >= 2 && alphabet_letter_at(hay, start - 2) {
+            } else if start >= 2 && latin_letter_at(hay, start - 2) {
                 start -= 2;
             } else {
                 break;
