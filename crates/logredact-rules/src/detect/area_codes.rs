@@ -2,8 +2,11 @@
 //! (the `phonenumbers` package 9.0.43, CN fixed-line pattern); do not edit.
 //!
 //! The mainland area codes of three digits after the trunk `0` (`0755`
-//! is 755), sorted. A number after any other is no landline: `0440…` is
-//! an invoice code, not a phone number in an area that does not exist.
+//! is 755), sorted. A code is taken for one when a code of its block of
+//! ten is in use: codes retired when cities merged (Fushun's 0413, now
+//! 024; Zunyi's 0852, now 0851) still stand in old records and in
+//! people's habits, and always lay beside codes in use. A number after a
+//! code of a block never used is no landline: `0440…` is an invoice code.
 
 /// Every three-digit area code in use, sorted.
 #[rustfmt::skip]
@@ -36,8 +39,11 @@ pub(super) const THREE_DIGIT: [u16; 311] = [
     979, 990, 991, 992, 993, 994, 995, 996, 997, 998, 999,
 ];
 
-/// Whether `code`, the three ASCII digits after the `0`, is an area code.
-pub(super) fn is_three_digit(code: [u8; 3]) -> bool {
-    let [a, b, c] = code.map(|d| u16::from(d.wrapping_sub(b'0')));
-    THREE_DIGIT.binary_search(&(a * 100 + b * 10 + c)).is_ok()
+/// Whether `code`, the three ASCII digits after the `0`, may be an area
+/// code: one of its block of ten is in use.
+pub(super) fn may_be_three_digit(code: [u8; 3]) -> bool {
+    let [a, b, _] = code.map(|d| u16::from(d.wrapping_sub(b'0')));
+    let block = a * 100 + b * 10;
+    let at = THREE_DIGIT.partition_point(|&c| c < block);
+    THREE_DIGIT.get(at).is_some_and(|&c| c < block + 10)
 }

@@ -4,8 +4,9 @@
 //! `+86(0)1062345678`, `8610-62345678`, with or without
 //! an extension after (`-123`, `转123`, `ext 123`, `x123`).
 //!
-//! An area code is `010`, `02X` (not `026`), or `0` and one of the
-//! three-digit codes in use (`area_codes`, from libphonenumber); a local
+//! An area code is `010`, `02X` (not `026`), or `0` and three digits of a
+//! block of ten with a code in use (`area_codes`, from libphonenumber:
+//! retired codes such as `0413` included); a local
 //! number is 7 or 8 digits (8 after a two-digit code) and does not start
 //! with `0`.
 //! Without an area code a short number is not found: service hotlines
@@ -56,6 +57,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+86 «0755 8888 6666»",
         "+86(«0)1062345678»",
         "+86 («0)10 6234 5678»",
+        "«0413-23456789»",
+        "«0852-2345678»",
         "+86 «1062345678»",
         "0086 «75588886666»",
         "(+86)«1062345678»",
@@ -78,6 +81,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "044031900111",
         "0440-3190 0111",
         "02612345678",
+        "0300-1234567",
     ],
 };
 
@@ -102,9 +106,10 @@ fn area_len(d: &[u8], trunk: bool) -> Option<usize> {
     match *rest {
         // `026` is reserved (for Taiwan) and in use nowhere.
         [b'1', b'0', ..] | [b'2', b'0'..=b'5' | b'7'..=b'9', ..] => Some(zero + 2),
-        // Only the codes in use: `0440…` is an invoice code, and no code
-        // starts 40 or 80 (`+86 400 810 8888` is a hotline).
-        [a @ b'3'..=b'9', b, c, ..] if area_codes::is_three_digit([a, b, c]) => Some(zero + 3),
+        // Only codes of a block in use (`area_codes`): `0440…` is an
+        // invoice code, and no code starts 40 or 80 (`+86 400 810 8888` is
+        // a hotline).
+        [a @ b'3'..=b'9', b, c, ..] if area_codes::may_be_three_digit([a, b, c]) => Some(zero + 3),
         _ => None,
     }
 }
