@@ -370,7 +370,10 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // (The sixth hunt.) Accented letters in an address.
         (r#"{"m":"françois.dupont@example.fr"}"#, "franç"),
         (r#"{"m":"联系user@bücher.de谢谢"}"#, "userbücherde"),
-        // (The regression hunt.) Text right after an address.
+        // (The regression hunt.) Area codes retired when cities merged.
+        (r#"{"a":"0413-23456789"}"#, "23456789"),
+        (r#"{"a":"抚顺0413-2345678"}"#, "2345678"),
+        // Text right after an address.
         (r#"{"m":"Kontakt:max@example.deöffnen"}"#, "maxexamplede"),
         (r#"{"m":"ivan@mail.ruписать"}"#, "ivanmailru"),
         (r#"{"m":"max@example.de½"}"#, "maxexamplede"),
