@@ -377,6 +377,10 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"Kontakt:max@example.deöffnen"}"#, "maxexamplede"),
         (r#"{"m":"ivan@mail.ruписать"}"#, "ivanmailru"),
         (r#"{"m":"max@example.de½"}"#, "maxexamplede"),
+        (
+            r#"{"m":"max@example.deöffnenundlesenunddannnochvielmehrtextohneleerzeichenbiszumende"}"#,
+            "maxexamplede",
+        ),
         (r#"{"m":"max@example.co.ukÜbersicht"}"#, "examplecouk"),
         (r#"{"m":"+8613812345678ext.12"}"#, "13812345678"),
         // An ID or a card kept as a double, which lost its last digits

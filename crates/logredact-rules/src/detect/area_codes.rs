@@ -5,7 +5,7 @@
 //! is 755), sorted. A code is taken for one when a code of its block of
 //! ten is in use: codes retired when cities merged (Fushun's 0413, now
 //! 024; Zunyi's 0852, now 0851) still stand in old records and in
-//! people's habits, and always lay beside codes in use. A number after a
+//! people's habits, and those known lie beside codes in use. A number after a
 //! code of a block never used is no landline: `0440…` is an invoice code.
 
 /// Every three-digit area code in use, sorted.

@@ -2,7 +2,8 @@
 //! domain is a real one (the Public Suffix List, through the `psl` crate),
 //! so `logo@2x.png` is kept. Internationalised addresses are found too:
 //! a domain in Chinese (`用户@例子.中国`) or in punycode (`xn--`), and a
-//! local part in another script when no ASCII one stands before the `@`.
+//! local part in another script when no ASCII or accented Latin one stands
+//! before the `@`.
 //! Accented Latin letters (`françois@bücher.de`) join ASCII ones in a
 //! local part or a label; letters of other scripts do not, as text in
 //! them touches an address (`联系zhang@example.com`, `письмоivan@mail.ru`),
@@ -101,8 +102,8 @@ fn wide_letter_at(hay: &[u8], at: usize) -> Option<usize> {
     c.is_alphanumeric().then_some(len)
 }
 
-/// Whether an accented Latin letter (U+00C0 to U+024F: Latin-1 and the
-/// Latin Extended blocks, `×` and `÷` aside) starts at `at`.
+/// Whether an accented Latin letter (U+00C0 to U+024F: Latin-1 and Latin
+/// Extended-A and -B, `×` and `÷` aside) starts at `at`.
 fn latin_letter_at(hay: &[u8], at: usize) -> bool {
     match hay.get(at..at + 2) {
         Some(&[a @ 0xc3..=0xc9, b @ 0x80..=0xbf]) => {
@@ -184,25 +185,25 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
         if !labels[..=k].iter().all(ok) {
             continue;
         }
-        let tld = &hay[labels[k].clone()];
+        let mut tld = &hay[labels[k].clone()];
+        if tld[0].is_ascii() {
+            // Only its ASCII letters, digits and inner dashes: text with
+            // accents may follow with no space (`example.deöffnen`).
+            let mut end = tld.iter().position(|b| !b.is_ascii()).unwrap_or(tld.len());
+            while end > 0 && tld[end - 1] == b'-' {
+                end -= 1;
+            }
+            tld = &tld[..end];
+        }
         if tld.len() > tld_buf.len() {
             continue;
         }
         let lower = &mut tld_buf[..tld.len()];
         lower.copy_from_slice(tld);
         lower.make_ascii_lowercase();
-        if tld[0].is_ascii() {
-            // Only its ASCII letters, digits and inner dashes: text in
-            // another script may follow with no space (`example.deöffnen`).
-            let mut end = lower
-                .iter()
-                .position(|b| !b.is_ascii())
-                .unwrap_or(lower.len());
-            while end > 0 && lower[end - 1] == b'-' {
-                end -= 1;
-            }
-            if is_tld(&lower[..end]) {
-                return Some(labels[k].start + end);
+        if tld.first().is_some_and(u8::is_ascii) {
+            if is_tld(lower) {
+                return Some(labels[k].start + tld.len());
             }
             continue;
         }
@@ -269,6 +270,18 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accented_latin_letters_are_told_apart() {
+        let at0 = |s: &str| latin_letter_at(s.as_bytes(), 0);
+        for c in ["À", "ç", "ö", "ÿ", "ɏ", "œ", "ł"] {
+            assert!(at0(c), "{c}");
+        }
+        for c in ["×", "÷", "¿", "ɐ", "¹", "п", "ش", "a", "中", "\u{a0}"] {
+            assert!(!at0(c), "{c}");
+        }
+        assert!(!latin_letter_at("xç".as_bytes(), 2));
+    }
 
     #[test]
     fn top_level_domains_are_real_ones() {
