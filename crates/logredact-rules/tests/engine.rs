@@ -653,3 +653,46 @@ action = "partial"
         assert_eq!(json(body), json(want), "{input}");
     }
 }
+
+/// A member whose key a rule masked and whose value another rule drops is
+/// removed whole, masked key and all, wherever it stands among the kept
+/// ones. (The masked key was written before its value was looked at, and
+/// cutting the member then reached back behind what had been written.)
+#[test]
+fn a_masked_key_goes_with_the_value_a_drop_rule_removes() {
+    let set = compile(&format!(
+        r#"{NO_RECORD}
+[[mask]]
+id = "mobile"
+detector = "cn_mobile"
+action = "partial"
+
+[[mask]]
+id = "mail"
+detector = "email"
+action = "drop"
+"#
+    ));
+    for (input, expected) in [
+        (r#"{"13812345678":"ann@example.com"}"#, "{}"),
+        (r#"{"a":1,"13812345678":"ann@example.com"}"#, r#"{"a":1}"#),
+        (r#"{"13812345678":"ann@example.com","b":2}"#, r#"{"b":2}"#),
+        (
+            r#"{"a":1, "13812345678" : "ann@example.com" ,"b":2}"#,
+            r#"{"a":1 ,"b":2}"#,
+        ),
+        (
+            r#"{"13812345678":"x","13912345678":"ann@example.com","c":3}"#,
+            r#"{"138****5678":"x","c":3}"#,
+        ),
+        (
+            r#"{"n":{"13812345678":"ann@example.com"},"list":[{"13912345678":"bob@example.com","k":1}]}"#,
+            r#"{"n":{},"list":[{"k":1}]}"#,
+        ),
+    ] {
+        let mut out = Vec::new();
+        let verdict = set.apply(input.as_bytes(), &mut out, &mut Workspace::new());
+        assert!(verdict.is_ok(), "{input}: {verdict:?}");
+        assert_eq!(std::str::from_utf8(&out).unwrap(), expected, "{input}");
+    }
+}

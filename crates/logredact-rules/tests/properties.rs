@@ -364,20 +364,39 @@ proptest! {
     }
 }
 
+/// Cards are dropped; mobiles (here: in keys) are masked.
 fn drop_cards_rules() -> RuleSet {
     let files = [logredact_rules::SourceFile {
         name: "drop.toml".into(),
-        text: "version = 1\n[settings]\nrecord = false\n[[mask]]\nid = \"d\"\ndetector = \"bank_card\"\naction = \"drop\"\n".into(),
+        text: "version = 1\n[settings]\nrecord = false\n[[mask]]\nid = \"d\"\ndetector = \"bank_card\"\naction = \"drop\"\n[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"partial\"\nkeep_first = 3\nkeep_last = 4\n".into(),
     }];
     RuleSet::compile(&files, &KeyRing::new()).unwrap()
 }
 
-/// Whether a leaf's text holds a bank card, judged by the detector alone.
-fn holds_card(text: &str) -> bool {
-    let card = logredact_rules::detect::builtin("bank_card").expect("a built-in");
-    !logredact_rules::detect::Detector::Builtin(card)
+/// Whether `text` holds what the built-in detector `name` finds.
+fn holds(name: &str, text: &str) -> bool {
+    let detector = logredact_rules::detect::builtin(name).expect("a built-in");
+    !logredact_rules::detect::Detector::Builtin(detector)
         .find_in(text.as_bytes())
         .is_empty()
+}
+
+/// Whether a leaf's text holds a bank card, judged by the detector alone.
+fn holds_card(text: &str) -> bool {
+    holds("bank_card", text)
+}
+
+/// Whether any key or leaf of `v` holds a mobile.
+fn any_mobile(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => holds("cn_mobile", s),
+        serde_json::Value::Number(n) => holds("cn_mobile", &n.to_string()),
+        serde_json::Value::Array(a) => a.iter().any(any_mobile),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .any(|(k, v)| holds("cn_mobile", k) || any_mobile(v)),
+        _ => false,
+    }
 }
 
 /// The tree with every leaf that holds a card removed (members and
@@ -403,21 +422,30 @@ proptest! {
 
     /// Dropping members and elements anywhere (first, middle, last, all of
     /// them) leaves valid JSON with exactly the other values, whatever the
-    /// layout of the input.
+    /// layout of the input, and whether or not a rule masked the dropped
+    /// member's key (which is written before its value is looked at).
     #[test]
     fn drops_leave_exactly_the_rest(
-        members in proptest::collection::vec(("[a-z]{1,3}", arb_json(), any::<bool>()), 0..8),
+        members in proptest::collection::vec(("[a-z]{1,3}", arb_json(), any::<bool>(), any::<bool>()), 0..8),
         layout in 0u8..3,
     ) {
         let card = serde_json::Value::String("4111 1111 1111 1111".into());
         let mut object = serde_json::Map::new();
-        for (i, (k, v, plant)) in members.into_iter().enumerate() {
+        let mut expected_keys = Vec::new();
+        for (i, (k, v, plant, mobile_key)) in members.into_iter().enumerate() {
+            prop_assume!(!any_mobile(&v));
             let v = match (plant, v) {
                 (true, serde_json::Value::Array(mut a)) => { let at = i % (a.len() + 1); a.insert(at, card.clone()); serde_json::Value::Array(a) }
                 (true, _) => card.clone(),
                 (false, v) => v,
             };
-            object.insert(format!("{k}{i}"), v);
+            let (key, masked) = if mobile_key {
+                (format!("1381234{i:04}"), format!("138****{i:04}"))
+            } else {
+                (format!("{k}{i}"), format!("{k}{i}"))
+            };
+            expected_keys.push((key.clone(), masked));
+            object.insert(key, v);
         }
         let value = serde_json::Value::Object(object);
         let text = match layout {
@@ -430,6 +458,14 @@ proptest! {
         let back: serde_json::Value = serde_json::from_slice(&out)
             .unwrap_or_else(|e| panic!("invalid output {e}: {}", String::from_utf8_lossy(&out)));
         let input: serde_json::Value = serde_json::from_str(&text).unwrap();
-        prop_assert_eq!(back, without_cards(&input).unwrap());
+        let mut expected = without_cards(&input).unwrap();
+        if let serde_json::Value::Object(o) = &mut expected {
+            for (key, masked) in &expected_keys {
+                if let Some(v) = o.remove(key) {
+                    o.insert(masked.clone(), v);
+                }
+            }
+        }
+        prop_assert_eq!(back, expected);
     }
 }

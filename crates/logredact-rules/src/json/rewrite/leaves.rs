@@ -272,6 +272,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
                 }
                 masked.push(new.to_vec());
                 self.flush_to(start);
+                self.masked_key = Some((start, self.out.len()));
                 write_json_bytes(self.out, &key);
                 self.flushed = end;
                 Ok(Leaf::Changed)

@@ -68,6 +68,11 @@ pub(crate) struct Rewriter<'i, 'o, E> {
     /// key around that one.
     key: std::ops::Range<usize>,
     outer_key: std::ops::Range<usize>,
+    /// Where the last key a rule masked started, in the input and in the
+    /// output: a masked key is written before its value is looked at, so
+    /// a member a drop rule then removes is cut from the output back to
+    /// here.
+    masked_key: Option<(usize, usize)>,
     error: Option<Stop<E>>,
 }
 
@@ -88,6 +93,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             skipping: false,
             key: 0..0,
             outer_key: 0..0,
+            masked_key: None,
             error: None,
         }
     }
@@ -182,10 +188,22 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
     }
 
     /// Leaves input `start..end` out of the output.
-    fn cut<V: Visitor<Error = E>>(&mut self, start: usize, end: usize, v: &mut V) {
-        self.flush_to(start);
+    fn cut<V: Visitor<Error = E>>(&mut self, start: usize, end: usize, v: &mut V) -> Step<()> {
+        if start >= self.flushed {
+            self.flush_to(start);
+        } else {
+            // Only a masked key is written ahead of the pass (`key_leaf`),
+            // and what lies between `start` and it went out unchanged.
+            match self.masked_key {
+                Some((input, output)) if start <= input && input < self.flushed => {
+                    self.out.truncate(output - (input - start));
+                }
+                _ => return Err(self.syntax("internal error: a cut reached into written output")),
+            }
+        }
         self.flushed = end;
         v.unwatch_from(self.out.len());
+        Ok(())
     }
 
     /// The value at `pos` (whitespace before it already skipped). Strings,
@@ -295,7 +313,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             self.skipping = was_skipping;
             // The record field is ours to write: what an event brings under
             // that name is removed.
-            self.settle(&mut members, kept? == Kept::Yes && !ours, key_start, v);
+            self.settle(&mut members, kept? == Kept::Yes && !ours, key_start, v)?;
             if !self.next_member(&mut members, b'}', "expected ',' or '}' after a value", v)? {
                 return Ok(members.written);
             }
@@ -324,7 +342,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             let kept = self.value(depth, v);
             self.after_value(matches!(kept, Ok(Kept::Yes)), value_start, false, v);
             index += 1;
-            self.settle(&mut members, kept? == Kept::Yes, element_start, v);
+            self.settle(&mut members, kept? == Kept::Yes, element_start, v)?;
             if !self.next_member(&mut members, b']', "expected ',' or ']' after a value", v)? {
                 return Ok(Kept::Yes);
             }
@@ -361,10 +379,10 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         keep: bool,
         start: usize,
         v: &mut V,
-    ) {
+    ) -> Step<()> {
         if keep {
             members.written += 1;
-            return;
+            return Ok(());
         }
         match members.comma {
             Some(c) if members.written > 0 => self.cut(c, self.pos, v),
@@ -388,7 +406,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
                 if members.written == 0 {
                     // Nothing kept before it: this comma must go.
                     let at = self.pos;
-                    self.cut(at, at + 1, v);
+                    self.cut(at, at + 1, v)?;
                     members.comma = None;
                 } else {
                     members.comma = Some(self.pos);
