@@ -186,6 +186,10 @@ pub fn ignored_files(dir: &Path) -> Vec<String> {
     names
 }
 
+/// How many different field paths conditions may read in one rule set:
+/// the rewriting pass tracks them as the bits of a `u64`.
+pub(crate) const MAX_WATCHED_FIELDS: usize = 64;
+
 /// A compiled, immutable set of rules.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -205,8 +209,9 @@ pub struct RuleSet {
     warnings: Vec<RuleError>,
     /// Whether any mask rule is limited to some fields or excludes some.
     scoped: bool,
-    /// Field paths that tag and route conditions read; the rewriting pass
-    /// records where their values are.
+    /// Field paths that tag and route conditions read (at most
+    /// [`MAX_WATCHED_FIELDS`]); the rewriting pass records where their
+    /// values are.
     watched: Vec<Vec<String>>,
     /// Per depth, each key the watched paths have there, with the paths
     /// (as bits) that do.

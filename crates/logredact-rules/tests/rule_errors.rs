@@ -337,3 +337,30 @@ fn conditions_that_can_still_hold_are_not_warned_about() {
     ]);
     assert!(set.warnings().is_empty(), "{:?}", set.warnings());
 }
+
+/// Conditions are evaluated on fields the rewriting pass tracks as the bits
+/// of a 64-bit word: a 65th field is refused where it is written, rather
+/// than compiled into a condition that never holds (a privileged action
+/// left untagged).
+#[test]
+fn conditions_may_read_at_most_64_fields() {
+    let rules = |n: usize| {
+        let mut text = String::from("version = 1\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "[[tag]]\nid = \"t{i}\"\nwhen = {{ field = \"f{i}\", equals = \"x\" }}\nadd_tags = [\"t{i}\"]\n"
+            ));
+        }
+        text
+    };
+    let sixty_four = rules(64);
+    RuleSet::compile(&sources(&[("rules/20.toml", &sixty_four)]), &KeyRing::new())
+        .expect("64 fields are allowed");
+    let text = rules(65);
+    let got = errors(&[("rules/20.toml", &text)]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        got[0],
+        "rules/20.toml:260:18: rule \"t64\": conditions may read at most 64 different fields in all the rule files together, and \"f64\" is one more; test fewer fields (`one_of` tests several values of one field)"
+    );
+}

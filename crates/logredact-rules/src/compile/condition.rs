@@ -39,14 +39,20 @@ impl Cx<'_> {
                 self.err(fspan, format!("\"{field}\" is not a field path; write keys separated by dots, like user.role"));
                 return None;
             }
-            let id = self
-                .watched
-                .iter()
-                .position(|w| *w == path)
-                .unwrap_or_else(|| {
+            let id = match self.watched.iter().position(|w| *w == path) {
+                Some(id) => id,
+                None if self.watched.len() >= crate::MAX_WATCHED_FIELDS => {
+                    self.err(fspan, format!(
+                        "conditions may read at most {} different fields in all the rule files together, and \"{field}\" is one more; test fewer fields (`one_of` tests several values of one field)",
+                        crate::MAX_WATCHED_FIELDS
+                    ));
+                    return None;
+                }
+                None => {
                     self.watched.push(path.clone());
                     self.watched.len() - 1
-                });
+                }
+            };
             let path = Field { id, path };
             if tests.len() != 1 || !groups.is_empty() {
                 self.err(item.span(), "a condition on a field needs exactly one test: equals, one_of, matches or exists".to_owned());

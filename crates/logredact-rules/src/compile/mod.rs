@@ -287,10 +287,11 @@ fn when_at(t: &DeTable<'_>, header: &std::ops::Range<usize>) -> usize {
 }
 
 /// Per depth, the keys watched paths have there, each with the paths (as
-/// bits; only the first 64 paths are tracked) that have it.
+/// bits; conditions read at most `MAX_WATCHED_FIELDS`) that have it.
 fn watch_keys(watched: &[Vec<String>]) -> Vec<Vec<(String, u64)>> {
+    debug_assert!(watched.len() <= crate::MAX_WATCHED_FIELDS);
     let mut by_depth: Vec<Vec<(String, u64)>> = Vec::new();
-    for (i, path) in watched.iter().enumerate().take(64) {
+    for (i, path) in watched.iter().enumerate().take(crate::MAX_WATCHED_FIELDS) {
         for (depth, key) in path.iter().enumerate() {
             if by_depth.len() <= depth {
                 by_depth.push(Vec::new());
@@ -336,7 +337,7 @@ fn watch_tag_fields(tags: &[TagRule], watched: &mut Vec<Vec<String>>) -> bool {
     }
     // Watched paths are tracked as bits of a u64.
     if watched.iter().any(|w| written.contains(&w[0].as_str()))
-        || watched.len() + written.len() > 64
+        || watched.len() + written.len() > crate::MAX_WATCHED_FIELDS
     {
         return false;
     }
