@@ -142,6 +142,17 @@ pub struct KafkaConfig {
     pub properties: BTreeMap<String, String>,
 }
 
+/// How many outputs one config may define: an event's routes, and what
+/// each output made of it, are kept as the bits of a `u64`.
+pub const MAX_OUTPUTS: usize = 64;
+
+/// The longest duration a pipeline or output setting may be: longer ones
+/// are mistakes, and one long enough overflows a clock reading.
+pub const MAX_SETTING_DURATION: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
+
+/// The longest seal retention: a century.
+pub const MAX_RETENTION: std::time::Duration = std::time::Duration::from_secs(100 * 366 * 86_400);
+
 /// librdkafka properties that hold secrets: written as `env:VARIABLE`,
 /// `file:PATH` or `credential:NAME`, like the Elasticsearch ones.
 pub const SECRET_KAFKA_PROPERTIES: &[&str] = &[

@@ -46,7 +46,7 @@ impl ActiveRules {
         Ok(ActiveRules {
             set,
             routes,
-            all: (1u64 << outputs.len()) - 1,
+            all: all_outputs(outputs.len())?,
             seal_key: None,
         })
     }
@@ -134,4 +134,31 @@ pub fn note_active(stats: &Stats, rules: &ActiveRules) {
     let mut d = stats.detail();
     d.rules_fingerprint = rules.set.fingerprint().to_owned();
     d.rules_loaded_at = crate::stats::now_ms() as f64 / 1000.0;
+}
+
+/// The bit mask of every one of `n` outputs.
+fn all_outputs(n: usize) -> Result<u64, String> {
+    match n {
+        0 => Ok(0),
+        1..=crate::config::MAX_OUTPUTS => Ok(u64::MAX >> (64 - n)),
+        _ => Err(format!(
+            "{n} outputs are defined, and at most {} are allowed",
+            crate::config::MAX_OUTPUTS
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all_outputs;
+
+    #[test]
+    fn the_mask_of_every_output_holds_each_one() {
+        assert_eq!(all_outputs(0), Ok(0));
+        assert_eq!(all_outputs(1), Ok(1));
+        assert_eq!(all_outputs(2), Ok(0b11));
+        // `(1 << 64) - 1` wrapped to 0 here: every event went nowhere.
+        assert_eq!(all_outputs(64), Ok(u64::MAX));
+        assert!(all_outputs(65).is_err());
+    }
 }

@@ -81,7 +81,12 @@ pub async fn run(
         _ => None,
     };
     for (i, (name, output)) in config.outputs.iter().enumerate() {
-        let index = u8::try_from(i).map_err(|_| anyhow::anyhow!("more than 64 outputs"))?;
+        anyhow::ensure!(
+            i < crate::config::MAX_OUTPUTS,
+            "more than {} outputs",
+            crate::config::MAX_OUTPUTS
+        );
+        let index = i as u8;
         let seal = config.seal.as_ref().filter(|_| output.sealed());
         tasks.push(match output {
             OutputConfig::Elasticsearch(es) => {

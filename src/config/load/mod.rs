@@ -174,12 +174,55 @@ impl Config {
         if self.outputs.is_empty() {
             err("no outputs: add at least one [outputs.NAME] table".into());
         }
+        if self.outputs.len() > super::MAX_OUTPUTS {
+            err(format!(
+                "outputs: {} outputs are defined, and at most {} are allowed; route events to fewer outputs",
+                self.outputs.len(),
+                super::MAX_OUTPUTS
+            ));
+        }
+        let mut durations = vec![
+            (
+                "pipeline.commit_interval".to_owned(),
+                self.pipeline.commit_interval,
+            ),
+            (
+                "pipeline.shutdown_timeout".to_owned(),
+                self.pipeline.shutdown_timeout,
+            ),
+        ];
+        for (name, output) in &self.outputs {
+            if let OutputConfig::Elasticsearch(es) = output {
+                for (what, d) in [
+                    ("flush_interval", es.flush_interval),
+                    ("request_timeout", es.request_timeout),
+                    ("retry_initial_backoff", es.retry_initial_backoff),
+                    ("retry_max_backoff", es.retry_max_backoff),
+                ] {
+                    durations.push((format!("outputs.{name}.{what}"), d));
+                }
+            }
+        }
+        for (what, d) in durations {
+            if d > super::MAX_SETTING_DURATION {
+                err(format!(
+                    "{what} is {}; a setting like this may be at most a year (366 days)",
+                    humantime_serde::re::humantime::format_duration(d)
+                ));
+            }
+        }
         match &self.seal {
             Some(seal) => {
                 if let Err(e) = crate::seal::SealKey::read(&seal.key.0) {
                     let text = format!("{e:#}");
                     debug_assert!(text.starts_with(SEAL_KEY), "{text}");
                     err(text);
+                }
+                if seal.retention > super::MAX_RETENTION {
+                    err(format!(
+                        "seal.retention is {}; it may be at most a century",
+                        humantime_serde::re::humantime::format_duration(seal.retention)
+                    ));
                 }
                 if seal.max_events == 0 {
                     err("seal.max_events is 0; give how many offsets one seal may cover, e.g. 10000".into());

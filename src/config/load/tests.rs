@@ -246,3 +246,66 @@ fn kafka_secrets_say_where_they_are_and_are_never_echoed() {
     );
     std::fs::remove_file(file).unwrap();
 }
+
+/// An event's routes are the bits of a `u64`: a 65th output is refused
+/// here. (With exactly 64, the mask of every output once wrapped to
+/// nothing, and every event no route rule matched was counted as dropped.)
+#[test]
+fn at_most_64_outputs() {
+    let outputs = |n: usize| {
+        let mut text = GOOD.replace(
+            "[outputs.hot]\ntype = \"elasticsearch\"\nnodes = [\"http://localhost:9200\"]\nindex = \"logs-hot-%Y.%m.%d\"\n",
+            "",
+        );
+        for i in 1..n {
+            text.push_str(&format!(
+                "[outputs.o{i}]\ntype = \"file\"\ndir = \"out/{i}\"\nindex = \"o{i}\"\n"
+            ));
+        }
+        text
+    };
+    let c = Config::parse(Path::new("c.toml"), &outputs(64)).unwrap();
+    assert_eq!(c.outputs.len(), 64);
+    let e = Config::parse(Path::new("c.toml"), &outputs(65)).unwrap_err();
+    let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        all,
+        ["c.toml:7:2: outputs: 65 outputs are defined, and at most 64 are allowed; route events to fewer outputs"]
+    );
+}
+
+/// A duration long enough to overflow a clock reading (humantime reads
+/// `300000000000y`) panicked the output task or the shutdown; every
+/// pipeline and output duration is now at most a year.
+#[test]
+fn durations_are_bounded() {
+    let text = GOOD
+        .replace(
+            "index = \"logs-hot-%Y.%m.%d\"",
+            "index = \"logs-hot-%Y.%m.%d\"\nflush_interval = \"300000000000y\"",
+        )
+        .replace(
+            "[dead_letter]",
+            "[pipeline]\nshutdown_timeout = \"2y\"\n[dead_letter]",
+        );
+    let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+    let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(
+        all[0].contains("pipeline.shutdown_timeout is 2years"),
+        "{all:?}"
+    );
+    assert!(
+        all[1].contains("outputs.hot.flush_interval is 300000000000years"),
+        "{all:?}"
+    );
+    assert!(
+        all[1].contains("may be at most a year (366 days)"),
+        "{all:?}"
+    );
+    let fine = GOOD.replace(
+        "[dead_letter]",
+        "[pipeline]\nshutdown_timeout = \"1h\"\n[dead_letter]",
+    );
+    Config::parse(Path::new("c.toml"), &fine).unwrap();
+}
