@@ -14,6 +14,7 @@
 
 mod diagnose;
 mod error;
+pub mod es_template;
 pub mod index_name;
 mod load;
 

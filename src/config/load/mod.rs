@@ -306,8 +306,20 @@ impl Config {
                             ("ilm_policy", &setup.ilm_policy),
                             ("index_template", &setup.index_template),
                         ] {
-                            if let Err(e) = check_json_file(file) {
-                                err(format!("outputs.{name}.setup.{what}: {e}"));
+                            match check_json_file(file) {
+                                Err(e) => err(format!("outputs.{name}.setup.{what}: {e}")),
+                                Ok(mut json) if what == "index_template" => {
+                                    // The same filling in `setup-es` does.
+                                    if let Err(e) =
+                                        super::es_template::fill(&mut json, "*", "policy")
+                                    {
+                                        err(format!(
+                                            "outputs.{name}.setup.{what}: {}: {e}",
+                                            file.display()
+                                        ));
+                                    }
+                                }
+                                Ok(_) => {}
                             }
                         }
                     }
@@ -370,11 +382,10 @@ fn check_kafka_property(key: &str, value: &str) -> Result<(), String> {
 }
 
 /// Checks that a file `setup-es` will install can be read and is JSON.
-fn check_json_file(file: &Path) -> Result<(), String> {
+fn check_json_file(file: &Path) -> Result<serde_json::Value, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {} ({e}); check the path", file.display()))?;
     serde_json::from_str::<serde_json::Value>(&text)
-        .map(|_| ())
         .map_err(|e| format!("{} is not valid JSON ({e})", file.display()))
 }
 

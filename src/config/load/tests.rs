@@ -309,3 +309,41 @@ fn durations_are_bounded() {
     );
     Config::parse(Path::new("c.toml"), &fine).unwrap();
 }
+
+/// An index template `setup-es` could not fill in (a list, or `template`
+/// that is no object) panicked `setup-es`; `check-config` now refuses it
+/// by the same rule.
+#[test]
+fn an_index_template_with_no_room_for_the_settings_is_refused() {
+    let dir = std::env::temp_dir().join(format!("logredact-template-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("policy.json"), r#"{"policy":{}}"#).unwrap();
+    for (template, says) in [
+        ("[]", "an index template is a JSON object"),
+        (
+            r#"{"template": {"settings": []}}"#,
+            "`template.settings` in an index template",
+        ),
+        (r#"{"template": {"settings": {"number_of_shards": 1}}}"#, ""),
+    ] {
+        std::fs::write(dir.join("template.json"), template).unwrap();
+        let text = GOOD.replace(
+            "index = \"logs-hot-%Y.%m.%d\"",
+            "index = \"logs-hot-%Y.%m.%d\"\n\
+             setup = { ilm_policy = \"policy.json\", index_template = \"template.json\" }",
+        );
+        let got = Config::parse(&dir.join("c.toml"), &text);
+        if says.is_empty() {
+            assert!(got.is_ok(), "{template}: {:?}", got.err());
+            continue;
+        }
+        let all: Vec<String> = got.unwrap_err().iter().map(ToString::to_string).collect();
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert!(
+            all[0].contains("outputs.hot.setup.index_template: "),
+            "{all:?}"
+        );
+        assert!(all[0].contains(says), "{all:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

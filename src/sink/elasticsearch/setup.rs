@@ -9,7 +9,7 @@ use anyhow::Context;
 use elasticsearch::http::headers::HeaderMap;
 use elasticsearch::http::Method;
 
-use crate::config::{ElasticsearchConfig, EsSetup};
+use crate::config::{es_template, ElasticsearchConfig, EsSetup};
 
 /// Installs the output's policy and template; returns what it did, in a
 /// sentence.
@@ -33,8 +33,9 @@ pub async fn install(
         (None, Some(ds)) => ds.clone(),
         (None, None) => unreachable!("checked when the config was loaded"),
     };
-    template["index_patterns"] = serde_json::json!([pattern]);
-    template["template"]["settings"]["index.lifecycle.name"] = policy_name.clone().into();
+    es_template::fill(&mut template, &pattern, &policy_name).map_err(|e| {
+        anyhow::anyhow!("output \"{name}\": {}: {e}", setup.index_template.display())
+    })?;
     if es.data_stream.is_some() && template.get("data_stream").is_none() {
         template["data_stream"] = serde_json::json!({});
     }
@@ -68,9 +69,9 @@ pub async fn install_seal_index(
     let mut template: serde_json::Value =
         serde_json::from_str(SEAL_TEMPLATE).expect("the shipped seal template is JSON");
     let index = index_pattern(index);
-    template["index_patterns"] = serde_json::json!([index]);
     let policy = format!("logredact-{name}");
-    template["template"]["settings"]["index.lifecycle.name"] = policy.clone().into();
+    es_template::fill(&mut template, &index, &policy)
+        .expect("the shipped seal template has room for the settings");
     super::check_reachable(name, &client).await?;
     // One template for the seal indices of every sealed output (two with
     // the same pattern and priority would be refused).
