@@ -35,8 +35,9 @@ pub struct Stats {
     pub completed_dead_lettered: AtomicU64,
     /// Events dropped by a route rule.
     pub dropped_by_rule: AtomicU64,
-    /// Events that were in flight in a partition taken away by a rebalance:
-    /// not committed here, so the partition's new owner reads them again.
+    /// Events that were in flight in a partition taken away by a rebalance
+    /// (or whose reading moved back while assigned): not committed here,
+    /// so they are read again, by the partition's new owner or this one.
     pub released: AtomicU64,
     /// Offsets Kafka deleted before they were read: never consumed, so
     /// outside the outcomes, lost upstream.
@@ -144,6 +145,18 @@ impl Stats {
                 d.output_heartbeat_ms.insert(output.to_owned(), now);
             }
         }
+    }
+
+    /// Settles events that were in flight in a partition this consumer
+    /// stopped reading where it was (revoked, or its position moved back):
+    /// they are read again, and acks that come later for them are stale.
+    /// Counted as released before they leave in flight, as every outcome
+    /// is, so the counters add up at all times.
+    pub fn release(&self, events: u64, bytes: u64) {
+        use std::sync::atomic::Ordering::{Relaxed, Release};
+        Stats::add(&self.released, events);
+        self.in_flight_bytes.fetch_sub(bytes, Relaxed);
+        self.in_flight_events.fetch_sub(events, Release);
     }
 
     pub fn dead_letter(&self, class: &'static str) {

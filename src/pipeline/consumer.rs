@@ -323,11 +323,27 @@ impl ConsumerLoop {
         let (slot, topic, unread) = {
             let mut tracker = self.consumer.context().tracker();
             match tracker.slot(message.topic(), partition) {
-                Some(slot) => (
-                    slot,
-                    tracker.topic(slot).expect("slot is live"),
-                    tracker.unread_before(slot, offset),
-                ),
+                Some(slot) => {
+                    let slot = match tracker.moved_back(slot, offset) {
+                        Some((slot, released)) => {
+                            self.stats.release(released.events, released.bytes);
+                            tracing::warn!(
+                                topic = message.topic(),
+                                partition,
+                                offset,
+                                released_events = released.events,
+                                "reading of a partition moved back while it stayed assigned (its log was truncated or the topic made anew); it starts over from there, and the events in flight in it are read again"
+                            );
+                            slot
+                        }
+                        None => slot,
+                    };
+                    (
+                        slot,
+                        tracker.topic(slot).expect("slot is live"),
+                        tracker.unread_before(slot, offset),
+                    )
+                }
                 // Not ours (revoked between fetch and now): the new owner
                 // reads it.
                 None => return None,

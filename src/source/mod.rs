@@ -114,13 +114,7 @@ impl ConsumerContext for SourceContext {
         // Settled here as released (before leaving in flight, as every
         // outcome is): the new owner reads them again from the committed
         // offset, and acks that come later for them are stale.
-        Stats::add(&self.stats.released, released.events);
-        self.stats
-            .in_flight_bytes
-            .fetch_sub(released.bytes, Ordering::Relaxed);
-        self.stats
-            .in_flight_events
-            .fetch_sub(released.events, Ordering::Release);
+        self.stats.release(released.events, released.bytes);
         tracing::info!(
             partitions = revoked.count(),
             released_events = released.events,

@@ -275,6 +275,30 @@ impl OffsetTracker {
         }
     }
 
+    /// Called before a message at `offset` of `slot` is taken: when that
+    /// is not past the partition's last message, reading moved back while
+    /// the partition stayed assigned (librdkafka reset its position: the
+    /// log was truncated after a leader change, or the topic was made
+    /// anew). The partition then starts over from `offset` as if assigned
+    /// again: what is in flight there is released (acks that come for it
+    /// later are stale), nothing is committed for it until the new reading
+    /// completes, and with sealing a new segment starts at `offset`, as
+    /// after a restart. Returns the partition's new slot and what was
+    /// released; `None` when reading did not move back.
+    pub fn moved_back(&mut self, slot: u32, offset: i64) -> Option<(u32, Released)> {
+        let state = self.slots.get(slot as usize)?.as_ref()?;
+        if state.last.is_none_or(|last| last < offset) {
+            return None;
+        }
+        let (topic, partition) = (state.topic.clone(), state.partition);
+        // (The commit point of what completed before is not committed: it
+        // lies past where reading now is.)
+        let (_, released) = self.revoke(&topic, partition);
+        let slot = self.assign(&topic, partition);
+        self.start_chains_at(slot, offset);
+        Some((slot, released))
+    }
+
     /// Stops tracking a revoked partition. Returns the offset to commit for
     /// it (if it moved since the last commit) and the count and bytes of its
     /// messages still awaiting acks, which will now be ignored.

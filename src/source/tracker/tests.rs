@@ -124,3 +124,39 @@ fn with_sealing_the_commit_point_waits_for_the_stored_seal() {
     assert_eq!(t.to_commit(), vec![("a".into(), 0, 2)]);
     assert_eq!(t.unsealed(), 0);
 }
+
+/// Reading that moves back while the partition stays assigned (librdkafka
+/// reset the position) used to break the order `pending` is kept in: acks
+/// were then looked up in the wrong place and the commit point froze for
+/// good. Now the partition starts over from there, what was in flight is
+/// released, and the commit point follows the new reading.
+#[test]
+fn reading_that_moves_back_starts_the_partition_over() {
+    let mut t = OffsetTracker::new();
+    let s = t.assign("a", 0);
+    let old: Vec<_> = (10..15)
+        .map(|o| t.track(s, o, 1, 100, None).unwrap())
+        .collect();
+    t.ack(ack(old[0]));
+    t.ack(ack(old[1]));
+    assert_eq!(t.to_commit(), vec![(Arc::from("a"), 0, 12)]);
+    assert_eq!(t.moved_back(s, 15), None, "reading went on");
+    let (s2, released) = t.moved_back(s, 5).expect("reading moved back");
+    assert_eq!(
+        released,
+        Released {
+            events: 3,
+            bytes: 300
+        }
+    );
+    assert_eq!(t.slot("a", 0), Some(s2));
+    let new: Vec<_> = (5..9)
+        .map(|o| t.track(s2, o, 1, 100, None).unwrap())
+        .collect();
+    // Acks for what was in flight before are stale now.
+    assert_eq!(t.ack(ack(old[2])), None);
+    for tok in &new {
+        t.ack(ack(*tok));
+    }
+    assert_eq!(t.to_commit(), vec![(Arc::from("a"), 0, 9)]);
+}
