@@ -65,7 +65,7 @@ impl<R: BufRead> LineReader<R> {
                 None => (chunk.len(), false),
             };
             if !too_long {
-                if buf.len() + take > self.max + 2 {
+                if buf.len() + take > self.max.saturating_add(2) {
                     too_long = true;
                     buf.clear();
                 } else {

@@ -103,8 +103,16 @@ pub async fn watch(config: Config, rules: Arc<ArcSwap<ActiveRules>>, stats: Arc<
         while rx.try_recv().is_ok() {}
         tracing::info!(cause, "reloading rules");
         let config = config.clone();
-        let (rules, stats) = (rules.clone(), stats.clone());
-        let _ = tokio::task::spawn_blocking(move || reload(&config, &rules, &stats)).await;
+        let (rules, task_stats) = (rules.clone(), stats.clone());
+        let done = tokio::task::spawn_blocking(move || reload(&config, &rules, &task_stats)).await;
+        if done.is_err() {
+            // A panic while compiling: the old set stays, and that is said
+            // like any other refusal.
+            RuleReloadRefused {
+                problems: &["an internal error stopped the reload (a bug; please report it); the rules in use stay".to_owned()],
+            }
+            .emit(&stats);
+        }
     }
     drop(watcher);
 }

@@ -42,12 +42,13 @@ impl RotatingFile {
 
     fn open_next(&mut self) -> std::io::Result<()> {
         if self.next_seq == 0 {
-            self.next_seq = highest_seq(&self.dir, &self.prefix)? + 1;
+            self.next_seq = highest_seq(&self.dir, &self.prefix)?.saturating_add(1);
         }
         let path = self
             .dir
             .join(format!("{}.{:06}.ndjson", self.prefix, self.next_seq));
-        self.next_seq += 1;
+        // (At the last number, the same file is appended to.)
+        self.next_seq = self.next_seq.saturating_add(1);
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         let len = file.metadata()?.len();
         self.current = Some((BufWriter::with_capacity(1 << 16, file), len));
