@@ -151,8 +151,9 @@ pub const MAX_OUTPUTS: usize = 64;
 /// are mistakes, and one long enough overflows a clock reading.
 pub const MAX_SETTING_DURATION: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
 
-/// The longest seal retention: a century.
-pub const MAX_RETENTION: std::time::Duration = std::time::Duration::from_secs(100 * 366 * 86_400);
+/// The longest seal retention, 1,000 years: "keep them forever" fits,
+/// and its milliseconds fit the `i64` times are kept in.
+pub const MAX_RETENTION: std::time::Duration = std::time::Duration::from_secs(1000 * 366 * 86_400);
 
 /// librdkafka properties that hold secrets: written as `env:VARIABLE`,
 /// `file:PATH` or `credential:NAME`, like the Elasticsearch ones.

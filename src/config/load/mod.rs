@@ -220,7 +220,7 @@ impl Config {
                 }
                 if seal.retention > super::MAX_RETENTION {
                     err(format!(
-                        "seal.retention is {}; it may be at most a century",
+                        "seal.retention is {}; it may be at most 1000 years (\"1000y\" keeps seals for good)",
                         humantime_serde::re::humantime::format_duration(seal.retention)
                     ));
                 }
