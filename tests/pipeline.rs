@@ -53,6 +53,31 @@ fn item_429s_and_refused_requests_are_retried_until_every_event_is_in_both_outpu
     assert!(dead_letters(&dir.path().join("dead")).is_empty());
 }
 
+/// A pretty-printed event (as a Kafka message may be) went into the bulk
+/// body with its line breaks, which end a document there: Elasticsearch
+/// refused the whole request, and every event of the batch was
+/// dead-lettered. Each event is one line now, in every output.
+#[test]
+fn pretty_printed_events_are_indexed_as_one_line() {
+    let dir = TempDir::new("pretty");
+    let es = StandIn::start();
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic(TOPIC, 1, 1).unwrap();
+    let mut events = sample_events(50);
+    events.insert(
+        20,
+        b"{\n  \"user\": {\r\n    \"phone\": \"13812345678\"\n  },\n  \"n\": 1\n}".to_vec(),
+    );
+    let n = produce(&cluster.bootstrap_servers(), TOPIC, events);
+    let c = config(&cluster.bootstrap_servers(), &es.url, dir.path(), "");
+    let stats = run_until(&c, rules(dir.path(), ""), n);
+    assert_eq!(stats.completed_indexed.load(Relaxed), n);
+    assert_eq!(stats.completed_dead_lettered.load(Relaxed), 0);
+    assert!(dead_letters(&dir.path().join("dead")).is_empty());
+    assert_eq!(es.ids("logs-hot-*").len() as u64, n);
+    assert_eq!(es.ids("logs-cold").len() as u64, n);
+}
+
 #[test]
 fn consumed_equals_indexed_plus_dead_lettered_plus_dropped() {
     let dir = TempDir::new("accounting");

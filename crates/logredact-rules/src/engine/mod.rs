@@ -54,6 +54,9 @@ pub struct Verdict {
 impl RuleSet {
     /// Applies the rules to one NDJSON line and appends the redacted event to
     /// `out` (without a newline). A dropped or rejected event appends nothing.
+    /// What is appended is one line: an event written over several lines
+    /// (pretty-printed, as a Kafka message may be) has its line breaks
+    /// between tokens turned into spaces.
     pub fn apply(
         &self,
         line: &[u8],
@@ -95,6 +98,14 @@ impl RuleSet {
                 Stop::NotObject => Reject::NotObject,
                 Stop::Visitor(reject) => reject,
             })?;
+        if written.line_breaks {
+            // Same length, so the recorded spans still hold.
+            for b in &mut out[start..] {
+                if matches!(*b, b'\n' | b'\r') {
+                    *b = b' ';
+                }
+            }
+        }
         let mut has_members = written.members > 0;
         let masked = work.counts[..self.masks.len()].iter().sum();
 

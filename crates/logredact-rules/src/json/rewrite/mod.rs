@@ -4,7 +4,10 @@
 //! The input is copied to the output in runs: the pass only keeps a cursor
 //! (`flushed`) of how far the input has been dealt with, and writes where a
 //! value changes or a member is removed. Unchanged parts of an event come
-//! out byte for byte, layout included. A string is decoded only when it
+//! out byte for byte, layout included, but for line breaks between tokens:
+//! the caller makes those spaces ([`Written::line_breaks`]), so that every
+//! event is one line (NDJSON files, the bulk API, which reads a line break
+//! as the end of a document). A string is decoded only when it
 //! holds escapes, and scanned only when it could hold something a rule
 //! finds. No tree is built (a tree costs more than the whole budget for a
 //! 1 KB event).
@@ -73,6 +76,8 @@ pub(crate) struct Rewriter<'i, 'o, E> {
     /// a member a drop rule then removes is cut from the output back to
     /// here.
     masked_key: Option<(usize, usize)>,
+    /// Whether whitespace between tokens held a line break.
+    line_breaks: bool,
     error: Option<Stop<E>>,
 }
 
@@ -80,6 +85,10 @@ pub(crate) struct Rewriter<'i, 'o, E> {
 pub(crate) struct Written {
     /// Members the output object kept.
     pub members: usize,
+    /// Whether whitespace between tokens held a line break (`\n` or
+    /// `\r`), which the output may then hold too. (Strings cannot: a
+    /// control byte in one is refused, and escapes are written as such.)
+    pub line_breaks: bool,
 }
 
 impl<'i, 'o, E> Rewriter<'i, 'o, E> {
@@ -94,6 +103,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             key: 0..0,
             outer_key: 0..0,
             masked_key: None,
+            line_breaks: false,
             error: None,
         }
     }
@@ -132,7 +142,10 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             return Err(self.syntax("trailing characters after the event"));
         }
         self.flush_to(end);
-        Ok(Written { members })
+        Ok(Written {
+            members,
+            line_breaks: self.line_breaks,
+        })
     }
 
     fn fail(&mut self, reject: Stop<E>) -> Fail {
@@ -169,7 +182,12 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
 
     #[inline(never)]
     fn skip_ws_from_here(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t') => {}
+                Some(b'\n' | b'\r') => self.line_breaks = true,
+                _ => return,
+            }
             self.pos += 1;
         }
     }
