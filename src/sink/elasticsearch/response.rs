@@ -59,12 +59,16 @@ struct BulkItem {
     error: Option<ItemError>,
 }
 
+/// Either may be missing, or `null`: Elasticsearch writes `"reason":null`
+/// for an exception without a message (a null pointer in an ingest
+/// processor or a plugin). A response that could not be read for it was
+/// taken for an outage and its whole batch retried, forever.
 #[derive(Deserialize)]
 struct ItemError {
     #[serde(rename = "type", default)]
-    error_type: String,
+    error_type: Option<String>,
     #[serde(default)]
-    reason: String,
+    reason: Option<String>,
 }
 
 /// Reports a bulk request that did not go through (one log line, one
@@ -187,9 +191,12 @@ pub(super) async fn settle(
                 Some(item) => judge_item(
                     ops[i],
                     item.status,
-                    item.error
-                        .as_ref()
-                        .map(|e| (e.error_type.as_str(), e.reason.as_str())),
+                    item.error.as_ref().map(|e| {
+                        (
+                            e.error_type.as_deref().unwrap_or("unknown"),
+                            e.reason.as_deref().unwrap_or(""),
+                        )
+                    }),
                 ),
                 None => ItemOutcome::Retry,
             }
@@ -237,6 +244,20 @@ pub(super) async fn settle(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_errors_without_a_reason_are_read() {
+        let body = r#"{"errors":true,"items":[{"index":{"status":201}},{"index":{"status":500,"error":{"type":"null_pointer_exception","reason":null}}},{"index":{"status":400,"error":{"type":null}}}]}"#;
+        let parsed: BulkResponse = serde_json::from_str(body).expect("a bulk response");
+        assert_eq!(parsed.items.len(), 3);
+        let error = |i: usize| parsed.items[i]["index"].error.as_ref().unwrap();
+        assert_eq!(
+            error(1).error_type.as_deref(),
+            Some("null_pointer_exception")
+        );
+        assert_eq!(error(1).reason, None);
+        assert_eq!(error(2).error_type, None);
+    }
 
     #[test]
     fn items_are_judged_as_elasticsearch_reports_them() {
