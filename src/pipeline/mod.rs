@@ -217,7 +217,11 @@ pub async fn run(
     let (dl_tx, dl_rx) = mpsc::unbounded_channel();
     let mut senders = Vec::new();
     let mut handles = Vec::new();
-    for task in tasks {
+    let generations = consumer.context().tracker().generations();
+    for mut task in tasks {
+        if let OutputTask::Elasticsearch(w) = &mut task {
+            w.generations = Some(generations.clone());
+        }
         let (tx, rx) = mpsc::channel(OUTPUT_QUEUE);
         senders.push(tx);
         let (acks, stats) = (ack_tx.clone(), stats.clone());

@@ -28,6 +28,33 @@ pub struct Token {
     pub offset: i64,
 }
 
+/// Which tokens are current: per tracker slot, the generation of the
+/// partition assigned there, or none. Shared by the offset tracker (which
+/// writes it) with the outputs, so that they let go of documents of a
+/// partition whose events were released (revoked, or its reading moved
+/// back): those are read again, and retrying the old copies would only
+/// hold memory that back-pressure no longer counts.
+#[derive(Debug, Default)]
+pub struct Generations(std::sync::RwLock<Vec<Option<u32>>>);
+
+impl Generations {
+    /// `slot` now holds a partition of `generation`, or (`None`) nothing.
+    pub fn set(&self, slot: u32, generation: Option<u32>) {
+        let mut slots = self.0.write().unwrap_or_else(|p| p.into_inner());
+        let i = slot as usize;
+        if slots.len() <= i {
+            slots.resize(i + 1, None);
+        }
+        slots[i] = generation;
+    }
+
+    /// Whether `token` belongs to a partition as it is assigned now.
+    pub fn is_current(&self, token: &Token) -> bool {
+        let slots = self.0.read().unwrap_or_else(|p| p.into_inner());
+        slots.get(token.slot as usize).copied().flatten() == Some(token.generation)
+    }
+}
+
 /// One output is finished with one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ack {

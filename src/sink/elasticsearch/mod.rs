@@ -35,7 +35,7 @@ pub use retry::{backoff, PROBE_INTERVAL};
 
 use super::dead_letter::DeadLetterSender;
 use super::file::action_line;
-use super::{AckSender, Doc, DocBatch, IndexNamer, IndexTemplate};
+use super::{AckSender, Doc, DocBatch, Generations, IndexNamer, IndexTemplate};
 use crate::config::ElasticsearchConfig;
 use crate::stats::Stats;
 
@@ -58,6 +58,9 @@ pub struct BulkWriter {
     client: Elasticsearch,
     config: ElasticsearchConfig,
     target: Target,
+    /// Which documents are still wanted (see [`Generations`]); all of
+    /// them when `None`.
+    pub generations: Option<Arc<Generations>>,
 }
 
 enum Target {
@@ -91,6 +94,7 @@ struct Shared {
     /// Whether the cluster was seen down (no answer) since it last answered
     /// a bulk request: only then does the probe's `GET /` wake retries.
     seen_down: AtomicBool,
+    generations: Option<Arc<Generations>>,
 }
 
 impl BulkWriter {
@@ -108,6 +112,7 @@ impl BulkWriter {
             client: client(name, config)?,
             config: config.clone(),
             target,
+            generations: None,
         })
     }
 
@@ -141,6 +146,7 @@ impl BulkWriter {
             answers_again: tokio::sync::watch::Sender::new(0),
             probing: AtomicBool::new(false),
             seen_down: AtomicBool::new(false),
+            generations: self.generations.clone(),
         });
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let mut batch = Batch::default();

@@ -75,6 +75,7 @@ pub(super) fn dead_letter(shared: &Shared, p: Pending, class: &'static str, reas
 /// cluster answers again after an outage), or dead-letters those that have
 /// used up their attempts.
 pub(super) fn retry(shared: &Arc<Shared>, docs: Vec<Pending>, failure: Failure) {
+    let docs = shared.without_released(docs);
     // Subscribed before the run of failures grows, so that an answer in
     // between (which ends the run) is not missed.
     let mut answers_again = shared.answers_again.subscribe();
@@ -133,6 +134,29 @@ pub(super) fn retry(shared: &Arc<Shared>, docs: Vec<Pending>, failure: Failure) 
 }
 
 impl Shared {
+    /// Lets go of documents whose events were released (their partition
+    /// was revoked, or its reading moved back): they are read again, and
+    /// what a retry of the old copy did would not count. Kept, they would
+    /// pile up through an outage with each rebalance, while back-pressure,
+    /// which no longer counts them, let more in.
+    fn without_released(&self, mut docs: Vec<Pending>) -> Vec<Pending> {
+        let Some(generations) = &self.generations else {
+            return docs;
+        };
+        let before = docs.len();
+        docs.retain(|p| generations.is_current(&p.doc.token));
+        let released = before - docs.len();
+        if released > 0 {
+            self.outstanding.fetch_sub(released, Ordering::SeqCst);
+            tracing::info!(
+                output = %self.name,
+                documents = released,
+                "not retrying documents of partitions whose events were released; they are read again"
+            );
+        }
+        docs
+    }
+
     /// A bulk request was answered: any outage is over.
     pub(super) fn answered(&self) {
         self.seen_down.store(false, Ordering::SeqCst);

@@ -17,7 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::seal::{Chain, Cut, Fate, SealKey};
-use crate::sink::{Ack, Token};
+use crate::sink::{Ack, Generations, Token};
 
 #[derive(Debug)]
 struct Entry {
@@ -171,11 +171,18 @@ pub struct OffsetTracker {
     last_slot: std::cell::Cell<u32>,
     /// Sealed outputs: (output index, name).
     sealed: Vec<(u8, String)>,
+    /// Each slot's generation, as the outputs see it.
+    generations: Arc<Generations>,
 }
 
 impl OffsetTracker {
     pub fn new() -> OffsetTracker {
         OffsetTracker::default()
+    }
+
+    /// The slots' generations, for the outputs (see [`Generations`]).
+    pub fn generations(&self) -> Arc<Generations> {
+        self.generations.clone()
     }
 
     /// Turns sealing on for these outputs (index, name), for partitions
@@ -225,6 +232,7 @@ impl OffsetTracker {
             .entry(topic.into())
             .or_default()
             .insert(partition, slot);
+        self.generations.set(slot, Some(self.generation));
         slot
     }
 
@@ -316,6 +324,7 @@ impl OffsetTracker {
         let Some(state) = self.slots[slot as usize].take() else {
             return (None, Released::default());
         };
+        self.generations.set(slot, None);
         // Entries already complete (behind an incomplete one) were settled
         // when their last ack came; only the others are still in flight.
         let mut released = Released::default();

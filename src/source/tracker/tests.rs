@@ -160,3 +160,24 @@ fn reading_that_moves_back_starts_the_partition_over() {
     }
     assert_eq!(t.to_commit(), vec![(Arc::from("a"), 0, 9)]);
 }
+
+/// The outputs learn which documents are still wanted: those of a
+/// partition as assigned now, not those of one revoked or started over
+/// (their events were released and are read again).
+#[test]
+fn the_outputs_see_which_tokens_are_current() {
+    let mut t = OffsetTracker::new();
+    let g = t.generations();
+    let s = t.assign("a", 0);
+    let first = t.track(s, 10, 1, 1, None).unwrap();
+    assert!(g.is_current(&first));
+    let (s2, _) = t.moved_back(s, 3).unwrap();
+    let again = t.track(s2, 3, 1, 1, None).unwrap();
+    assert!(!g.is_current(&first), "released when reading moved back");
+    assert!(g.is_current(&again));
+    t.revoke("a", 0);
+    assert!(!g.is_current(&again), "released on revoke");
+    let other = t.assign("b", 0);
+    assert_eq!(other, s2, "the slot is reused");
+    assert!(!g.is_current(&again), "by another partition");
+}
