@@ -210,8 +210,9 @@ impl DeadLetterWriter {
         }
     }
 
-    /// Writes `lines[*written..]` to the directory, if one is set,
-    /// advancing `written` past each line written.
+    /// Writes `lines[*written..]` to the directory, if one is set, and
+    /// once they are flushed, advances `written` past them. (A failed write
+    /// or flush leaves the directory as it was at the last flush.)
     fn write_dir(&mut self, lines: &[Vec<u8>], written: &mut usize) -> anyhow::Result<()> {
         let Some(dir) = &mut self.dir else {
             return Ok(());
@@ -219,9 +220,9 @@ impl DeadLetterWriter {
         if *written < lines.len() {
             for line in &lines[*written..] {
                 dir.write(line)?;
-                *written += 1;
             }
             dir.flush()?;
+            *written = lines.len();
         }
         Ok(())
     }

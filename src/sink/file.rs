@@ -20,13 +20,28 @@ use crate::stats::Stats;
 /// Files of one name prefix in one directory: `PREFIX.000001.ndjson`, …
 /// A new file is started when one passes `rotate_bytes`; numbering carries
 /// on from what is already in the directory, so a restart never overwrites.
+///
+/// A failed write or flush gives up the file: what was not flushed is
+/// dropped, the file is cut back to its length at the last flush, and the
+/// next write starts a new file. So a caller that writes whole lines and
+/// retries everything since its last successful flush leaves no fragment
+/// of a line (which a retry would have been glued to) and no duplicate.
 #[derive(Debug)]
 pub struct RotatingFile {
     dir: PathBuf,
     prefix: String,
     rotate_bytes: u64,
-    current: Option<(BufWriter<File>, u64)>,
+    current: Option<Current>,
     next_seq: u64,
+}
+
+#[derive(Debug)]
+struct Current {
+    writer: BufWriter<File>,
+    /// Bytes written, buffered ones included.
+    len: u64,
+    /// The length at the last successful flush.
+    flushed: u64,
 }
 
 impl RotatingFile {
@@ -51,7 +66,11 @@ impl RotatingFile {
         self.next_seq = self.next_seq.saturating_add(1);
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         let len = file.metadata()?.len();
-        self.current = Some((BufWriter::with_capacity(1 << 16, file), len));
+        self.current = Some(Current {
+            writer: BufWriter::with_capacity(1 << 16, file),
+            len,
+            flushed: len,
+        });
         Ok(())
     }
 
@@ -60,24 +79,58 @@ impl RotatingFile {
         if self
             .current
             .as_ref()
-            .is_none_or(|(_, len)| *len >= self.rotate_bytes)
+            .is_none_or(|c| c.len >= self.rotate_bytes)
         {
-            if let Some((mut w, _)) = self.current.take() {
-                w.flush()?;
+            if self.current.is_some() {
+                self.flush()?;
+                self.current = None;
             }
             self.open_next()?;
         }
-        let (w, len) = self.current.as_mut().expect("opened above");
-        w.write_all(bytes)?;
-        *len += bytes.len() as u64;
+        let Some(c) = self.current.as_mut() else {
+            unreachable!("opened above");
+        };
+        if let Err(e) = c.writer.write_all(bytes) {
+            self.give_up();
+            return Err(e);
+        }
+        c.len += bytes.len() as u64;
         Ok(())
     }
 
     /// Hands buffered bytes to the operating system.
     pub fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.current {
-            Some((w, _)) => w.flush(),
-            None => Ok(()),
+        let Some(c) = self.current.as_mut() else {
+            return Ok(());
+        };
+        match c.writer.flush() {
+            Ok(()) => {
+                c.flushed = c.len;
+                Ok(())
+            }
+            Err(e) => {
+                self.give_up();
+                Err(e)
+            }
+        }
+    }
+
+    /// After a failed write or flush: drops what was not flushed, cuts the
+    /// file back to its length at the last flush (part of a line may have
+    /// reached it), and leaves the next write to start a new file.
+    fn give_up(&mut self) {
+        let Some(c) = self.current.take() else {
+            return;
+        };
+        // (Not `drop`: a `BufWriter` dropped writes out its buffer.)
+        let (file, _unwritten) = c.writer.into_parts();
+        if let Err(e) = file.set_len(c.flushed) {
+            tracing::warn!(
+                dir = %self.dir.display(),
+                prefix = %self.prefix,
+                error = %e,
+                "cannot cut a file back after a failed write; its last line may be incomplete"
+            );
         }
     }
 }
@@ -244,6 +297,51 @@ pub fn action_line(out: &mut Vec<u8>, op: &str, index: &str, id: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file that cannot be written (here `/dev/full`: every write to
+    /// it fails with ENOSPC) is given up: the retry goes to a new file,
+    /// whole and once. Before, the failed bytes stayed in the buffer, each
+    /// retry added another copy, and every flush failed again.
+    #[test]
+    fn a_failed_flush_gives_up_the_file_and_the_retry_is_whole() {
+        let dir = tempdir();
+        let big = format!("{}\n", "y".repeat(100_000));
+        // A short line (buffered) and one past the buffer (written at once).
+        for (prefix, line) in [("x", "first\n"), ("v", big.as_str())] {
+            std::os::unix::fs::symlink("/dev/full", dir.join(format!("{prefix}.000001.ndjson")))
+                .unwrap();
+            let mut f = RotatingFile::new(&dir, prefix, 1 << 20);
+            f.next_seq = 1;
+            let failed = f.write(line.as_bytes()).and_then(|()| f.flush());
+            assert!(failed.is_err(), "/dev/full takes nothing");
+            f.write(line.as_bytes()).unwrap();
+            f.write(b"then\n").unwrap();
+            f.flush().unwrap();
+            let text =
+                std::fs::read_to_string(dir.join(format!("{prefix}.000002.ndjson"))).unwrap();
+            assert_eq!(text, format!("{line}then\n"));
+        }
+    }
+
+    /// What was flushed stays; what was written after it and not flushed
+    /// when the file is given up goes, with any part of it on disk.
+    #[test]
+    fn a_file_given_up_is_cut_back_to_its_last_flush() {
+        let dir = tempdir();
+        let mut f = RotatingFile::new(&dir, "z", 1 << 20);
+        f.write(b"kept\n").unwrap();
+        f.flush().unwrap();
+        // A line that bypasses the buffer reaches the file at once.
+        f.write(format!("{}\n", "w".repeat(100_000)).as_bytes())
+            .unwrap();
+        f.give_up();
+        let text = std::fs::read_to_string(dir.join("z.000001.ndjson")).unwrap();
+        assert_eq!(text, "kept\n");
+        f.write(b"next\n").unwrap();
+        f.flush().unwrap();
+        let next = std::fs::read_to_string(dir.join("z.000002.ndjson")).unwrap();
+        assert_eq!(next, "next\n");
+    }
 
     #[test]
     fn rotation_continues_numbering_after_restart() {
