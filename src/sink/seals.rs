@@ -223,19 +223,26 @@ impl SealWriter {
                 if status >= 300 {
                     anyhow::bail!("the seal index answered HTTP {status}");
                 }
-                bulk_outcome(&text)
+                bulk_outcome(&text, batch.len())
             }
         }
     }
 }
 
-/// Whether every item of a bulk `create` response stored its seal: 201,
-/// or 409 when an earlier attempt already did.
-fn bulk_outcome(text: &str) -> anyhow::Result<()> {
+/// Whether every item of a bulk `create` response of `sent` seals stored
+/// its seal: 201, or 409 when an earlier attempt already did. An answer
+/// that does not say so for each seal sent (no `errors`, fewer items: a
+/// proxy's, or a cut one) is not taken for stored: the offsets a seal
+/// covers are committed only once it is.
+fn bulk_outcome(text: &str, sent: usize) -> anyhow::Result<()> {
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| anyhow::anyhow!("the seal index's answer is not JSON ({e})"))?;
-    if v["errors"] == serde_json::Value::Bool(false) {
-        return Ok(());
+    if !v["errors"].is_boolean() {
+        anyhow::bail!("the seal index's answer is not a bulk response (no `errors`)");
+    }
+    let items = v["items"].as_array().map_or(0, Vec::len);
+    if items != sent {
+        anyhow::bail!("the seal index answered for {items} of {sent} seals");
     }
     for item in v["items"].as_array().into_iter().flatten() {
         let op = item.as_object().and_then(|o| o.values().next());
@@ -276,14 +283,33 @@ mod tests {
 
     #[test]
     fn a_seal_the_index_already_has_counts_as_stored() {
-        assert!(bulk_outcome(r#"{"errors":false}"#).is_ok());
+        assert!(bulk_outcome(r#"{"errors":false,"items":[{"create":{"status":201}}]}"#, 1).is_ok());
         assert!(bulk_outcome(
-            r#"{"errors":true,"items":[{"create":{"status":201}},{"create":{"status":409,"error":{"type":"version_conflict_engine_exception"}}}]}"#
+            r#"{"errors":true,"items":[{"create":{"status":201}},{"create":{"status":409,"error":{"type":"version_conflict_engine_exception"}}}]}"#,
+            2
         )
         .is_ok());
         let refused = bulk_outcome(
             r#"{"errors":true,"items":[{"create":{"status":403,"error":{"type":"security_exception"}}}]}"#,
+            1,
         );
         assert!(refused.unwrap_err().to_string().contains("403"));
+    }
+
+    /// An answer that does not account for every seal sent was taken for
+    /// stored, and the offsets the seals covered committed.
+    #[test]
+    fn an_answer_that_does_not_account_for_every_seal_is_not_stored() {
+        for (text, says) in [
+            (r#"{}"#, "not a bulk response"),
+            (r#"{"errors":false}"#, "answered for 0 of 2 seals"),
+            (
+                r#"{"errors":false,"items":[{"create":{"status":201}}]}"#,
+                "answered for 1 of 2 seals",
+            ),
+        ] {
+            let e = bulk_outcome(text, 2).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 }
