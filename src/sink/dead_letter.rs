@@ -211,8 +211,8 @@ impl DeadLetterWriter {
     }
 
     /// Writes `lines[*written..]` to the directory, if one is set, and
-    /// once they are flushed, advances `written` past them. (A failed write
-    /// or flush leaves the directory as it was at the last flush.)
+    /// once they are synced, advances `written` past them. (A failed write
+    /// or sync leaves the directory as it was at the last sync.)
     fn write_dir(&mut self, lines: &[Vec<u8>], written: &mut usize) -> anyhow::Result<()> {
         let Some(dir) = &mut self.dir else {
             return Ok(());
@@ -221,7 +221,9 @@ impl DeadLetterWriter {
             for line in &lines[*written..] {
                 dir.write(line)?;
             }
-            dir.flush()?;
+            // Acknowledged dead letters let offsets be committed: they
+            // must survive a crash of the host.
+            dir.sync()?;
             *written = lines.len();
         }
         Ok(())

@@ -42,6 +42,11 @@ struct Current {
     len: u64,
     /// The length at the last successful flush.
     flushed: u64,
+    /// The length at the last successful [`RotatingFile::sync`].
+    synced: u64,
+    /// Made by this writer and not synced yet: its directory entry is
+    /// synced with it.
+    new: bool,
 }
 
 impl RotatingFile {
@@ -70,6 +75,8 @@ impl RotatingFile {
             writer: BufWriter::with_capacity(1 << 16, file),
             len,
             flushed: len,
+            synced: len,
+            new: len == 0,
         });
         Ok(())
     }
@@ -109,6 +116,36 @@ impl RotatingFile {
                 Ok(())
             }
             Err(e) => {
+                self.give_up();
+                Err(e)
+            }
+        }
+    }
+
+    /// Flushes, then makes what was written durable (`fsync`; for a file
+    /// this writer made, its directory entry too), for records that are
+    /// acknowledged only once they would survive a crash of the host
+    /// (seals, dead letters). A failure gives the file up, cut back to its
+    /// last sync.
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.flush()?;
+        let Some(c) = self.current.as_mut() else {
+            return Ok(());
+        };
+        let mut result = c.writer.get_ref().sync_data();
+        if result.is_ok() && c.new {
+            result = File::open(&self.dir).and_then(|d| d.sync_all());
+        }
+        match result {
+            Ok(()) => {
+                c.synced = c.len;
+                c.new = false;
+                Ok(())
+            }
+            Err(e) => {
+                // What the failed sync covered may be lost from the disk
+                // even where the file reads it back.
+                c.flushed = c.synced;
                 self.give_up();
                 Err(e)
             }
@@ -341,6 +378,18 @@ mod tests {
         f.flush().unwrap();
         let next = std::fs::read_to_string(dir.join("z.000002.ndjson")).unwrap();
         assert_eq!(next, "next\n");
+    }
+
+    #[test]
+    fn a_synced_file_holds_what_was_written() {
+        let dir = tempdir();
+        let mut f = RotatingFile::new(&dir, "s", 1 << 20);
+        f.write(b"one\n").unwrap();
+        f.sync().unwrap();
+        f.write(b"two\n").unwrap();
+        f.sync().unwrap();
+        let text = std::fs::read_to_string(dir.join("s.000001.ndjson")).unwrap();
+        assert_eq!(text, "one\ntwo\n");
     }
 
     #[test]

@@ -264,7 +264,9 @@ fn write_lines(file: &mut RotatingFile, batch: &[SealItem]) -> anyhow::Result<()
         line.push(b'\n');
         file.write(&line)?;
     }
-    file.flush()?;
+    // Acknowledged seals let offsets be committed: they must survive a
+    // crash of the host.
+    file.sync()?;
     Ok(())
 }
 
