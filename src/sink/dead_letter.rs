@@ -113,6 +113,9 @@ impl DeadLetter {
 
 pub type DeadLetterSender = mpsc::UnboundedSender<DeadLetter>;
 
+/// The dead-letter writer's name in `/health`.
+const HEARTBEAT: &str = "dead-letter";
+
 /// Writes dead-letter records, then acknowledges them.
 pub struct DeadLetterWriter {
     pub dir: Option<RotatingFile>,
@@ -157,7 +160,19 @@ impl DeadLetterWriter {
         stats: Arc<Stats>,
     ) {
         let mut batch = Vec::new();
-        while let Some(first) = input.recv().await {
+        // Beats while it runs, waiting or retrying, so that `/health` says
+        // so if this writer stops (the events sent to it would then hold
+        // every commit back, silently).
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            stats.output_heartbeat(HEARTBEAT);
+            let first = tokio::select! {
+                first = input.recv() => match first {
+                    Some(first) => first,
+                    None => break,
+                },
+                _ = tick.tick() => continue,
+            };
             batch.push(first);
             while batch.len() < 1024 {
                 match input.try_recv() {
@@ -182,6 +197,7 @@ impl DeadLetterWriter {
                     Err(e) => {
                         tracing::error!(error = %e, "cannot write dead-letter records; retrying");
                         tokio::time::sleep(delay).await;
+                        stats.output_heartbeat(HEARTBEAT);
                         delay = (delay * 2).min(Duration::from_secs(10));
                     }
                 }
@@ -340,6 +356,27 @@ mod tests {
             output_index: None,
             content: Content::Event(Bytes::from(event)),
         }
+    }
+
+    /// The writer beats while it waits, so that `/health` would name it
+    /// if it stopped.
+    #[test]
+    fn the_writer_beats_while_it_waits() {
+        let writer = DeadLetterWriter {
+            dir: None,
+            kafka: None,
+        };
+        let stats = Arc::new(Stats::default());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ack_tx, _acks) = std::sync::mpsc::channel();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let task = tokio::spawn(writer.run(rx, ack_tx, stats.clone()));
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            drop(tx);
+            task.await.unwrap();
+        });
+        assert!(stats.detail().output_heartbeat_ms.contains_key(HEARTBEAT));
     }
 
     /// A record larger than the producer takes (`message.max.bytes`,

@@ -425,10 +425,13 @@ mod tests {
     }
 
     fn tempdir() -> PathBuf {
+        // Tests run at once: the time alone is not enough.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let d = std::env::temp_dir().join(format!(
-            "logredact-file-test-{}-{}",
+            "logredact-file-test-{}-{}-{}",
             std::process::id(),
-            crate::stats::now_ms()
+            crate::stats::now_ms(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&d).unwrap();
         d

@@ -138,11 +138,20 @@ impl SealWriter {
         stats: Arc<crate::stats::Stats>,
     ) {
         let mut queue: std::collections::VecDeque<SealItem> = std::collections::VecDeque::new();
+        // Beats while it runs, waiting or retrying, so that `/health` says
+        // so if this writer stops (its seals would then hold every commit
+        // back, silently).
+        let beat = format!("seals of {}", self.name);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
+            stats.output_heartbeat(&beat);
             if queue.is_empty() {
-                match input.recv().await {
-                    Some(items) => queue.extend(items),
-                    None => break,
+                tokio::select! {
+                    items = input.recv() => match items {
+                        Some(items) => queue.extend(items),
+                        None => break,
+                    },
+                    _ = tick.tick() => continue,
                 }
             }
             while let Ok(more) = input.try_recv() {
@@ -165,6 +174,7 @@ impl SealWriter {
                 crate::stats::Stats::add(&stats.seal_failures, 1);
                 tracing::error!(output = %self.name, error = %e, "cannot store seals; retrying (the offsets they cover stay uncommitted)");
                 tokio::time::sleep(delay).await;
+                stats.output_heartbeat(&beat);
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
             crate::stats::Stats::add(&stats.seals_stored, batch.len() as u64);
