@@ -74,7 +74,7 @@ impl ConsumerLoop {
                 .since
                 .is_some_and(|t| clock.saturating_duration_since(t) >= HANDOVER_DELAY)
             {
-                handover.send(&self.outputs);
+                handover.send(&self.outputs, &self.stop);
             }
             let timeout = if handover.since.is_some() {
                 Duration::ZERO
@@ -84,7 +84,7 @@ impl ConsumerLoop {
                 Duration::from_millis(100)
             };
             let Some(message) = self.consumer.poll(timeout) else {
-                handover.send(&self.outputs);
+                handover.send(&self.outputs, &self.stop);
                 self.heartbeat();
                 clock = Instant::now();
                 continue;
@@ -101,7 +101,7 @@ impl ConsumerLoop {
             clock = finished.unwrap_or_else(Instant::now);
         }
         counts.flush(&self.stats);
-        handover.send(&self.outputs);
+        handover.send(&self.outputs, &self.stop);
         self.drain()
     }
 
@@ -491,7 +491,7 @@ impl ConsumerLoop {
         }
         handover.since.get_or_insert(consumed_at);
         if full {
-            handover.send(&self.outputs);
+            handover.send(&self.outputs, &self.stop);
         }
     }
 
@@ -578,11 +578,36 @@ struct Handover {
 
 impl Handover {
     /// Sends the gathered documents to their outputs; waits while an
-    /// output's queue is full (back-pressure).
-    fn send(&mut self, outputs: &[mpsc::Sender<DocBatch>]) {
+    /// output's queue is full (back-pressure), unless `stop` is set: then
+    /// what an output cannot take stays unsent, and uncommitted, to be read
+    /// again after the restart. (Waiting on a queue an output stuck in
+    /// retries does not empty, the consumer thread never saw the stop, and
+    /// a SIGTERM went unheeded past `shutdown_timeout`.)
+    fn send(&mut self, outputs: &[mpsc::Sender<DocBatch>], stop: &AtomicBool) {
         for (docs, output) in self.docs.iter_mut().zip(outputs) {
-            if !docs.is_empty() && output.blocking_send(std::mem::take(docs)).is_err() {
-                tracing::error!("an output stopped; its events stay uncommitted");
+            if docs.is_empty() {
+                continue;
+            }
+            let mut batch = std::mem::take(docs);
+            loop {
+                match output.try_send(batch) {
+                    Ok(()) => break,
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        tracing::error!("an output stopped; its events stay uncommitted");
+                        break;
+                    }
+                    Err(mpsc::error::TrySendError::Full(back)) => {
+                        if stop.load(Relaxed) {
+                            tracing::warn!(
+                                events = back.len(),
+                                "stopping while an output's queue is full: these events stay uncommitted and are read again after the restart"
+                            );
+                            break;
+                        }
+                        batch = back;
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
             }
         }
         self.since = None;
@@ -596,4 +621,69 @@ fn too_large(len: usize, max: usize) -> (&'static str, String) {
             "not processed: the event is {len} bytes, more than pipeline.max_event_bytes ({max})"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With an output's queue full and not emptying (an output stuck in
+    /// retries), a stop is heeded: the documents stay unsent rather than
+    /// the consumer thread waiting for ever.
+    #[test]
+    fn a_full_queue_does_not_hold_a_stop_back() {
+        let (tx, mut rx) = mpsc::channel::<DocBatch>(1);
+        tx.try_send(Vec::new()).unwrap();
+        let doc = |offset| {
+            Arc::new(Doc {
+                token: sink::Token {
+                    slot: 0,
+                    generation: 1,
+                    offset,
+                },
+                id: format!("t-0-{offset}"),
+                body: Bytes::from_static(b"{}"),
+                time_ms: 0,
+                kafka_ts_ms: None,
+                topic: "t".into(),
+                partition: 0,
+                consumed_at: Instant::now(),
+            })
+        };
+        let mut handover = Handover {
+            docs: vec![vec![doc(1)]],
+            since: Some(Instant::now()),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopper = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                stop.store(true, Relaxed);
+            })
+        };
+        let started = Instant::now();
+        handover.send(std::slice::from_ref(&tx), &stop);
+        stopper.join().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(handover.since.is_none());
+        // Only what was queued before: the document stayed unsent.
+        assert!(rx.try_recv().unwrap().is_empty());
+        assert!(rx.try_recv().is_err());
+
+        // Without a stop, it waits for room and then sends.
+        let mut handover = Handover {
+            docs: vec![vec![doc(2)]],
+            since: Some(Instant::now()),
+        };
+        tx.try_send(Vec::new()).unwrap();
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let first = rx.blocking_recv().unwrap();
+            let second = rx.blocking_recv().unwrap();
+            (first.len(), second.len())
+        });
+        handover.send(std::slice::from_ref(&tx), &AtomicBool::new(false));
+        assert_eq!(reader.join().unwrap(), (0, 1));
+    }
 }
