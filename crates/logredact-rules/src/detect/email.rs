@@ -114,6 +114,30 @@ fn latin_letter_at(hay: &[u8], at: usize) -> bool {
     }
 }
 
+/// The length of the character at `at` in an address part whose ASCII
+/// characters `ascii` takes: 1 for one of those, 2 for an accented Latin
+/// letter (they join ASCII ones: `josé.garcía@`), 0 otherwise.
+fn part_char_at(hay: &[u8], at: usize, ascii: fn(u8) -> bool) -> usize {
+    if hay.get(at).is_some_and(|&b| ascii(b)) {
+        1
+    } else if latin_letter_at(hay, at) {
+        2
+    } else {
+        0
+    }
+}
+
+/// [`part_char_at`] for the character that ends at `end`.
+fn part_char_before(hay: &[u8], end: usize, ascii: fn(u8) -> bool) -> usize {
+    if end > 0 && ascii(hay[end - 1]) {
+        1
+    } else if end >= 2 && latin_letter_at(hay, end - 2) {
+        2
+    } else {
+        0
+    }
+}
+
 /// The letter or digit of another script that ends at `end`, and its
 /// length.
 fn wide_letter_before(hay: &[u8], end: usize) -> Option<usize> {
@@ -147,14 +171,11 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
     while count < labels.len() {
         let start = pos;
         let mut dashes_after = false;
-        if hay.get(pos).is_some_and(|&b| is_label_char(b)) || latin_letter_at(hay, pos) {
+        if part_char_at(hay, pos, is_label_char) > 0 {
             loop {
-                if hay.get(pos).is_some_and(|&b| is_label_char(b)) {
-                    pos += 1;
-                } else if latin_letter_at(hay, pos) {
-                    pos += 2;
-                } else {
-                    break;
+                match part_char_at(hay, pos, is_label_char) {
+                    0 => break,
+                    n => pos += n,
                 }
             }
             // A label never ends in `-`: dashes after it (`a@b.com--`,
@@ -230,12 +251,9 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
         from = at + 1;
         let mut start = at;
         loop {
-            if start > 0 && is_local_char(hay[start - 1]) {
-                start -= 1;
-            } else if start >= 2 && latin_letter_at(hay, start - 2) {
-                start -= 2;
-            } else {
-                break;
+            match part_char_before(hay, start, is_local_char) {
+                0 => break,
+                n => start -= n,
             }
         }
         while start < at && hay[start] == b'.' {
