@@ -234,6 +234,7 @@ fn parse_time(text: &str) -> Result<i64, String> {
 }
 
 fn main() -> ExitCode {
+    commands::install_panic_hook();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

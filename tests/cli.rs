@@ -616,3 +616,35 @@ fn demo_runs_more_events_than_the_mock_cluster_keeps() {
     assert!(stdout.contains("100000 events consumed"), "{stdout}");
     assert!(stdout.contains("indexed (all outputs) 99900"), "{stdout}");
 }
+
+/// Under systemd, `check-config` runs as `ExecStartPre` and its standard
+/// error is the journal: a broken rule is shown there by position and
+/// kind, as `run` shows it, not with the rule text (compliance staff write
+/// PII-like digits into patterns and examples).
+#[test]
+fn check_config_keeps_rule_text_out_of_a_log() {
+    let dir = temp_dir("check-config-journal");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("10-mask.toml"),
+        "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"regex\"\npattern = '1381234[0-9]{4'\naction = \"full\"\n",
+    )
+    .unwrap();
+    let config = dir.join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "version = 1\n[kafka]\nbootstrap_servers = \"127.0.0.1:9\"\ntopics = [\"a\"]\ngroup_id = \"g\"\n[rules]\ndir = \"{}\"\n[outputs.cold]\ntype = \"file\"\ndir = \"out\"\nindex = \"c\"\n[dead_letter]\ndir = \"dead\"\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    // Standard error is a pipe here, as under systemd.
+    let out = run(&["check-config", "--config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("10-mask.toml:5:"), "{stderr}");
+    assert!(stderr.contains("logredact check --rules"), "{stderr}");
+    assert!(!stderr.contains("1381234"), "{stderr}");
+}

@@ -9,3 +9,79 @@ pub mod diff;
 pub mod gen;
 pub mod keys;
 pub mod verify;
+
+/// Reports a panic (a bug) where it happened, without the text it may
+/// quote: the standard library's message for a bad cut of a text quotes
+/// the text (``byte index 5 is not a char boundary; it is inside '…' of
+/// `…` ``), and an `expect` on an error shows the error's fields, which in
+/// the rule engine would be an event's, unmasked. Only the message up to
+/// the first quote, brace or bracket is kept. Through `tracing` once it is
+/// set up (the daemon's log), else to standard error. Installed for every
+/// command: `apply` and `diff` catch panics in the rules too.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("");
+        let message = without_quoted_text(message);
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("-");
+        if tracing::dispatcher::has_been_set() {
+            tracing::error!(
+                location,
+                thread,
+                message,
+                "internal error (a bug; please report it with this line)"
+            );
+        } else {
+            eprintln!(
+                "internal error (a bug; please report it with this line): at {location}, thread {thread}: {message}"
+            );
+        }
+    }));
+}
+
+/// `message` up to the first text it quotes or the first fields it shows.
+fn without_quoted_text(message: &str) -> &str {
+    let end = message
+        .find(['`', '\'', '"', '{', '['])
+        .unwrap_or(message.len());
+    message[..end].trim_end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_quoted_text;
+
+    /// The standard library's messages for bad cuts of a text, and an
+    /// `expect` on an error that holds bytes, which quote them: what is
+    /// reported keeps the numbers, not the text.
+    #[test]
+    fn a_panic_message_loses_the_text_it_quotes() {
+        let text = String::from("身份证11010519491231002X");
+        let bytes = text.as_bytes()[..4].to_vec();
+        for cut in [
+            std::panic::catch_unwind(|| text[..1].len()),
+            std::panic::catch_unwind(|| text[2..99].len()),
+            std::panic::catch_unwind(|| String::from_utf8(bytes.clone()).expect("UTF-8").len()),
+        ] {
+            let payload = cut.unwrap_err();
+            let message = payload.downcast_ref::<String>().unwrap();
+            let kept = without_quoted_text(message);
+            assert!(!kept.contains("1101") && !kept.contains('身'), "{kept}");
+            assert!(!kept.contains("232"), "no bytes of the text: {kept}");
+            assert!(!kept.is_empty(), "{message}");
+        }
+        assert_eq!(
+            without_quoted_text("slice index starts at 14 but ends at 1"),
+            "slice index starts at 14 but ends at 1"
+        );
+    }
+}

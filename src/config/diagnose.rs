@@ -285,6 +285,8 @@ fn is_secret(key: &str) -> bool {
         || key.contains("secret")
         || key == "api_key"
         || key == "hash_keys"
+        // (A node URL may have a password written into it.)
+        || key == "nodes"
         || super::SECRET_KAFKA_PROPERTIES.contains(&key)
 }
 

@@ -161,9 +161,42 @@ pub const SECRET_KAFKA_PROPERTIES: &[&str] = &[
     "sasl.password",
     "ssl.key.password",
     "ssl.keystore.password",
+    "ssl.truststore.password",
     "ssl.key.pem",
     "sasl.oauthbearer.client.secret",
+    "sasl.oauthbearer.client.credentials.client.secret",
+    "sasl.oauthbearer.assertion.private.key.pem",
+    "sasl.oauthbearer.assertion.private.key.passphrase",
+    "sasl.oauthbearer.config",
 ];
+
+/// A librdkafka error in words that never repeat a property's value:
+/// librdkafka's own message for a refused setting ends with the value,
+/// which may be a secret read from where the config says.
+pub fn kafka_error_text(e: &rdkafka::error::KafkaError) -> String {
+    match e {
+        rdkafka::error::KafkaError::ClientConfig(_, description, key, _value) => {
+            format!("{description} (property \"{key}\")")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A node URL as messages show it: without a user name or password
+/// written into it (`https://user:pass@host` shows as `https://…@host`).
+pub fn node_for_messages(node: &str) -> std::borrow::Cow<'_, str> {
+    let Some((scheme, rest)) = node.split_once("://") else {
+        return match node.rfind('@') {
+            Some(at) => format!("…{}", &node[at..]).into(),
+            None => node.into(),
+        };
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://…{}", &rest[at..]).into(),
+        None => node.into(),
+    }
+}
 
 impl KafkaConfig {
     /// The librdkafka properties, with secrets read from where they are.

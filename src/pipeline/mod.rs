@@ -130,7 +130,12 @@ pub async fn run(
             source::client_config(&config.kafka)?
                 .set("enable.idempotence", "true")
                 .create()
-                .map_err(|e| anyhow::anyhow!("cannot create the dead-letter producer: {e}"))?,
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot create the dead-letter producer: {}",
+                        crate::config::kafka_error_text(&e)
+                    )
+                })?,
         ),
         None => None,
     };

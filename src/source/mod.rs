@@ -297,7 +297,8 @@ pub fn consumer(
     }
     client.create_with_context(context).map_err(|e| {
         anyhow::anyhow!(
-            "cannot create the Kafka consumer: {e}; check kafka.properties for a misspelled librdkafka property"
+            "cannot create the Kafka consumer: {}; check kafka.properties for a misspelled librdkafka property",
+            crate::config::kafka_error_text(&e)
         )
     })
 }

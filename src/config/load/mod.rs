@@ -150,11 +150,15 @@ impl Config {
                 err(format!(
                     "kafka.properties.\"{key}\" is set by logredact itself and cannot be changed here"
                 ));
-            } else if !super::SECRET_KAFKA_PROPERTIES.contains(&key.as_str()) {
-                // (Secret ones are read below, with the other secrets.)
-                if let Err(problem) = check_kafka_property(key, value) {
+            } else if super::SECRET_KAFKA_PROPERTIES.contains(&key.as_str()) {
+                // The secret itself is read below, with the others; here
+                // only whether this build of librdkafka takes the property
+                // (one without curl takes no OAuth/OIDC settings).
+                if let Err(problem) = check_kafka_property(key, "placeholder") {
                     err(problem);
                 }
+            } else if let Err(problem) = check_kafka_property(key, value) {
+                err(problem);
             }
         }
         if let Err(e) = k.resolved_properties() {
@@ -261,6 +265,7 @@ impl Config {
                     }
                     for node in &es.nodes {
                         if let Err(e) = url_check(node) {
+                            let node = super::node_for_messages(node);
                             err(format!("outputs.{name}.nodes: \"{node}\" {e}"));
                         }
                     }
@@ -362,7 +367,13 @@ pub const RESERVED_KAFKA_PROPERTIES: &[&str] = &[
 
 fn url_check(node: &str) -> Result<(), String> {
     match node.split_once("://") {
-        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(()),
+        Some(("http" | "https", rest)) if !rest.is_empty() => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            if authority.contains('@') {
+                return Err("holds a user name or password; give them as `username` and `password` (or `api_key`), with env:, file: or credential:, not in the URL".into());
+            }
+            Ok(())
+        }
         _ => Err("is not an http:// or https:// URL".into()),
     }
 }
@@ -376,7 +387,8 @@ fn check_kafka_property(key: &str, value: &str) -> Result<(), String> {
     match config.create_native_config() {
         Ok(_) => Ok(()),
         Err(e) => Err(format!(
-            "kafka.properties.\"{key}\": librdkafka refuses it ({e}); see librdkafka's CONFIGURATION.md for the names and values it takes"
+            "kafka.properties.\"{key}\": librdkafka refuses it ({}); see librdkafka's CONFIGURATION.md for the names and values it takes",
+            super::kafka_error_text(&e)
         )),
     }
 }

@@ -347,3 +347,61 @@ fn an_index_template_with_no_room_for_the_settings_is_refused() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A password written into a node URL works (the HTTP client makes basic
+/// auth of it) but sits in the file in clear: refused, and not repeated.
+#[test]
+fn a_password_in_a_node_url_is_refused_and_not_repeated() {
+    let text = GOOD.replace(
+        "nodes = [\"http://localhost:9200\"]",
+        "nodes = [\"https://elastic:hunter2@es.example:9200/\"]",
+    );
+    let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+    let all: String = e.iter().map(|e| format!("{e}\n")).collect();
+    assert!(all.contains("holds a user name or password"), "{all}");
+    assert!(all.contains("https://…@es.example:9200/"), "{all}");
+    assert!(!all.contains("hunter2"), "{all}");
+}
+
+/// librdkafka's message for a refused setting ends with its value, which
+/// for a secret property is the secret itself.
+#[test]
+fn kafka_errors_never_repeat_a_value() {
+    let e = rdkafka::ClientConfig::new()
+        .set("session.timeout.ms", "s3cret-value")
+        .create_native_config()
+        .err()
+        .expect("librdkafka refuses a timeout that is no number");
+    assert!(
+        e.to_string().contains("s3cret-value"),
+        "librdkafka's own text: {e}"
+    );
+    let ours = crate::config::kafka_error_text(&e);
+    assert!(!ours.contains("s3cret-value"), "{ours}");
+    assert!(ours.contains("session.timeout.ms"), "{ours}");
+}
+
+/// A secret property this build of librdkafka does not take (one without
+/// curl takes no OAuth/OIDC settings) is refused by `check-config`, as
+/// `run` would refuse it, without the secret.
+#[test]
+fn a_secret_property_librdkafka_refuses_is_refused_without_its_value() {
+    std::env::set_var("LR_CONFIG_TEST_OIDC_SECRET", "oidc-s3cret");
+    let text = GOOD.replace(
+        "[outputs.hot]",
+        "[kafka.properties]\n\"sasl.oauthbearer.client.secret\" = \"env:LR_CONFIG_TEST_OIDC_SECRET\"\n[outputs.hot]",
+    );
+    let supported = rdkafka::ClientConfig::new()
+        .set("sasl.oauthbearer.client.secret", "x")
+        .create_native_config()
+        .is_ok();
+    match Config::parse(Path::new("c.toml"), &text) {
+        Ok(_) => assert!(supported, "refused by librdkafka, so refused here"),
+        Err(e) => {
+            let all: String = e.iter().map(|e| format!("{e}\n")).collect();
+            assert!(!supported, "{all}");
+            assert!(all.contains("sasl.oauthbearer.client.secret"), "{all}");
+            assert!(!all.contains("oidc-s3cret"), "{all}");
+        }
+    }
+}

@@ -21,8 +21,10 @@ pub fn client(name: &str, config: &ElasticsearchConfig) -> anyhow::Result<Elasti
         .nodes
         .iter()
         .map(|n| {
-            elasticsearch::http::Url::parse(n)
-                .map_err(|e| anyhow::anyhow!("output \"{name}\": node \"{n}\" is not a URL: {e}"))
+            elasticsearch::http::Url::parse(n).map_err(|e| {
+                let n = crate::config::node_for_messages(n);
+                anyhow::anyhow!("output \"{name}\": node \"{n}\" is not a URL: {e}")
+            })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut builder = if urls.len() == 1 {
