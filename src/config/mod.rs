@@ -148,7 +148,9 @@ pub struct KafkaConfig {
 pub const MAX_OUTPUTS: usize = 64;
 
 /// The longest duration a pipeline or output setting may be: longer ones
-/// are mistakes, and one long enough overflows a clock reading.
+/// are mistakes, and one long enough overflows a clock reading. Every
+/// `Duration` setting is listed in `load::validate` (a new one must be
+/// added there) but `seal.retention`, bounded by [`MAX_RETENTION`].
 pub const MAX_SETTING_DURATION: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
 
 /// The longest seal retention, 1,000 years: "keep them forever" fits,
@@ -191,8 +193,8 @@ pub fn node_for_messages(node: &str) -> std::borrow::Cow<'_, str> {
             None => node.into(),
         };
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
+    // The last `@` anywhere: a password may hold an unencoded `/`.
+    match rest.rfind('@') {
         Some(at) => format!("{scheme}://…{}", &rest[at..]).into(),
         None => node.into(),
     }

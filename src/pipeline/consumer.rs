@@ -74,7 +74,7 @@ impl ConsumerLoop {
                 .since
                 .is_some_and(|t| clock.saturating_duration_since(t) >= HANDOVER_DELAY)
             {
-                handover.send(&self.outputs, &self.stop);
+                handover.send(&self.outputs, &|| self.stop.load(Relaxed));
             }
             let timeout = if handover.since.is_some() {
                 Duration::ZERO
@@ -84,7 +84,7 @@ impl ConsumerLoop {
                 Duration::from_millis(100)
             };
             let Some(message) = self.consumer.poll(timeout) else {
-                handover.send(&self.outputs, &self.stop);
+                handover.send(&self.outputs, &|| self.stop.load(Relaxed));
                 self.heartbeat();
                 clock = Instant::now();
                 continue;
@@ -101,8 +101,19 @@ impl ConsumerLoop {
             clock = finished.unwrap_or_else(Instant::now);
         }
         counts.flush(&self.stats);
-        handover.send(&self.outputs, &self.stop);
-        self.drain()
+        // What is gathered still goes out, with room waited for until the
+        // shutdown deadline (not past it: an output stuck in retries keeps
+        // its queue full).
+        let deadline = Instant::now() + self.config.shutdown_timeout;
+        handover.send(&self.outputs, &|| Instant::now() >= deadline);
+        let unsent: usize = handover.docs.iter().map(Vec::len).sum();
+        if unsent > 0 {
+            tracing::warn!(
+                documents = unsent,
+                "stopping while an output's queue is full: these events stay uncommitted and are read again after the restart"
+            );
+        }
+        self.drain(deadline)
     }
 
     /// Counts an event as taken and not yet settled (undone in `apply_ack`).
@@ -248,11 +259,10 @@ impl ConsumerLoop {
 
     /// After stop: no new messages. Close the outputs' queues, wait for
     /// acks until nothing is in flight or the timeout passes, commit.
-    fn drain(&mut self) -> anyhow::Result<()> {
+    fn drain(&mut self, deadline: Instant) -> anyhow::Result<()> {
         self.outputs.clear();
         let (dead, _) = mpsc::unbounded_channel();
         self.dead_letters = dead;
-        let deadline = Instant::now() + self.config.shutdown_timeout;
         loop {
             let in_flight = self.consumer.context().tracker().in_flight();
             if in_flight == 0 {
@@ -491,7 +501,7 @@ impl ConsumerLoop {
         }
         handover.since.get_or_insert(consumed_at);
         if full {
-            handover.send(&self.outputs, &self.stop);
+            handover.send(&self.outputs, &|| self.stop.load(Relaxed));
         }
     }
 
@@ -578,12 +588,14 @@ struct Handover {
 
 impl Handover {
     /// Sends the gathered documents to their outputs; waits while an
-    /// output's queue is full (back-pressure), unless `stop` is set: then
-    /// what an output cannot take stays unsent, and uncommitted, to be read
-    /// again after the restart. (Waiting on a queue an output stuck in
-    /// retries does not empty, the consumer thread never saw the stop, and
-    /// a SIGTERM went unheeded past `shutdown_timeout`.)
-    fn send(&mut self, outputs: &[mpsc::Sender<DocBatch>], stop: &AtomicBool) {
+    /// output's queue is full (back-pressure), until `give_up` says to
+    /// stop waiting: then what an output could not take stays gathered
+    /// (`since` too), for the next call or, at the end, uncommitted, to be
+    /// read again after the restart. (Waiting on a queue that an output
+    /// stuck in retries does not empty, the consumer thread never saw a
+    /// stop, and a SIGTERM went unheeded past `shutdown_timeout`.)
+    fn send(&mut self, outputs: &[mpsc::Sender<DocBatch>], give_up: &dyn Fn() -> bool) {
+        let mut all_sent = true;
         for (docs, output) in self.docs.iter_mut().zip(outputs) {
             if docs.is_empty() {
                 continue;
@@ -597,11 +609,9 @@ impl Handover {
                         break;
                     }
                     Err(mpsc::error::TrySendError::Full(back)) => {
-                        if stop.load(Relaxed) {
-                            tracing::warn!(
-                                events = back.len(),
-                                "stopping while an output's queue is full: these events stay uncommitted and are read again after the restart"
-                            );
+                        if give_up() {
+                            *docs = back;
+                            all_sent = false;
                             break;
                         }
                         batch = back;
@@ -610,7 +620,9 @@ impl Handover {
                 }
             }
         }
-        self.since = None;
+        if all_sent {
+            self.since = None;
+        }
     }
 }
 
@@ -663,13 +675,14 @@ mod tests {
             })
         };
         let started = Instant::now();
-        handover.send(std::slice::from_ref(&tx), &stop);
+        handover.send(std::slice::from_ref(&tx), &|| stop.load(Relaxed));
         stopper.join().unwrap();
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(handover.since.is_none());
-        // Only what was queued before: the document stayed unsent.
+        // Only what was queued before went: the document stays gathered.
         assert!(rx.try_recv().unwrap().is_empty());
         assert!(rx.try_recv().is_err());
+        assert_eq!(handover.docs[0].len(), 1);
+        assert!(handover.since.is_some());
 
         // Without a stop, it waits for room and then sends.
         let mut handover = Handover {
@@ -683,7 +696,7 @@ mod tests {
             let second = rx.blocking_recv().unwrap();
             (first.len(), second.len())
         });
-        handover.send(std::slice::from_ref(&tx), &AtomicBool::new(false));
+        handover.send(std::slice::from_ref(&tx), &|| false);
         assert_eq!(reader.join().unwrap(), (0, 1));
     }
 }

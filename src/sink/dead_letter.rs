@@ -114,7 +114,8 @@ impl DeadLetter {
 pub type DeadLetterSender = mpsc::UnboundedSender<DeadLetter>;
 
 /// The dead-letter writer's name in `/health`.
-const HEARTBEAT: &str = "dead-letter";
+/// (With a space: no output can be named so.)
+const HEARTBEAT: &str = "dead-letter writer";
 
 /// Writes dead-letter records, then acknowledges them.
 pub struct DeadLetterWriter {
@@ -186,11 +187,22 @@ impl DeadLetterWriter {
                 Some(_) => (0..batch.len()).collect(),
                 None => Vec::new(),
             };
+            let mut content_left_out = vec![false; batch.len()];
             let mut delay = Duration::from_millis(100);
             loop {
-                let result = match self.write_dir(&lines, &mut in_dir) {
-                    Ok(()) => self.produce(&batch, &mut lines, &mut unsent).await,
-                    Err(e) => Err(e),
+                let attempt = async {
+                    self.write_dir(&lines, &mut in_dir)?;
+                    self.produce(&batch, &mut lines, &mut unsent, &mut content_left_out)
+                        .await
+                };
+                // A delivery may take librdkafka's `message.timeout.ms`
+                // (five minutes by default): beat while it is awaited.
+                tokio::pin!(attempt);
+                let result = loop {
+                    tokio::select! {
+                        result = &mut attempt => break result,
+                        _ = tick.tick() => stats.output_heartbeat(HEARTBEAT),
+                    }
                 };
                 match result {
                     Ok(()) => break,
@@ -250,10 +262,11 @@ impl DeadLetterWriter {
     /// the broker refuses as too large is made again without its content,
     /// and produced in the same call.
     async fn produce(
-        &mut self,
+        &self,
         batch: &[DeadLetter],
         lines: &mut [Vec<u8>],
         unsent: &mut Vec<usize>,
+        content_left_out: &mut [bool],
     ) -> anyhow::Result<()> {
         let Some((producer, topic)) = &self.kafka else {
             unsent.clear();
@@ -294,7 +307,7 @@ impl DeadLetterWriter {
             for (i, e) in failed {
                 let too_large = e.as_ref().and_then(|e| e.rdkafka_error_code())
                     == Some(RDKafkaErrorCode::MessageSizeTooLarge);
-                if too_large && lines[i].len() > SMALL_RECORD {
+                if too_large && !content_left_out[i] {
                     tracing::warn!(
                         topic = %batch[i].topic,
                         partition = batch[i].partition,
@@ -303,9 +316,13 @@ impl DeadLetterWriter {
                         "a dead-letter record is too large for the dead-letter topic; it goes there without its content"
                     );
                     lines[i] = batch[i].line(Some(TOO_LARGE_FOR_TOPIC));
+                    content_left_out[i] = true;
                     retry_now = true;
                 } else if first_error.is_none() {
                     first_error = Some(match e {
+                        Some(_) if too_large => anyhow::anyhow!(
+                            "a dead-letter record is too large for topic \"{topic}\" even without its content; raise the topic's max.message.bytes (and kafka.properties message.max.bytes)"
+                        ),
                         Some(e) => {
                             anyhow::anyhow!("cannot produce to dead-letter topic \"{topic}\": {e}")
                         }
@@ -327,10 +344,6 @@ impl DeadLetterWriter {
         }
     }
 }
-
-/// A record without content is about this size; one refused as too large
-/// that is no larger than this is not made smaller again.
-const SMALL_RECORD: usize = 4096;
 
 #[cfg(test)]
 mod tests {
@@ -380,7 +393,7 @@ mod tests {
     }
 
     /// A record larger than the producer takes (`message.max.bytes`,
-    /// 1,000,000 by default) was retried with its whole batch forever, its
+    /// 1,000,000 by default; 1,000 here) was retried with its whole batch forever, its
     /// offsets never committed, and each retry wrote the batch to the
     /// directory again. Now it goes to the topic without its content, once,
     /// the directory gets every record once, and all are acknowledged.
@@ -391,15 +404,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("logredact-dead-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        // The smallest limit librdkafka takes, so that a record of a few
+        // KiB is too large (a topic's `max.message.bytes` may be that
+        // small; such records were retried for ever too).
         let producer: FutureProducer = rdkafka::ClientConfig::new()
             .set("bootstrap.servers", cluster.bootstrap_servers())
+            .set("message.max.bytes", "1000")
             .create()
             .unwrap();
         let writer = DeadLetterWriter {
             dir: Some(RotatingFile::new(&dir, "dead-letter", 1 << 30)),
             kafka: Some((producer, "dead".to_owned())),
         };
-        let huge = format!(r#"{{"message":"{}"}}"#, "x".repeat(1_200_000)).into_bytes();
+        let huge = format!(r#"{{"message":"{}"}}"#, "x".repeat(3_000)).into_bytes();
         let (tx, rx) = mpsc::unbounded_channel();
         for (offset, event) in [
             (1, b"{\"a\":1}".to_vec()),
@@ -436,10 +453,7 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(lines.len(), 3);
-        assert_eq!(
-            lines[1]["event"]["message"].as_str().unwrap().len(),
-            1_200_000
-        );
+        assert_eq!(lines[1]["event"]["message"].as_str().unwrap().len(), 3_000);
 
         // The topic: all three, the large one without content, saying why.
         let consumer: BaseConsumer = rdkafka::ClientConfig::new()

@@ -138,10 +138,11 @@ impl SealWriter {
         stats: Arc<crate::stats::Stats>,
     ) {
         let mut queue: std::collections::VecDeque<SealItem> = std::collections::VecDeque::new();
-        // Beats while it runs, waiting or retrying, so that `/health` says
-        // so if this writer stops (its seals would then hold every commit
-        // back, silently).
-        let beat = format!("seals of {}", self.name);
+        // Beats while it runs, waiting, writing or retrying, so that
+        // `/health` says so if this writer stops (its seals would then hold
+        // every commit back, silently). (The name has spaces: no output can
+        // be named so.)
+        let beat = format!("seal writer of {}", self.name);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             stats.output_heartbeat(&beat);
@@ -170,7 +171,22 @@ impl SealWriter {
                 batch.extend(queue.pop_front());
             }
             let mut delay = Duration::from_millis(100);
-            while let Err(e) = self.write(&batch).await {
+            loop {
+                // A request may take `request_timeout`: beat while it is
+                // awaited.
+                let result = {
+                    let attempt = self.write(&batch);
+                    tokio::pin!(attempt);
+                    loop {
+                        tokio::select! {
+                            result = &mut attempt => break result,
+                            _ = tick.tick() => stats.output_heartbeat(&beat),
+                        }
+                    }
+                };
+                let Err(e) = result else {
+                    break;
+                };
                 crate::stats::Stats::add(&stats.seal_failures, 1);
                 tracing::error!(output = %self.name, error = %e, "cannot store seals; retrying (the offsets they cover stay uncommitted)");
                 tokio::time::sleep(delay).await;

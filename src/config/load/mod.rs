@@ -210,7 +210,7 @@ impl Config {
         for (what, d) in durations {
             if d > super::MAX_SETTING_DURATION {
                 err(format!(
-                    "{what} is {}; a setting like this may be at most a year (366 days)",
+                    "{what} is {}; a setting like this may be at most a year (366 days): write a shorter one, such as \"30s\"",
                     humantime_serde::re::humantime::format_duration(d)
                 ));
             }
@@ -368,8 +368,8 @@ pub const RESERVED_KAFKA_PROPERTIES: &[&str] = &[
 fn url_check(node: &str) -> Result<(), String> {
     match node.split_once("://") {
         Some(("http" | "https", rest)) if !rest.is_empty() => {
-            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            if authority.contains('@') {
+            // Anywhere: a password may hold an unencoded `/`.
+            if rest.contains('@') {
                 return Err("holds a user name or password; give them as `username` and `password` (or `api_key`), with env:, file: or credential:, not in the URL".into());
             }
             Ok(())

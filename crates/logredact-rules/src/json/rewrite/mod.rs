@@ -293,6 +293,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             // Personal data used as a key (`{"18216119059": 3}`) is masked
             // like a value; a drop rule that matches it drops the member.
             let mut key_dropped = false;
+            let mut key_masked = false;
             if !self.skipping
                 && !ours
                 && v.looks_at_values()
@@ -306,6 +307,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
                     Leaf::Unchanged => {}
                     Leaf::Drop => key_dropped = true,
                     Leaf::Changed => {
+                        key_masked = true;
                         if wants_key {
                             key = Cow::Owned(String::from_utf8_lossy(v.leaf_text()).into_owned());
                         }
@@ -331,7 +333,13 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             self.skipping = was_skipping;
             // The record field is ours to write: what an event brings under
             // that name is removed.
-            self.settle(&mut members, kept? == Kept::Yes && !ours, key_start, v)?;
+            let keep = kept? == Kept::Yes && !ours;
+            if key_masked && !keep {
+                // The key went with its member: a later key that masks
+                // alike needs no `#2`.
+                masked_keys.pop();
+            }
+            self.settle(&mut members, keep, key_start, v)?;
             if !self.next_member(&mut members, b'}', "expected ',' or '}' after a value", v)? {
                 return Ok(members.written);
             }
