@@ -184,18 +184,20 @@ pub fn kafka_error_text(e: &rdkafka::error::KafkaError) -> String {
     }
 }
 
+/// Where the user name and password written into a node URL end (the
+/// last `@`, anywhere: a password may hold an unencoded `/`), if it has
+/// them, and where they start (after `scheme://`, or at 0).
+pub fn node_userinfo(node: &str) -> Option<std::ops::Range<usize>> {
+    let start = node.find("://").map_or(0, |i| i + 3);
+    let end = node[start..].rfind('@')? + start;
+    Some(start..end)
+}
+
 /// A node URL as messages show it: without a user name or password
 /// written into it (`https://user:pass@host` shows as `https://…@host`).
 pub fn node_for_messages(node: &str) -> std::borrow::Cow<'_, str> {
-    let Some((scheme, rest)) = node.split_once("://") else {
-        return match node.rfind('@') {
-            Some(at) => format!("…{}", &node[at..]).into(),
-            None => node.into(),
-        };
-    };
-    // The last `@` anywhere: a password may hold an unencoded `/`.
-    match rest.rfind('@') {
-        Some(at) => format!("{scheme}://…{}", &rest[at..]).into(),
+    match node_userinfo(node) {
+        Some(r) => format!("{}…{}", &node[..r.start], &node[r.end..]).into(),
         None => node.into(),
     }
 }

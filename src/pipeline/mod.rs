@@ -17,6 +17,7 @@
 mod active;
 mod consumer;
 mod counts;
+mod handover;
 pub mod reload;
 mod sealing;
 

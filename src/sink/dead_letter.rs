@@ -195,15 +195,7 @@ impl DeadLetterWriter {
                     self.produce(&batch, &mut lines, &mut unsent, &mut content_left_out)
                         .await
                 };
-                // A delivery may take librdkafka's `message.timeout.ms`
-                // (five minutes by default): beat while it is awaited.
-                tokio::pin!(attempt);
-                let result = loop {
-                    tokio::select! {
-                        result = &mut attempt => break result,
-                        _ = tick.tick() => stats.output_heartbeat(HEARTBEAT),
-                    }
-                };
+                let result = super::while_beating(attempt, &mut tick, &stats, HEARTBEAT).await;
                 match result {
                     Ok(()) => break,
                     Err(e) => {

@@ -28,6 +28,24 @@ pub struct Token {
     pub offset: i64,
 }
 
+/// Awaits `work`, beating `name`'s heartbeat at each `tick` meanwhile: a
+/// writer whose request or delivery takes long (a timeout, librdkafka's
+/// `message.timeout.ms`) is waiting, not stuck, and `/health` must say so.
+pub(crate) async fn while_beating<T>(
+    work: impl std::future::Future<Output = T>,
+    tick: &mut tokio::time::Interval,
+    stats: &crate::stats::Stats,
+    name: &str,
+) -> T {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = tick.tick() => stats.output_heartbeat(name),
+        }
+    }
+}
+
 /// Which tokens are current: per tracker slot, the generation of the
 /// partition assigned there, or none. Shared by the offset tracker (which
 /// writes it) with the outputs, so that they let go of documents of a

@@ -174,16 +174,8 @@ impl SealWriter {
             loop {
                 // A request may take `request_timeout`: beat while it is
                 // awaited.
-                let result = {
-                    let attempt = self.write(&batch);
-                    tokio::pin!(attempt);
-                    loop {
-                        tokio::select! {
-                            result = &mut attempt => break result,
-                            _ = tick.tick() => stats.output_heartbeat(&beat),
-                        }
-                    }
-                };
+                let result =
+                    super::while_beating(self.write(&batch), &mut tick, &stats, &beat).await;
                 let Err(e) = result else {
                     break;
                 };

@@ -368,8 +368,7 @@ pub const RESERVED_KAFKA_PROPERTIES: &[&str] = &[
 fn url_check(node: &str) -> Result<(), String> {
     match node.split_once("://") {
         Some(("http" | "https", rest)) if !rest.is_empty() => {
-            // Anywhere: a password may hold an unencoded `/`.
-            if rest.contains('@') {
+            if super::node_userinfo(node).is_some() {
                 return Err("holds a user name or password; give them as `username` and `password` (or `api_key`), with env:, file: or credential:, not in the URL".into());
             }
             Ok(())
