@@ -53,6 +53,14 @@ fn check_warns_about_files_it_does_not_read_and_test_skips_rules_that_are_off() 
     .unwrap();
     std::fs::write(dir.join("40-passport.toml.txt"), "version = 1\n").unwrap();
     std::fs::write(dir.join(".10-mask.toml.swp"), "editor state").unwrap();
+    // An editor's lock and macOS metadata end in .toml too, and are not
+    // rules (the metadata used to fail `check` as TOML).
+    std::fs::write(dir.join(".#10-mask.toml"), "user@host.1234:1").unwrap();
+    std::fs::write(
+        dir.join("._10-mask.toml"),
+        b"\x00\x05\x16\x07\x00\x02Mac OS X",
+    )
+    .unwrap();
     let rules = dir.to_str().unwrap();
     let out = run(&["check", "--rules", rules]);
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -122,20 +122,28 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// Reads every `*.toml` file in `dir`, sorted by file name. The order of
-/// files is the order their rules apply in.
+/// Reads every `*.toml` file in `dir` but hidden ones, sorted by file
+/// name. The order of files is the order their rules apply in.
 pub fn load_dir(dir: &Path) -> Result<Vec<SourceFile>, RuleErrors> {
     let shown = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "there is no such folder".to_owned(),
+            std::io::ErrorKind::PermissionDenied => {
+                "the user logredact runs as may not read this folder".to_owned()
+            }
+            std::io::ErrorKind::NotADirectory => "this is a file, not a folder".to_owned(),
+            _ => format!("it cannot be read ({e})"),
+        };
         RuleErrors(vec![RuleError::whole_file(
             &shown,
-            format!("cannot read the rules directory ({e}); pass the right one with --rules DIR"),
+            format!("{why}; pass the folder that holds the rule files with --rules DIR"),
         )])
     })?;
     let mut paths: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file() && !is_hidden(p))
         .collect();
     paths.sort();
     if paths.is_empty() {
@@ -151,9 +159,12 @@ pub fn load_dir(dir: &Path) -> Result<Vec<SourceFile>, RuleErrors> {
         let name = p.display().to_string();
         match std::fs::read_to_string(&p) {
             Ok(text) => files.push(SourceFile { name, text }),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => errors.push(
+                RuleError::whole_file(&name, "is not UTF-8 text; save it as UTF-8".to_owned()),
+            ),
             Err(e) => errors.push(RuleError::whole_file(
                 &name,
-                format!("cannot be read as UTF-8 text ({e}); save it as UTF-8"),
+                format!("cannot be read ({e}); check that the user logredact runs as may read it"),
             )),
         }
     }
@@ -162,6 +173,15 @@ pub fn load_dir(dir: &Path) -> Result<Vec<SourceFile>, RuleErrors> {
     } else {
         Err(RuleErrors(errors))
     }
+}
+
+/// Whether a file is an editor's or the system's rather than an author's:
+/// hidden (`.#40-staff.toml`, an editor's lock; `._40-staff.toml`, macOS
+/// metadata; `.40-staff.toml.swp`) or a backup (`40-staff.toml~`).
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_none_or(|n| n.starts_with('.') || n.ends_with('~'))
 }
 
 /// Files in `dir` that [`load_dir`] does not read and an author may have
@@ -175,11 +195,7 @@ pub fn ignored_files(dir: &Path) -> Vec<String> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_file() && p.extension().is_none_or(|x| x != "toml"))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.starts_with('.') && !n.ends_with('~'))
-        })
+        .filter(|p| !is_hidden(p))
         .map(|p| p.display().to_string())
         .collect();
     names.sort();

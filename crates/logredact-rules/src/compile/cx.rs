@@ -227,9 +227,8 @@ impl Cx<'_> {
         t: &DeTable<'_>,
         span: Range<usize>,
         kind: RuleKind,
-        nth: usize,
         seen: &mut HashMap<String, String>,
-    ) -> Option<String> {
+    ) -> String {
         let keys = match kind {
             RuleKind::Mask => super::mask::MASK_KEYS,
             RuleKind::Tag => super::tag::TAG_KEYS,
@@ -237,7 +236,12 @@ impl Cx<'_> {
         };
         let kind = kind.as_str();
         let Some((id, id_span)) = self.string(t, "id") else {
-            self.rule = Some(format!("{kind} rule #{}", nth + 1));
+            // The rest of the rule is still checked, so that every problem
+            // shows at once; a problem is reported here whatever the case
+            // (no id, a misspelt key, a wrong type), so it compiles to no
+            // rule set.
+            let label = format!("{kind} rule without an id");
+            self.rule = Some(label.clone());
             if get(t, "id").is_none() && !misspelled(t, "id") {
                 self.err(
                     span,
@@ -245,7 +249,7 @@ impl Cx<'_> {
                 );
             }
             self.check_keys(t, keys, &format!("a {kind} rule"));
-            return None;
+            return label;
         };
         self.rule = Some(id.clone());
         if !valid_name(&id) {
@@ -265,7 +269,7 @@ impl Cx<'_> {
             seen.insert(id.clone(), here);
         }
         self.check_keys(t, keys, &format!("a {kind} rule"));
-        Some(id)
+        id
     }
 
     pub(super) fn field_patterns(&mut self, t: &DeTable<'_>, key: &str) -> Vec<FieldPattern> {

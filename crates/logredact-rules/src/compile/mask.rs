@@ -56,6 +56,8 @@ impl Cx<'_> {
             Some((name, dspan)) => match (name.as_str(), builtin(name)) {
                 (_, Some(b)) => Some(Detector::Builtin(b)),
                 ("regex", None) => match &pattern {
+                    // (A pattern written but wrong is said where it is.)
+                    None if get(t, "pattern").is_some() || misspelled(t, "pattern") => None,
                     None => {
                         self.err(
                             dspan.clone(),
@@ -85,9 +87,23 @@ impl Cx<'_> {
                             }
                             Ok(re) => Some(Detector::Regex(re)),
                             Err(e) => {
+                                // Point at the character itself when the
+                                // pattern is written as it is read ('...').
+                                let written = &self.text[pspan.clone()];
+                                let at = match e.offset {
+                                    Some(o)
+                                        if written.strip_prefix('\'') == Some(&format!("{p}'")) =>
+                                    {
+                                        pspan.start + 1 + o
+                                    }
+                                    _ => pspan.start,
+                                };
                                 self.err(
-                                    pspan.clone(),
-                                    format!("the pattern is not a valid regular expression: {e}"),
+                                    at..at,
+                                    format!(
+                                        "the pattern is not a valid regular expression: {}",
+                                        e.message
+                                    ),
                                 );
                                 None
                             }
@@ -153,9 +169,11 @@ impl Cx<'_> {
                         Some((s, mspan)) => {
                             let mut chars = s.chars();
                             match (chars.next(), chars.next()) {
-                                (Some(c), None) if !c.is_ascii_alphanumeric() => c,
+                                // (Not a full-width digit either: the
+                                // residual scan reads `１` as `1`.)
+                                (Some(c), None) if !c.is_alphanumeric() && !c.is_control() => c,
                                 _ => {
-                                    self.err(mspan, "\"mask_char\" must be one character that is not a letter or digit, like \"*\"".to_owned());
+                                    self.err(mspan, "\"mask_char\" must be one visible character that is not a letter or digit, like \"*\"".to_owned());
                                     '*'
                                 }
                             }

@@ -34,7 +34,7 @@ use crate::{
     TagRule, FORMAT_VERSION,
 };
 use cx::{get, Cx};
-use tag::collect_strings;
+use tag::{collect_strings, write_conflicts, TagSites};
 
 const TOP_KEYS: &[&str] = &["version", "settings", "mask", "tag", "route"];
 
@@ -44,6 +44,12 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     let mut tags: Vec<(String, TagRule)> = Vec::new();
     // Where each tag rule sits, for the personal-data check below.
     let mut tag_sites: Vec<RuleError> = Vec::new();
+    // Other text rules write into every event they touch (ids into the
+    // redaction record, replacements), each with where it is written and
+    // what it is, for the personal-data check below.
+    let mut written: Vec<(String, RuleError, &str)> = Vec::new();
+    // Where each tag rule writes, for the conflicts checked below.
+    let mut tag_writes: Vec<TagSites> = Vec::new();
     let mut routes: Vec<(String, RouteRule)> = Vec::new();
     let mut route_sites: Vec<RuleError> = Vec::new();
     // Where each tag rule's condition is, for warnings about it.
@@ -96,10 +102,13 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         }
 
         for (t, span) in cx.tables(root, RuleKind::Mask.as_str()) {
-            let Some(id) = cx.rule_id(t, span.clone(), RuleKind::Mask, masks.len(), &mut ids)
-            else {
-                continue;
-            };
+            let id = cx.rule_id(t, span.clone(), RuleKind::Mask, &mut ids);
+            written.extend(written_id(&cx, t, &id));
+            if let Some(r) = get(t, "replacement").filter(|r| r.get_ref().as_str().is_some()) {
+                let text = r.get_ref().as_str().unwrap_or_default().to_owned();
+                let at = RuleError::at(cx.file, cx.text, r.span().start, Some(&id), String::new());
+                written.push((text, at, "the replacement"));
+            }
             let rule = cx.mask_rule(t, span.clone(), keys);
             let enabled = cx.enabled_with_examples(t, &mut examples);
             if let Some(rule) = rule {
@@ -110,9 +119,8 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             cx.rule = None;
         }
         for (t, span) in cx.tables(root, RuleKind::Tag.as_str()) {
-            let Some(id) = cx.rule_id(t, span.clone(), RuleKind::Tag, tags.len(), &mut ids) else {
-                continue;
-            };
+            let id = cx.rule_id(t, span.clone(), RuleKind::Tag, &mut ids);
+            written.extend(written_id(&cx, t, &id));
             let site = RuleError::at(cx.file, cx.text, span.start, Some(&id), String::new());
             let when_site = RuleError::at(
                 cx.file,
@@ -121,11 +129,12 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 Some(&id),
                 String::new(),
             );
-            let rule = cx.tag_rule(t, span);
+            let rule = cx.tag_rule(t, span, &id);
             let enabled = cx.enabled_with_examples(t, &mut examples);
-            if let Some(rule) = rule {
+            if let Some((rule, writes)) = rule {
                 if enabled {
                     tags.push((id, rule));
+                    tag_writes.push(writes);
                     tag_sites.push(site);
                     tag_when_sites.push(when_site);
                 }
@@ -133,10 +142,8 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             cx.rule = None;
         }
         for (t, span) in cx.tables(root, RuleKind::Route.as_str()) {
-            let Some(id) = cx.rule_id(t, span.clone(), RuleKind::Route, routes.len(), &mut ids)
-            else {
-                continue;
-            };
+            let id = cx.rule_id(t, span.clone(), RuleKind::Route, &mut ids);
+            written.extend(written_id(&cx, t, &id));
             let site = RuleError::at(
                 cx.file,
                 cx.text,
@@ -156,9 +163,24 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         }
     }
 
-    // Tag rules write constants into events after masking. The residual
-    // scan relies on those constants holding no personal data, so check them
-    // here, once, with every detector the mask rules use.
+    // Tag rules write constants into events after masking, and every rule
+    // writes its id into the redaction record, which the residual scan
+    // does not look at; replacements stand where a match was. So check
+    // them here, once, with every detector the mask rules use.
+    for (text, site, what) in &written {
+        if let Some((_, m)) = masks
+            .iter()
+            .find(|(_, m)| !m.detector.find_in(text.as_bytes()).is_empty())
+        {
+            errors.push(RuleError {
+                message: format!(
+                    "{what} looks like personal data ({}), and rules write it into events; rule files must not hold personal data",
+                    m.detector.name()
+                ),
+                ..site.clone()
+            });
+        }
+    }
     for ((_, tag), site) in tags.iter().zip(&tag_sites) {
         let mut texts: Vec<String> = tag.add_tags.clone();
         for (_, v) in &tag.set {
@@ -179,6 +201,12 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             }
         }
     }
+
+    let record_field = match &settings {
+        Some((s, _)) => s.record_field.clone(),
+        None => Settings::default().record_field,
+    };
+    errors.extend(write_conflicts(&tags, &tag_writes, record_field.as_deref()));
 
     if !errors.is_empty() {
         // File order, then position in the file.
@@ -278,6 +306,14 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     };
     set.derive_tag_members();
     Ok(set)
+}
+
+/// A rule's id, where it is written, for the personal-data check: ids go
+/// into every event's redaction record.
+fn written_id(cx: &Cx<'_>, t: &DeTable<'_>, id: &str) -> Option<(String, RuleError, &'static str)> {
+    let at = get(t, "id")?.span().start;
+    let site = RuleError::at(cx.file, cx.text, at, Some(id), String::new());
+    Some((id.to_owned(), site, "the id"))
 }
 
 /// Where a rule's `when` is written, or its header when it has none: where

@@ -21,35 +21,54 @@ pub struct CustomRegex {
     regex: Regex,
     /// Whether matches keep the built-in boundary.
     bounded: bool,
+    /// Whether some match of the pattern is empty (`[0-9]*`, `\b`).
+    matches_empty: bool,
+}
+
+/// Why a pattern was refused, in words for the person who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError {
+    pub message: String,
+    /// Where in the pattern (a byte offset) the problem is, when known.
+    pub offset: Option<usize>,
 }
 
 /// Largest compiled program a rule's pattern may make.
 const SIZE_LIMIT: usize = 1 << 22;
 
 impl CustomRegex {
-    /// Compiles `pattern`; the error is the regex crate's own message.
-    pub fn new(pattern: &str, match_inside_words: bool) -> Result<CustomRegex, String> {
+    /// Compiles `pattern`.
+    pub fn new(pattern: &str, match_inside_words: bool) -> Result<CustomRegex, PatternError> {
         // Parse with the same syntax the regex crate uses, swap Unicode
         // word boundaries for ASCII ones, and print the pattern back.
         let hir = regex_syntax::ParserBuilder::new()
             .utf8(false)
             .build()
             .parse(pattern)
-            .map_err(|e| e.to_string())?;
+            .map_err(syntax_error)?;
+        let matches_empty = hir.properties().minimum_len() == Some(0);
         let rewritten = ascii_boundaries(hir).to_string();
         let regex = regex::bytes::RegexBuilder::new(&rewritten)
             .size_limit(SIZE_LIMIT)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| PatternError {
+                message: match e {
+                    regex::Error::CompiledTooBig(_) => "the pattern is too large once compiled; use smaller counts in its repetitions ({1,100} rather than {1,100000}) or fewer alternatives".to_owned(),
+                    other => other.to_string(),
+                },
+                offset: None,
+            })?;
         Ok(CustomRegex {
             regex,
             bounded: !match_inside_words,
+            matches_empty,
         })
     }
 
-    /// Whether the pattern matches empty text.
+    /// Whether the pattern can match empty text anywhere (`[0-9]*`, or
+    /// `\b` alone), which marks nothing to mask.
     pub fn matches_empty(&self) -> bool {
-        self.regex.is_match(b"")
+        self.matches_empty
     }
 
     /// Appends every non-empty match, left to right, without overlap. A
@@ -82,6 +101,21 @@ impl CustomRegex {
                 }
             }
         }
+    }
+}
+
+/// The regex parser's error as one sentence and where it points: its own
+/// text draws the pattern with a caret under it, which the rule error's
+/// position replaces.
+fn syntax_error(e: regex_syntax::Error) -> PatternError {
+    let (kind, offset) = match &e {
+        regex_syntax::Error::Parse(p) => (p.kind().to_string(), p.span().start.offset),
+        regex_syntax::Error::Translate(t) => (t.kind().to_string(), t.span().start.offset),
+        _ => (e.to_string(), 0),
+    };
+    PatternError {
+        message: kind,
+        offset: Some(offset),
     }
 }
 
@@ -157,6 +191,27 @@ mod tests {
         );
         assert!(found(r"[EG][0-9]{8}", false, "XE12345678").is_empty());
         assert_eq!(found(r"[EG][0-9]{8}", true, "XE12345678"), ["E12345678"]);
+    }
+
+    #[test]
+    fn patterns_with_an_empty_match_anywhere_are_told() {
+        for p in [r"[0-9]*", r"\b", r"[0-9]*\b", r"(EMP)?", r"^"] {
+            let re = CustomRegex::new(p, false).expect("compiles");
+            assert!(re.matches_empty(), "{p}");
+        }
+        for p in [r"EMP-[0-9]{6}", r"\b[EG][0-9]{8}\b", r"a|b+"] {
+            let re = CustomRegex::new(p, false).expect("compiles");
+            assert!(!re.matches_empty(), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_broken_pattern_says_what_and_where_in_one_line() {
+        let e = CustomRegex::new("EMP-([0-9]{6}", false).unwrap_err();
+        assert_eq!(e.message, "unclosed group");
+        assert_eq!(e.offset, Some(4));
+        let e = CustomRegex::new(".{1,100000}", false).unwrap_err();
+        assert!(e.message.starts_with("the pattern is too large"), "{e:?}");
     }
 
     #[test]
