@@ -91,11 +91,13 @@ fn check_warns_about_files_it_does_not_read_and_test_skips_rules_that_are_off() 
 fn diff_reports_what_new_rules_change_without_showing_personal_data() {
     let dir = temp_dir("diff");
     let (old, new) = (dir.join("old"), dir.join("new"));
-    for d in [&old, &new] {
+    // The new mobile rule keeps one digit more: the same rules fire, and
+    // the output changes (which the report used to leave out).
+    for (d, keep) in [(&old, ""), (&new, "keep_first = 4\n")] {
         std::fs::create_dir_all(d).unwrap();
         std::fs::write(
             d.join("10-mask.toml"),
-            "version = 1\n[[mask]]\nid = \"mobile\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n",
+            format!("version = 1\n[[mask]]\nid = \"mobile\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n{keep}"),
         )
         .unwrap();
     }
@@ -127,20 +129,26 @@ fn diff_reports_what_new_rules_change_without_showing_personal_data() {
     let body = report.split_once('\n').unwrap().1;
     assert_eq!(
         body,
-        "  events that change:   2 (66.7%)
+        "  events that change:   3 (100.0%)
   routed differently:   1
   refused:              0 -> 0
   dropped by a rule:    0 -> 1
 
-  rule                                   events fired on   newly firing  no longer firing
-  mobile                                          2 -> 2              0                 0
-  passport (not in the old set)                   0 -> 1              1                 0
-  drop-health (not in the old set)                0 -> 1              1                 0
+  rule                                   events fired on   newly firing  no longer firing  changes its output
+  mobile                                          2 -> 2              0                 0                   1
+  passport (not in the old set)                   0 -> 1              1                 0                   0
+  drop-health (not in the old set)                0 -> 1              1                 0                   0
 
 examples (values either rule set masks are not shown):
+  mobile fires on both, and the output changes:
+    line 3:
+      phone: \"139****5678\" -> \"1391***5678\"
   passport newly fires:
     line 1:
+      by_phone.139****1111: {\"hits\":2} -> (absent)
+      by_phone.1390***1111: (absent) -> {\"hits\":2}
       passport.no: (personal data, not shown) -> \"[passport]\"
+      phone: \"138****5678\" -> \"1381***5678\"
   drop-health newly fires:
     line 2:
       routed to: every output -> dropped

@@ -47,9 +47,15 @@ pub struct RuleDiff {
     pub new: u64,
     pub newly: u64,
     pub no_longer: u64,
-    /// Examples of events it newly fires on, and no longer fires on.
+    /// Events it fires on under both sets whose output changes while the
+    /// same rules fire: it masks them differently (what it keeps, its
+    /// replacement).
+    pub differently: u64,
+    /// Examples of events it newly fires on, no longer fires on, and masks
+    /// differently.
     pub newly_examples: Vec<String>,
     pub no_longer_examples: Vec<String>,
+    pub differently_examples: Vec<String>,
 }
 
 /// One rule set's verdict on one event.
@@ -150,13 +156,29 @@ pub fn run(
             }
             (a, b) => a == b,
         };
-        if !same_result || was.outputs != now.outputs || was.dropped != now.dropped {
+        let changed = !same_result || was.outputs != now.outputs || was.dropped != now.dropped;
+        if changed {
             report.changed += 1;
         }
         let ids = |set: &RuleSet, fired: &[usize]| -> Vec<usize> {
-            fired.iter().map(|&i| index[&set.rule_ids()[i]]).collect()
+            let mut ids: Vec<usize> = fired.iter().map(|&i| index[&set.rule_ids()[i]]).collect();
+            ids.sort_unstable();
+            ids
         };
         let (before, after) = (ids(old, &was.fired), ids(new, &now.fired));
+        if changed && before == after && !same_result {
+            // Nothing fires anew or stops: the mask rules that fired mask
+            // differently (a rule's other change, a tag's value, shows
+            // under its own id the same way).
+            for &r in &after {
+                let d = &mut report.rules[r].1;
+                d.differently += 1;
+                if d.differently_examples.len() < options.examples {
+                    d.differently_examples
+                        .push(example(number, new, old, &was, &now));
+                }
+            }
+        }
         for &r in &before {
             report.rules[r].1.old += 1;
         }
@@ -450,8 +472,8 @@ pub fn write_report(
     writeln!(out)?;
     writeln!(
         out,
-        "  {:<32} {:>21} {:>14} {:>17}",
-        "rule", "events fired on", "newly firing", "no longer firing"
+        "  {:<32} {:>21} {:>14} {:>17}  {:>18}",
+        "rule", "events fired on", "newly firing", "no longer firing", "changes its output"
     )?;
     for (id, d) in &report.rules {
         let state = match (old.1.rule_ids().contains(id), new.1.rule_ids().contains(id)) {
@@ -461,17 +483,19 @@ pub fn write_report(
         };
         writeln!(
             out,
-            "  {:<32} {:>21} {:>14} {:>17}",
+            "  {:<32} {:>21} {:>14} {:>17}  {:>18}",
             format!("{id}{state}"),
             format!("{} -> {}", d.old, d.new),
             d.newly,
-            d.no_longer
+            d.no_longer,
+            d.differently
         )?;
     }
-    let any = report
-        .rules
-        .iter()
-        .any(|(_, d)| !d.newly_examples.is_empty() || !d.no_longer_examples.is_empty());
+    let any = report.rules.iter().any(|(_, d)| {
+        !d.newly_examples.is_empty()
+            || !d.no_longer_examples.is_empty()
+            || !d.differently_examples.is_empty()
+    });
     if any {
         writeln!(out)?;
         writeln!(
@@ -482,6 +506,10 @@ pub fn write_report(
             for (what, examples) in [
                 ("newly fires", &d.newly_examples),
                 ("no longer fires", &d.no_longer_examples),
+                (
+                    "fires on both, and the output changes",
+                    &d.differently_examples,
+                ),
             ] {
                 if examples.is_empty() {
                     continue;

@@ -497,3 +497,19 @@ fn tag_rules_that_write_over_each_other_or_the_record_are_refused() {
         ),
     )]);
 }
+
+/// A partial mask that keeps more than its detector's usual mask leaves a
+/// person identifiable (`keep_first = 6` on a mobile shows 10 of 11
+/// digits); `check` said nothing. It is a warning, at the setting.
+#[test]
+fn a_partial_mask_that_keeps_more_than_usual_is_warned_about() {
+    let set = compile(&[(
+        "10-mask.toml",
+        "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"partial\"\nkeep_first = 6\n[[mask]]\nid = \"e\"\ndetector = \"email\"\naction = \"partial\"\nkeep_first = 1\n",
+    )]);
+    let got: Vec<String> = set.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        ["10-mask.toml:6:14: rule \"m\": this rule leaves 10 characters of each cn_mobile readable, more than its usual mask (the first 3 and the last 4); make sure what stays readable cannot identify a person"]
+    );
+}

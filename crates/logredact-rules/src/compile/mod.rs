@@ -48,6 +48,8 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     // redaction record, replacements), each with where it is written and
     // what it is, for the personal-data check below.
     let mut written: Vec<(String, RuleError, &str)> = Vec::new();
+    // Partial masks that leave more readable than the detector's usual.
+    let mut keep_warnings: Vec<RuleError> = Vec::new();
     // Where each tag rule writes, for the conflicts checked below.
     let mut tag_writes: Vec<TagSites> = Vec::new();
     let mut routes: Vec<(String, RouteRule)> = Vec::new();
@@ -110,6 +112,9 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
                 written.push((text, at, "the replacement"));
             }
             let rule = cx.mask_rule(t, span.clone(), keys);
+            if let Some(w) = rule.as_ref().and_then(|r| keeps_more(&cx, t, &id, r)) {
+                keep_warnings.push(w);
+            }
             let enabled = cx.enabled_with_examples(t, &mut examples);
             if let Some(rule) = rule {
                 if enabled {
@@ -217,7 +222,8 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         return Err(RuleErrors(errors));
     }
 
-    let warnings = shadow::warnings(&masks, &tags, &tag_when_sites, &routes, &route_sites);
+    let mut warnings = shadow::warnings(&masks, &tags, &tag_when_sites, &routes, &route_sites);
+    warnings.extend(keep_warnings);
 
     // Apply order: masks, then tags, then routes, each in file and rule order.
     let mut all_ids = Vec::new();
@@ -306,6 +312,43 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     };
     set.derive_tag_members();
     Ok(set)
+}
+
+/// A warning when a partial mask keeps more characters readable than its
+/// built-in detector's usual mask (`keep_first = 6` on a mobile leaves 10
+/// of 11 digits): allowed, since a policy may want it, but said, at the
+/// setting.
+fn keeps_more(cx: &Cx<'_>, t: &DeTable<'_>, id: &str, rule: &MaskRule) -> Option<RuleError> {
+    let (
+        crate::Action::Partial {
+            keep_first,
+            keep_last,
+            ..
+        },
+        Detector::Builtin(b),
+    ) = (&rule.action, &rule.detector)
+    else {
+        return None;
+    };
+    let (first, last) = b.keep;
+    if keep_first + keep_last <= first + last {
+        return None;
+    }
+    let at = get(t, "keep_first")
+        .or_else(|| get(t, "keep_last"))?
+        .span()
+        .start;
+    Some(RuleError::at(
+        cx.file,
+        cx.text,
+        at,
+        Some(id),
+        format!(
+            "this rule leaves {} characters of each {} readable, more than its usual mask (the first {first} and the last {last}); make sure what stays readable cannot identify a person",
+            keep_first + keep_last,
+            b.name
+        ),
+    ))
 }
 
 /// A rule's id, where it is written, for the personal-data check: ids go
