@@ -12,9 +12,10 @@ pub(crate) struct Classes {
     pub at: u16,
     /// `%` (URL escapes).
     pub percent: u16,
-    /// A space, `-`, `+`, `(` or `)`: what joins groups of digits
-    /// (`138 1234 5678`, `187+7212+5468` in form bodies, `(021)6123 4567`,
-    /// `+86 (10) 6234 5678`). The one definition is [`is_separator`].
+    /// A space, a line break, `-`, `+`, `(` or `)`: what joins groups of
+    /// digits (`138 1234 5678`, `187+7212+5468` in form bodies,
+    /// `(021)6123 4567`, `+86 (10) 6234 5678`, a number wrapped in a text
+    /// area). The one definition is [`is_separator`].
     pub separators: u16,
     /// Bytes above ASCII.
     pub high: u16,
@@ -25,7 +26,10 @@ pub(crate) struct Classes {
 /// What joins groups of digits; the `separators` class.
 #[inline]
 pub(crate) fn is_separator(b: u8) -> bool {
-    matches!(b, b' ' | b'-' | b'+' | b'(' | b')')
+    // A line break too: the view reads an escaped `\n` as a space, and a
+    // decoded one must read the same (`138\n1234\n5678`, text that
+    // wrapped). Not a tab: columns of numbers are not one number.
+    matches!(b, b' ' | b'\n' | b'\r' | b'-' | b'+' | b'(' | b')')
 }
 
 impl Classes {
@@ -173,6 +177,14 @@ mod imp {
                     _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(1)), _mm_set1_epi8(b')' as i8)),
                 ),
             );
+            // Line breaks.
+            let separators = _mm_or_si128(
+                separators,
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\r' as i8)),
+                ),
+            );
             Classes {
                 digits: _mm_movemask_epi8(digits) as u16,
                 at: _mm_movemask_epi8(at) as u16,
@@ -207,7 +219,10 @@ mod imp {
                     _mm_or_si128(eq(0xc2), eq(0xcd)),
                     _mm_or_si128(eq(0xd8), eq(0xe1)),
                 ),
-                _mm_or_si128(_mm_or_si128(eq(0xe2), eq(0xe3)), eq(0xef)),
+                _mm_or_si128(
+                    _mm_or_si128(eq(0xe2), eq(0xe3)),
+                    _mm_or_si128(eq(0xef), _mm_or_si128(eq(0xc3), eq(0xf3))),
+                ),
             );
             _mm_movemask_epi8(_mm_or_si128(escapes, leads)) as u16
         }
@@ -349,7 +364,7 @@ pub(crate) fn exponent_marks(bytes: &[u8], mut visit: impl FnMut(usize) -> bool)
 pub(crate) fn is_special(b: u8) -> bool {
     matches!(
         b,
-        b'%' | b'\\' | 0xc2 | 0xcd | 0xd8 | 0xe1 | 0xe2 | 0xe3 | 0xef
+        b'%' | b'\\' | 0xc2 | 0xc3 | 0xcd | 0xd8 | 0xe1 | 0xe2 | 0xe3 | 0xef | 0xf3
     )
 }
 

@@ -390,6 +390,48 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"id=1.1010519491231003E17"}"#, "1101051949123100"),
         (r#"{"id":1.1010519491231003E+17}"#, "1101051949123100"),
         (r#"{"id":[1,-1.1010519491231003E17]}"#, "1101051949123100"),
+        // The seventh hunt (2026-12-01). Chinese banks' own 19-digit debit
+        // cards from before UnionPay (ICBC 955880, ABC 95599).
+        (r#"{"bankCard":"9558801202106562334"}"#, "9558801202106562334"),
+        (
+            r#"{"msg":"银行卡号：9559 9483 3788 7623 285"}"#,
+            "9559948337887623285",
+        ),
+        // Full-width digits from a legacy GBK page, percent-encoded in GBK,
+        // and the GBK ideographic space between groups.
+        (
+            r#"{"q":"sjh=%A3%B1%A3%B3%A3%B8%A3%B1%A3%B2%A3%B3%A3%B4%A3%B5%A3%B6%A3%B7%A3%B8"}"#,
+            "13812345678",
+        ),
+        (r#"{"q":"sjh=138%A1%A11234%A1%A15678"}"#, "13812345678"),
+        (
+            r#"{"m":"手机%D6%D0%A3%B1%A3%B3%A3%B8%A3%B1%A3%B2%A3%B3%A3%B4%A3%B5%A3%B6%A3%B7%A3%B8"}"#,
+            "13812345678",
+        ),
+        (r#"{"q":"\\xA3\\xB1\\xA3\\xB38\\xA3\\xB112345678"}"#, "13812345678"),
+        // A `LIKE` `%` before an ID every character of which is escaped:
+        // `%` and the first two digits read as an escape (`%44` is `D`).
+        (
+            r#"{"q":"%\\uff14\\uff14\\uff10\\uff13\\uff10\\uff16\\uff11\\uff19\\uff19\\uff10\\uff10\\uff13\\uff10\\uff17\\uff11\\uff12\\uff13\\uff12"}"#,
+            "440306199003071232",
+        ),
+        (
+            r#"{"q":"%25%34%34%30%33%30%36%31%39%39%30%30%33%30%37%31%32%33%32"}"#,
+            "440306199003071232",
+        ),
+        // Line breaks between a number's groups (wrapped text, OCR).
+        (r#"{"m":"138\n1234\n5678"}"#, "13812345678"),
+        (r#"{"ocr":"身份证号：440306\r\n199003071232"}"#, "440306199003071232"),
+        // What people type for an ID's `X`, small dashes, keycap digits,
+        // and marks beyond the Basic Multilingual Plane nobody sees.
+        (r#"{"idno":"11010519491231002×"}"#, "11010519491231002"),
+        (r#"{"idno":"11010519491231002Ⅹ"}"#, "11010519491231002"),
+        (r#"{"m":"138﹣1234﹣5678"}"#, "13812345678"),
+        (r#"{"m":"138﹘1234﹘5678"}"#, "13812345678"),
+        ("{\"m\":\"1\u{fe0f}\u{20e3}3\u{fe0f}\u{20e3}8\u{fe0f}\u{20e3}1\u{fe0f}\u{20e3}2\u{fe0f}\u{20e3}3\u{fe0f}\u{20e3}4\u{fe0f}\u{20e3}5\u{fe0f}\u{20e3}6\u{fe0f}\u{20e3}7\u{fe0f}\u{20e3}8\u{fe0f}\u{20e3}\"}", "13812345678"),
+        ("{\"m\":\"138\u{e0100}1234\u{e0100}5678\"}", "13812345678"),
+        ("{\"m\":\"138\u{e0041}1234\u{e007f}5678\"}", "13812345678"),
+        ("{\"m\":\"138\\udb40\\udd001234\\udb40\\udd005678\"}", "13812345678"),
         // A passport under a key that names it in full-width letters.
         (r#"{"ｐａｓｓｐｏｒｔ":"E12345678"}"#, "e12345678"),
         // A passport under a key that names it, one level up.

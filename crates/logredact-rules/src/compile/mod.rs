@@ -70,14 +70,13 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             rule: None,
             watched: &mut watched,
         };
-        let root = match DeTable::parse(&file.text) {
-            Ok(t) => t,
-            Err(e) => {
-                cx.errors
-                    .extend(syntax::problems(&file.name, &file.text, &e));
-                continue;
-            }
-        };
+        // Every syntax error in the file, not only the first.
+        let (root, syntax_errors) = DeTable::parse_recoverable(&file.text);
+        if !syntax_errors.is_empty() {
+            cx.errors
+                .extend(syntax::problems(&file.name, &file.text, &syntax_errors));
+            continue;
+        }
         let root_span = root.span();
         let root = root.get_ref();
         cx.check_keys(root, TOP_KEYS, "a rule file");

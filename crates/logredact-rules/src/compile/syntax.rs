@@ -35,8 +35,10 @@ const LOOKALIKES: &[(char, &str, &str)] = &[
 /// Keys of a `when` condition, for the duplicate-key advice.
 const CONDITION_KEYS: &[&str] = &["field", "equals", "one_of", "matches", "exists"];
 
-/// The problems to report for `text`, which TOML refused with `error`.
-pub(super) fn problems(file: &str, text: &str, error: &toml::de::Error) -> Vec<RuleError> {
+/// The problems to report for `text`, which TOML refused with `errors`
+/// (every one the parser found, in order): one per line, since a mistake
+/// often makes the parser stumble again further along the same line.
+pub(super) fn problems(file: &str, text: &str, errors: &[toml::de::Error]) -> Vec<RuleError> {
     let lookalikes: Vec<RuleError> = lookalikes_outside_strings(text)
         .into_iter()
         .map(|(at, c, name, instead)| {
@@ -55,9 +57,33 @@ pub(super) fn problems(file: &str, text: &str, error: &toml::de::Error) -> Vec<R
     if !lookalikes.is_empty() {
         return lookalikes;
     }
-    let at = error.span().map_or(0, |s| s.start);
-    let raw = error.message().trim_end();
-    let message = if raw.starts_with("missing escaped value") || raw.contains("invalid escape") {
+    let mut errors: Vec<(usize, &toml::de::Error)> = errors
+        .iter()
+        .map(|e| (e.span().map_or(0, |s| s.start).min(text.len()), e))
+        .collect();
+    errors.sort_by_key(|(at, _)| *at);
+    let mut out: Vec<RuleError> = Vec::new();
+    for (at, error) in errors {
+        let problem = RuleError::at(file, text, at, None, message(text, at, error.message()));
+        if out.last().is_none_or(|last| last.line != problem.line) {
+            out.push(problem);
+        }
+    }
+    out
+}
+
+/// What the parser's message `raw`, about offset `at`, means to a person
+/// writing rules, with what to write instead.
+fn message(text: &str, at: usize, raw: &str) -> String {
+    let raw = raw.trim_end();
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = text[line_start..line_end].trim_end_matches('\r');
+    let (key, value) = match line.split_once('=') {
+        Some((k, v)) => (k.trim(), v.trim()),
+        None => (line.trim(), ""),
+    };
+    if raw.starts_with("missing escaped value") || raw.contains("invalid escape") {
         let escape: String = text
             .get(at.saturating_sub(1)..)
             .unwrap_or_default()
@@ -68,35 +94,94 @@ pub(super) fn problems(file: &str, text: &str, error: &toml::de::Error) -> Vec<R
             "`{escape}` is not an escape TOML knows inside double quotes; write patterns in single quotes, where a backslash is just a backslash: pattern = '\\d{{11}}'"
         )
     } else if raw.starts_with("duplicate key") {
-        let rest = text.get(at..).unwrap_or_default();
-        let key: String = match rest.chars().next() {
-            // A quoted key: up to its closing quote.
-            Some(q @ ('"' | '\'')) => rest[1..].chars().take_while(|c| *c != q).collect(),
-            _ => rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-                .collect(),
-        };
-        let line = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let in_condition = CONDITION_KEYS.contains(&key.as_str())
-            && text[line..at].contains('{')
-            && text[line..at].contains("when");
-        let advice = if in_condition {
+        duplicate_key(text, at)
+    } else if raw.starts_with("invalid boolean") || raw.starts_with("string values must be quoted")
+    {
+        unquoted(key, value)
+    } else if raw.starts_with("key with no value") || raw.starts_with("invalid unquoted key") {
+        if key.contains(':') {
+            "TOML puts = between a key and its value, not a colon: write key = value, like detector = \"cn_mobile\"".to_owned()
+        } else if key.contains(char::is_whitespace) {
             format!(
-                "; for a condition that needs two tests, write all = [{{ field = \"…\", {key} = … }}, {{ field = \"…\", {key} = … }}]"
+                "a key is one word: write `{}` without spaces, or check that = follows the key",
+                key.split_whitespace().collect::<Vec<_>>().join("_")
             )
+        } else if raw.starts_with("invalid unquoted key") {
+            "a key is letters, digits, - and _ (like keep_first); put any other key in quotes, like \"user.phone\" = …".to_owned()
         } else {
-            "; keep one".to_owned()
-        };
-        if key.is_empty() {
-            "this key or table is given twice; keep one".to_owned()
-        } else {
-            format!("the key `{key}` is given twice here{advice}")
+            "this line needs = between its key and its value, like id = \"my-rule\"".to_owned()
         }
+    } else if raw.starts_with("unexpected key or value") {
+        if value.starts_with('\'') && value.matches('\'').count() > 2 {
+            "this text ends at its second single quote, and what follows makes no sense to TOML; a text in single quotes cannot hold one: write it in double quotes, or between three single quotes (''' and ''')".to_owned()
+        } else {
+            "only one key = value goes on a line; put what follows on a line of its own (or in quotes, if it belongs to the value)".to_owned()
+        }
+    } else if raw.starts_with("unclosed array table") || raw.starts_with("unclosed table") {
+        "the header is not closed: a rule starts with [[mask]], [[tag]] or [[route]], two square brackets on each side; settings with [settings]".to_owned()
+    } else if raw.starts_with("unclosed array") {
+        "the list is not closed: end it with ] (a list may span lines, with a comma after each item)".to_owned()
+    } else if raw.starts_with("missing comma") {
+        "items need commas between them, like [\"a\", \"b\"] or { field = \"a\", equals = \"b\" }; and a { … } ends with } on the line it starts on".to_owned()
+    } else if raw.starts_with("unclosed inline table") {
+        "the { … } is not closed: end it with } on the same line (a { … } cannot span lines)"
+            .to_owned()
+    } else if raw.starts_with("invalid basic string") || raw.starts_with("invalid literal string") {
+        "this text's closing quote is missing: a text in quotes ends on the line it starts on"
+            .to_owned()
     } else {
-        format!("this is not valid TOML: {raw}")
+        format!("this is not valid TOML here ({raw}); docs/rules.md, \"Rule files\", shows how rules are written")
+    }
+}
+
+/// A value written without quotes where TOML needs them, or a number or
+/// `true`/`false` written wrong.
+fn unquoted(key: &str, value: &str) -> String {
+    let first = value.chars().next().unwrap_or(' ');
+    if value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false") {
+        format!(
+            "write true and false in lower case: {key} = {}",
+            value.to_ascii_lowercase()
+        )
+    } else if first.is_ascii_digit() || first == '-' {
+        format!("a number is digits alone, like {key} = 3; a text goes in quotes, like {key} = \"{value}\"")
+    } else if first == '[' {
+        "each text in a list goes in quotes: [\"user.phone\", \"user.email\"]".to_owned()
+    } else if first == '{' {
+        "each text in { … } goes in quotes: { field = \"action\", equals = \"delete_user\" }"
+            .to_owned()
+    } else {
+        format!("text values go in quotes: write {key} = \"{value}\"")
+    }
+}
+
+/// The key a duplicate-key error points at, named, with advice.
+fn duplicate_key(text: &str, at: usize) -> String {
+    let rest = text.get(at..).unwrap_or_default();
+    let key: String = match rest.chars().next() {
+        // A quoted key: up to its closing quote.
+        Some(q @ ('"' | '\'')) => rest[1..].chars().take_while(|c| *c != q).collect(),
+        _ => rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .collect(),
     };
-    vec![RuleError::at(file, text, at, None, message)]
+    let line = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let in_condition = CONDITION_KEYS.contains(&key.as_str())
+        && text[line..at].contains('{')
+        && text[line..at].contains("when");
+    let advice = if in_condition {
+        format!(
+            "; for a condition that needs two tests, write all = [{{ field = \"…\", {key} = … }}, {{ field = \"…\", {key} = … }}]"
+        )
+    } else {
+        "; keep one".to_owned()
+    };
+    if key.is_empty() {
+        "this key or table is given twice; keep one".to_owned()
+    } else {
+        format!("the key `{key}` is given twice here{advice}")
+    }
 }
 
 /// Every look-alike of TOML punctuation outside strings and comments:
@@ -178,8 +263,9 @@ mod tests {
     use super::*;
 
     fn problems_of(text: &str) -> Vec<String> {
-        let error = toml::de::DeTable::parse(text).expect_err("invalid TOML");
-        problems("r.toml", text, &error)
+        let (_, errors) = toml::de::DeTable::parse_recoverable(text);
+        assert!(!errors.is_empty(), "invalid TOML");
+        problems("r.toml", text, &errors)
             .iter()
             .map(ToString::to_string)
             .collect()
@@ -206,6 +292,47 @@ mod tests {
             "# 注释，可以\nname = \"手机号，邮箱\"\np = '＝'\nm = \"\"\"\n“引号”\n\"\"\"\n",
         );
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// What the TOML parser says, said so a rule author can act: no
+    /// "invalid boolean, expected `false`", and every mistake in a file.
+    #[test]
+    fn common_slips_are_said_in_plain_words_every_one_of_them() {
+        let text = "version = 1\n[[mask]]\nid = \"m\"\naction = full\ndetector: \"cn_mobile\"\nkeep first = 3\npattern = 'it's'\n";
+        let got = problems_of(text);
+        let expected = [
+            "r.toml:4:10: text values go in quotes: write action = \"full\"",
+            "r.toml:5:9: TOML puts = between a key and its value, not a colon",
+            "r.toml:6:6: a key is one word: write `keep_first` without spaces",
+            "r.toml:7:15: this text ends at its second single quote",
+        ];
+        assert_eq!(got.len(), expected.len(), "{got:#?}");
+        for (got, expected) in got.iter().zip(expected) {
+            assert!(got.starts_with(expected), "{got}\nexpected: {expected}");
+        }
+        for (line, expected) in [
+            ("enabled = True", "r.toml:2:11: write true and false in lower case: enabled = true"),
+            ("keep_last = 3x", "r.toml:2:13: a number is digits alone, like keep_last = 3; a text goes in quotes, like keep_last = \"3x\""),
+            ("fields = [user.phone]", "r.toml:2:11: each text in a list goes in quotes"),
+            ("description = \"one\nx = 1", "r.toml:2:19: this text's closing quote is missing"),
+        ] {
+            let got = problems_of(&format!("version = 1\n{line}\n"));
+            assert!(got[0].starts_with(expected), "{got:#?}\nexpected: {expected}");
+        }
+        let got = problems_of(
+            "version = 1\n[[mask]\nid = \"m\"\nwhen = { field = \"a\"\nfields = [\"a\"\n",
+        );
+        assert!(
+            got[0].starts_with("r.toml:2:8: the header is not closed"),
+            "{got:#?}"
+        );
+        assert!(
+            got.iter()
+                .any(|g| g.contains("items need commas between them")),
+            "{got:#?}"
+        );
+        let got = problems_of("version = 1\nwhen = { field = \"a\"");
+        assert!(got[0].contains("the { … } is not closed"), "{got:#?}");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«6210-0132-3269-1821-6»",
         "«2221000000000009»",
         "«622202123456789012»",
+        "银行卡号：«9558801202106562334»",
+        "«9559 9483 3788 7623 285»",
     ],
     keeps: &[
         "trace=4111111111111112",
@@ -96,8 +98,11 @@ fn plausible_card(digits: &[u8]) -> bool {
         }
         // UnionPay
         17 | 18 => starts(b"62"),
-        // Visa, Maestro, UnionPay, JCB
-        19 => (b'3'..=b'6').contains(&digits[0]) && issuer_3(),
+        // Visa, Maestro, UnionPay, JCB; and Chinese banks' own debit
+        // cards of before UnionPay, still in use as salary, social
+        // security and subsidy cards: 94 and 95 (ICBC 955880, ABC 95599,
+        // the postal bank 955100, 940066).
+        19 => ((b'3'..=b'6').contains(&digits[0]) && issuer_3()) || starts(b"94") || starts(b"95"),
         _ => false,
     }
 }

@@ -1,7 +1,7 @@
 //! Digits written in groups: `138 1234 5678`, `110105-19491231-002X`,
 //! `(021)6123 4567`, `187+7212+5468` (a form body's `+` for a space). A
 //! chain is a sequence of digit runs, each joined to the next by one or two
-//! separators (space, `-`, `+`, `(`, `)`; see `bytes::is_separator`); separators
+//! separators (space, line break, `-`, `+`, `(`, `)`; see `bytes::is_separator`); separators
 //! may differ along a chain, as people mix them (`0755-8888 6666`). The
 //! digit detectors walk chains with [`walk`] and judge the digits, so one
 //! definition of "written in groups" serves them all, and the prefilter's

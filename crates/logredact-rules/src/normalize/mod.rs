@@ -197,9 +197,17 @@ pub fn has_foldable(text: &[u8], all: bool) -> bool {
         let i = from + off;
         from = i + 1;
         let cp = match text[i..] {
-            [a @ (0xc2 | 0xcd | 0xd8), b, ..] => (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f),
+            [a @ (0xc2 | 0xc3 | 0xcd | 0xd8), b, ..] => {
+                (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f)
+            }
             [a @ (0xe1 | 0xe2 | 0xe3 | 0xef), b, c, ..] => {
                 (u32::from(a & 0x0f) << 12) | (u32::from(b & 0x3f) << 6) | u32::from(c & 0x3f)
+            }
+            [a @ 0xf3, b, c, d, ..] => {
+                (u32::from(a & 0x07) << 18)
+                    | (u32::from(b & 0x3f) << 12)
+                    | (u32::from(c & 0x3f) << 6)
+                    | u32::from(d & 0x3f)
             }
             // `%` or `\`: an escape may follow.
             _ => return true,
@@ -250,8 +258,11 @@ fn fold(cp: u32) -> Fold {
         0xa0 | 0x1680 | 0x2000..=0x200a | 0x2028 | 0x2029 | 0x202f | 0x205f | 0x3000 => {
             Fold::Byte(b' ')
         }
-        // Dashes and the minus sign.
-        0x2010..=0x2015 | 0x2212 => Fold::Byte(b'-'),
+        // Dashes and the minus sign, small ones among them.
+        0x2010..=0x2015 | 0x2212 | 0xfe58 | 0xfe63 => Fold::Byte(b'-'),
+        // What people type for an ID's check character `X`: the
+        // multiplication sign and the Roman numeral ten.
+        0xd7 | 0x2169 | 0x2179 => Fold::Byte(b'X'),
         // Invisible (Unicode's default-ignorable characters of the Basic
         // Multilingual Plane): the soft hyphen, the combining grapheme
         // joiner, the Arabic letter mark (a direction mark), Hangul and
@@ -273,7 +284,12 @@ fn fold(cp: u32) -> Fold {
         | 0x3164
         | 0xfe00..=0xfe0f
         | 0xfeff
-        | 0xffa0 => Fold::Remove,
+        | 0xffa0
+        // Combining enclosing marks (a keycap `1️⃣`, a circle): the digit
+        // shows through.
+        | 0x20dd..=0x20e4
+        // Tags and the variation selectors' supplement (plane 14).
+        | 0xe0000..=0xe0fff => Fold::Remove,
         _ => Fold::Keep,
     }
 }
@@ -317,7 +333,7 @@ fn normalize(
             let end = i + plain;
             while i < end && pending(text) {
                 push(text, starts, original[i], i);
-                changed |= reduce(text, starts, original.get(i + 1).copied(), reading);
+                changed |= reduce(text, starts, &original[i + 1..], reading);
                 i += 1;
             }
             text.extend_from_slice(&original[i..end]);
@@ -340,7 +356,7 @@ fn normalize(
                 let byte = (h << 4 | l) as u8;
                 if reading.escape(byte, next) {
                     push(text, starts, byte, i);
-                    reduce(text, starts, next, reading);
+                    reduce(text, starts, &original[i + 3..], reading);
                     changed = true;
                     i += 3;
                     continue;
@@ -348,15 +364,16 @@ fn normalize(
             }
         }
         let len = match original[i] {
-            0xc2 | 0xcd | 0xd8 => 2,
+            0xc2 | 0xc3 | 0xcd | 0xd8 => 2,
             0xe1 | 0xe2 | 0xe3 | 0xef => 3,
+            0xf3 => 4,
             _ => 1,
         }
         .min(original.len() - i);
         for k in 0..len {
             push(text, starts, original[i + k], i);
         }
-        changed |= reduce(text, starts, original.get(i + len).copied(), reading);
+        changed |= reduce(text, starts, &original[i + len..], reading);
         i += len;
     }
     changed
@@ -450,14 +467,83 @@ fn high_surrogate(twelve: &[u8]) -> Option<u32> {
     }
 }
 
+/// The first byte of what `rest` (the original after the output so far)
+/// reads as once escapes are undone: a `%` that decoding brought out is
+/// judged by the character after it, and when that character is itself
+/// escaped (`%25%34%34%30…`, `%\\uff14\\uff14\\uff10…`: an ID after a
+/// `LIKE` `%`, every character encoded, the escapes escaped once more) its
+/// raw `%` or `\` says nothing of it. A few levels deep, on the first
+/// bytes only.
+fn next_decoded(rest: &[u8]) -> Option<u8> {
+    let mut buf = [0u8; 24];
+    let mut len = rest.len().min(buf.len());
+    buf[..len].copy_from_slice(&rest[..len]);
+    for _ in 0..4 {
+        let (decoded, used): (&[u8], usize) = match buf[..len] {
+            [b'%', h, l, ..] | [b'\\', b'x' | b'X', h, l, ..]
+                if hex(h).is_some() && hex(l).is_some() =>
+            {
+                let byte = (hex(h)? << 4 | hex(l)?) as u8;
+                let used = if buf[0] == b'%' { 3 } else { 4 };
+                return match byte {
+                    b'%' | b'\\' => {
+                        buf[used - 1] = byte;
+                        buf.copy_within(used - 1..len, 0);
+                        len -= used - 1;
+                        continue;
+                    }
+                    _ => Some(byte),
+                };
+            }
+            [b'\\', b'u', a, b, c, d, ..] if [a, b, c, d].iter().all(|h| hex(*h).is_some()) => {
+                let unit = hex(a)? << 12 | hex(b)? << 8 | hex(c)? << 4 | hex(d)?;
+                return match char::from_u32(unit) {
+                    Some(ch) => {
+                        let mut utf8 = [0u8; 4];
+                        ch.encode_utf8(&mut utf8).as_bytes().first().copied()
+                    }
+                    // A surrogate half: the first byte of a character
+                    // beyond the Basic Multilingual Plane.
+                    None => Some(0xf0),
+                };
+            }
+            // `\\` is one backslash, which may begin an escape with what
+            // follows.
+            [b'\\', b'\\', ..] => (&[b'\\'][..], 2),
+            _ => return buf[..len].first().copied(),
+        };
+        buf[used - decoded.len()..used].copy_from_slice(decoded);
+        buf.copy_within(used - decoded.len()..len, 0);
+        len -= used - decoded.len();
+    }
+    buf[..len].first().copied()
+}
+
+/// The ASCII character a full-width one encoded in GBK (GB 2312's row
+/// 3, `A3A1`-`A3FE`, and the ideographic space `A1A1`) at the end of the
+/// output reads as: what a legacy GBK page sends for `１３８…` typed with
+/// an input method, percent- or `\x`-escaped (`%A3%B1%A3%B3…`). Only
+/// bytes that are no UTF-8 end up here (an escape decoded them: the
+/// original is UTF-8), and only where they end no UTF-8 character
+/// (`棱` is `E6 A3 B1`, and is taken as such before this is asked).
+fn gbk_full_width(text: &[u8]) -> Option<u8> {
+    let n = text.len();
+    let pair = text.get(n.checked_sub(2)?..)?;
+    // (`F0 A3 B1` may begin a character beyond the Basic Multilingual
+    // Plane, which one more byte completes.)
+    if n >= 3 && (0xf0..=0xf4).contains(&text[n - 3]) {
+        return None;
+    }
+    match *pair {
+        [0xa3, b @ 0xa1..=0xfe] => Some(b - 0x80),
+        [0xa1, 0xa1] => Some(b' '),
+        _ => None,
+    }
+}
+
 /// Undoes whatever the end of the output now spells, as often as it
 /// spells something. Returns whether anything was undone.
-fn reduce(
-    text: &mut Vec<u8>,
-    starts: &mut Vec<u32>,
-    next: Option<u8>,
-    reading: &mut Reading,
-) -> bool {
+fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, rest: &[u8], reading: &mut Reading) -> bool {
     let mut any = false;
     loop {
         let n = text.len();
@@ -471,11 +557,11 @@ fn reduce(
         let tail = |k: usize| if n >= k { Some(&text[n - k..]) } else { None };
         if last >= 0x80 {
             // A character that ends here, if it is one the view folds.
-            let (len, cp) = match (tail(2), tail(3)) {
-                (Some(&[a, b]), _) if a & 0xe0 == 0xc0 && b & 0xc0 == 0x80 => {
+            let (len, cp) = match (tail(2), tail(3), tail(4)) {
+                (Some(&[a, b]), ..) if a & 0xe0 == 0xc0 && b & 0xc0 == 0x80 => {
                     (2, (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f))
                 }
-                (_, Some(&[a, b, c]))
+                (_, Some(&[a, b, c]), _)
                     if a & 0xf0 == 0xe0 && b & 0xc0 == 0x80 && c & 0xc0 == 0x80 =>
                 {
                     (
@@ -485,7 +571,28 @@ fn reduce(
                             | u32::from(c & 0x3f),
                     )
                 }
-                _ => return any,
+                (.., Some(&[a, b, c, d]))
+                    if a & 0xf8 == 0xf0
+                        && b & 0xc0 == 0x80
+                        && c & 0xc0 == 0x80
+                        && d & 0xc0 == 0x80 =>
+                {
+                    (
+                        4,
+                        (u32::from(a & 0x07) << 18)
+                            | (u32::from(b & 0x3f) << 12)
+                            | (u32::from(c & 0x3f) << 6)
+                            | u32::from(d & 0x3f),
+                    )
+                }
+                _ => {
+                    if let Some(b) = gbk_full_width(text) {
+                        replace_tail(text, starts, 2, &[b]);
+                        any = true;
+                        continue;
+                    }
+                    return any;
+                }
             };
             match fold(cp) {
                 Fold::Keep => return any,
@@ -509,7 +616,7 @@ fn reduce(
         if let Some(&[b'%', h, l]) = tail(3) {
             if let (Some(h), Some(l)) = (hex(h), hex(l)) {
                 let byte = (h << 4 | l) as u8;
-                if reading.escape(byte, next) {
+                if reading.escape(byte, next_decoded(rest)) {
                     replace_tail(text, starts, 3, &[byte]);
                     any = true;
                     continue;

@@ -275,7 +275,13 @@ pub fn planted(kind: Kind, rng: &mut Dice) -> Planted {
         }
         Kind::Card => {
             let len = rng.pick(&[16, 16, 19]);
-            let prefix = rng.pick(&["622202", "621700", "436742", "622848", "524354"]);
+            // (Banks' own 19-digit debit cards from before UnionPay start
+            // 94 or 95.)
+            let prefix = if len == 19 {
+                rng.pick(&["622202", "621700", "436742", "622848", "955880", "955990"])
+            } else {
+                rng.pick(&["622202", "621700", "436742", "622848", "524354"])
+            };
             let body = format!("{prefix}{}", rng.digits(len - 7));
             let card = (0..10)
                 .map(|d| format!("{body}{d}"))

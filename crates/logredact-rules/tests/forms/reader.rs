@@ -72,7 +72,37 @@ fn undo_once(s: &str) -> String {
             i += 1;
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    lossy_with_gbk_full_width(&out)
+}
+
+/// `bytes` as text, where bytes that are no UTF-8 but a full-width
+/// character in GBK (`A3B1` is `１`; `A1A1` the ideographic space) are read
+/// as what they show, as a legacy GBK page's server reads them.
+fn lossy_with_gbk_full_width(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                text.push_str(s);
+                return text;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                text.push_str(std::str::from_utf8(good).expect("valid up to here"));
+                match bad {
+                    [0xa3, b @ 0xa1..=0xfe, ..] => text.push(char::from(b - 0x80)),
+                    [0xa1, 0xa1, ..] => text.push(' '),
+                    _ => {
+                        text.push('\u{fffd}');
+                        rest = &bad[e.error_len().unwrap_or(bad.len())..];
+                        continue;
+                    }
+                }
+                rest = &bad[2..];
+            }
+        }
+    }
 }
 
 /// Letters and digits only, lower case: what a reader could still piece
