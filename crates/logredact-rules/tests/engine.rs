@@ -625,6 +625,16 @@ action = "partial"
     let inner: serde_json::Value =
         serde_json::from_str(body["in"].as_str().unwrap()).expect("the inner document parses");
     assert_eq!(inner["p"], "139****5678");
+    // A negative number's sign goes inside the quotes (found by the
+    // seventh leak hunt: `-138****5678` broke the document).
+    let (event, _) = run(
+        &set,
+        r#"{"body":"{\"p\":-13812345678,\"l\":[-18534099073]}"}"#,
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(event["body"].as_str().unwrap()).expect("the body still parses");
+    assert_eq!(body["p"], "-138****5678");
+    assert_eq!(body["l"], json(r#"["-185****9073"]"#));
 
     // Lists inside strings stay strings (found by the third leak hunt: the
     // quote copied there once broke the document), and a document

@@ -368,12 +368,15 @@ impl RuleSet {
                     "a match did not line up with whole characters, so it could not be masked safely",
                 ));
             }
-            out.extend_from_slice(&current[last..orig.start]);
             // A number in a JSON document written in the text becomes a
             // string there, so the document still parses.
             let quoted = number_quote(current, &orig);
-            let quote = quoted.map_or(&b""[..], |(q, _)| q);
+            let (quote, start) =
+                quoted.map_or((&b""[..], orig.start), |(q, s, _)| (q, s.max(last)));
+            out.extend_from_slice(&current[last..start]);
             out.extend_from_slice(quote);
+            // (A sign goes inside the quotes.)
+            out.extend_from_slice(&current[start..orig.start]);
             let matched = &view.bytes()[m.clone()];
             match &rule.action {
                 Action::Partial {
@@ -394,7 +397,7 @@ impl RuleSet {
                 Action::Drop => unreachable!("a drop ends the pass before rewriting"),
             }
             out.extend_from_slice(quote);
-            last = quoted.map_or(orig.end, |(_, end)| end);
+            last = quoted.map_or(orig.end, |(.., end)| end);
         }
         out.extend_from_slice(&current[last..]);
         Ok(())

@@ -25,13 +25,23 @@ const MAX_ELEMENTS: usize = 64;
 /// look can tell a list's `,` from one inside a string
 /// (`"18534099073,13812345678"`).
 ///
-/// Returns the quote and where the number ends: after the match, or after
-/// a `.0` that writes a whole number as a float (`18534099073.0`: Python,
-/// PHP), which goes with the masked value.
-pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<(&'t [u8], usize)> {
+/// Returns the quote, where the number starts (before the match when a
+/// `-` signs it) and where it ends: after the match, or after a `.0` that
+/// writes a whole number as a float (`18534099073.0`: Python, PHP), which
+/// goes with the masked value.
+pub(crate) fn number_quote<'t>(
+    text: &'t [u8],
+    r: &Range<usize>,
+) -> Option<(&'t [u8], usize, usize)> {
+    // A negative number's sign goes inside the quotes with it
+    // (`-13812345678` becomes `"-138****5678"`).
+    let start = match text.get(..r.start)?.last() {
+        Some(b'-') => r.start - 1,
+        _ => r.start,
+    };
     // The bytes either side first: most matches are whole values or stand
     // in other text, and are ruled out by one byte.
-    let (&sep, mut rest) = trim_blank_end(text.get(..r.start)?).split_last()?;
+    let (&sep, mut rest) = trim_blank_end(text.get(..start)?).split_last()?;
     if !matches!(sep, b':' | b'[' | b',') {
         return None;
     }
@@ -83,7 +93,7 @@ pub(crate) fn number_quote<'t>(text: &'t [u8], r: &Range<usize>) -> Option<(&'t 
         .count();
     let level = (backslashes + 1).trailing_zeros();
     let own = (1usize << level.min(30)) - 1;
-    Some((&text[quote - own..=quote], end))
+    Some((&text[quote - own..=quote], start, end))
 }
 
 /// The length of the `.0` (`.00`…) `rest` starts with, or 0.
@@ -148,7 +158,7 @@ mod tests {
     fn quote_of(text: &str, number: &str) -> Option<String> {
         let start = text.rfind(number).unwrap();
         number_quote(text.as_bytes(), &(start..start + number.len()))
-            .map(|(q, _)| String::from_utf8(q.to_vec()).unwrap())
+            .map(|(q, ..)| String::from_utf8(q.to_vec()).unwrap())
     }
 
     #[test]
@@ -180,7 +190,14 @@ mod tests {
         let at = text.find('1').unwrap();
         assert_eq!(
             number_quote(text.as_bytes(), &(at..at + 11)),
-            Some((&b"\""[..], at + 13))
+            Some((&b"\""[..], at, at + 13))
+        );
+        // A negative number: its sign goes inside the quotes.
+        let text = r#"{\"p\":-13812345678}"#;
+        let at = text.find('1').unwrap();
+        assert_eq!(
+            number_quote(text.as_bytes(), &(at..at + 11)),
+            Some((&b"\\\""[..], at - 1, at + 11))
         );
         assert_eq!(q(r#"{"p":18534099073.5}"#), None);
         // A name that ends in a backslash, at levels 0 and 1.
