@@ -664,3 +664,38 @@ fn check_config_keeps_rule_text_out_of_a_log() {
     assert!(stderr.contains("logredact check --rules"), "{stderr}");
     assert!(!stderr.contains("1381234"), "{stderr}");
 }
+
+/// A rule that routes to an output the config lacks is the config's and
+/// the rules' problem together: `check-config` says what to do, and no
+/// longer sends the reader to `logredact check`, which finds the rules
+/// valid.
+#[test]
+fn check_config_says_what_to_do_about_a_route_to_an_unknown_output() {
+    let dir = temp_dir("check-config-route");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("30-route.toml"),
+        "version = 1\n[[route]]\nid = \"to-warm\"\noutputs = [\"warm\"]\n",
+    )
+    .unwrap();
+    let config = dir.join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "version = 1\n[kafka]\nbootstrap_servers = \"127.0.0.1:9\"\ntopics = [\"a\"]\ngroup_id = \"g\"\n[rules]\ndir = \"{}\"\n[outputs.cold]\ntype = \"file\"\ndir = \"out\"\nindex = \"c\"\n[dead_letter]\ndir = \"dead\"\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let out = run(&["check-config", "--config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rule \"to-warm\" routes to output \"warm\", which the config does not define (its outputs: cold); add that output to the config, or change the rule's outputs"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("logredact check --rules"), "{stderr}");
+    let check = run(&["check", "--rules", rules.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+}

@@ -35,7 +35,7 @@ impl ActiveRules {
             for name in set.route_outputs(Routes::Rule(i)).unwrap_or_default() {
                 let id = outputs.iter().position(|o| *o == name).ok_or_else(|| {
                     format!(
-                        "rule \"{}\" routes to output \"{name}\", which the config does not define; configured outputs: {}",
+                        "rule \"{}\" routes to output \"{name}\", which the config does not define (its outputs: {}); add that output to the config, or change the rule's outputs",
                         set.rule_ids()[i],
                         outputs.join(", ")
                     )

@@ -165,6 +165,10 @@ impl RuleSet {
         });
         let mut ids: Vec<&str> = Vec::new();
         for e in work.explained() {
+            // A route rule sends the event somewhere; it changes nothing in it.
+            if e.stage == "route" {
+                continue;
+            }
             let id = self.ids[e.rule].as_str();
             let here = match &wanted {
                 None => true,

@@ -74,6 +74,13 @@ fn unknown_detector_lists_the_valid_ones() {
         "{}",
         got[0]
     );
+    // Capitals where the name has none get a did-you-mean too.
+    let got = errors(&[(
+        "r.toml",
+        "version = 1\n[[mask]]\nid = \"p\"\ndetector = \"CN_Mobile\"\naction = \"Full\"\n",
+    )]);
+    assert!(got[0].contains("did you mean \"cn_mobile\"?"), "{got:?}");
+    assert!(got[1].contains("did you mean \"full\"?"), "{got:?}");
 }
 
 #[test]
@@ -168,11 +175,16 @@ fn route_rules_must_send_events_somewhere() {
 fn tag_rules_may_not_write_personal_data() {
     let got = errors(&[(
         "t.toml",
-        "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"full\"\n[[tag]]\nid = \"t\"\nwhen = { field = \"a\", exists = true }\nset = { contact = \"call 13812345678\" }\n",
+        "version = 1\n[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"full\"\n[[tag]]\nid = \"t\"\nwhen = { field = \"a\", exists = true }\nset = { contact = \"call 13812345678\" }\nadd_tags = [\"ok\", \"zhang.wei@example.com\"]\n[[mask]]\nid = \"e\"\ndetector = \"email\"\naction = \"full\"\n",
     )]);
+    // At the field or the tags that hold it (they were at the rule's
+    // header, which did not say which value).
     assert_eq!(
         got,
-        ["t.toml:6:1: rule \"t\": a value this rule writes looks like personal data (cn_mobile); rule files must not hold personal data"]
+        [
+            "t.toml:9:9: rule \"t\": a value this rule writes looks like personal data (cn_mobile), and rules write it into events; rule files must not hold personal data",
+            "t.toml:10:12: rule \"t\": a value this rule writes looks like personal data (email), and rules write it into events; rule files must not hold personal data",
+        ]
     );
 }
 
@@ -513,5 +525,29 @@ fn a_partial_mask_that_keeps_more_than_usual_is_warned_about() {
     assert_eq!(
         got,
         ["10-mask.toml:6:14: rule \"m\": this rule leaves 10 characters of each cn_mobile readable, more than its usual mask (the first 3 and the last 4); make sure what stays readable cannot identify a person"]
+    );
+}
+
+/// A whole-output example that fails names the rules that changed the
+/// event, not a route rule that only sent it somewhere.
+#[test]
+fn a_failing_output_example_does_not_blame_a_route_rule() {
+    let set = compile(&[
+        (
+            "10-first.toml",
+            "version = 1\n[[mask]]\nid = \"mobile-full\"\ndetector = \"cn_mobile\"\naction = \"full\"\n[[route]]\nid = \"all\"\noutputs = [\"hot\"]\n",
+        ),
+        (
+            "20-second.toml",
+            "version = 1\n[settings]\nrecord = false\n[[mask]]\nid = \"mobile-partial\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n[[mask.example]]\ninput = '{\"p\":\"13812345678\"}'\noutput = '{\"p\":\"138****5678\"}'\n",
+        ),
+    ]);
+    let failures = set.check_example(&set.examples()[0]);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with(
+            "the output differs (- expected, + actual) (rule \"mobile-full\" changed it):"
+        ),
+        "{failures:?}"
     );
 }

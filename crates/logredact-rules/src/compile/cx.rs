@@ -28,9 +28,11 @@ pub(super) fn get<'t, 'i>(t: &'t DeTable<'i>, key: &str) -> Option<&'t Item<'i>>
 
 /// The closest allowed word, if one is close enough to be a likely typo.
 pub(super) fn did_you_mean<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    // Upper case where lower is meant (`CN_Mobile`, `ID`) is a slip too.
+    let word = word.to_lowercase();
     allowed
         .iter()
-        .map(|a| (strsim::jaro_winkler(word, a), *a))
+        .map(|a| (strsim::jaro_winkler(&word, a), *a))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, a)| a)

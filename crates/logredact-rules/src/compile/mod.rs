@@ -43,7 +43,6 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     let mut masks: Vec<(String, MaskRule)> = Vec::new();
     let mut tags: Vec<(String, TagRule)> = Vec::new();
     // Where each tag rule sits, for the personal-data check below.
-    let mut tag_sites: Vec<RuleError> = Vec::new();
     // Other text rules write into every event they touch (ids into the
     // redaction record, replacements), each with where it is written and
     // what it is, for the personal-data check below.
@@ -125,7 +124,6 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
         for (t, span) in cx.tables(root, RuleKind::Tag.as_str()) {
             let id = cx.rule_id(t, span.clone(), RuleKind::Tag, &mut ids);
             written.extend(written_id(&cx, t, &id));
-            let site = RuleError::at(cx.file, cx.text, span.start, Some(&id), String::new());
             let when_site = RuleError::at(
                 cx.file,
                 cx.text,
@@ -137,9 +135,19 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             let enabled = cx.enabled_with_examples(t, &mut examples);
             if let Some((rule, writes)) = rule {
                 if enabled {
+                    // Tag rules write constants into events after masking,
+                    // where the residual scan does not look.
+                    let what = "a value this rule writes";
+                    for tag in &rule.add_tags {
+                        written.push((tag.clone(), writes.add_tags.clone(), what));
+                    }
+                    for ((_, value), at) in rule.set.iter().zip(&writes.set) {
+                        let mut texts = Vec::new();
+                        collect_strings(value, &mut texts);
+                        written.extend(texts.into_iter().map(|t| (t, at.clone(), what)));
+                    }
                     tags.push((id, rule));
                     tag_writes.push(writes);
-                    tag_sites.push(site);
                     tag_when_sites.push(when_site);
                 }
             }
@@ -185,27 +193,6 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
             });
         }
     }
-    for ((_, tag), site) in tags.iter().zip(&tag_sites) {
-        let mut texts: Vec<String> = tag.add_tags.clone();
-        for (_, v) in &tag.set {
-            collect_strings(v, &mut texts);
-        }
-        for text in &texts {
-            if let Some((_, m)) = masks
-                .iter()
-                .find(|(_, m)| !m.detector.find_in(text.as_bytes()).is_empty())
-            {
-                errors.push(RuleError {
-                    message: format!(
-                        "a value this rule writes looks like personal data ({}); rule files must not hold personal data",
-                        m.detector.name()
-                    ),
-                    ..site.clone()
-                });
-            }
-        }
-    }
-
     let record_field = match &settings {
         Some((s, _)) => s.record_field.clone(),
         None => Settings::default().record_field,

@@ -12,8 +12,8 @@ use crate::{RuleError, TagRule};
 /// Where a tag rule writes: each field of its `set`, and its `add_tags`
 /// (or its header when it has none).
 pub(super) struct TagSites {
-    set: Vec<RuleError>,
-    add_tags: RuleError,
+    pub(super) set: Vec<RuleError>,
+    pub(super) add_tags: RuleError,
 }
 
 pub(super) const TAG_KEYS: &[&str] = &[
