@@ -167,10 +167,22 @@ pub fn run(
         };
         let (before, after) = (ids(old, &was.fired), ids(new, &now.fired));
         if changed && before == after && !same_result {
-            // Nothing fires anew or stops: the mask rules that fired mask
-            // differently (a rule's other change, a tag's value, shows
-            // under its own id the same way).
-            for &r in &after {
+            // Nothing fires anew or stops, and the output changes: one of
+            // the mask or tag rules that fired masks (or tags)
+            // differently. Each of them is counted; route rules change
+            // nothing in an event.
+            let is_route = |id: &str| {
+                new.rule_ids()
+                    .iter()
+                    .position(|i| i == id)
+                    .is_some_and(|i| new.kind_of(i) == crate::rules::RuleKind::Route)
+            };
+            let changers: Vec<usize> = after
+                .iter()
+                .copied()
+                .filter(|&r| !is_route(&report.rules[r].0))
+                .collect();
+            for r in changers {
                 let d = &mut report.rules[r].1;
                 d.differently += 1;
                 if d.differently_examples.len() < options.examples {

@@ -179,9 +179,10 @@ pub fn load_dir(dir: &Path) -> Result<Vec<SourceFile>, RuleErrors> {
 /// hidden (`.#40-staff.toml`, an editor's lock; `._40-staff.toml`, macOS
 /// metadata; `.40-staff.toml.swp`) or a backup (`40-staff.toml~`).
 fn is_hidden(path: &Path) -> bool {
+    // (A name that is no UTF-8, from a zip made on Windows, is still read.)
     path.file_name()
-        .and_then(|n| n.to_str())
-        .is_none_or(|n| n.starts_with('.') || n.ends_with('~'))
+        .map(|n| n.to_string_lossy())
+        .is_some_and(|n| n.starts_with('.') || n.ends_with('~'))
 }
 
 /// Files in `dir` that [`load_dir`] does not read and an author may have

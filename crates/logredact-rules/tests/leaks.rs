@@ -426,6 +426,15 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // and marks beyond the Basic Multilingual Plane nobody sees.
         (r#"{"idno":"11010519491231002×"}"#, "11010519491231002"),
         (r#"{"idno":"11010519491231002Ⅹ"}"#, "11010519491231002"),
+        // (A `×` is a boundary anywhere else: a multiplication sign or a
+        // count next to a number.)
+        (r#"{"m":"电话13812345678×2"}"#, "13812345678"),
+        (r#"{"m":"2×13812345678"}"#, "13812345678"),
+        (r#"{"m":"13812345678×"}"#, "13812345678"),
+        // URL-encoded UTF-8 where a character ends in `A3` and the next
+        // begins with a byte GBK would pair with it (`代` `码`, `代` `理`):
+        // no GBK there.
+        (r#"{"q":"u=%E4%BB%A3%E7%90%86%40example.com"}"#, "代理examplecom"),
         (r#"{"m":"138﹣1234﹣5678"}"#, "13812345678"),
         (r#"{"m":"138﹘1234﹘5678"}"#, "13812345678"),
         ("{\"m\":\"1\u{fe0f}\u{20e3}3\u{fe0f}\u{20e3}8\u{fe0f}\u{20e3}1\u{fe0f}\u{20e3}2\u{fe0f}\u{20e3}3\u{fe0f}\u{20e3}4\u{fe0f}\u{20e3}5\u{fe0f}\u{20e3}6\u{fe0f}\u{20e3}7\u{fe0f}\u{20e3}8\u{fe0f}\u{20e3}\"}", "13812345678"),

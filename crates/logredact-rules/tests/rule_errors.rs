@@ -431,7 +431,7 @@ fn patterns_that_can_match_nothing_anywhere_are_refused() {
 /// byte was accepted, and a full-width digit reads as a digit.
 #[test]
 fn a_mask_char_must_be_visible_and_no_digit_of_any_width() {
-    for c in ["\\u0000", "１", "a"] {
+    for c in ["\\u0000", "１", "a", "\\u200b", "\\u00ad", " ", "\\u3000"] {
         let got = errors(&[(
             "c.toml",
             &format!("version = 1\n[[mask]]\nid = \"c\"\ndetector = \"cn_mobile\"\naction = \"partial\"\nmask_char = \"{c}\"\n"),
@@ -460,6 +460,20 @@ fn replacements_and_ids_holding_personal_data_are_refused() {
             "r.toml:6:15: rule \"m\": the replacement looks like personal data (cn_mobile), and rules write it into events; rule files must not hold personal data",
             "r.toml:8:6: rule \"staff-13812345678\": the id looks like personal data (cn_mobile), and rules write it into events; rule files must not hold personal data",
         ]
+    );
+}
+
+/// A pattern that takes in its key (`token=\S+`) matches a replacement
+/// that keeps the key: said as such, not as personal data.
+#[test]
+fn a_replacement_its_own_pattern_matches_is_said_plainly() {
+    let got = errors(&[(
+        "t.toml",
+        "version = 1\n[[mask]]\nid = \"token\"\ndetector = \"regex\"\npattern = 'token=\\S+'\naction = \"full\"\nreplacement = \"token=***\"\n",
+    )]);
+    assert_eq!(
+        got,
+        ["t.toml:7:15: rule \"token\": the rule's own pattern matches its replacement, so the residual scan would find it in every event this rule masks; write a replacement the pattern does not match, like \"[token]\""]
     );
 }
 
@@ -499,6 +513,15 @@ fn tag_rules_that_write_over_each_other_or_the_record_are_refused() {
         assert!(
             got[0].starts_with(&format!("t.toml:{expected}")),
             "{rules}: {got:#?}"
+        );
+    }
+    // A rule with nothing in its set or tags does nothing, and is told so.
+    for what in ["set = {}", "add_tags = []"] {
+        let got = errors(&[("t.toml", &format!("version = 1\n{}", tag("t", what)))]);
+        assert_eq!(got.len(), 1, "{what}: {got:#?}");
+        assert!(
+            got[0].contains("this tag rule does nothing"),
+            "{what}: {got:#?}"
         );
     }
     // An earlier rule that sets an object leaves room for a later one.

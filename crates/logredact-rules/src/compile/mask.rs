@@ -171,7 +171,11 @@ impl Cx<'_> {
                             match (chars.next(), chars.next()) {
                                 // (Not a full-width digit either: the
                                 // residual scan reads `１` as `1`.)
-                                (Some(c), None) if !c.is_alphanumeric() && !c.is_control() => c,
+                                (Some(c), None)
+                                    if !c.is_alphanumeric() && !crate::normalize::invisible(c) =>
+                                {
+                                    c
+                                }
                                 _ => {
                                     self.err(mspan, "\"mask_char\" must be one visible character that is not a letter or digit, like \"*\"".to_owned());
                                     '*'

@@ -180,15 +180,25 @@ pub(super) fn compile(files: &[SourceFile], keys: &KeyRing) -> Result<RuleSet, R
     // does not look at; replacements stand where a match was. So check
     // them here, once, with every detector the mask rules use.
     for (text, site, what) in &written {
-        if let Some((_, m)) = masks
+        if let Some((id, m)) = masks
             .iter()
             .find(|(_, m)| !m.detector.find_in(text.as_bytes()).is_empty())
         {
-            errors.push(RuleError {
-                message: format!(
+            let own_pattern = *what == "the replacement"
+                && site.rule.as_ref() == Some(id)
+                && matches!(m.detector, Detector::Regex(_));
+            let message = if own_pattern {
+                // A pattern that takes in the key (`token=\S+`) meets it
+                // again in its own replacement (`token=***`).
+                "the rule's own pattern matches its replacement, so the residual scan would find it in every event this rule masks; write a replacement the pattern does not match, like \"[token]\"".to_owned()
+            } else {
+                format!(
                     "{what} looks like personal data ({}), and rules write it into events; rule files must not hold personal data",
                     m.detector.name()
-                ),
+                )
+            };
+            errors.push(RuleError {
+                message,
                 ..site.clone()
             });
         }

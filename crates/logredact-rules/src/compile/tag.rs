@@ -54,6 +54,7 @@ impl Cx<'_> {
                 None
             }
         };
+        let before_writes = self.errors.len();
         let mut set = Vec::new();
         if let Some((st, _)) = self.table(t, "set") {
             for (k, v) in st.iter() {
@@ -79,8 +80,9 @@ impl Cx<'_> {
             .map(|(s, _)| s)
             .collect();
         // (Not when either is written but wrong: that is said where it is.)
-        if get(t, "set").is_none()
-            && get(t, "add_tags").is_none()
+        if set.is_empty()
+            && add_tags.is_empty()
+            && self.errors.len() == before_writes
             && !misspelled(t, "set")
             && !misspelled(t, "add_tags")
         {

@@ -23,7 +23,15 @@ pub(super) const DETECTOR: Builtin = Builtin {
     reads_key: false,
     may_match,
     find,
-    canonical: |m| super::registry::alnum_upper(m),
+    // (An `X` written as `×` or `Ⅹ` is an `X`: one person's ID hashes
+    // alike however its check character was typed.)
+    canonical: |m| {
+        let mut c = super::registry::alnum_upper(m);
+        if c.len() == 17 {
+            c.push(b'X');
+        }
+        c
+    },
     keep_first_in: super::registry::keep_as_written,
     finds: &[
         "«11010519491231002X»",
@@ -35,6 +43,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "永居证«911101196503150014»",
         "id=«440524188001010014»&x=1",
         "«110 105 200 501 061 207»",
+        "«11010519491231002×»",
     ],
     keeps: &[
         "110105194912310021",
@@ -126,6 +135,19 @@ pub fn cn_id_check_char(first17: &[u8]) -> u8 {
     CHECK[(sum % 11) as usize]
 }
 
+/// The length of the check character `X` at `at`, as people write it: `X`
+/// or `x`, or what they type for it, the multiplication sign `×` and the
+/// Roman numeral ten `Ⅹ` `ⅹ`; 0 when there is none. (Only here, after 17
+/// digits: folded everywhere, `×` would glue `13812345678×2` into a word.)
+fn x_at(hay: &[u8], at: usize) -> usize {
+    match hay.get(at..).unwrap_or_default() {
+        [b'X' | b'x', ..] => 1,
+        [0xc3, 0x97, ..] => 2,
+        [0xe2, 0x85, 0xa9 | 0xb9, ..] => 3,
+        _ => 0,
+    }
+}
+
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     // A number a double held has lost the check character: its region and
     // date are all there is to go by.
@@ -152,7 +174,8 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let whole = step.whole.clone();
             let last = step.last;
             let d = step.digits();
-            let x_after = whole.end < hay.len() && matches!(hay[whole.end], b'X' | b'x');
+            let x_len = x_at(hay, whole.end);
+            let x_after = x_len > 0;
             let candidate = match d.len() {
                 18 if is_valid_cn_id(d) || (spared(&whole) && has_region_and_date(d)) => whole,
                 17 if x_after => {
@@ -162,7 +185,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                     if !is_valid_cn_id(&id) {
                         return None;
                     }
-                    whole.start..whole.end + 1
+                    whole.start..whole.end + x_len
                 }
                 15 if !x_after && is_valid_cn_id15(d) => whole,
                 _ => return None,

@@ -197,9 +197,7 @@ pub fn has_foldable(text: &[u8], all: bool) -> bool {
         let i = from + off;
         from = i + 1;
         let cp = match text[i..] {
-            [a @ (0xc2 | 0xc3 | 0xcd | 0xd8), b, ..] => {
-                (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f)
-            }
+            [a @ (0xc2 | 0xcd | 0xd8), b, ..] => (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f),
             [a @ (0xe1 | 0xe2 | 0xe3 | 0xef), b, c, ..] => {
                 (u32::from(a & 0x0f) << 12) | (u32::from(b & 0x3f) << 6) | u32::from(c & 0x3f)
             }
@@ -260,9 +258,6 @@ fn fold(cp: u32) -> Fold {
         }
         // Dashes and the minus sign, small ones among them.
         0x2010..=0x2015 | 0x2212 | 0xfe58 | 0xfe63 => Fold::Byte(b'-'),
-        // What people type for an ID's check character `X`: the
-        // multiplication sign and the Roman numeral ten.
-        0xd7 | 0x2169 | 0x2179 => Fold::Byte(b'X'),
         // Invisible (Unicode's default-ignorable characters of the Basic
         // Multilingual Plane): the soft hyphen, the combining grapheme
         // joiner, the Arabic letter mark (a direction mark), Hangul and
@@ -292,6 +287,11 @@ fn fold(cp: u32) -> Fold {
         | 0xe0000..=0xe0fff => Fold::Remove,
         _ => Fold::Keep,
     }
+}
+
+/// Whether nobody sees `c`: the view removes it or reads it as a space.
+pub(crate) fn invisible(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || matches!(fold(c as u32), Fold::Remove | Fold::Byte(b' '))
 }
 
 fn hex(b: u8) -> Option<u32> {
@@ -364,7 +364,7 @@ fn normalize(
             }
         }
         let len = match original[i] {
-            0xc2 | 0xc3 | 0xcd | 0xd8 => 2,
+            0xc2 | 0xcd | 0xd8 => 2,
             0xe1 | 0xe2 | 0xe3 | 0xef => 3,
             0xf3 => 4,
             _ => 1,
@@ -522,11 +522,15 @@ fn next_decoded(rest: &[u8]) -> Option<u8> {
 /// The ASCII character a full-width one encoded in GBK (GB 2312's row
 /// 3, `A3A1`-`A3FE`, and the ideographic space `A1A1`) at the end of the
 /// output reads as: what a legacy GBK page sends for `１３８…` typed with
-/// an input method, percent- or `\x`-escaped (`%A3%B1%A3%B3…`). Only
-/// bytes that are no UTF-8 end up here (an escape decoded them: the
-/// original is UTF-8), and only where they end no UTF-8 character
-/// (`棱` is `E6 A3 B1`, and is taken as such before this is asked).
-fn gbk_full_width(text: &[u8]) -> Option<u8> {
+/// an input method, percent- or `\x`-escaped (`%A3%B1%A3%B3…`). `rest` is
+/// the original after the output.
+///
+/// Only bytes an escape decoded can be no UTF-8 (the original is UTF-8),
+/// and only a pair that ends no UTF-8 character and begins none is taken:
+/// `棱` is `E6 A3 B1`, read as such before this is asked; `代码` is
+/// `E4 BB A3 E7 A0 81`, where `A3 E7` is the end of one character and the
+/// start of the next, told by the `A0` after it.
+fn gbk_full_width(text: &[u8], rest: &[u8]) -> Option<u8> {
     let n = text.len();
     let pair = text.get(n.checked_sub(2)?..)?;
     // (`F0 A3 B1` may begin a character beyond the Basic Multilingual
@@ -534,11 +538,17 @@ fn gbk_full_width(text: &[u8]) -> Option<u8> {
     if n >= 3 && (0xf0..=0xf4).contains(&text[n - 3]) {
         return None;
     }
-    match *pair {
-        [0xa3, b @ 0xa1..=0xfe] => Some(b - 0x80),
-        [0xa1, 0xa1] => Some(b' '),
-        _ => None,
+    let ascii = match *pair {
+        [0xa3, b @ 0xa1..=0xfe] => b - 0x80,
+        [0xa1, 0xa1] => b' ',
+        _ => return None,
+    };
+    // A second byte that may begin a UTF-8 character does when a
+    // continuation byte follows it.
+    if pair[1] >= 0xc2 && next_decoded(rest).is_some_and(|b| b & 0xc0 == 0x80) {
+        return None;
     }
+    Some(ascii)
 }
 
 /// Undoes whatever the end of the output now spells, as often as it
@@ -586,7 +596,7 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, rest: &[u8], reading: &mut 
                     )
                 }
                 _ => {
-                    if let Some(b) = gbk_full_width(text) {
+                    if let Some(b) = gbk_full_width(text, rest) {
                         replace_tail(text, starts, 2, &[b]);
                         any = true;
                         continue;
