@@ -426,6 +426,11 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // and marks beyond the Basic Multilingual Plane nobody sees.
         (r#"{"idno":"11010519491231002×"}"#, "11010519491231002"),
         (r#"{"idno":"11010519491231002Ⅹ"}"#, "11010519491231002"),
+        // Cyrillic and Greek letters that look like X (a keyboard layout
+        // left on).
+        (r#"{"idno":"11010519491231002Х"}"#, "11010519491231002"),
+        (r#"{"m":"证件号11010519491231002х。"}"#, "11010519491231002"),
+        (r#"{"idno":"11010519491231002Χ"}"#, "11010519491231002"),
         // (A `×` is a boundary anywhere else: a multiplication sign or a
         // count next to a number.)
         (r#"{"m":"电话13812345678×2"}"#, "13812345678"),

@@ -44,6 +44,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "id=«440524188001010014»&x=1",
         "«110 105 200 501 061 207»",
         "«11010519491231002×»",
+        "«11010519491231002Х» (Cyrillic)",
     ],
     keeps: &[
         "110105194912310021",
@@ -137,12 +138,19 @@ pub fn cn_id_check_char(first17: &[u8]) -> u8 {
 
 /// The length of the check character `X` at `at`, as people write it: `X`
 /// or `x`, or what they type for it, the multiplication sign `×` and the
-/// Roman numeral ten `Ⅹ` `ⅹ`; 0 when there is none. (Only here, after 17
+/// Roman numeral ten `Ⅹ` `ⅹ`, and the letters that look like it in the
+/// Cyrillic and Greek alphabets (`Х` `х`, `Χ` `χ`: a Russian or Greek
+/// keyboard layout left on); 0 when there is none. (Only here, after 17
 /// digits: folded everywhere, `×` would glue `13812345678×2` into a word.)
 fn x_at(hay: &[u8], at: usize) -> usize {
     match hay.get(at..).unwrap_or_default() {
         [b'X' | b'x', ..] => 1,
-        [0xc3, 0x97, ..] => 2,
+        // × Χ χ Х х
+        [0xc3, 0x97, ..]
+        | [0xce, 0xa7, ..]
+        | [0xcf, 0x87, ..]
+        | [0xd0, 0xa5, ..]
+        | [0xd1, 0x85, ..] => 2,
         [0xe2, 0x85, 0xa9 | 0xb9, ..] => 3,
         _ => 0,
     }
