@@ -147,8 +147,8 @@ fn short_chunk(bytes: &[u8]) -> [u8; 16] {
 #[cfg(target_arch = "x86_64")]
 mod imp {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
     };
 
     use super::Classes;
@@ -213,15 +213,25 @@ mod imp {
         unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
             let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-            let escapes = _mm_or_si128(eq(b'%'), eq(b'\\'));
+            let escapes = _mm_or_si128(_mm_or_si128(eq(b'%'), eq(b'\\')), eq(0x7f));
+            // Control bytes but tab, line feed and carriage return.
+            let control_max = _mm_set1_epi8(0x1f);
+            let control = _mm_andnot_si128(
+                _mm_or_si128(_mm_or_si128(eq(b'\t'), eq(b'\n')), eq(b'\r')),
+                _mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max),
+            );
+            let escapes = _mm_or_si128(escapes, control);
+            // 0xcb-0xcd, by one unsigned comparison.
+            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(0xcbu8 as i8));
+            let cb_to_cd = _mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(2)), shifted);
             let leads = _mm_or_si128(
                 _mm_or_si128(
-                    _mm_or_si128(eq(0xc2), eq(0xcd)),
-                    _mm_or_si128(eq(0xd8), eq(0xe1)),
+                    _mm_or_si128(eq(0xc2), cb_to_cd),
+                    _mm_or_si128(eq(0xd6), eq(0xd8)),
                 ),
                 _mm_or_si128(
-                    _mm_or_si128(eq(0xe2), eq(0xe3)),
-                    _mm_or_si128(eq(0xef), eq(0xf3)),
+                    _mm_or_si128(_mm_or_si128(eq(0xe1), eq(0xe2)), eq(0xe3)),
+                    _mm_or_si128(_mm_or_si128(eq(0xef), eq(0xf0)), eq(0xf3)),
                 ),
             );
             _mm_movemask_epi8(_mm_or_si128(escapes, leads)) as u16
@@ -357,17 +367,35 @@ pub(crate) fn exponent_marks(bytes: &[u8], mut visit: impl FnMut(usize) -> bool)
     }
 }
 
-/// Bytes that may start something the normalising view undoes: `%`, `\`,
-/// and the lead bytes of the characters it folds (U+0080-U+00BF,
-/// U+0340-U+037F, U+0600-U+063F, U+1000-U+3FFF, U+F000-U+FFFF,
-/// U+C0000-U+FFFFF). `normalize` reads a character from each of these
-/// leads (`normalize`'s lengths, `has_foldable`'s arms): a lead added here
-/// is added there.
+/// Bytes that may start something the normalising view undoes: `%`, `\\`,
+/// control bytes but tab, line feed and carriage return (decoded text may
+/// hold them), DEL, and the lead bytes of the characters it folds or removes
+/// (U+0080-U+00BF, U+02C0-U+037F, U+0580-U+05BF, U+0600-U+063F,
+/// U+1000-U+3FFF, U+F000-U+FFFF, U+10000-U+3FFFF, U+C0000-U+FFFFF).
+/// `normalize` reads any UTF-8 character from its lead; a test checks that
+/// every character it folds has its lead here.
 #[inline]
 pub(crate) fn is_special(b: u8) -> bool {
     matches!(
         b,
-        b'%' | b'\\' | 0xc2 | 0xcd | 0xd8 | 0xe1 | 0xe2 | 0xe3 | 0xef | 0xf3
+        b'%' | b'\\'
+            | 0x00..=0x08
+            | 0x0b
+            | 0x0c
+            | 0x0e..=0x1f
+            | 0x7f
+            | 0xc2
+            | 0xcb
+            | 0xcc
+            | 0xcd
+            | 0xd6
+            | 0xd8
+            | 0xe1
+            | 0xe2
+            | 0xe3
+            | 0xef
+            | 0xf0
+            | 0xf3
     )
 }
 

@@ -310,6 +310,23 @@ fn rejects_carry_a_class_and_no_content() {
     assert_eq!(err.class(), "too_deep");
 }
 
+/// A byte-order mark before an event (a Windows program's UTF-8 output)
+/// is dropped, not the event with it.
+#[test]
+fn a_byte_order_mark_before_the_event_is_dropped() {
+    let set = compile("[[mask]]\nid = \"m\"\ndetector = \"cn_mobile\"\naction = \"full\"\n");
+    let mut out = Vec::new();
+    set.apply(
+        "\u{feff}{\"m\":\"13812345678\"}".as_bytes(),
+        &mut out,
+        &mut Workspace::new(),
+    )
+    .unwrap();
+    let out = std::str::from_utf8(&out).unwrap();
+    assert!(out.starts_with("{\"m\":\""), "{out}");
+    assert!(!out.contains("1381"), "{out}");
+}
+
 #[test]
 fn explain_names_rules_and_paths() {
     let set = compile(&format!(

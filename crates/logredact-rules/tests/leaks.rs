@@ -419,6 +419,20 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             r#"{"q":"%25%34%34%30%33%30%36%31%39%39%30%30%33%30%37%31%32%33%32"}"#,
             "440306199003071232",
         ),
+        // The same, each digit's `%` itself escaped, `\\u0025` in a
+        // logged document or IIS's `%u0025`... or `%uHHHH` for the digit.
+        (
+            r#"{"q":"%\\u002534\\u002534\\u002530\\u002533\\u002530\\u002536\\u002531\\u002539\\u002539\\u002530\\u002530\\u002533\\u002530\\u002537\\u002531\\u002532\\u002533\\u002532"}"#,
+            "440306199003071232",
+        ),
+        (
+            r#"{"q":"%%u0034%u0034%u0030%u0033%u0030%u0036%u0031%u0039%u0039%u0030%u0030%u0033%u0030%u0037%u0031%u0032%u0033%u0032"}"#,
+            "440306199003071232",
+        ),
+        (
+            r#"{"q":"%%u0025%u00334%u0025%u00334%u00250%u00253%u00250%u00256%u00251%u00259%u00259%u00250%u00250%u00253%u00250%u00257%u00251%u00252%u00253%u00252"}"#,
+            "440306199003071232",
+        ),
         // Line breaks between a number's groups (wrapped text, OCR).
         (r#"{"m":"138\n1234\n5678"}"#, "13812345678"),
         (r#"{"ocr":"身份证号：440306\r\n199003071232"}"#, "440306199003071232"),
@@ -446,6 +460,45 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         ("{\"m\":\"138\u{e0100}1234\u{e0100}5678\"}", "13812345678"),
         ("{\"m\":\"138\u{e0041}1234\u{e007f}5678\"}", "13812345678"),
         ("{\"m\":\"138\\udb40\\udd001234\\udb40\\udd005678\"}", "13812345678"),
+        // Control characters nobody sees: DEL, C1 controls, escaped C0
+        // controls, a vertical tab between groups.
+        ("{\"m\":\"138\u{7f}1234\u{7f}5678\"}", "13812345678"),
+        ("{\"m\":\"138\u{9b}1234\u{80}5678\"}", "13812345678"),
+        (r#"{"m":"138\u00011234\u001b5678"}"#, "13812345678"),
+        (r#"{"m":"138\\x7f1234\\x7f5678"}"#, "13812345678"),
+        (r#"{"m":"138\u000b1234\u000c5678"}"#, "13812345678"),
+        // Combining marks on the digits: a strike-through, an accent.
+        ("{\"m\":\"1\u{336}3\u{336}8\u{336}1\u{336}2\u{336}3\u{336}4\u{336}5\u{336}6\u{336}7\u{336}8\u{336}\"}", "13812345678"),
+        ("{\"m\":\"1381234\u{301}5678\"}", "13812345678"),
+        // Dashes from Japanese input methods, box drawing, heavy minus.
+        (r#"{"m":"138ー1234ー5678"}"#, "13812345678"),
+        (r#"{"m":"138ｰ1234ｰ5678"}"#, "13812345678"),
+        (r#"{"m":"138─1234─5678"}"#, "13812345678"),
+        (r#"{"m":"138➖1234➖5678"}"#, "13812345678"),
+        // Styled digits: mathematical (styled-text generators), circled
+        // and superscript runs (written to slip past filters).
+        (r#"{"m":"𝟏𝟑𝟖𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖"}"#, "13812345678"),
+        (r#"{"m":"𝟙𝟛𝟠𝟙𝟚𝟛𝟜𝟝𝟞𝟟𝟠"}"#, "13812345678"),
+        (r#"{"m":"联系❶❸❽❶❷❸❹❺❻❼❽"}"#, "13812345678"),
+        (r#"{"m":"①③⑧①②③④⑤⑥⑦⑧"}"#, "13812345678"),
+        (r#"{"m":"¹³⁸¹²³⁴⁵⁶⁷⁸"}"#, "13812345678"),
+        (r#"{"m":"\u2460\u2462\u2467\u2460\u2461\u2462\u2463\u2464\u2465\u2466\u2467"}"#, "13812345678"),
+        (r#"{"m":"１３⑧１２３４５６７８"}"#, "13812345678"),
+        // An e-mail address with the small `@` and full stops.
+        (r#"{"m":"联系zhangwei﹫example﹒com"}"#, "zhangweiexamplecom"),
+        (r#"{"m":"zhangwei@example․com"}"#, "zhangweiexamplecom"),
+        // A list marker or a footnote glued to a number stays a boundary.
+        (r#"{"m":"①13812345678"}"#, "13812345678"),
+        (r#"{"m":"电话13812345678¹"}"#, "13812345678"),
+        // Hong Kong and Taiwan numbers with an extension glued on.
+        (r#"{"tel":"+852 5123 4567x12"}"#, "51234567"),
+        (r#"{"tel":"+886 912 345 678ext.3"}"#, "912345678"),
+        // Passports named in traditional characters.
+        (r#"{"護照號碼":"E12345678"}"#, "e12345678"),
+        (r#"{"m":"旅客護照E12345678，往來港澳通行證C12345678"}"#, "e12345678"),
+        // Other countries' passports, next to the word.
+        (r#"{"passportNo":"123456789"}"#, "123456789"),
+        (r#"{"m":"Indian passport J8369854 verified"}"#, "j8369854"),
         // A passport under a key that names it in full-width letters.
         (r#"{"ｐａｓｓｐｏｒｔ":"E12345678"}"#, "e12345678"),
         // A passport under a key that names it, one level up.
@@ -513,6 +566,10 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"case_no":110105194912310010,"order_no":320100202511300000,"n":1.2345678901234567E17}"#,
         // A ratio whose fraction reads like `86` and a mobile.
         r#"{"r":"0.8613812345678"}"#,
+        // Keys and words that hold a passport keyword inside another word.
+        r#"{"concertTicketNo":"E12345678","note":"uncertain E12345678","documentId":"123456789"}"#,
+        // A list marker or a footnote next to a number that is none.
+        r#"{"m":"①2024年度报告","n":"面积120m²，单价¹"}"#,
         // An invoice code: a `0` and four digits that are no area code.
         r#"{"invoice_code":"044031900111","m":"发票代码044031900111"}"#,
     ] {

@@ -33,6 +33,10 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«622202123456789012»",
         "银行卡号：«9558801202106562334»",
         "«9559 9483 3788 7623 285»",
+        "银联«8171999927660000»",
+        "«8100 1234 5678 9012 347»",
+        "Mir «2200123456789019»",
+        "Troy «9792031234567897»",
     ],
     keeps: &[
         "trace=4111111111111112",
@@ -43,6 +47,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "650102199806181391",
         "2026112008153016",
         "3227476722931734115",
+        // Luhn-valid, but no issuer's: 8172 and 2205 are beyond the ranges.
+        "8172123456789010",
+        "2205123456789014",
     ],
 };
 
@@ -88,21 +95,33 @@ fn plausible_card(digits: &[u8]) -> bool {
     // Discover (30, 36, 38, 39) issue 16 and 19 digits; 31-34 and 37 are
     // no issuer's, and hold many a snowflake id.
     let issuer_3 = || digits[0] != b'3' || matches!(digits[1], b'0' | b'5' | b'6' | b'8' | b'9');
+    // UnionPay's 81 range (8100-8171, issued since 2020) and Mir
+    // (2200-2204), 16 to 19 digits.
+    let union_pay_81_or_mir = || matches!(prefix4(), 8100..=8171 | 2200..=2204);
     match digits.len() {
         // American Express
         15 => starts(b"34") || starts(b"37"),
         // Visa, Mastercard (also its 2221-2720 range), UnionPay, JCB,
-        // Discover. Date-prefixed numbers like 2026... are not cards.
+        // Discover, Troy (9792). Date-prefixed numbers like 2026... are
+        // not cards.
         16 => {
-            ((b'3'..=b'6').contains(&digits[0]) && issuer_3()) || (2221..=2720).contains(&prefix4())
+            ((b'3'..=b'6').contains(&digits[0]) && issuer_3())
+                || (2221..=2720).contains(&prefix4())
+                || union_pay_81_or_mir()
+                || starts(b"9792")
         }
         // UnionPay
-        17 | 18 => starts(b"62"),
+        17 | 18 => starts(b"62") || union_pay_81_or_mir(),
         // Visa, Maestro, UnionPay, JCB; and Chinese banks' own debit
         // cards of before UnionPay, still in use as salary, social
         // security and subsidy cards: 94 and 95 (ICBC 955880, ABC 95599,
         // the postal bank 955100, 940066).
-        19 => ((b'3'..=b'6').contains(&digits[0]) && issuer_3()) || starts(b"94") || starts(b"95"),
+        19 => {
+            ((b'3'..=b'6').contains(&digits[0]) && issuer_3())
+                || starts(b"94")
+                || starts(b"95")
+                || union_pay_81_or_mir()
+        }
         _ => false,
     }
 }

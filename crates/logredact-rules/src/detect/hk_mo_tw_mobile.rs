@@ -8,10 +8,10 @@
 
 use std::ops::Range;
 
-use super::bounded;
 use super::groups::{keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
+use super::{ends_or_extension, left_bounded};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "hk_mo_tw_mobile",
@@ -36,6 +36,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "00886«0912345678»",
         "(00852)«51234567»",
         "电话(00853 «66123456»)",
+        "+852 «5123 4567»x12",
+        "+886«912345678»ext.3",
     ],
     keeps: &[
         "852 51234567",
@@ -44,6 +46,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+886 812 345 678",
         "+853 12345678",
         "+852 5123 45678",
+        "+852 5123 4567y",
     ],
 };
 
@@ -107,8 +110,12 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             {
                 return None;
             }
-            (national && bounded(hay, &step.whole))
-                .then(|| (step.offset(country)..step.whole.end, step.last))
+            // An extension may follow (`x12`, `ext.3`), as after a
+            // mainland number.
+            (national
+                && left_bounded(hay, step.whole.start)
+                && ends_or_extension(hay, step.whole.end))
+            .then(|| (step.offset(country)..step.whole.end, step.last))
         });
         i = keep(out, found, i);
     }

@@ -10,7 +10,9 @@
 //! `K`), two letters and seven digits (`EA1234567`, `CA1234567`,
 //! `SE1234567`), `H` or `M` and ten digits (older home-return permits);
 //! and, next to a keyword naming Taiwan residents' permits (`台胞证`), eight
-//! or ten digits alone.
+//! or ten digits alone. Next to a word that names a passport itself
+//! (`passport`, `护照`), other countries' shapes too: any letter and
+//! seven or eight digits, any two letters and seven, nine digits.
 
 use std::ops::Range;
 
@@ -43,6 +45,13 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "台胞证号码«12345678»",
         "证件号码：«SE1234567»",
         "travel permit «L12345678»",
+        "護照號碼«E12345678»",
+        "往來港澳通行證«C12345678»",
+        "userPassportNo «E12345678»",
+        "passport «XE1234567»",
+        "US passport «123456789»",
+        "Indian passport «J8369854»",
+        "passport no. «TK1234567»",
     ],
     keeps: &[
         "E12345678",
@@ -50,11 +59,15 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "护照号E123456789",
         "passport AE12345678",
         "护照12345678",
-        "passport XE1234567",
+        "order XE1234567",
+        "document 123456789",
+        // Words that hold a keyword but name no document.
+        "concert E12345678",
+        "uncertain E12345678",
     ],
 };
 
-const RUNS: u32 = run_lengths(&[7, 8, 10]);
+const RUNS: u32 = run_lengths(&[7, 8, 9, 10]);
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
     scan.features.digits >= 7 && scan.prefilter().has_run(RUNS)
@@ -81,10 +94,29 @@ const KEYWORDS: &[&str] = &[
     "旅行证",
     "证件",
     "居留",
+    // The same in traditional characters (Hong Kong, Macau, Taiwan).
+    "護照",
+    "通行證",
+    "回鄉證",
+    "台胞證",
+    "臺胞證",
+    "旅行證",
+    "證件",
 ];
 
+/// Words that name a passport itself, for other countries' numbers.
+const PASSPORT: &[&str] = &["passport", "huzhao", "护照", "護照"];
+
 /// Words that name Taiwan residents' permits, whose numbers are digits only.
-const TAIWAN: &[&str] = &["台胞证", "台湾居民", "mtp", "tbz"];
+const TAIWAN: &[&str] = &[
+    "台胞证",
+    "台湾居民",
+    "台胞證",
+    "臺胞證",
+    "台灣居民",
+    "mtp",
+    "tbz",
+];
 
 /// How far before a candidate a keyword may stand, and after it.
 const BEFORE: usize = 48;
@@ -96,9 +128,22 @@ fn has_any(text: &[u8], words: &[&str]) -> bool {
     let lower = &mut lower[..text.len()];
     lower.copy_from_slice(text);
     lower.make_ascii_lowercase();
-    words
-        .iter()
-        .any(|w| memmem::find(lower, w.as_bytes()).is_some())
+    words.iter().any(|w| names(text, lower, w))
+}
+
+/// Whether `word` stands in `text` (`lower` is it in lower case): Chinese
+/// words anywhere, ASCII ones only where a word begins, after a non-letter
+/// or at a capital that follows a small letter (`certNo`, `cert_no`,
+/// `userPassportNo`): `concertTicketNo` and `uncertain` name no document.
+fn names(text: &[u8], lower: &[u8], word: &str) -> bool {
+    if !word.is_ascii() {
+        return memmem::find(lower, word.as_bytes()).is_some();
+    }
+    memmem::find_iter(lower, word.as_bytes()).any(|at| {
+        at == 0
+            || !text[at - 1].is_ascii_alphabetic()
+            || (text[at - 1].is_ascii_lowercase() && text[at].is_ascii_uppercase())
+    })
 }
 
 fn key_has_any(key: &[u8], words: &[&str]) -> bool {
@@ -118,9 +163,7 @@ fn key_has_any_plain(key: &[u8], words: &[&str]) -> bool {
     let lower = &mut lower[..key.len()];
     lower.copy_from_slice(key);
     lower.make_ascii_lowercase();
-    words
-        .iter()
-        .any(|w| memmem::find(lower, w.as_bytes()).is_some())
+    words.iter().any(|w| names(key, lower, w))
 }
 
 fn context(hay: &[u8], keys: [&[u8]; 2], candidate: &Range<usize>, words: &[&str]) -> bool {
@@ -156,6 +199,17 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             (8 | 10, 0) => {
                 if left_bounded(hay, run.start) && context(hay, keys, run, TAIWAN) {
                     out.push(run.clone());
+                }
+                continue;
+            }
+            // Other countries' passports (a letter and seven or eight
+            // digits, two letters and seven, nine digits: India, the
+            // United States, Japan, the United Kingdom), next to a word
+            // that names a passport itself.
+            (7 | 8, 1) | (7, 2) | (9, 0) => {
+                let candidate = run.start - letters_before..run.end;
+                if left_bounded(hay, candidate.start) && context(hay, keys, &candidate, PASSPORT) {
+                    out.push(candidate);
                 }
                 continue;
             }

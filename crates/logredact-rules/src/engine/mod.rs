@@ -89,6 +89,9 @@ impl RuleSet {
         work.reset(self.ids.len(), self.masks.len(), self.watched.len());
         work.path.enabled = self.scoped || work.explain.is_some();
         let text = simdutf8::basic::from_utf8(line).map_err(|_| Reject::NotUtf8)?;
+        // A byte-order mark before the event (a Windows program's UTF-8
+        // output) is no part of it; JSON parsers refuse it.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
 
         // Masks and the residual check, in one pass over the text.
         let written = Rewriter::new(text, out)

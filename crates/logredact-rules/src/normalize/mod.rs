@@ -12,9 +12,12 @@
 //! - full-width forms, as Chinese input methods type them (U+FF01–FF5E to
 //!   ASCII: `１３８` is `138`, `＠` is `@`; U+3000 to a space);
 //! - Unicode spaces (no-break, thin, ideographic…) become a space, Unicode
-//!   dashes a `-`;
-//! - zero-width characters and bidirectional marks are removed: nobody can
-//!   see them, so a reader reads the digits either side as one number;
+//!   dashes (and what people type for one: `ー`, `─`, `➖`) a `-`;
+//! - zero-width characters, bidirectional marks and control characters
+//!   (DEL, C1, and C0 ones an escape decoded) are removed: nobody can see
+//!   them, so a reader reads the digits either side as one number;
+//! - combining marks after a digit (`1̶`) are removed; styled digits
+//!   (`𝟏`, and `①` `¹` `❶` in runs of two or more) become digits;
 //! - numbers written with an exponent (`1.8534099073E10`) are read by
 //!   their value (`numbers.rs`), once everything above is undone.
 //!
@@ -196,23 +199,14 @@ pub fn has_foldable(text: &[u8], all: bool) -> bool {
     while let Some(off) = find_special(&text[from..]) {
         let i = from + off;
         from = i + 1;
-        let cp = match text[i..] {
-            [a @ (0xc2 | 0xcd | 0xd8), b, ..] => (u32::from(a & 0x1f) << 6) | u32::from(b & 0x3f),
-            [a @ (0xe1 | 0xe2 | 0xe3 | 0xef), b, c, ..] => {
-                (u32::from(a & 0x0f) << 12) | (u32::from(b & 0x3f) << 6) | u32::from(c & 0x3f)
-            }
-            [a @ 0xf3, b, c, d, ..] => {
-                (u32::from(a & 0x07) << 18)
-                    | (u32::from(b & 0x3f) << 12)
-                    | (u32::from(c & 0x3f) << 6)
-                    | u32::from(d & 0x3f)
-            }
-            // `%` or `\`: an escape may follow.
-            _ => return true,
+        let Some(cp) = code_point_at(&text[i..]) else {
+            // `%` or `\`: an escape may follow; or DEL, which the view
+            // removes.
+            return true;
         };
         match fold(cp) {
             Fold::Keep => {}
-            Fold::Remove => return true,
+            Fold::Remove | Fold::Mark | Fold::RunDigit(_) => return true,
             Fold::Byte(b) => {
                 if all || b.is_ascii_alphanumeric() || b"@.-+()%\\_: ".contains(&b) {
                     return true;
@@ -223,16 +217,35 @@ pub fn has_foldable(text: &[u8], all: bool) -> bool {
     false
 }
 
+/// The code point of the UTF-8 character that begins `bytes`, if a lead
+/// byte begins it (its continuation bytes are not checked: the caller's
+/// text is UTF-8, or a fold of what it holds).
+fn code_point_at(bytes: &[u8]) -> Option<u32> {
+    let cont = |b: u8| u32::from(b & 0x3f);
+    match *bytes {
+        [a @ 0xc0..=0xdf, b, ..] => Some((u32::from(a & 0x1f) << 6) | cont(b)),
+        [a @ 0xe0..=0xef, b, c, ..] => Some((u32::from(a & 0x0f) << 12) | (cont(b) << 6) | cont(c)),
+        [a @ 0xf0..=0xf7, b, c, d, ..] => {
+            Some((u32::from(a & 0x07) << 18) | (cont(b) << 12) | (cont(c) << 6) | cont(d))
+        }
+        _ => None,
+    }
+}
+
 /// An upper bound on how many digits the view of `text` holds, and
-/// whether it may hold an `@`, for text that holds no `%` and no `\`: its
-/// ASCII digits (`ascii_digits`, already counted) plus its full-width ones.
+/// whether it may hold an `@`, for text that holds no `%` and no `\\`: its
+/// ASCII digits (`ascii_digits`, already counted) plus every character
+/// that may fold to a digit (full-width, circled, mathematical…).
 pub fn wide_digits_and_at(text: &[u8]) -> (usize, bool) {
     let (mut digits, mut at) = (0, false);
-    for i in memchr::memchr_iter(0xef, text) {
-        match (text.get(i + 1), text.get(i + 2)) {
-            (Some(0xbc), Some(0x90..=0x99)) => digits += 1,
+    let mut from = 0;
+    while let Some(off) = find_special(&text[from..]) {
+        let i = from + off;
+        from = i + 1;
+        match code_point_at(&text[i..]).map(fold) {
+            Some(Fold::Byte(b'0'..=b'9') | Fold::RunDigit(_)) => digits += 1,
             // `＠`, and `％` and `＼`, which may start an escape of one.
-            (Some(0xbc), Some(0xa0 | 0x85 | 0xbc)) => at = true,
+            Some(Fold::Byte(b'@' | b'%' | b'\\')) => at = true,
             _ => {}
         }
     }
@@ -244,6 +257,16 @@ enum Fold {
     Keep,
     Byte(u8),
     Remove,
+    /// A combining mark (an accent, a strike-through): removed after an
+    /// ASCII digit, where it only decorates it (`1̶3̶8̶`); kept after
+    /// anything else, where it belongs to a letter (`é` written as `e`
+    /// and U+0301) that may bound a number.
+    Mark,
+    /// A digit in a styled form that is also a list or footnote marker
+    /// (circled, parenthesised, superscript): read as this digit only
+    /// next to another digit written in a form other than plain ASCII
+    /// (`❶❸❽…`), since `①13812345678` is item one and a phone number.
+    RunDigit(u8),
 }
 
 /// The view's rule for one code point.
@@ -251,13 +274,76 @@ fn fold(cp: u32) -> Fold {
     match cp {
         // Full-width ASCII, as Chinese input methods type it.
         0xff01..=0xff5e => Fold::Byte((cp - 0xfee0) as u8),
+        // The small `@` and full stops of presentation forms, and the one
+        // dot leader (what an e-mail address is disguised with).
+        0xfe6b => Fold::Byte(b'@'),
+        0xfe52 | 0x2024 => Fold::Byte(b'.'),
+        // Mathematical digits (bold, double-struck, sans-serif, monospace:
+        // styled text generators) and segmented digits: styling only.
+        0x1d7ce..=0x1d7ff => Fold::Byte(b'0' + ((cp - 0x1d7ce) % 10) as u8),
+        0x1fbf0..=0x1fbf9 => Fold::Byte(b'0' + (cp - 0x1fbf0) as u8),
+        // Circled and parenthesised digits, superscripts and subscripts.
+        0x2460..=0x2468 => Fold::RunDigit(b'1' + (cp - 0x2460) as u8),
+        0x2474..=0x247c => Fold::RunDigit(b'1' + (cp - 0x2474) as u8),
+        0x2488..=0x2490 => Fold::RunDigit(b'1' + (cp - 0x2488) as u8),
+        0x24f5..=0x24fd => Fold::RunDigit(b'1' + (cp - 0x24f5) as u8),
+        0x2776..=0x277e => Fold::RunDigit(b'1' + (cp - 0x2776) as u8),
+        0x2780..=0x2788 => Fold::RunDigit(b'1' + (cp - 0x2780) as u8),
+        0x278a..=0x2792 => Fold::RunDigit(b'1' + (cp - 0x278a) as u8),
+        0x24ea | 0x24ff | 0x1f10b | 0x1f10c => Fold::RunDigit(b'0'),
+        0x2070 | 0x2080 => Fold::RunDigit(b'0'),
+        0xb9 => Fold::RunDigit(b'1'),
+        0xb2 => Fold::RunDigit(b'2'),
+        0xb3 => Fold::RunDigit(b'3'),
+        0x2074..=0x2079 => Fold::RunDigit(b'4' + (cp - 0x2074) as u8),
+        0x2081..=0x2089 => Fold::RunDigit(b'1' + (cp - 0x2081) as u8),
         // Spaces: no-break, en/em and the rest, line and paragraph
         // separators, narrow no-break, medium mathematical, ideographic.
-        0xa0 | 0x1680 | 0x2000..=0x200a | 0x2028 | 0x2029 | 0x202f | 0x205f | 0x3000 => {
-            Fold::Byte(b' ')
-        }
-        // Dashes and the minus sign, small ones among them.
-        0x2010..=0x2015 | 0x2212 | 0xfe58 | 0xfe63 => Fold::Byte(b'-'),
+        // The next-line control and the blank Braille pattern read as one
+        // too.
+        0x85
+        | 0xa0
+        | 0x1680
+        | 0x2000..=0x200a
+        | 0x2028
+        | 0x2029
+        | 0x202f
+        | 0x205f
+        | 0x2800
+        | 0x3000 => Fold::Byte(b' '),
+        // Dashes and the minus sign, small ones among them; the modifier
+        // minus, the Armenian hyphen, the hyphen bullet, box-drawing and
+        // heavy-minus lines, two- and three-em dashes, the katakana
+        // prolonged sound mark (a Japanese input method's dash) and its
+        // half-width form, presentation-form dashes.
+        0x2010..=0x2015
+        | 0x2212
+        | 0xfe58
+        | 0xfe63
+        | 0x02d7
+        | 0x058a
+        | 0x2043
+        | 0x2500
+        | 0x2501
+        | 0x23af
+        | 0x2796
+        | 0x2e17
+        | 0x2e3a
+        | 0x2e3b
+        | 0x2e40
+        | 0x30fc
+        | 0xfe31
+        | 0xfe32
+        | 0xff70 => Fold::Byte(b'-'),
+        // Combining marks (diacritics, their extensions and supplement,
+        // marks for symbols, half marks), but the enclosing ones below.
+        0x0300..=0x034e
+        | 0x0350..=0x036f
+        | 0x1ab0..=0x1aff
+        | 0x1dc0..=0x1dff
+        | 0x20d0..=0x20dc
+        | 0x20e5..=0x20ff
+        | 0xfe20..=0xfe2f => Fold::Mark,
         // Invisible (Unicode's default-ignorable characters of the Basic
         // Multilingual Plane): the soft hyphen, the combining grapheme
         // joiner, the Arabic letter mark (a direction mark), Hangul and
@@ -284,14 +370,23 @@ fn fold(cp: u32) -> Fold {
         // shows through.
         | 0x20dd..=0x20e4
         // Tags and the variation selectors' supplement (plane 14).
-        | 0xe0000..=0xe0fff => Fold::Remove,
+        | 0xe0000..=0xe0fff
+        // C1 control characters, shown as nothing; interlinear
+        // annotation marks; shorthand and musical format controls.
+        | 0x80..=0x84
+        | 0x86..=0x9f
+        | 0xfff9..=0xfffb
+        | 0x1bca0..=0x1bca3
+        | 0x1d173..=0x1d17a => Fold::Remove,
         _ => Fold::Keep,
     }
 }
 
 /// Whether nobody sees `c`: the view removes it or reads it as a space.
 pub(crate) fn invisible(c: char) -> bool {
-    c.is_whitespace() || c.is_control() || matches!(fold(c as u32), Fold::Remove | Fold::Byte(b' '))
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(fold(c as u32), Fold::Remove | Fold::Mark | Fold::Byte(b' '))
 }
 
 fn hex(b: u8) -> Option<u32> {
@@ -364,9 +459,9 @@ fn normalize(
             }
         }
         let len = match original[i] {
-            0xc2 | 0xcd | 0xd8 => 2,
-            0xe1 | 0xe2 | 0xe3 | 0xef => 3,
-            0xf3 => 4,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
             _ => 1,
         }
         .min(original.len() - i);
@@ -401,6 +496,40 @@ fn replace_tail(text: &mut Vec<u8>, starts: &mut Vec<u32>, n: usize, with: &[u8]
     for &b in with {
         text.push(b);
         starts.push(start);
+    }
+}
+
+/// What stands before a [`Fold::RunDigit`] character at `before` in the
+/// output.
+enum Neighbour {
+    /// Nothing that makes it a digit.
+    None,
+    /// A digit written in a form other than plain ASCII, already read
+    /// (full-width, escaped, styled).
+    Digit,
+    /// A styled digit kept as it was, at `at`, which reads as `digit` now.
+    Styled { at: usize, digit: u8 },
+}
+
+fn run_neighbour(text: &[u8], starts: &[u32], before: usize) -> Neighbour {
+    let Some(&last) = before.checked_sub(1).and_then(|i| text.get(i)) else {
+        return Neighbour::None;
+    };
+    if last.is_ascii_digit() {
+        // Its source is longer than itself when it was decoded or folded.
+        return if starts[before] - starts[before - 1] > 1 {
+            Neighbour::Digit
+        } else {
+            Neighbour::None
+        };
+    }
+    let from = before.saturating_sub(4);
+    let Some(at) = (from..before).rev().find(|&i| text[i] & 0xc0 != 0x80) else {
+        return Neighbour::None;
+    };
+    match code_point_at(&text[at..before]).map(fold) {
+        Some(Fold::RunDigit(digit)) => Neighbour::Styled { at, digit },
+        _ => Neighbour::None,
     }
 }
 
@@ -560,6 +689,25 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, rest: &[u8], reading: &mut 
         let Some(&last) = text.last() else {
             return any;
         };
+        match last {
+            // Control characters an escape decoded (`\\u0001`), or DEL:
+            // shown as nothing, or as a break.
+            0x00..=0x08 | 0x0e..=0x1b | 0x7f => {
+                text.truncate(n - 1);
+                starts.truncate(n - 1);
+                if text.is_empty() {
+                    return true;
+                }
+                any = true;
+                continue;
+            }
+            0x0b | 0x0c | 0x1c..=0x1f => {
+                text[n - 1] = b' ';
+                any = true;
+                continue;
+            }
+            _ => {}
+        }
         if last < 0x80 && !pending(&text[..n - 1]) {
             // An ASCII byte ends an escape only after a `%` or `\\`.
             return any;
@@ -607,6 +755,27 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, rest: &[u8], reading: &mut 
             match fold(cp) {
                 Fold::Keep => return any,
                 Fold::Byte(b) => replace_tail(text, starts, len, &[b]),
+                Fold::RunDigit(digit) => {
+                    let before = n - len;
+                    match run_neighbour(text, starts, before) {
+                        Neighbour::None => return any,
+                        Neighbour::Digit => replace_tail(text, starts, len, &[digit]),
+                        Neighbour::Styled { at, digit: prev } => {
+                            // The one before was kept, alone so far: both
+                            // are read now.
+                            let (prev_start, start) = (starts[at], starts[before]);
+                            text.truncate(at);
+                            starts.truncate(at);
+                            push(text, starts, prev, prev_start as usize);
+                            push(text, starts, digit, start as usize);
+                        }
+                    }
+                }
+                Fold::Mark if n > len && text[n - len - 1].is_ascii_digit() => {
+                    text.truncate(n - len);
+                    starts.truncate(n - len);
+                }
+                Fold::Mark => return any,
                 Fold::Remove => {
                     // Its bytes join the source of the byte before it (the
                     // sources still tile the original).

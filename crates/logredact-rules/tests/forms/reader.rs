@@ -2,6 +2,7 @@
 //! engine's view) and says what a person could still read.
 
 use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
 
 use super::squeeze;
 
@@ -18,8 +19,18 @@ pub fn reads(s: &str) -> String {
             break;
         }
     }
-    text.chars()
+    // Styled digits read as digits: compatibility forms (`①` `¹` `𝟏`),
+    // and the dingbat circles, which have none.
+    text.nfkc()
         .filter_map(|c| match c as u32 {
+            0x2776..=0x277e => char::from_digit(c as u32 - 0x2775, 10),
+            0x2780..=0x2788 => char::from_digit(c as u32 - 0x277f, 10),
+            0x278a..=0x2792 => char::from_digit(c as u32 - 0x2789, 10),
+            0x24f5..=0x24fd => char::from_digit(c as u32 - 0x24f4, 10),
+            0x24ff => Some('0'),
+            // The katakana prolonged sound mark is a letter to Unicode, a
+            // dash to a reader between digits.
+            0x30fc | 0xff70 => Some('-'),
             0xff01..=0xff5e => char::from_u32(c as u32 - 0xfee0),
             0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xfeff => None,
             0xa0 | 0x2000..=0x200a | 0x202f | 0x3000 => Some(' '),
