@@ -483,7 +483,16 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"①③⑧①②③④⑤⑥⑦⑧"}"#, "13812345678"),
         (r#"{"m":"¹³⁸¹²³⁴⁵⁶⁷⁸"}"#, "13812345678"),
         (r#"{"m":"\u2460\u2462\u2467\u2460\u2461\u2462\u2463\u2464\u2465\u2466\u2467"}"#, "13812345678"),
-        (r#"{"m":"１３⑧１２３４５６７８"}"#, "13812345678"),
+        (r#"{"m":"❶̶❸̶❽̶❶̶❷̶❸̶❹̶❺̶❻̶❼̶❽̶"}"#, "13812345678"),
+        // Control characters that separate fields do not join them.
+        (r#"{"row":"张三\u000113812345678\u0001110101199003071233"}"#, "13812345678"),
+        (r#"{"row":"张三\u000113812345678\u0001110101199003071233"}"#, "110101199003071233"),
+        (r#"{"m":"13812345678\u000013912345678"}"#, "13912345678"),
+        (r#"{"m":"13812345678\u007f13912345678"}"#, "13812345678"),
+        // A footnote or a list marker next to a number.
+        (r#"{"m":"电话13812345678¹²"}"#, "13812345678"),
+        (r#"{"m":"①１３８１２３４５６７８②１３９１２３４５６７８"}"#, "13912345678"),
+        ("{\"m\":\"13812345678\u{336}abc\"}", "13812345678"),
         // An e-mail address with the small `@` and full stops.
         (r#"{"m":"联系zhangwei﹫example﹒com"}"#, "zhangweiexamplecom"),
         (r#"{"m":"zhangwei@example․com"}"#, "zhangweiexamplecom"),
@@ -499,6 +508,9 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // Other countries' passports, next to the word.
         (r#"{"passportNo":"123456789"}"#, "123456789"),
         (r#"{"m":"Indian passport J8369854 verified"}"#, "j8369854"),
+        // Keywords inside names run together.
+        (r#"{"userpassportno":"E12345678","khzjhm":"G12345678"}"#, "e12345678"),
+        (r#"{"userpassportno":"E12345678","khzjhm":"G12345678"}"#, "g12345678"),
         // A passport under a key that names it in full-width letters.
         (r#"{"ｐａｓｓｐｏｒｔ":"E12345678"}"#, "e12345678"),
         // A passport under a key that names it, one level up.

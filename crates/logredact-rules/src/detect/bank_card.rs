@@ -50,6 +50,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         // Luhn-valid, but no issuer's: 8172 and 2205 are beyond the ranges.
         "8172123456789010",
         "2205123456789014",
+        "2204123456789012343",
     ],
 };
 
@@ -95,9 +96,10 @@ fn plausible_card(digits: &[u8]) -> bool {
     // Discover (30, 36, 38, 39) issue 16 and 19 digits; 31-34 and 37 are
     // no issuer's, and hold many a snowflake id.
     let issuer_3 = || digits[0] != b'3' || matches!(digits[1], b'0' | b'5' | b'6' | b'8' | b'9');
-    // UnionPay's 81 range (8100-8171, issued since 2020) and Mir
-    // (2200-2204), 16 to 19 digits.
-    let union_pay_81_or_mir = || matches!(prefix4(), 8100..=8171 | 2200..=2204);
+    // UnionPay's 81 range (8100-8171, issued since 2020), 16 to 19
+    // digits; Mir (2200-2204) is taken at 16 only: 19-digit snowflake ids
+    // pass through 2200-2204 in mid-2027.
+    let union_pay_81 = || (8100..=8171).contains(&prefix4());
     match digits.len() {
         // American Express
         15 => starts(b"34") || starts(b"37"),
@@ -107,11 +109,12 @@ fn plausible_card(digits: &[u8]) -> bool {
         16 => {
             ((b'3'..=b'6').contains(&digits[0]) && issuer_3())
                 || (2221..=2720).contains(&prefix4())
-                || union_pay_81_or_mir()
+                || union_pay_81()
+                || (2200..=2204).contains(&prefix4())
                 || starts(b"9792")
         }
         // UnionPay
-        17 | 18 => starts(b"62") || union_pay_81_or_mir(),
+        17 | 18 => starts(b"62") || union_pay_81(),
         // Visa, Maestro, UnionPay, JCB; and Chinese banks' own debit
         // cards of before UnionPay, still in use as salary, social
         // security and subsidy cards: 94 and 95 (ICBC 955880, ABC 95599,
@@ -120,7 +123,7 @@ fn plausible_card(digits: &[u8]) -> bool {
             ((b'3'..=b'6').contains(&digits[0]) && issuer_3())
                 || starts(b"94")
                 || starts(b"95")
-                || union_pay_81_or_mir()
+                || union_pay_81()
         }
         _ => false,
     }

@@ -61,6 +61,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "护照12345678",
         "order XE1234567",
         "document 123456789",
+        "passport upload ok size=123456789",
         // Words that hold a keyword but name no document.
         "concert E12345678",
         "uncertain E12345678",
@@ -121,6 +122,8 @@ const TAIWAN: &[&str] = &[
 /// How far before a candidate a keyword may stand, and after it.
 const BEFORE: usize = 48;
 const AFTER: usize = 24;
+/// How far before another country's passport number the word may stand.
+const NEAR: usize = 16;
 
 fn has_any(text: &[u8], words: &[&str]) -> bool {
     let mut lower = [0u8; BEFORE + AFTER + 16];
@@ -131,12 +134,14 @@ fn has_any(text: &[u8], words: &[&str]) -> bool {
     words.iter().any(|w| names(text, lower, w))
 }
 
-/// Whether `word` stands in `text` (`lower` is it in lower case): Chinese
-/// words anywhere, ASCII ones only where a word begins, after a non-letter
-/// or at a capital that follows a small letter (`certNo`, `cert_no`,
-/// `userPassportNo`): `concertTicketNo` and `uncertain` name no document.
+/// Whether `word` stands in `text` (`lower` is it in lower case):
+/// anywhere (`userpassportno`, `khzjhm`: names run together), but `cert`
+/// only where a word begins, after a non-letter or at a capital that
+/// follows a small letter (`certNo`, `cert_no`, `userCertNo`), since it
+/// ends many an English word (`concertTicketNo` and `uncertain` name no
+/// document).
 fn names(text: &[u8], lower: &[u8], word: &str) -> bool {
-    if !word.is_ascii() {
+    if word != "cert" {
         return memmem::find(lower, word.as_bytes()).is_some();
     }
     memmem::find_iter(lower, word.as_bytes()).any(|at| {
@@ -208,7 +213,12 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             // that names a passport itself.
             (7 | 8, 1) | (7, 2) | (9, 0) => {
                 let candidate = run.start - letters_before..run.end;
-                if left_bounded(hay, candidate.start) && context(hay, keys, &candidate, PASSPORT) {
+                // (Weaker shapes: the field's own name, or the words just
+                // before: `US passport 123456789`.)
+                let near = &hay[candidate.start.saturating_sub(NEAR)..candidate.start];
+                if left_bounded(hay, candidate.start)
+                    && (key_has_any(keys[0], PASSPORT) || has_any(near, PASSPORT))
+                {
                     out.push(candidate);
                 }
                 continue;

@@ -167,7 +167,8 @@ impl RuleSet {
 
     /// Whether no mask rule could find anything in `text`, which holds no
     /// `\\` (`features` are its profile), even in its normalised view: too
-    /// few digits, counting full-width ones, no `@` of either width, no
+    /// few digits, counting those that fold to one (full-width, styled),
+    /// no `@` of either width, no
     /// `%`. Decoding only ever shortens text and each encoded digit keeps
     /// an ASCII digit (`%31`, `\\u0031`), so this holds for the view too.
     #[inline]
@@ -181,8 +182,8 @@ impl RuleSet {
         if !features.has_high {
             return true;
         }
-        // Only full-width digits (or a full-width `@`) could make up the
-        // difference.
+        // Only characters that fold to a digit (or to an `@`) could make
+        // up the difference.
         let (wide, at) = wide_digits_and_at(text);
         features.digits + wide < self.min_digits && !at
     }

@@ -13,11 +13,15 @@
 //!   ASCII: `１３８` is `138`, `＠` is `@`; U+3000 to a space);
 //! - Unicode spaces (no-break, thin, ideographic…) become a space, Unicode
 //!   dashes (and what people type for one: `ー`, `─`, `➖`) a `-`;
-//! - zero-width characters, bidirectional marks and control characters
-//!   (DEL, C1, and C0 ones an escape decoded) are removed: nobody can see
-//!   them, so a reader reads the digits either side as one number;
-//! - combining marks after a digit (`1̶`) are removed; styled digits
-//!   (`𝟏`, and `①` `¹` `❶` in runs of two or more) become digits;
+//! - zero-width characters and bidirectional marks are removed: nobody can
+//!   see them, so a reader reads the digits either side as one number;
+//!   control characters (DEL, C1, and C0 ones an escape decoded) become a
+//!   space: they separate fields (Hive's `\u0001`);
+//! - combining marks after a digit (`1̶`) are removed, but before a letter;
+//!   styled digits become digits: mathematical ones (`𝟏`) always,
+//!   circled, superscript and the like (`①` `¹` `❶`) in runs of two or
+//!   more of them that no plain digit touches (alone, or glued to plain
+//!   digits, they are list and footnote markers);
 //! - numbers written with an exponent (`1.8534099073E10`) are read by
 //!   their value (`numbers.rs`), once everything above is undone.
 //!
@@ -263,9 +267,10 @@ enum Fold {
     /// and U+0301) that may bound a number.
     Mark,
     /// A digit in a styled form that is also a list or footnote marker
-    /// (circled, parenthesised, superscript): read as this digit only
-    /// next to another digit written in a form other than plain ASCII
-    /// (`❶❸❽…`), since `①13812345678` is item one and a phone number.
+    /// (circled, parenthesised, superscript): read as this digit only in
+    /// a run of two or more such digits that no plain digit touches
+    /// (`❶❸❽…`), since `①13812345678` is item one and a phone number and
+    /// `13812345678¹²` has a footnote.
     RunDigit(u8),
 }
 
@@ -299,9 +304,9 @@ fn fold(cp: u32) -> Fold {
         0x2081..=0x2089 => Fold::RunDigit(b'1' + (cp - 0x2081) as u8),
         // Spaces: no-break, en/em and the rest, line and paragraph
         // separators, narrow no-break, medium mathematical, ideographic.
-        // The next-line control and the blank Braille pattern read as one
-        // too.
-        0x85
+        // C1 control characters (a break, as C0 ones are) and the blank
+        // Braille pattern read as one too.
+        0x80..=0x9f
         | 0xa0
         | 0x1680
         | 0x2000..=0x200a
@@ -371,10 +376,8 @@ fn fold(cp: u32) -> Fold {
         | 0x20dd..=0x20e4
         // Tags and the variation selectors' supplement (plane 14).
         | 0xe0000..=0xe0fff
-        // C1 control characters, shown as nothing; interlinear
-        // annotation marks; shorthand and musical format controls.
-        | 0x80..=0x84
-        | 0x86..=0x9f
+        // Interlinear annotation marks; shorthand and musical format
+        // controls.
         | 0xfff9..=0xfffb
         | 0x1bca0..=0x1bca3
         | 0x1d173..=0x1d17a => Fold::Remove,
@@ -428,7 +431,7 @@ fn normalize(
             let end = i + plain;
             while i < end && pending(text) {
                 push(text, starts, original[i], i);
-                changed |= reduce(text, starts, &original[i + 1..], reading);
+                changed |= reduce(text, starts, original, i + 1, reading);
                 i += 1;
             }
             text.extend_from_slice(&original[i..end]);
@@ -451,7 +454,7 @@ fn normalize(
                 let byte = (h << 4 | l) as u8;
                 if reading.escape(byte, next) {
                     push(text, starts, byte, i);
-                    reduce(text, starts, &original[i + 3..], reading);
+                    reduce(text, starts, original, i + 3, reading);
                     changed = true;
                     i += 3;
                     continue;
@@ -468,7 +471,7 @@ fn normalize(
         for k in 0..len {
             push(text, starts, original[i + k], i);
         }
-        changed |= reduce(text, starts, &original[i + len..], reading);
+        changed |= reduce(text, starts, original, i + len, reading);
         i += len;
     }
     changed
@@ -504,32 +507,58 @@ fn replace_tail(text: &mut Vec<u8>, starts: &mut Vec<u32>, n: usize, with: &[u8]
 enum Neighbour {
     /// Nothing that makes it a digit.
     None,
-    /// A digit written in a form other than plain ASCII, already read
-    /// (full-width, escaped, styled).
+    /// A styled digit, already read as a digit.
     Digit,
     /// A styled digit kept as it was, at `at`, which reads as `digit` now.
     Styled { at: usize, digit: u8 },
 }
 
-fn run_neighbour(text: &[u8], starts: &[u32], before: usize) -> Neighbour {
+fn run_neighbour(text: &[u8], starts: &[u32], original: &[u8], before: usize) -> Neighbour {
     let Some(&last) = before.checked_sub(1).and_then(|i| text.get(i)) else {
         return Neighbour::None;
     };
     if last.is_ascii_digit() {
-        // Its source is longer than itself when it was decoded or folded.
-        return if starts[before] - starts[before - 1] > 1 {
-            Neighbour::Digit
-        } else {
-            Neighbour::None
+        // A digit read from a styled one continues the run; a plain one,
+        // or a full-width one, does not (`13812345678¹`, `１３８…②`).
+        return match source_char(original, starts[before - 1] as usize).map(fold) {
+            Some(Fold::RunDigit(_)) => Neighbour::Digit,
+            _ => Neighbour::None,
         };
     }
-    let from = before.saturating_sub(4);
-    let Some(at) = (from..before).rev().find(|&i| text[i] & 0xc0 != 0x80) else {
-        return Neighbour::None;
-    };
-    match code_point_at(&text[at..before]).map(fold) {
-        Some(Fold::RunDigit(digit)) => Neighbour::Styled { at, digit },
+    match kept_styled_digit(text, before) {
+        // Not after a digit: that one was kept as a footnote to it.
+        Some((at, digit)) if at == 0 || !text[at - 1].is_ascii_digit() => {
+            Neighbour::Styled { at, digit }
+        }
         _ => Neighbour::None,
+    }
+}
+
+/// The styled digit kept as it was that ends at `before` in the output:
+/// where it starts, and the digit it reads as.
+fn kept_styled_digit(text: &[u8], before: usize) -> Option<(usize, u8)> {
+    let from = before.saturating_sub(4);
+    let at = (from..before).rev().find(|&i| text[i] & 0xc0 != 0x80)?;
+    match code_point_at(&text[at..before]).map(fold) {
+        Some(Fold::RunDigit(digit)) => Some((at, digit)),
+        _ => None,
+    }
+}
+
+/// Whether a combining mark at `end` in the output follows a digit: an
+/// ASCII one, or a styled one kept as it was (`❶̶`).
+fn marks_a_digit(text: &[u8], end: usize) -> bool {
+    end > 0 && (text[end - 1].is_ascii_digit() || kept_styled_digit(text, end).is_some())
+}
+
+/// The code point whose source begins at `src` in the original: the
+/// character there, or the one a `\\uHHHH` or `%uHHHH` escape there spells.
+fn source_char(original: &[u8], src: usize) -> Option<u32> {
+    match original.get(src..)? {
+        [b'\\' | b'%', b'u', a, b, c, d, ..] => {
+            Some(hex(*a)? << 12 | hex(*b)? << 8 | hex(*c)? << 4 | hex(*d)?)
+        }
+        s => code_point_at(s),
     }
 }
 
@@ -682,31 +711,28 @@ fn gbk_full_width(text: &[u8], rest: &[u8]) -> Option<u8> {
 
 /// Undoes whatever the end of the output now spells, as often as it
 /// spells something. Returns whether anything was undone.
-fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, rest: &[u8], reading: &mut Reading) -> bool {
+fn reduce(
+    text: &mut Vec<u8>,
+    starts: &mut Vec<u32>,
+    original: &[u8],
+    at: usize,
+    reading: &mut Reading,
+) -> bool {
+    // What follows the output in the original.
+    let rest = &original[at..];
     let mut any = false;
     loop {
         let n = text.len();
         let Some(&last) = text.last() else {
             return any;
         };
-        match last {
+        if matches!(last, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f) {
             // Control characters an escape decoded (`\\u0001`), or DEL:
-            // shown as nothing, or as a break.
-            0x00..=0x08 | 0x0e..=0x1b | 0x7f => {
-                text.truncate(n - 1);
-                starts.truncate(n - 1);
-                if text.is_empty() {
-                    return true;
-                }
-                any = true;
-                continue;
-            }
-            0x0b | 0x0c | 0x1c..=0x1f => {
-                text[n - 1] = b' ';
-                any = true;
-                continue;
-            }
-            _ => {}
+            // a break, as they are between fields (Hive's and FIX's
+            // separators) and nobody reads digits across one as one number.
+            text[n - 1] = b' ';
+            any = true;
+            continue;
         }
         if last < 0x80 && !pending(&text[..n - 1]) {
             // An ASCII byte ends an escape only after a `%` or `\\`.
@@ -757,7 +783,12 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, rest: &[u8], reading: &mut 
                 Fold::Byte(b) => replace_tail(text, starts, len, &[b]),
                 Fold::RunDigit(digit) => {
                     let before = n - len;
-                    match run_neighbour(text, starts, before) {
+                    // Not glued to a plain digit after it either (`¹²`
+                    // before a number).
+                    if next_decoded(rest).is_some_and(|b| b.is_ascii_digit()) {
+                        return any;
+                    }
+                    match run_neighbour(text, starts, original, before) {
                         Neighbour::None => return any,
                         Neighbour::Digit => replace_tail(text, starts, len, &[digit]),
                         Neighbour::Styled { at, digit: prev } => {
@@ -771,7 +802,11 @@ fn reduce(text: &mut Vec<u8>, starts: &mut Vec<u32>, rest: &[u8], reading: &mut 
                         }
                     }
                 }
-                Fold::Mark if n > len && text[n - len - 1].is_ascii_digit() => {
+                Fold::Mark
+                    if marks_a_digit(text, n - len)
+                        && !rest.first().is_some_and(u8::is_ascii_alphabetic) =>
+                {
+                    // (Before a letter it stays, a boundary, as it was.)
                     text.truncate(n - len);
                     starts.truncate(n - len);
                 }
