@@ -493,6 +493,9 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"电话13812345678¹²"}"#, "13812345678"),
         (r#"{"m":"①１３８１２３４５６７８②１３９１２３４５６７８"}"#, "13912345678"),
         ("{\"m\":\"13812345678\u{336}abc\"}", "13812345678"),
+        // An accent written after its letter (macOS's decomposed form).
+        (r#"{"e":"ze\u0301@example.com"}"#, "zeexamplecom"),
+        ("{\"e\":\"jose\u{301}.garcia@example.es\"}", "jose"),
         // An e-mail address with the small `@` and full stops.
         (r#"{"m":"联系zhangwei﹫example﹒com"}"#, "zhangweiexamplecom"),
         (r#"{"m":"zhangwei@example․com"}"#, "zhangweiexamplecom"),

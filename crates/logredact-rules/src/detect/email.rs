@@ -48,6 +48,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "письмо«ivan@mail.ru»",
         "«max@example.co.uk»Übersicht",
         "«max@example.de»¹",
+        "«o'brien@example.com»",
+        "'«zhang@example.com»'",
+        "«jose\u{301}@example.es»",
     ],
     keeps: &[
         "/static/img/logo@2x.png",
@@ -66,7 +69,9 @@ const EMAIL_CHARS: [u8; 256] = {
     while b < 256 {
         let c = b as u8;
         let alnum = c.is_ascii_alphanumeric();
-        if alnum || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-') {
+        // (An apostrophe in a name, `o'brien@`; one before the address
+        // is a quote, dropped as a leading dot is.)
+        if alnum || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-' | b'\'') {
             table[b] |= 1;
         }
         if alnum || c == b'-' {
@@ -114,13 +119,24 @@ fn latin_letter_at(hay: &[u8], at: usize) -> bool {
     }
 }
 
+/// Whether a combining diacritical mark (U+0300-U+036F) starts at `at`:
+/// an accent written after its letter (`é` as `e` and U+0301, as macOS
+/// and some input methods write it).
+fn combining_mark_at(hay: &[u8], at: usize) -> bool {
+    matches!(
+        hay.get(at..at + 2),
+        Some(&[0xcc, 0x80..=0xbf] | &[0xcd, 0x80..=0xaf])
+    )
+}
+
 /// The length of the character at `at` in an address part whose ASCII
 /// characters `ascii` takes: 1 for one of those, 2 for an accented Latin
-/// letter (they join ASCII ones: `josé.garcía@`), 0 otherwise.
+/// letter (they join ASCII ones: `josé.garcía@`) or a combining accent,
+/// 0 otherwise.
 fn part_char_at(hay: &[u8], at: usize, ascii: fn(u8) -> bool) -> usize {
     if hay.get(at).is_some_and(|&b| ascii(b)) {
         1
-    } else if latin_letter_at(hay, at) {
+    } else if latin_letter_at(hay, at) || combining_mark_at(hay, at) {
         2
     } else {
         0
@@ -131,7 +147,7 @@ fn part_char_at(hay: &[u8], at: usize, ascii: fn(u8) -> bool) -> usize {
 fn part_char_before(hay: &[u8], end: usize, ascii: fn(u8) -> bool) -> usize {
     if end > 0 && ascii(hay[end - 1]) {
         1
-    } else if end >= 2 && latin_letter_at(hay, end - 2) {
+    } else if end >= 2 && (latin_letter_at(hay, end - 2) || combining_mark_at(hay, end - 2)) {
         2
     } else {
         0
@@ -256,7 +272,7 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
                 n => start -= n,
             }
         }
-        while start < at && hay[start] == b'.' {
+        while start < at && matches!(hay[start], b'.' | b'\'') {
             start += 1;
         }
         if start == at {
