@@ -511,6 +511,8 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // Other countries' passports, next to the word.
         (r#"{"passportNo":"123456789"}"#, "123456789"),
         (r#"{"m":"Indian passport J8369854 verified"}"#, "j8369854"),
+        // A keyword at the end of a long generated field name.
+        (r#"{"application_form_section_three_primary_applicant_information_holder_passport_no":"E12345678"}"#, "e12345678"),
         // Keywords inside names run together.
         (r#"{"userpassportno":"E12345678","khzjhm":"G12345678"}"#, "e12345678"),
         (r#"{"userpassportno":"E12345678","khzjhm":"G12345678"}"#, "g12345678"),

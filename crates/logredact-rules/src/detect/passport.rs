@@ -163,11 +163,21 @@ fn key_has_any(key: &[u8], words: &[&str]) -> bool {
 }
 
 fn key_has_any_plain(key: &[u8], words: &[&str]) -> bool {
-    let mut lower = [0u8; 64];
-    let key = &key[..key.len().min(lower.len())];
-    let lower = &mut lower[..key.len()];
-    lower.copy_from_slice(key);
-    lower.make_ascii_lowercase();
+    let mut small = [0u8; 64];
+    let long;
+    let lower: &[u8] = match small.get_mut(..key.len()) {
+        Some(lower) => {
+            lower.copy_from_slice(key);
+            lower.make_ascii_lowercase();
+            lower
+        }
+        // A long generated name (`..._holder_passport_number`): read all
+        // of it.
+        None => {
+            long = key.to_ascii_lowercase();
+            &long
+        }
+    };
     words.iter().any(|w| names(key, lower, w))
 }
 
