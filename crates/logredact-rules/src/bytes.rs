@@ -17,7 +17,9 @@ pub(crate) struct Classes {
     /// `(021)6123 4567`, `+86 (10) 6234 5678`, a number wrapped in a text
     /// area). The one definition is [`is_separator`].
     pub separators: u16,
-    /// Bytes above ASCII.
+    /// Bytes above ASCII, and DEL (the one ASCII character the view
+    /// removes that JSON text holds unescaped): what `has_foldable` looks
+    /// at.
     pub high: u16,
     /// `e` and `E` (a number's exponent may start there).
     pub e: u16,
@@ -147,8 +149,8 @@ fn short_chunk(bytes: &[u8]) -> [u8; 16] {
 #[cfg(target_arch = "x86_64")]
 mod imp {
     use std::arch::x86_64::{
-        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8,
-        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
     };
 
     use super::Classes;
@@ -190,8 +192,9 @@ mod imp {
                 at: _mm_movemask_epi8(at) as u16,
                 percent: _mm_movemask_epi8(percent) as u16,
                 separators: _mm_movemask_epi8(separators) as u16,
-                // The top bit of each byte is what movemask reads.
-                high: _mm_movemask_epi8(v) as u16,
+                // Bytes from DEL up: unsigned max(byte, DEL) is the byte.
+                high: _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x7f)), v))
+                    as u16,
                 e: _mm_movemask_epi8(_mm_cmpeq_epi8(
                     _mm_or_si128(v, _mm_set1_epi8(0x20)),
                     _mm_set1_epi8(b'e' as i8),
@@ -214,24 +217,20 @@ mod imp {
             let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
             let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
             let escapes = _mm_or_si128(_mm_or_si128(eq(b'%'), eq(b'\\')), eq(0x7f));
-            // Control bytes but tab, line feed and carriage return.
-            let control_max = _mm_set1_epi8(0x1f);
-            let control = _mm_andnot_si128(
-                _mm_or_si128(_mm_or_si128(eq(b'\t'), eq(b'\n')), eq(b'\r')),
-                _mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max),
-            );
-            let escapes = _mm_or_si128(escapes, control);
-            // 0xcb-0xcd, by one unsigned comparison.
-            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(0xcbu8 as i8));
-            let cb_to_cd = _mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(2)), shifted);
+            // A range of bytes `from..=from + span`, by one unsigned
+            // comparison.
+            let range = |from: u8, span: u8| {
+                let shifted = _mm_sub_epi8(v, _mm_set1_epi8(from as i8));
+                _mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(span as i8)), shifted)
+            };
             let leads = _mm_or_si128(
                 _mm_or_si128(
-                    _mm_or_si128(eq(0xc2), cb_to_cd),
+                    _mm_or_si128(eq(0xc2), range(0xcb, 2)),
                     _mm_or_si128(eq(0xd6), eq(0xd8)),
                 ),
                 _mm_or_si128(
-                    _mm_or_si128(_mm_or_si128(eq(0xe1), eq(0xe2)), eq(0xe3)),
-                    _mm_or_si128(_mm_or_si128(eq(0xef), eq(0xf0)), eq(0xf3)),
+                    _mm_or_si128(range(0xe1, 2), eq(0xef)),
+                    _mm_or_si128(eq(0xf0), eq(0xf3)),
                 ),
             );
             _mm_movemask_epi8(_mm_or_si128(escapes, leads)) as u16
@@ -270,6 +269,20 @@ mod imp {
             _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u16
         }
     }
+
+    /// Control bytes but tab, line feed and carriage return.
+    #[inline]
+    pub(crate) fn controls(chunk: &[u8; 16]) -> u16 {
+        // SAFETY: as above.
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+            let control_max = _mm_set1_epi8(0x1f);
+            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max);
+            let breaks = _mm_or_si128(_mm_or_si128(eq(b'\t'), eq(b'\n')), eq(b'\r'));
+            (_mm_movemask_epi8(control) & !_mm_movemask_epi8(breaks)) as u16
+        }
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -290,7 +303,7 @@ mod imp {
             at: mask(chunk, |b| b == b'@'),
             percent: mask(chunk, |b| b == b'%'),
             separators: mask(chunk, super::is_separator),
-            high: mask(chunk, |b| b >= 0x80),
+            high: mask(chunk, |b| b >= 0x7f),
             e: mask(chunk, |b| b | 0x20 == b'e'),
         }
     }
@@ -311,6 +324,11 @@ mod imp {
     }
 
     #[inline]
+    pub(crate) fn controls(chunk: &[u8; 16]) -> u16 {
+        mask(chunk, super::is_control)
+    }
+
+    #[inline]
     pub(crate) fn e_and_digits(chunk: &[u8; 16]) -> (u16, u16) {
         (
             mask(chunk, |b| b | 0x20 == b'e'),
@@ -320,7 +338,7 @@ mod imp {
 }
 
 use imp::e_and_digits;
-pub(crate) use imp::{classes, special_bytes, string_chunk, string_stops};
+pub(crate) use imp::{classes, controls, special_bytes, string_chunk, string_stops};
 
 /// Calls `visit` with each offset where an `e` or `E` follows an ASCII
 /// digit, in order, until it returns `true`: where a number's exponent may
@@ -368,8 +386,7 @@ pub(crate) fn exponent_marks(bytes: &[u8], mut visit: impl FnMut(usize) -> bool)
 }
 
 /// Bytes that may start something the normalising view undoes: `%`, `\\`,
-/// control bytes but tab, line feed and carriage return (decoded text may
-/// hold them), DEL, and the lead bytes of the characters it folds or removes
+/// DEL, and the lead bytes of the characters it folds or removes
 /// (U+0080-U+00BF, U+02C0-U+037F, U+0580-U+05BF, U+0600-U+063F,
 /// U+1000-U+3FFF, U+F000-U+FFFF, U+10000-U+3FFFF, U+C0000-U+FFFFF).
 /// `normalize` reads any UTF-8 character from its lead; a test checks that
@@ -379,10 +396,6 @@ pub(crate) fn is_special(b: u8) -> bool {
     matches!(
         b,
         b'%' | b'\\'
-            | 0x00..=0x08
-            | 0x0b
-            | 0x0c
-            | 0x0e..=0x1f
             | 0x7f
             | 0xc2
             | 0xcb
@@ -410,10 +423,32 @@ pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
         }
         at += 16;
     }
-    bytes[at..]
-        .iter()
-        .position(|&b| is_special(b))
-        .map(|i| at + i)
+    // The rest, fewer than sixteen bytes: the last sixteen, or the rest
+    // padded (zero padding is no special byte).
+    let n = bytes.len() - at;
+    let found = match bytes.last_chunk::<16>() {
+        Some(last) => special_bytes(last) >> (16 - n),
+        None => special_bytes(&short_chunk(&bytes[at..])),
+    };
+    (found != 0).then(|| at + found.trailing_zeros() as usize)
+}
+
+/// Control bytes other than tab, line feed and carriage return: text a
+/// JSON string's escapes decoded (`\\u0001`) may hold them.
+#[inline]
+pub(crate) fn is_control(b: u8) -> bool {
+    b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+}
+
+/// Whether `bytes` holds an [`is_control`] byte, sixteen at a time.
+pub(crate) fn has_control(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(16);
+    if chunks.any(|chunk| controls(chunk.try_into().expect("sixteen bytes")) != 0) {
+        return true;
+    }
+    let rest = chunks.remainder();
+    // (Zero padding is a control byte: masked off.)
+    !rest.is_empty() && controls(&short_chunk(rest)) & ((1u16 << rest.len()) - 1) != 0
 }
 
 #[cfg(test)]
@@ -462,6 +497,24 @@ mod tests {
     }
 
     #[test]
+    fn find_special_finds_the_first_at_every_length_and_place() {
+        for len in 0..=40 {
+            let plain = vec![b'x'; len];
+            assert_eq!(find_special(&plain), None, "{len}");
+            for at in 0..len {
+                for b in [b'%', 0x7f, 0xc2, 0xf0] {
+                    let mut text = plain.clone();
+                    text[at] = b;
+                    if at + 1 < len {
+                        text[len - 1] = b'\\';
+                    }
+                    assert_eq!(find_special(&text), Some(at), "{len} {at} {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_byte_in_every_position_is_classed_like_the_plain_test() {
         for b in 0..=255u8 {
             for pos in 0..16 {
@@ -473,9 +526,13 @@ mod tests {
                 assert_eq!(c.at, bit(b == b'@'), "byte {b}");
                 assert_eq!(c.percent, bit(b == b'%'), "byte {b}");
                 assert_eq!(c.separators, bit(is_separator(b)), "byte {b}");
-                assert_eq!(c.high, bit(b >= 0x80), "byte {b}");
+                assert_eq!(c.high, bit(b >= 0x7f), "byte {b}");
                 assert_eq!(c.e, bit(b | 0x20 == b'e'), "byte {b}");
                 assert_eq!(special_bytes(&chunk), bit(is_special(b)), "byte {b}");
+                assert_eq!(controls(&chunk), bit(is_control(b)), "byte {b}");
+                let mut text = vec![b'x'; pos + 9];
+                text[pos + 8] = b;
+                assert_eq!(has_control(&text), is_control(b), "byte {b} at {pos}");
                 let mut long = [b'x'; 40];
                 long[pos + 17] = b;
                 assert_eq!(

@@ -152,7 +152,7 @@ pub struct Features {
     /// Whether the text holds a `%` (it may be URL-encoded).
     pub has_percent: bool,
     /// Whether the text holds a byte above ASCII (it may hold full-width
-    /// digits, Unicode spaces, or Chinese text).
+    /// digits, Unicode spaces, or Chinese text), or DEL.
     pub has_high: bool,
     /// Whether an `e` or `E` follows a digit: it may hold a number with an
     /// exponent (`1.8534099073E10`).

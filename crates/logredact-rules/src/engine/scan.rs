@@ -234,17 +234,10 @@ impl RuleSet {
         if !escaped && self.plain_text_holds_nothing(current, raw) {
             return Ok(Leaf::Unchanged);
         }
-        let foldable = if raw.has_high {
-            has_foldable(current, self.has_regex)
-        } else if profiled.is_none() {
-            // Decoded text may hold control characters (`\u0001` in the
-            // JSON), which the view removes.
-            crate::bytes::find_special(current).is_some()
-        } else {
-            // DEL, the one character JSON text holds unescaped that the
-            // view removes.
-            memchr::memchr(0x7f, current).is_some()
-        };
+        // (`has_high` counts DEL; decoded text may hold control characters,
+        // `\u0001` in the JSON, which the view reads as a break.)
+        let foldable = (raw.has_high && has_foldable(current, self.has_regex))
+            || (profiled.is_none() && crate::bytes::has_control(current));
         let view = NormView::reading(
             current,
             escaped || foldable || (raw.has_exponent && may_hold_exponent(current)),

@@ -42,7 +42,7 @@
 
 use std::ops::Range;
 
-use super::bytes::find_special;
+use super::bytes::{find_special, has_control, is_control};
 
 mod numbers;
 
@@ -205,7 +205,7 @@ pub fn has_foldable(text: &[u8], all: bool) -> bool {
         from = i + 1;
         let Some(cp) = code_point_at(&text[i..]) else {
             // `%` or `\`: an escape may follow; or DEL, which the view
-            // removes.
+            // reads as a break.
             return true;
         };
         match fold(cp) {
@@ -275,10 +275,18 @@ enum Fold {
 }
 
 /// The view's rule for one code point.
+#[inline]
 fn fold(cp: u32) -> Fold {
+    // The commonest in Chinese text first: CJK punctuation and kana (kept,
+    // but the ideographic space and the prolonged sound mark), full-width
+    // ASCII (as Chinese input methods type it).
+    if (0x3001..=0x30fb).contains(&cp) {
+        return Fold::Keep;
+    }
+    if (0xff01..=0xff5e).contains(&cp) {
+        return Fold::Byte((cp - 0xfee0) as u8);
+    }
     match cp {
-        // Full-width ASCII, as Chinese input methods type it.
-        0xff01..=0xff5e => Fold::Byte((cp - 0xfee0) as u8),
         // The small `@` and full stops of presentation forms, and the one
         // dot leader (what an e-mail address is disguised with).
         0xfe6b => Fold::Byte(b'@'),
@@ -473,6 +481,16 @@ fn normalize(
         }
         changed |= reduce(text, starts, original, i + len, reading);
         i += len;
+    }
+    // Control characters the text holds as they are (a JSON string's
+    // `\u0001`, decoded): a break, as when an escape here spells one.
+    if has_control(text) {
+        for b in text.iter_mut() {
+            if is_control(*b) {
+                *b = b' ';
+            }
+        }
+        changed = true;
     }
     changed
 }
