@@ -237,7 +237,7 @@ fn code_point_at(bytes: &[u8]) -> Option<u32> {
 }
 
 /// An upper bound on how many digits the view of `text` holds, and
-/// whether it may hold an `@`, for text that holds no `%` and no `\\`: its
+/// whether it may hold an `@`, for text that holds no `%` and no `\`: its
 /// ASCII digits (`ascii_digits`, already counted) plus every character
 /// that may fold to a digit (full-width, circled, mathematical…).
 pub fn wide_digits_and_at(text: &[u8]) -> (usize, bool) {
@@ -570,7 +570,7 @@ fn marks_a_digit(text: &[u8], end: usize) -> bool {
 }
 
 /// The code point whose source begins at `src` in the original: the
-/// character there, or the one a `\\uHHHH` or `%uHHHH` escape there spells.
+/// character there, or the one a `\uHHHH` or `%uHHHH` escape there spells.
 fn source_char(original: &[u8], src: usize) -> Option<u32> {
     match original.get(src..)? {
         [b'\\' | b'%', b'u', a, b, c, d, ..] => {
@@ -745,7 +745,7 @@ fn reduce(
             return any;
         };
         if matches!(last, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f) {
-            // Control characters an escape decoded (`\\u0001`), or DEL:
+            // Control characters an escape decoded (`\u0001`), or DEL:
             // a break, as they are between fields (Hive's and FIX's
             // separators) and nobody reads digits across one as one number.
             text[n - 1] = b' ';
