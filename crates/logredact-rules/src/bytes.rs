@@ -428,6 +428,9 @@ pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
     // The rest, fewer than sixteen bytes: the last sixteen, or the rest
     // padded (zero padding is no special byte).
     let n = bytes.len() - at;
+    if n == 0 {
+        return None;
+    }
     let found = match bytes.last_chunk::<16>() {
         Some(last) => special_bytes(last) >> (16 - n),
         None => special_bytes(&short_chunk(&bytes[at..])),
