@@ -186,6 +186,16 @@ fn dead_letter_text_is_masked_in_every_form_and_cut_after_masking() {
             );
         }
     }
+    // A refused line whose groups raw control bytes separate (JSON allows
+    // none in a string): read as breaks there too.
+    for sep in ['\u{1}', '\u{1f}', '\u{7f}'] {
+        let raw = format!("{{\"m\":\"138{sep}1234{sep}5678\"}}");
+        let masked = set.mask_text(raw.as_bytes());
+        assert!(
+            !forms::squeezed(&masked).contains("13812345678"),
+            "{masked:?}"
+        );
+    }
     // An ID that straddles the cut: masked first, so no digit of it stays.
     let id = "11010519491231002X";
     for pad in 60..80 {

@@ -50,6 +50,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«max@example.de»¹",
         "«o'brien@example.com»",
         "'«zhang@example.com»'",
+        "b'«zhang@example.com»'",
+        "N'«zhang@example.com»'",
         "«jose\u{301}@example.es»",
     ],
     keeps: &[
@@ -290,6 +292,16 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
         let Some(end) = domain_end(hay, at + 1) else {
             continue;
         };
+        if hay.get(end) == Some(&b'\'') {
+            // A quoted string with a prefix (Python's `b'…'`, SQL's
+            // `N'…'`): the address begins after the quote.
+            if let Some(quote) = hay[start..at].iter().rposition(|&b| b == b'\'') {
+                start += quote + 1;
+                if start == at {
+                    continue;
+                }
+            }
+        }
         match out.last_mut() {
             // The domain of the last address runs on into this one's
             // local part (`a@b.cn%x@c.cn`): one match covers both, or

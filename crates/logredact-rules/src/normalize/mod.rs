@@ -184,11 +184,11 @@ impl<'s> NormView<'s> {
 }
 
 /// Whether the view of `text` could differ from it: it holds a `%`, a `\`,
-/// a lead byte of a character the view folds or removes, or a number with
-/// an exponent. A quick test over the bytes (most texts are plain ASCII,
-/// or Chinese without these).
+/// a lead byte of a character the view folds or removes, a control byte,
+/// or a number with an exponent. A quick test over the bytes (most texts
+/// are plain ASCII, or Chinese without these).
 pub fn may_need_normalizing(text: &[u8]) -> bool {
-    find_special(text).is_some() || may_hold_exponent(text)
+    find_special(text).is_some() || has_control(text) || may_hold_exponent(text)
 }
 
 /// Whether `text` holds a character whose fold matters: with `all`, any
