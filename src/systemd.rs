@@ -79,6 +79,13 @@ pub fn run(stats: Arc<Stats>, stop: Arc<AtomicBool>) {
 /// Tells systemd the service is stopping. From a thread of its own, not
 /// waited for: a systemd slow to read its socket must not hold up the
 /// shutdown.
+/// A thread that cannot be made (a unit at its `TasksMax`) costs only the
+/// notification: the shutdown must go on.
 pub fn stopping() {
-    std::thread::spawn(|| send(&[NotifyState::Stopping]));
+    let spawned = std::thread::Builder::new()
+        .name("systemd-stopping".into())
+        .spawn(|| send(&[NotifyState::Stopping]));
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot tell systemd the service is stopping");
+    }
 }

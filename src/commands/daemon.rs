@@ -108,10 +108,13 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
             stats.clone(),
         ));
         let notifier_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let notifier = std::thread::spawn({
-            let (stats, stop) = (stats.clone(), notifier_stop.clone());
-            move || crate::systemd::run(stats, stop)
-        });
+        let notifier = std::thread::Builder::new()
+            .name("systemd-notify".into())
+            .spawn({
+                let (stats, stop) = (stats.clone(), notifier_stop.clone());
+                move || crate::systemd::run(stats, stop)
+            })
+            .context("cannot start the thread that reports to systemd")?;
         let shutdown = async {
             shutdown_signal().await;
             crate::systemd::stopping();

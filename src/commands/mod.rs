@@ -33,19 +33,33 @@ pub fn install_panic_hook() {
             .unwrap_or_default();
         let thread = std::thread::current();
         let thread = thread.name().unwrap_or("-");
+        // The calls that led here, when asked for as Rust programs ask
+        // (`RUST_BACKTRACE=1`): function names and source lines, no data.
+        let backtrace = if backtrace_wanted() {
+            std::backtrace::Backtrace::force_capture().to_string()
+        } else {
+            "set RUST_BACKTRACE=1 to log the calls that led here".to_owned()
+        };
         if tracing::dispatcher::has_been_set() {
             tracing::error!(
                 location,
                 thread,
                 message,
+                backtrace,
                 "internal error (a bug; please report it with this line)"
             );
         } else {
             eprintln!(
-                "internal error (a bug; please report it with this line): at {location}, thread {thread}: {message}"
+                "internal error (a bug; please report it with this line): at {location}, thread {thread}: {message}\n{backtrace}"
             );
         }
     }));
+}
+
+/// Whether `RUST_BACKTRACE` asks for backtraces of panics (the standard
+/// library's own rule: set and not `0`).
+fn backtrace_wanted() -> bool {
+    std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0")
 }
 
 /// `message` up to the first text it quotes or the first fields it shows.

@@ -295,7 +295,15 @@ pub async fn run(
     if let Some(t) = telemetry {
         t.abort();
     }
-    result.map_err(|e| anyhow::anyhow!("the consumer thread failed: {e}"))?
+    // A panic's own text may quote an event; the panic hook has already
+    // logged what of it can be shown, with where it happened.
+    result.map_err(|e| {
+        if e.is_panic() {
+            anyhow::anyhow!("the consumer thread stopped on an internal error (logged above)")
+        } else {
+            anyhow::anyhow!("the consumer thread was cancelled")
+        }
+    })?
 }
 
 /// Start-up waits for unavailable clusters, asking again after this long at

@@ -528,6 +528,18 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"userpassportno":"E12345678","khzjhm":"G12345678"}"#, "g12345678"),
         // A passport under a key that names it in full-width letters.
         (r#"{"ｐａｓｓｐｏｒｔ":"E12345678"}"#, "e12345678"),
+        // Numbers written in Chinese numerals (the ninth leak hunt): in a
+        // message, in groups, spoken (`幺`), financial, as a key, in an
+        // escaped JSON document, after a keyword.
+        (r#"{"m":"我的电话一三八一二三四五六七八，谢谢"}"#, "13812345678"),
+        (r#"{"m":"电话：一三八 一二三四 五六七八"}"#, "13812345678"),
+        (r#"{"m":"加我幺三八幺二三四五六七八"}"#, "13812345678"),
+        (r#"{"m":"壹叁捌壹贰叁肆伍陆柒捌"}"#, "13812345678"),
+        (r#"{"m":"身份证一一〇一〇五一九四九一二三一〇〇二X"}"#, "11010519491231002"),
+        (r#"{"m":"卡号六二二二〇二一二三四五六七八九四"}"#, "6222021234567894"),
+        (r#"{"一三八一二三四五六七八":3}"#, "13812345678"),
+        (r#"{"body":"{\"tel\":\"\u4e00\u4e09\u516b\u4e00\u4e8c\u4e09\u56db\u4e94\u516d\u4e03\u516b\"}"}"#, "13812345678"),
+        (r#"{"m":"座机〇一〇-六二三四五六七八"}"#, "1062345678"),
         // A passport under a key that names it, one level up.
         (r#"{"passport":{"no":"E12345678"}}"#, "e12345678"),
         (
@@ -599,6 +611,11 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"m":"①2024年度报告","n":"面积120m²，单价¹"}"#,
         // An invoice code: a `0` and four digits that are no area code.
         r#"{"invoice_code":"044031900111","m":"发票代码044031900111"}"#,
+        // Chinese numerals that are words, dates and amounts, not digit
+        // strings: a single one, a few together, units between them.
+        r#"{"m":"三四个人用了一一对应的方法，第一二三条","d":"二〇二六年十二月二日"}"#,
+        r#"{"amount":"壹万叁仟捌佰元整","n":"一千三百八十一万二千三百四十五","k":"七八个"}"#,
+        r#"{"m":"来电号码一三八","t":"幺幺零"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

@@ -148,9 +148,15 @@ async fn scan(
     result
 }
 
+/// The first line of an answer, at most 300 bytes, cut at a character
+/// boundary (an error page or a reason may be in any language).
 fn first_line(text: &str) -> &str {
     let line = text.lines().next().unwrap_or("");
-    &line[..line.len().min(300)]
+    let mut end = line.len().min(300);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    &line[..end]
 }
 
 /// The documents of the output's indices (`pattern`) that `wants` keeps.
@@ -235,4 +241,18 @@ pub async fn seals(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_line;
+
+    #[test]
+    fn a_long_first_line_is_cut_between_characters() {
+        // 299 bytes, then a three-byte character across byte 300.
+        let text = format!("{}索引不存在\nsecond", "x".repeat(299));
+        assert_eq!(first_line(&text), "x".repeat(299));
+        assert_eq!(first_line("短\nb"), "短");
+        assert_eq!(first_line(""), "");
+    }
 }

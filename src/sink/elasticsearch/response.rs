@@ -71,6 +71,45 @@ struct ItemError {
     reason: Option<String>,
 }
 
+/// Why a successful (2xx) bulk answer could not be judged item by item.
+#[derive(Debug, PartialEq, Eq)]
+enum Unreadable {
+    /// Not the JSON Elasticsearch sends.
+    NotElasticsearch,
+    /// It lists `items` items, not one per document.
+    MissingItems { items: usize },
+}
+
+/// Reads a 2xx bulk answer for `docs` documents. Every document must have
+/// its item: an answer that does not account for each one (a proxy's bare
+/// `{"errors":false}`, a cut-off list) acknowledges none of them.
+fn read_items(text: &[u8], docs: usize) -> Result<BulkResponse, Unreadable> {
+    // Fast path: Elasticsearch puts `"errors":false` first when every item
+    // succeeded; then nothing needs judging item by item, but the items are
+    // still counted: each has one `"status"`, and with no errors there is
+    // no error text that could hold one.
+    let head = &text[..text.len().min(64)];
+    if memchr::memmem::find(head, b"\"errors\":false").is_some() {
+        let items = memchr::memmem::find_iter(text, b"\"status\"").count();
+        return if items == docs {
+            Ok(BulkResponse {
+                errors: false,
+                items: Vec::new(),
+            })
+        } else {
+            Err(Unreadable::MissingItems { items })
+        };
+    }
+    let parsed: BulkResponse =
+        serde_json::from_slice(text).map_err(|_| Unreadable::NotElasticsearch)?;
+    if parsed.items.len() != docs {
+        return Err(Unreadable::MissingItems {
+            items: parsed.items.len(),
+        });
+    }
+    Ok(parsed)
+}
+
 /// Reports a bulk request that did not go through (one log line, one
 /// count).
 pub(super) fn problem(shared: &Shared, docs: usize, problem: BulkProblem<'_>) {
@@ -155,29 +194,17 @@ pub(super) async fn settle(
         }
         return;
     }
-    // Fast path: Elasticsearch puts `"errors":false` first when every item
-    // succeeded; then there is nothing item by item to judge.
-    let head = &text[..text.len().min(64)];
-    let all_ok = memchr::memmem::find(head, b"\"errors\":false").is_some();
-    let parsed: BulkResponse = if all_ok {
-        BulkResponse {
-            errors: false,
-            items: Vec::new(),
+    let parsed = match read_items(&text, docs.len()) {
+        Ok(parsed) => parsed,
+        Err(Unreadable::NotElasticsearch) => {
+            problem(shared, docs.len(), BulkProblem::NotElasticsearch);
+            return retry(shared, docs, Failure::ServerError);
         }
-    } else {
-        match serde_json::from_slice(&text) {
-            Ok(r) => r,
-            Err(_) => {
-                problem(shared, docs.len(), BulkProblem::NotElasticsearch);
-                return retry(shared, docs, Failure::ServerError);
-            }
+        Err(Unreadable::MissingItems { items }) => {
+            problem(shared, docs.len(), BulkProblem::MissingItems { items });
+            return retry(shared, docs, Failure::ServerError);
         }
     };
-    if parsed.errors && parsed.items.len() != docs.len() {
-        let items = parsed.items.len();
-        problem(shared, docs.len(), BulkProblem::MissingItems { items });
-        return retry(shared, docs, Failure::ServerError);
-    }
     // A readable answer: any outage is over.
     shared.answered();
     let mut indexed = Vec::with_capacity(docs.len());
@@ -244,6 +271,45 @@ pub(super) async fn settle(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_must_account_for_every_document() {
+        let ok = |n: usize| {
+            let items = vec![r#"{"index":{"status":201}}"#; n].join(",");
+            format!(r#"{{"errors":false,"items":[{items}]}}"#)
+        };
+        assert!(read_items(ok(2).as_bytes(), 2).is_ok());
+        // A proxy's bare answer, or a list cut short, acknowledges nothing.
+        for (body, docs, items) in [
+            (r#"{"errors":false}"#.to_owned(), 2, 0),
+            (ok(1), 2, 1),
+            (ok(3), 2, 3),
+        ] {
+            assert_eq!(
+                read_items(body.as_bytes(), docs).err(),
+                Some(Unreadable::MissingItems { items }),
+                "{body}"
+            );
+        }
+        // The same when `errors` is not where the fast path looks.
+        let late = format!(
+            r#"{{"took":1,"ingest_took":0,"x":"{}","errors":false,"items":[]}}"#,
+            "y".repeat(64)
+        );
+        assert_eq!(
+            read_items(late.as_bytes(), 1).err(),
+            Some(Unreadable::MissingItems { items: 0 })
+        );
+        let errors = r#"{"errors":true,"items":[{"index":{"status":201}}]}"#;
+        assert_eq!(
+            read_items(errors.as_bytes(), 2).err(),
+            Some(Unreadable::MissingItems { items: 1 })
+        );
+        assert_eq!(
+            read_items(b"<html>bad gateway</html>", 1).err(),
+            Some(Unreadable::NotElasticsearch)
+        );
+    }
 
     #[test]
     fn item_errors_without_a_reason_are_read() {

@@ -10,7 +10,9 @@ use super::workspace::{LeafScratch, PathTrack, Tally, Workspace};
 use crate::detect::{Features, Scan, WHOLE_TEXT};
 use crate::json::number_quote;
 use crate::json::rewrite::Leaf;
-use crate::normalize::{has_foldable, may_hold_exponent, wide_digits_and_at, NormView, Percent};
+use crate::normalize::{
+    cjk_numeral_digits, has_foldable, may_hold_exponent, wide_digits_and_at, NormView, Percent,
+};
 use crate::text::partial_mask_into;
 use crate::{Action, MaskRule, Reject, RuleSet};
 
@@ -167,8 +169,8 @@ impl RuleSet {
 
     /// Whether no mask rule could find anything in `text`, which holds no
     /// `\\` (`features` are its profile), even in its normalised view: too
-    /// few digits, counting those that fold to one (full-width, styled),
-    /// no `@` of either width, no
+    /// few digits, counting those that fold to one (full-width, styled,
+    /// Chinese numerals in runs), no `@` of either width, no
     /// `%`. Decoding only ever shortens text and each encoded digit keeps
     /// an ASCII digit (`%31`, `\\u0031`), so this holds for the view too.
     #[inline]
@@ -183,9 +185,13 @@ impl RuleSet {
             return true;
         }
         // Only characters that fold to a digit (or to an `@`) could make
-        // up the difference.
+        // up the difference, and Chinese numerals in runs.
         let (wide, at) = wide_digits_and_at(text);
-        features.digits + wide < self.min_digits && !at
+        if at {
+            return false;
+        }
+        features.digits + wide < self.min_digits
+            && features.digits + wide + cjk_numeral_digits(text) < self.min_digits
     }
 
     /// One pass of the mask rules over a value. Every rule looks at the
@@ -236,7 +242,13 @@ impl RuleSet {
         }
         // (`has_high` counts DEL; decoded text may hold control characters,
         // `\u0001` in the JSON, which the view reads as a break.)
-        let foldable = (raw.has_high && has_foldable(current, self.has_regex))
+        // Chinese numerals: read only when there are enough of them, with
+        // the digits, for the shortest match.
+        let foldable = (raw.has_high
+            && (has_foldable(current, self.has_regex) || {
+                let numerals = cjk_numeral_digits(current);
+                numerals > 0 && raw.digits + numerals >= self.min_digits
+            }))
             || (profiled.is_none() && crate::bytes::has_control(current));
         let view = NormView::reading(
             current,

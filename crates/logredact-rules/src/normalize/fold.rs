@@ -15,10 +15,11 @@ pub(super) enum Fold {
     /// and U+0301) that may bound a number.
     Mark,
     /// A digit in a styled form that is also a list or footnote marker
-    /// (circled, parenthesised, superscript): read as this digit only in
-    /// a run of two or more such digits that no plain digit touches
-    /// (`❶❸❽…`), since `①13812345678` is item one and a phone number and
-    /// `13812345678¹²` has a footnote.
+    /// (circled, parenthesised, superscript), or a Chinese numeral, which
+    /// is also a word (`一个`, `七八个`): read as this digit only in a run
+    /// of two or more such digits that no plain digit touches (`❶❸❽…`,
+    /// `一三八一二三四五六七八`), since `①13812345678` is item one and a
+    /// phone number and `13812345678¹²` has a footnote.
     RunDigit(u8),
 }
 
@@ -29,7 +30,11 @@ pub(super) fn fold(cp: u32) -> Fold {
     // but the ideographic space and the prolonged sound mark), full-width
     // ASCII (as Chinese input methods type it).
     if (0x3001..=0x30fb).contains(&cp) {
-        return Fold::Keep;
+        return if cp == 0x3007 {
+            Fold::RunDigit(b'0')
+        } else {
+            Fold::Keep
+        };
     }
     if (0xff01..=0xff5e).contains(&cp) {
         return Fold::Byte((cp - 0xfee0) as u8);
@@ -137,7 +142,7 @@ pub(super) fn fold(cp: u32) -> Fold {
         | 0xfff9..=0xfffb
         | 0x1bca0..=0x1bca3
         | 0x1d173..=0x1d17a => Fold::Remove,
-        _ => Fold::Keep,
+        _ => cjk_numeral(cp).map_or(Fold::Keep, Fold::RunDigit),
     }
 }
 
@@ -185,6 +190,82 @@ pub(super) fn char_ending_at(text: &[u8], end: usize) -> Option<(usize, u32)> {
     None
 }
 
+/// The digit a Chinese numeral stands for, as people write a number digit
+/// by digit in words (`一三八…`, said aloud `幺三八…`, in a form that
+/// refuses digits, or to get past a platform's filter): the common
+/// numerals, `〇` and `零`, the spoken `幺`, and the financial ones
+/// (`壹贰叁肆伍陆柒捌玖`, `貳` `陸` as Taiwan and Hong Kong write them).
+/// All but `〇` lie in the CJK ideographs (leads 0xE4-0xE9).
+#[inline]
+fn cjk_numeral(cp: u32) -> Option<u8> {
+    Some(match cp {
+        0x3007 | 0x96f6 => b'0',
+        0x4e00 | 0x5e7a | 0x58f9 => b'1',
+        0x4e8c | 0x8d30 | 0x8cb3 => b'2',
+        0x4e09 | 0x53c1 => b'3',
+        0x56db | 0x8086 => b'4',
+        0x4e94 | 0x4f0d => b'5',
+        0x516d | 0x9646 | 0x9678 => b'6',
+        0x4e03 | 0x67d2 => b'7',
+        0x516b | 0x634c => b'8',
+        0x4e5d | 0x7396 => b'9',
+        _ => return None,
+    })
+}
+
+/// The Chinese numeral (see [`cjk_numeral`]) that `bytes` start with, and
+/// the digit it stands for.
+#[inline]
+fn cjk_numeral_at(bytes: &[u8]) -> Option<u8> {
+    match *bytes {
+        [a @ 0xe3..=0xe9, b, c, ..] => cjk_numeral(
+            (u32::from(a & 0x0f) << 12) | (u32::from(b & 0x3f) << 6) | u32::from(c & 0x3f),
+        ),
+        _ => None,
+    }
+}
+
+/// Where the first Chinese numeral in `bytes` starts. Only lead bytes are
+/// looked at, so a match is always a whole character.
+pub(super) fn find_cjk_numeral(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 2 < bytes.len() {
+        let b = bytes[i];
+        if b < 0xe3 {
+            i += 1;
+            continue;
+        }
+        if cjk_numeral_at(&bytes[i..]).is_some() {
+            return Some(i);
+        }
+        // A lead of three bytes or more: its continuation bytes are no
+        // leads.
+        i += if b < 0xf0 { 3 } else { 1 };
+    }
+    None
+}
+
+/// How many Chinese numerals `text` holds in runs of two or more: the
+/// digits its view reads from them, at most. Zero for text without any.
+pub fn cjk_numeral_digits(text: &[u8]) -> usize {
+    let (mut total, mut run) = (0, 0);
+    let mut i = 0;
+    while let Some(off) = find_cjk_numeral(&text[i..]) {
+        if off > 0 {
+            if run >= 2 {
+                total += run;
+            }
+            run = 0;
+        }
+        run += 1;
+        i += off + 3;
+    }
+    if run >= 2 {
+        total += run;
+    }
+    total
+}
+
 /// What stands before a [`Fold::RunDigit`] character at `before` in the
 /// output.
 pub(super) enum Neighbour {
@@ -196,23 +277,32 @@ pub(super) enum Neighbour {
     Styled { at: usize, digit: u8 },
 }
 
-/// `source_of_last` gives the code point the byte before `before` was read
+/// `source_of(i)` gives the code point byte `i` of the output was read
 /// from.
 pub(super) fn run_neighbour(
     text: &[u8],
     before: usize,
-    source_of_last: impl FnOnce() -> Option<u32>,
+    source_of: impl Fn(usize) -> Option<u32>,
 ) -> Neighbour {
     let Some(&last) = before.checked_sub(1).and_then(|i| text.get(i)) else {
         return Neighbour::None;
     };
+    // A digit read from a styled one (or a numeral); a plain one, or a
+    // full-width one, is no part of a run (`13812345678¹`, `１３８…②`).
+    let read_from_styled = |i: usize| {
+        text[i].is_ascii_digit() && matches!(source_of(i).map(fold), Some(Fold::RunDigit(_)))
+    };
     if last.is_ascii_digit() {
-        // A digit read from a styled one continues the run; a plain one,
-        // or a full-width one, does not (`13812345678¹`, `１３８…②`).
-        return match source_of_last().map(fold) {
-            Some(Fold::RunDigit(_)) => Neighbour::Digit,
-            _ => Neighbour::None,
+        return if read_from_styled(before - 1) {
+            Neighbour::Digit
+        } else {
+            Neighbour::None
         };
+    }
+    // A last group of one after a run that was read (an ID in fours,
+    // `四二一七 一八一九 八三一一 二六四四 四X`).
+    if matches!(last, b' ' | b'-') && before >= 2 && read_from_styled(before - 2) {
+        return Neighbour::Digit;
     }
     match kept_styled_digit(text, before) {
         // Not after a digit: that one was kept as a footnote to it.

@@ -21,7 +21,9 @@
 //!   styled digits become digits: mathematical ones (`𝟏`) always,
 //!   circled, superscript and the like (`①` `¹` `❶`) in runs of two or
 //!   more of them that no plain digit touches (alone, or glued to plain
-//!   digits, they are list and footnote markers);
+//!   digits, they are list and footnote markers); so do Chinese numerals
+//!   (`一三八…`, the spoken `幺`, `〇` and `零`, the financial `壹贰叁…`),
+//!   which alone are words (`一个`);
 //! - numbers written with an exponent (`1.8534099073E10`) are read by
 //!   their value (`numbers.rs`), once everything above is undone.
 //!
@@ -46,8 +48,12 @@ use super::bytes::{find_special, has_control, is_control};
 
 mod fold;
 
+pub use fold::cjk_numeral_digits;
 pub(crate) use fold::invisible;
-use fold::{char_ending_at, code_point_at, fold, marks_a_digit, run_neighbour, Fold, Neighbour};
+use fold::{
+    char_ending_at, code_point_at, find_cjk_numeral, fold, marks_a_digit, run_neighbour, Fold,
+    Neighbour,
+};
 
 mod numbers;
 
@@ -193,7 +199,10 @@ impl<'s> NormView<'s> {
 /// or a number with an exponent. A quick test over the bytes (most texts
 /// are plain ASCII, or Chinese without these).
 pub fn may_need_normalizing(text: &[u8]) -> bool {
-    find_special(text).is_some() || has_control(text) || may_hold_exponent(text)
+    find_special(text).is_some()
+        || has_control(text)
+        || may_hold_exponent(text)
+        || cjk_numeral_digits(text) > 0
 }
 
 /// Whether `text` holds a character whose fold matters: with `all`, any
@@ -272,11 +281,18 @@ fn normalize(
     starts.reserve(original.len() + 1);
     let mut changed = false;
     let mut i = 0;
+    // Chinese numerals are no special bytes (their leads are those of all
+    // Chinese text): where the next one is, found once per numeral.
+    let mut numeral = find_cjk_numeral(original);
     while i < original.len() {
         // Copy text up to the next byte that could start something to
         // undo (an escape, or a character the view folds) in one go:
         // Chinese text is copied whole, character by character or not.
+        if numeral.is_some_and(|at| at < i) {
+            numeral = find_cjk_numeral(&original[i..]).map(|at| i + at);
+        }
         let plain = find_special(&original[i..]).unwrap_or(original.len() - i);
+        let plain = numeral.map_or(plain, |at| plain.min(at - i));
         if plain > 0 {
             // The first bytes of a plain run can still complete an escape
             // begun before it (`%3` + `1`, or `%5C` + `u0031`): go byte by
@@ -417,11 +433,25 @@ fn ambiguous_escape(byte: u8, next: Option<u8>) -> bool {
     }
 }
 
-/// The code point whose source begins at `src` in the original: the
-/// character there, or the one a `\uHHHH` or `%uHHHH` escape there spells.
-fn source_char(original: &[u8], src: usize) -> Option<u32> {
-    let s = original.get(src..)?;
-    unicode_escape(s).or_else(|| code_point_at(s))
+/// The code point an output byte was read from, given its `source` in the
+/// original: the character there, or the one its escapes spell, at any
+/// depth (`\\u4e00` in a JSON document inside another, `%E4%B8%80`),
+/// undone as the view undoes them. (Only for a digit before a styled one,
+/// so seldom; the source is shorter than the text, so this ends.)
+fn source_char(original: &[u8], source: Range<usize>) -> Option<u32> {
+    let s = original.get(source)?;
+    match s.first()? {
+        b'\\' | b'%' => {
+            let (mut text, mut starts) = (Vec::new(), Vec::new());
+            let mut reading = Reading {
+                percent: Percent::Escape,
+                met_unsure: false,
+            };
+            normalize(s, &mut reading, &mut text, &mut starts);
+            code_point_at(&text)
+        }
+        _ => code_point_at(s),
+    }
 }
 
 /// The code unit a `\uHHHH` or `%uHHHH` escape at the start of `bytes`
@@ -576,8 +606,10 @@ fn reduce(
                     if next_decoded(rest).is_some_and(|b| b.is_ascii_digit()) {
                         return any;
                     }
-                    let source_of_last = || source_char(original, starts[before - 1] as usize);
-                    match run_neighbour(text, before, source_of_last) {
+                    let source_of = |i: usize| {
+                        source_char(original, starts[i] as usize..starts[i + 1] as usize)
+                    };
+                    match run_neighbour(text, before, source_of) {
                         Neighbour::None => return any,
                         Neighbour::Digit => replace_tail(text, starts, len, &[digit]),
                         Neighbour::Styled { at, digit: prev } => {

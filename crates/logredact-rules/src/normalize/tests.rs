@@ -124,6 +124,8 @@ fn styled_digits() {
     assert_eq!(view("100m²").0, "100m²");
 }
 
+/// Every character the view folds is found: by its special lead byte, or,
+/// a Chinese numeral, by `find_cjk_numeral`.
 #[test]
 fn every_folded_character_has_a_special_lead() {
     for c in (0..=0x10ffff).filter_map(char::from_u32) {
@@ -131,13 +133,39 @@ fn every_folded_character_has_a_special_lead() {
             continue;
         }
         let mut buf = [0u8; 4];
-        let lead = c.encode_utf8(&mut buf).as_bytes()[0];
-        assert!(
-            lead >= 0x80 && crate::bytes::is_special(lead),
-            "U+{:04X} is folded, but its lead byte {lead:#x} is not special",
-            c as u32
-        );
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        let lead = bytes[0];
+        if !crate::bytes::is_special(lead) {
+            assert_eq!(
+                fold::find_cjk_numeral(bytes),
+                Some(0),
+                "U+{:04X} is folded, but it is not found",
+                c as u32
+            );
+            continue;
+        }
+        assert!(lead >= 0x80, "U+{:04X}", c as u32);
     }
+}
+
+#[test]
+fn chinese_numerals_are_digits_in_runs_only() {
+    assert_eq!(view("一三八一二三四五六七八").0, "13812345678");
+    assert_eq!(view("幺三八 幺二三四 五六七八").0, "138 1234 5678");
+    assert_eq!(view("壹叁捌-壹贰叁肆-伍陆柒捌").0, "138-1234-5678");
+    assert_eq!(view("二〇二六年").0, "2026年");
+    // Alone, a numeral is a word; glued to plain digits, a boundary.
+    assert_eq!(view("一个人").0, "一个人");
+    assert_eq!(view("一13812345678").0, "一13812345678");
+    assert_eq!(view("13812345678一二").0, "13812345678一二");
+    // A last group of one after groups that were read.
+    assert_eq!(view("四二一七 一八 四X").0, "4217 18 4X");
+    // Escaped, at any depth.
+    assert_eq!(view(r"\\u4e00\\u4e09\\u516b").0, "138");
+    assert_eq!(view("%E4%B8%80%E4%B8%89%E5%85%AB").0, "138");
+    // Counted for the gate only in runs.
+    assert_eq!(cjk_numeral_digits("一个人".as_bytes()), 0);
+    assert_eq!(cjk_numeral_digits("七八个，一三八".as_bytes()), 5);
 }
 
 #[test]

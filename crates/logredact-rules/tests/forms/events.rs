@@ -25,9 +25,12 @@ pub enum Encoding {
     Nginx,
     /// Every character as `\uXXXX`, as text inside a string.
     UnicodeEscapes,
+    /// Digits as Chinese numerals, as people write a number in words
+    /// (`一三八…`, spoken `幺三八…`, financial `壹叁捌…`).
+    ChineseNumerals,
 }
 
-pub const ENCODINGS: [Encoding; 9] = [
+pub const ENCODINGS: [Encoding; 10] = [
     Encoding::Plain,
     Encoding::FullWidth,
     Encoding::UnicodeSpaces,
@@ -37,6 +40,14 @@ pub const ENCODINGS: [Encoding; 9] = [
     Encoding::Form,
     Encoding::Nginx,
     Encoding::UnicodeEscapes,
+    Encoding::ChineseNumerals,
+];
+
+/// Chinese numerals for 0-9, in the styles people write digits in.
+const NUMERALS: [[char; 10]; 3] = [
+    ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'],
+    ['零', '幺', '二', '三', '四', '五', '六', '七', '八', '九'],
+    ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'],
 ];
 
 pub fn encode(s: &str, e: Encoding, rng: &mut Dice) -> String {
@@ -84,6 +95,15 @@ pub fn encode(s: &str, e: Encoding, rng: &mut Dice) -> String {
                 out.push_str(&format!("\\u{unit:04x}"));
             }
             out
+        }
+        Encoding::ChineseNumerals => {
+            let style = NUMERALS[rng.below(NUMERALS.len())];
+            s.chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => style[d as usize],
+                    None => c,
+                })
+                .collect()
         }
     }
 }
@@ -139,6 +159,14 @@ pub fn dumps_ascii(v: &Value) -> String {
 /// The member (`"key": value`) that holds `p`, encoded `e`, placed at
 /// `place`. `name` is the member's key (a passport's key names it).
 pub fn member(p: &Planted, e: Encoding, place: Place, rng: &mut Dice) -> (String, Value) {
+    // Numbers are written in numerals; addresses and passport numbers,
+    // copied from a screen or a document, are not.
+    let e = match p.kind {
+        Kind::Email | Kind::EmailIdn | Kind::Passport if e == Encoding::ChineseNumerals => {
+            Encoding::Plain
+        }
+        _ => e,
+    };
     let text = format!("{}{}", p.context, encode(&p.written, e, rng));
     let name = if p.kind == Kind::Passport {
         "passportNo".to_owned()

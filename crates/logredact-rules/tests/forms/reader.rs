@@ -32,11 +32,32 @@ pub fn reads(s: &str) -> String {
             // dash to a reader between digits.
             0x30fc | 0xff70 => Some('-'),
             0xff01..=0xff5e => char::from_u32(c as u32 - 0xfee0),
+            // Chinese numerals, read digit by digit.
+            _ if "〇零幺壹贰叁肆伍陆柒捌玖一二三四五六七八九".contains(c) => {
+                chinese_numeral(c)
+            }
             0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xfeff => None,
             0xa0 | 0x2000..=0x200a | 0x202f | 0x3000 => Some(' '),
             _ => Some(c),
         })
         .collect()
+}
+
+/// The digit a Chinese numeral stands for, with its financial form.
+fn chinese_numeral(c: char) -> Option<char> {
+    let d = match c {
+        '〇' | '零' => 0,
+        '一' | '幺' | '壹' => 1,
+        '二' | '贰' => 2,
+        '三' | '叁' => 3,
+        '四' | '肆' => 4,
+        '五' | '伍' => 5,
+        '六' | '陆' => 6,
+        '七' | '柒' => 7,
+        '八' | '捌' => 8,
+        _ => 9,
+    };
+    char::from_digit(d, 10)
 }
 
 fn undo_once(s: &str) -> String {
