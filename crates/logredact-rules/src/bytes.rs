@@ -270,6 +270,18 @@ mod imp {
         }
     }
 
+    /// [`super::is_numeral_lead`] bytes.
+    #[inline]
+    pub(crate) fn numeral_leads(chunk: &[u8; 16]) -> u16 {
+        // SAFETY: as above.
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(0xe3_u8 as i8));
+            let lead = _mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(6)), shifted);
+            _mm_movemask_epi8(lead) as u16
+        }
+    }
+
     /// Control bytes but tab, line feed and carriage return.
     #[inline]
     pub(crate) fn controls(chunk: &[u8; 16]) -> u16 {
@@ -329,6 +341,11 @@ mod imp {
     }
 
     #[inline]
+    pub(crate) fn numeral_leads(chunk: &[u8; 16]) -> u16 {
+        mask(chunk, super::is_numeral_lead)
+    }
+
+    #[inline]
     pub(crate) fn e_and_digits(chunk: &[u8; 16]) -> (u16, u16) {
         (
             mask(chunk, |b| b | 0x20 == b'e'),
@@ -338,7 +355,7 @@ mod imp {
 }
 
 use imp::e_and_digits;
-pub(crate) use imp::{classes, controls, special_bytes, string_chunk, string_stops};
+pub(crate) use imp::{classes, controls, numeral_leads, special_bytes, string_chunk, string_stops};
 
 /// Calls `visit` with each offset where an `e` or `E` follows an ASCII
 /// digit, in order, until it returns `true`: where a number's exponent may
@@ -438,6 +455,42 @@ pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
     (found != 0).then(|| at + found.trailing_zeros() as usize)
 }
 
+/// The lead bytes of Chinese numerals (U+3000-U+9FFF): where
+/// `normalize`'s own search for them (`find_cjk_numeral`) looks. In UTF-8
+/// text such a byte is always a lead.
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+#[inline]
+pub(crate) fn is_numeral_lead(b: u8) -> bool {
+    (0xe3..=0xe9).contains(&b)
+}
+
+/// Each offset in `bytes` of an [`is_numeral_lead`] byte, in order, until
+/// `visit` returns `true`; returns that offset. Sixteen bytes at a time.
+#[inline]
+pub(crate) fn find_numeral_lead(
+    bytes: &[u8],
+    mut visit: impl FnMut(usize) -> bool,
+) -> Option<usize> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let n = (bytes.len() - at).min(16);
+        let mut leads = match bytes[at..].first_chunk::<16>() {
+            Some(chunk) => numeral_leads(chunk),
+            // (Zero padding is no lead.)
+            None => numeral_leads(&short_chunk(&bytes[at..])),
+        };
+        while leads != 0 {
+            let i = at + leads.trailing_zeros() as usize;
+            if visit(i) {
+                return Some(i);
+            }
+            leads &= leads - 1;
+        }
+        at += n;
+    }
+    None
+}
+
 /// Control bytes other than tab, line feed and carriage return: text a
 /// JSON string's escapes decoded (`\u0001`) may hold them.
 #[inline]
@@ -535,6 +588,19 @@ mod tests {
                 assert_eq!(c.e, bit(b | 0x20 == b'e'), "byte {b}");
                 assert_eq!(special_bytes(&chunk), bit(is_special(b)), "byte {b}");
                 assert_eq!(controls(&chunk), bit(is_control(b)), "byte {b}");
+                assert_eq!(numeral_leads(&chunk), bit(is_numeral_lead(b)), "byte {b}");
+                let mut long = [b'x'; 40];
+                long[pos + 17] = b;
+                assert_eq!(
+                    find_numeral_lead(&long, |_| true),
+                    is_numeral_lead(b).then_some(pos + 17),
+                    "byte {b}"
+                );
+                assert_eq!(
+                    find_numeral_lead(&long[..pos + 18], |_| true),
+                    is_numeral_lead(b).then_some(pos + 17),
+                    "byte {b}, short tail"
+                );
                 let mut text = vec![b'x'; pos + 9];
                 text[pos + 8] = b;
                 assert_eq!(has_control(&text), is_control(b), "byte {b} at {pos}");

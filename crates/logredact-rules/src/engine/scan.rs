@@ -66,6 +66,7 @@ impl RuleSet {
             explain,
             keys,
             lost_digits,
+            no_numerals: false,
         };
         let mut skipped = false;
         let mut unsure = false;
@@ -194,6 +195,19 @@ impl RuleSet {
             && features.digits + wide + cjk_numeral_digits(text) < self.min_digits
     }
 
+    /// Whether `text`'s Chinese numerals in runs (`一三八…`) must be read:
+    /// there are some, and with the `digits` enough for the shortest
+    /// match. Not counted again in the masked text of a value that had
+    /// none.
+    fn numerals_count(&self, text: &[u8], digits: usize, tally: &mut Tally<'_>) -> bool {
+        if tally.no_numerals {
+            return false;
+        }
+        let numerals = cjk_numeral_digits(text);
+        tally.no_numerals = numerals == 0;
+        numerals > 0 && digits + numerals >= self.min_digits
+    }
+
     /// One pass of the mask rules over a value. Every rule looks at the
     /// same text; where matches overlap, the earlier rule masks them
     /// together; then one
@@ -242,13 +256,9 @@ impl RuleSet {
         }
         // (`has_high` counts DEL; decoded text may hold control characters,
         // `\u0001` in the JSON, which the view reads as a break.)
-        // Chinese numerals: read only when there are enough of them, with
-        // the digits, for the shortest match.
         let foldable = (raw.has_high
-            && (has_foldable(current, self.has_regex) || {
-                let numerals = cjk_numeral_digits(current);
-                numerals > 0 && raw.digits + numerals >= self.min_digits
-            }))
+            && (has_foldable(current, self.has_regex)
+                || self.numerals_count(current, raw.digits, tally)))
             || (profiled.is_none() && crate::bytes::has_control(current));
         let view = NormView::reading(
             current,

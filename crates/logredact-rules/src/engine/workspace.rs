@@ -61,6 +61,10 @@ pub(super) struct Tally<'w> {
     pub(super) keys: [&'w [u8]; 2],
     /// The value is a number a double held, which lost its last digits.
     pub(super) lost_digits: bool,
+    /// An earlier pass over the value found no Chinese numerals in runs
+    /// in it, so a later pass over its masked text finds none either
+    /// (masks write `*`, digits and the rules' own words).
+    pub(super) no_numerals: bool,
     pub(super) counts: &'w mut [u32],
     pub(super) residual: &'w mut [u32],
     pub(super) path: &'w PathTrack,

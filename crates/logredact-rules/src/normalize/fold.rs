@@ -190,57 +190,85 @@ pub(super) fn char_ending_at(text: &[u8], end: usize) -> Option<(usize, u32)> {
     None
 }
 
-/// The digit a Chinese numeral stands for, as people write a number digit
-/// by digit in words (`一三八…`, said aloud `幺三八…`, in a form that
-/// refuses digits, or to get past a platform's filter): the common
-/// numerals, `〇` and `零`, the spoken `幺`, and the financial ones
+/// Chinese numerals and the digits they stand for, as people write a
+/// number digit by digit in words (`一三八…`, said aloud `幺三八…`, in a
+/// form that refuses digits, or to get past a platform's filter): the
+/// common numerals, `〇` and `零`, the spoken `幺`, and the financial ones
 /// (`壹贰叁肆伍陆柒捌玖`, `貳` `陸` as Taiwan and Hong Kong write them).
-/// All but `〇` lie in the CJK ideographs (leads 0xE4-0xE9).
+/// Sorted by code point; all lie in U+3000-U+9FFF (leads 0xE3-0xE9).
+const NUMERALS: [(u32, u8); 23] = [
+    (0x3007, b'0'), // 〇
+    (0x4e00, b'1'), // 一
+    (0x4e03, b'7'), // 七
+    (0x4e09, b'3'), // 三
+    (0x4e5d, b'9'), // 九
+    (0x4e8c, b'2'), // 二
+    (0x4e94, b'5'), // 五
+    (0x4f0d, b'5'), // 伍
+    (0x516b, b'8'), // 八
+    (0x516d, b'6'), // 六
+    (0x53c1, b'3'), // 叁
+    (0x56db, b'4'), // 四
+    (0x58f9, b'1'), // 壹
+    (0x5e7a, b'1'), // 幺
+    (0x634c, b'8'), // 捌
+    (0x67d2, b'7'), // 柒
+    (0x7396, b'9'), // 玖
+    (0x8086, b'4'), // 肆
+    (0x8cb3, b'2'), // 貳
+    (0x8d30, b'2'), // 贰
+    (0x9646, b'6'), // 陆
+    (0x9678, b'6'), // 陸
+    (0x96f6, b'0'), // 零
+];
+
+/// Which three-byte sequences are numerals: bit `third & 0x3f` of entry
+/// `(lead - 0xE3) * 64 + (second & 0x3f)`. One look-up per character of
+/// Chinese text (3.5 KiB, read only where Chinese text is).
+static NUMERAL_BYTES: [u64; 7 * 64] = {
+    let mut table = [0u64; 7 * 64];
+    let mut i = 0;
+    while i < NUMERALS.len() {
+        let cp = NUMERALS[i].0;
+        let row = ((cp >> 12) as usize - 3) * 64 + ((cp >> 6) & 0x3f) as usize;
+        table[row] |= 1 << (cp & 0x3f);
+        i += 1;
+    }
+    table
+};
+
+/// The digit a Chinese numeral (see [`NUMERALS`]) stands for.
 #[inline]
 fn cjk_numeral(cp: u32) -> Option<u8> {
-    Some(match cp {
-        0x3007 | 0x96f6 => b'0',
-        0x4e00 | 0x5e7a | 0x58f9 => b'1',
-        0x4e8c | 0x8d30 | 0x8cb3 => b'2',
-        0x4e09 | 0x53c1 => b'3',
-        0x56db | 0x8086 => b'4',
-        0x4e94 | 0x4f0d => b'5',
-        0x516d | 0x9646 | 0x9678 => b'6',
-        0x4e03 | 0x67d2 => b'7',
-        0x516b | 0x634c => b'8',
-        0x4e5d | 0x7396 => b'9',
-        _ => return None,
-    })
-}
-
-/// The Chinese numeral (see [`cjk_numeral`]) that `bytes` start with, and
-/// the digit it stands for.
-#[inline]
-fn cjk_numeral_at(bytes: &[u8]) -> Option<u8> {
-    match *bytes {
-        [a @ 0xe3..=0xe9, b, c, ..] => cjk_numeral(
-            (u32::from(a & 0x0f) << 12) | (u32::from(b & 0x3f) << 6) | u32::from(c & 0x3f),
-        ),
-        _ => None,
+    if !(0x3007..=0x96f6).contains(&cp) {
+        return None;
     }
+    NUMERALS
+        .binary_search_by_key(&cp, |&(c, _)| c)
+        .ok()
+        .map(|i| NUMERALS[i].1)
 }
 
-/// Where the first Chinese numeral in `bytes` starts. Only lead bytes are
-/// looked at, so a match is always a whole character.
+/// Where the first Chinese numeral in `bytes` starts. Sixteen bytes at a
+/// time where none can start (ASCII, Latin, other scripts); in Chinese
+/// text, character by character, one table look-up each. (This runs over
+/// every Chinese text value, so its inner loop is kept short.)
 pub(super) fn find_cjk_numeral(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
-    while i + 2 < bytes.len() {
-        let b = bytes[i];
-        if b < 0xe3 {
+    while let Some(&[a, b, c]) = bytes.get(i..).and_then(<[u8]>::first_chunk::<3>) {
+        let lead = usize::from(a.wrapping_sub(0xe3));
+        if lead < 7 {
+            if NUMERAL_BYTES[lead * 64 + usize::from(b & 0x3f)] & (1 << (c & 0x3f)) != 0 {
+                return Some(i);
+            }
+            i += 3;
+        } else if !(0x80..0xea).contains(&a) {
+            // No numeral for a while: on to the next lead of one.
+            i += 1 + crate::bytes::find_numeral_lead(&bytes[i + 1..], |_| true)?;
+        } else {
+            // A continuation byte or the lead of a shorter character.
             i += 1;
-            continue;
         }
-        if cjk_numeral_at(&bytes[i..]).is_some() {
-            return Some(i);
-        }
-        // A lead of three bytes or more: its continuation bytes are no
-        // leads.
-        i += if b < 0xf0 { 3 } else { 1 };
     }
     None
 }

@@ -326,3 +326,22 @@ fn a_percent_that_is_no_sure_escape_reads_both_ways() {
         assert!(!unsure(sure), "{sure}");
     }
 }
+
+#[test]
+fn the_numerals_table_is_sorted_and_read_as_the_oracle_reads_it() {
+    let numerals = "〇零一幺壹二贰貳三叁四肆五伍六陆陸七柒八捌九玖";
+    let digits = "00111222334455666778899";
+    for (c, d) in numerals.chars().zip(digits.chars()) {
+        let text = format!("{c}{c}");
+        assert_eq!(view(&text).0, format!("{d}{d}"), "{c}");
+    }
+    assert_eq!(numerals.chars().count(), digits.len());
+    // (`binary_search` needs the table sorted.)
+    for c in numerals.chars() {
+        assert!(
+            fold::find_cjk_numeral(c.to_string().as_bytes()) == Some(0),
+            "{c}"
+        );
+    }
+    assert_eq!(fold::find_cjk_numeral("十百千万亿两个".as_bytes()), None);
+}
