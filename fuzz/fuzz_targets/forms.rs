@@ -69,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
         "{};{}{};{}",
         &text[..cut],
         p.context,
-        forms::encode(&p.written, encoding, &mut dice),
+        forms::encode_planted(&p, encoding, &mut dice),
         &text[cut..]
     );
     let event = if head[3] % 2 == 0 {

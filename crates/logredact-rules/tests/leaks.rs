@@ -177,7 +177,7 @@ fn dead_letter_text_is_masked_in_every_form_and_cut_after_masking() {
             let text = format!(
                 "broken {{ {}{} ",
                 p.context,
-                forms::encode(&p.written, e, &mut rng)
+                forms::encode_planted(&p, e, &mut rng)
             );
             let masked = set.mask_text(text.as_bytes());
             assert!(

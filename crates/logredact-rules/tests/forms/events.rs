@@ -158,16 +158,21 @@ pub fn dumps_ascii(v: &Value) -> String {
 
 /// The member (`"key": value`) that holds `p`, encoded `e`, placed at
 /// `place`. `name` is the member's key (a passport's key names it).
-pub fn member(p: &Planted, e: Encoding, place: Place, rng: &mut Dice) -> (String, Value) {
-    // Numbers are written in numerals; addresses and passport numbers,
-    // copied from a screen or a document, are not.
+/// A planted value's written form in encoding `e`, as it is found: numbers
+/// are written in numerals, but addresses and passport numbers, copied
+/// from a screen or a document, are not (they stay plain).
+pub fn encode_planted(p: &Planted, e: Encoding, rng: &mut Dice) -> String {
     let e = match p.kind {
         Kind::Email | Kind::EmailIdn | Kind::Passport if e == Encoding::ChineseNumerals => {
             Encoding::Plain
         }
         _ => e,
     };
-    let text = format!("{}{}", p.context, encode(&p.written, e, rng));
+    encode(&p.written, e, rng)
+}
+
+pub fn member(p: &Planted, e: Encoding, place: Place, rng: &mut Dice) -> (String, Value) {
+    let text = format!("{}{}", p.context, encode_planted(p, e, rng));
     let name = if p.kind == Kind::Passport {
         "passportNo".to_owned()
     } else {
