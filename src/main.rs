@@ -413,8 +413,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             writeln!(
                 stderr,
-                "compared {} events from {source} in {:.2} s",
-                report.events,
+                "compared {} from {source} in {:.2} s",
+                logredact::commands::count(report.events, "event"),
                 started.elapsed().as_secs_f64()
             )?;
             Ok(ExitCode::SUCCESS)

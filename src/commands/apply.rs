@@ -234,8 +234,8 @@ pub fn write_summary(
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     writeln!(
         w,
-        "logredact apply: {} events in {:.2} s ({:.0} events/s, {:.1} MB/s), rule set {}",
-        s.lines,
+        "logredact apply: {} in {:.2} s ({:.0} events/s, {:.1} MB/s), rule set {}",
+        super::count(s.lines, "event"),
         secs,
         s.lines as f64 / secs,
         s.bytes as f64 / secs / 1e6,

@@ -457,12 +457,12 @@ pub fn write_report(
     let pct = |n: u64| 100.0 * n as f64 / report.events.max(1) as f64;
     writeln!(
         out,
-        "{} (set {}) against {} (set {}), {} events",
+        "{} (set {}) against {} (set {}), {}",
         new.0,
         new.1.fingerprint(),
         old.0,
         old.1.fingerprint(),
-        report.events
+        super::count(report.events, "event")
     )?;
     writeln!(
         out,

@@ -56,6 +56,17 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// `n` and the noun, in the plural unless `n` is one: `1 event`,
+/// `2 events` (summaries are read by people).
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Whether `RUST_BACKTRACE` asks for backtraces of panics (the standard
 /// library's own rule: set and not `0`).
 fn backtrace_wanted() -> bool {
@@ -72,6 +83,13 @@ fn without_quoted_text(message: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(super::count(1u64, "event"), "1 event");
+        assert_eq!(super::count(0u64, "event"), "0 events");
+        assert_eq!(super::count(20_000u64, "seal"), "20000 seals");
+    }
+
     use super::without_quoted_text;
 
     /// The standard library's messages for bad cuts of a text, and an

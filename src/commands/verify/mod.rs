@@ -370,8 +370,13 @@ const SHOWN: usize = 50;
 fn write_report(r: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(
         out,
-        "output \"{}\": {} seals checked, {} offsets covered, {} of {} sealed documents verified, {} documents held",
-        r.output, r.seals_checked, r.offsets_covered, r.documents_verified, r.documents_sealed, r.documents_held
+        "output \"{}\": {} checked, {} covered, {} of {} sealed documents verified, {} held",
+        r.output,
+        super::count(r.seals_checked, "seal"),
+        super::count(r.offsets_covered, "offset"),
+        r.documents_verified,
+        r.documents_sealed,
+        super::count(r.documents_held, "document")
     )?;
     if r.seals_checked == 0 {
         writeln!(

@@ -279,7 +279,9 @@ pub fn cjk_numeral_digits(text: &[u8]) -> usize {
     let (mut total, mut run) = (0, 0);
     let mut i = 0;
     while let Some(off) = find_cjk_numeral(&text[i..]) {
-        if off > 0 {
+        // Numerals with only invisible characters between them stand
+        // together as a reader sees them (`一\u{200b}三`).
+        if off > 0 && !only_invisible(&text[i..i + off]) {
             if run >= 2 {
                 total += run;
             }
@@ -292,6 +294,22 @@ pub fn cjk_numeral_digits(text: &[u8]) -> usize {
         total += run;
     }
     total
+}
+
+/// Whether `gap` holds only characters the view removes (zero-width
+/// spaces and joiners, direction marks…) or drops after a digit (marks).
+fn only_invisible(gap: &[u8]) -> bool {
+    let mut i = 0;
+    while i < gap.len() {
+        let Some(cp) = code_point_at(&gap[i..]) else {
+            return false;
+        };
+        if !matches!(fold(cp), Fold::Remove | Fold::Mark) {
+            return false;
+        }
+        i += char::from_u32(cp).map_or(1, char::len_utf8);
+    }
+    true
 }
 
 /// What stands before a [`Fold::RunDigit`] character at `before` in the

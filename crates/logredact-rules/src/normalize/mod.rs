@@ -281,18 +281,27 @@ fn normalize(
     starts.reserve(original.len() + 1);
     let mut changed = false;
     let mut i = 0;
-    // Chinese numerals are no special bytes (their leads are those of all
-    // Chinese text): where the next one is, found once per numeral.
+    // Where the next special byte and the next Chinese numeral (no special
+    // byte: their leads are those of all Chinese text) are, each searched
+    // for again only once passed, so that text with many of one and none
+    // of the other is read in one pass (not once per character).
+    let mut special = find_special(original);
     let mut numeral = find_cjk_numeral(original);
     while i < original.len() {
         // Copy text up to the next byte that could start something to
         // undo (an escape, or a character the view folds) in one go:
         // Chinese text is copied whole, character by character or not.
+        if special.is_some_and(|at| at < i) {
+            special = find_special(&original[i..]).map(|at| i + at);
+        }
         if numeral.is_some_and(|at| at < i) {
             numeral = find_cjk_numeral(&original[i..]).map(|at| i + at);
         }
-        let plain = find_special(&original[i..]).unwrap_or(original.len() - i);
-        let plain = numeral.map_or(plain, |at| plain.min(at - i));
+        let next = match (special, numeral) {
+            (Some(s), Some(n)) => s.min(n),
+            (s, n) => s.or(n).unwrap_or(original.len()),
+        };
+        let plain = next - i;
         if plain > 0 {
             // The first bytes of a plain run can still complete an escape
             // begun before it (`%3` + `1`, or `%5C` + `u0031`): go byte by

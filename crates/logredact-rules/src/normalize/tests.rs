@@ -160,12 +160,15 @@ fn chinese_numerals_are_digits_in_runs_only() {
     assert_eq!(view("13812345678一二").0, "13812345678一二");
     // A last group of one after groups that were read.
     assert_eq!(view("四二一七 一八 四X").0, "4217 18 4X");
+    // Invisible characters between them (zero-width spaces, joiners).
+    assert_eq!(view("一\u{200b}三\u{200b}八\u{200c}一").0, "1381");
     // Escaped, at any depth.
     assert_eq!(view(r"\\u4e00\\u4e09\\u516b").0, "138");
     assert_eq!(view("%E4%B8%80%E4%B8%89%E5%85%AB").0, "138");
     // Counted for the gate only in runs.
     assert_eq!(cjk_numeral_digits("一个人".as_bytes()), 0);
     assert_eq!(cjk_numeral_digits("七八个，一三八".as_bytes()), 5);
+    assert_eq!(cjk_numeral_digits("一\u{200b}三\u{200d}八".as_bytes()), 3);
 }
 
 #[test]
