@@ -419,6 +419,20 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             "13812345678",
         ),
         (r#"{"q":"\\xA3\\xB1\\xA3\\xB38\\xA3\\xB112345678"}"#, "13812345678"),
+        // After a GBK character whose second byte is `A3` (`海` is `BA A3`,
+        // `保` `B1 A3`): GBK pairs bytes from the start of the run.
+        (
+            r#"{"q":"addr=%C9%CF%BA%A3%A3%B1%A3%B3%A3%B8%A3%B1%A3%B2%A3%B3%A3%B4%A3%B5%A3%B6%A3%B7%A3%B8"}"#,
+            "13812345678",
+        ),
+        (
+            r#"{"q":"\\xB1\\xA3\\xA3\\xB1\\xA3\\xB3\\xA3\\xB8\\xA3\\xB1\\xA3\\xB2\\xA3\\xB3\\xA3\\xB4\\xA3\\xB5\\xA3\\xB6\\xA3\\xB7\\xA3\\xB8"}"#,
+            "13812345678",
+        ),
+        (
+            r#"{"q":"%BA%A3%A3%B1%A3%B3%A3%B8%A3%B1%A3%B2%A3%B3%A3%B4%A3%B5%A3%B6%A3%B7%A3%B8"}"#,
+            "13812345678",
+        ),
         // A `LIKE` `%` before an ID every character of which is escaped:
         // `%` and the first two digits read as an escape (`%44` is `D`).
         (

@@ -543,9 +543,18 @@ fn next_decoded(rest: &[u8]) -> Option<u8> {
 /// `棱` is `E6 A3 B1`, read as such before this is asked; `代码` is
 /// `E4 BB A3 E7 A0 81`, where `A3 E7` is the end of one character and the
 /// start of the next, told by the `A0` after it.
-fn gbk_full_width(text: &[u8], rest: &[u8]) -> Option<u8> {
+///
+/// GBK pairs bytes from the start of a run: in `上海１` (`C9 CF BA A3 A3
+/// B1`) the first `A3` ends `海`, so `A3 A3` is no pair and `A3 B1` is.
+/// The escaped bytes no UTF-8 reads before the pair must be even in number
+/// (looked at up to [`GBK_RUN_LOOKBACK`] bytes back, so a long run costs
+/// no more per pair).
+fn gbk_full_width(text: &[u8], starts: &[u32], original: &[u8], rest: &[u8]) -> Option<u8> {
     let n = text.len();
     let pair = text.get(n.checked_sub(2)?..)?;
+    if !gbk_aligned(text, starts, original, n - 2) {
+        return None;
+    }
     // (`F0 A3 B1` may begin a character beyond the Basic Multilingual
     // Plane, which one more byte completes.)
     if n >= 3 && (0xf0..=0xf4).contains(&text[n - 3]) {
@@ -562,6 +571,24 @@ fn gbk_full_width(text: &[u8], rest: &[u8]) -> Option<u8> {
         return None;
     }
     Some(ascii)
+}
+
+/// How far back [`gbk_aligned`] looks for the start of a run of GBK bytes:
+/// further than any field's text before a number, short enough that a
+/// megabyte of escapes costs little.
+const GBK_RUN_LOOKBACK: usize = 256;
+
+/// Whether a GBK pair may start at `at` in the output: the escaped bytes
+/// above ASCII right before it either read as UTF-8 (a page's own
+/// characters, percent-encoded) or are whole GBK pairs.
+fn gbk_aligned(text: &[u8], starts: &[u32], original: &[u8], at: usize) -> bool {
+    let escaped = |i: usize| matches!(original.get(starts[i] as usize), Some(b'%' | b'\\'));
+    let mut from = at;
+    while from > 0 && at - from < GBK_RUN_LOOKBACK && text[from - 1] >= 0x80 && escaped(from - 1) {
+        from -= 1;
+    }
+    let run = &text[from..at];
+    run.len() % 2 == 0 || std::str::from_utf8(run).is_ok()
 }
 
 /// Undoes whatever the end of the output now spells, as often as it
@@ -597,7 +624,7 @@ fn reduce(
         if last >= 0x80 {
             // A character that ends here, if it is one the view folds.
             let Some((start, cp)) = char_ending_at(text, n) else {
-                if let Some(b) = gbk_full_width(text, rest) {
+                if let Some(b) = gbk_full_width(text, starts, original, rest) {
                     replace_tail(text, starts, 2, &[b]);
                     any = true;
                     continue;

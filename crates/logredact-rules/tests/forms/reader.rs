@@ -109,7 +109,8 @@ fn undo_once(s: &str) -> String {
 
 /// `bytes` as text, where bytes that are no UTF-8 but a full-width
 /// character in GBK (`A3B1` is `１`; `A1A1` the ideographic space) are read
-/// as what they show, as a legacy GBK page's server reads them.
+/// as what they show, as a legacy GBK page's server reads them: two bytes
+/// at a time from the first that is no UTF-8.
 fn lossy_with_gbk_full_width(bytes: &[u8]) -> String {
     let mut text = String::new();
     let mut rest = bytes;
@@ -125,6 +126,9 @@ fn lossy_with_gbk_full_width(bytes: &[u8]) -> String {
                 match bad {
                     [0xa3, b @ 0xa1..=0xfe, ..] => text.push(char::from(b - 0x80)),
                     [0xa1, 0xa1, ..] => text.push(' '),
+                    // Any other GBK character: its two bytes go together
+                    // (in `海１`, `BA A3 A3 B1`, the first `A3` ends `海`).
+                    [0x81..=0xfe, 0x40..=0xfe, ..] => text.push('\u{fffd}'),
                     _ => {
                         text.push('\u{fffd}');
                         rest = &bad[e.error_len().unwrap_or(bad.len())..];
