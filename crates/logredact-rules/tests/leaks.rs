@@ -433,6 +433,27 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             r#"{"q":"%BA%A3%A3%B1%A3%B3%A3%B8%A3%B1%A3%B2%A3%B3%A3%B4%A3%B5%A3%B6%A3%B7%A3%B8"}"#,
             "13812345678",
         ),
+        // The ninth hunt (2026-12-03). Terminal colour codes glued to a
+        // value (Node's `console.log`, pretty-printing loggers), with the
+        // escape character as it is, escaped, written out or dropped.
+        (
+            r#"{"log":"{ phone: \u001b[33m13812345678\u001b[39m }\n"}"#,
+            "13812345678",
+        ),
+        (
+            r#"{"log":"card=\u001b[1;36m6222021234567890128\u001b[0m"}"#,
+            "6222021234567890128",
+        ),
+        (
+            r#"{"log":"id=\\x1b[32m440306199003071232\\x1b[0m"}"#,
+            "440306199003071232",
+        ),
+        (
+            r#"{"log":"tel=\\033[1;36m010-62345678\\033[0m"}"#,
+            "01062345678",
+        ),
+        (r#"{"log":"w=[32m13812345678[0m"}"#, "13812345678"),
+        (r#"{"log":"^[[mE12345678 护照"}"#, "E12345678"),
         // A `LIKE` `%` before an ID every character of which is escaped:
         // `%` and the first two digits read as an escape (`%44` is `D`).
         (
@@ -631,6 +652,8 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"m":"三四个人用了一一对应的方法，第一二三条","d":"二〇二六年十二月二日"}"#,
         r#"{"amount":"壹万叁仟捌佰元整","n":"一千三百八十一万二千三百四十五","k":"七八个"}"#,
         r#"{"m":"来电号码一三八","t":"幺幺零"}"#,
+        // Numbers after a bracket and a letter that is no colour code.
+        r#"{"m":"x[5m1381234567890","n":"[12km13812345678","p":"[1;2n13812345678"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

@@ -13,7 +13,7 @@ use std::ops::Range;
 use regex::bytes::Regex;
 use regex_syntax::hir::{self, Hir, HirKind, Look};
 
-use super::is_word;
+use super::{is_word, left_bounded};
 
 /// A compiled custom pattern.
 #[derive(Debug, Clone)]
@@ -121,7 +121,7 @@ fn syntax_error(e: regex_syntax::Error) -> PatternError {
 
 /// The left half of [`edges_bounded`].
 fn left_ok(hay: &[u8], r: &Range<usize>) -> bool {
-    r.start == 0 || !is_word(hay[r.start]) || !is_word(hay[r.start - 1])
+    !is_word(hay[r.start]) || left_bounded(hay, r.start)
 }
 
 /// The built-in boundary at a match's edges: where the match begins (or
@@ -130,7 +130,7 @@ fn left_ok(hay: &[u8], r: &Range<usize>) -> bool {
 fn edges_bounded(hay: &[u8], r: &Range<usize>) -> bool {
     let starts_word = is_word(hay[r.start]);
     let ends_word = is_word(hay[r.end - 1]);
-    let before = r.start == 0 || !starts_word || !is_word(hay[r.start - 1]);
+    let before = !starts_word || left_bounded(hay, r.start);
     let after = r.end == hay.len() || !ends_word || !is_word(hay[r.end]);
     before && after
 }
@@ -191,6 +191,12 @@ mod tests {
         );
         assert!(found(r"[EG][0-9]{8}", false, "XE12345678").is_empty());
         assert_eq!(found(r"[EG][0-9]{8}", true, "XE12345678"), ["E12345678"]);
+        // A terminal colour code is no letter before a match.
+        assert_eq!(
+            found(r"EMP-[0-9]{6}", false, "\x1b[1;33mEMP-204518\x1b[0m"),
+            ["EMP-204518"]
+        );
+        assert!(found(r"EMP-[0-9]{6}", false, "x[1;3nEMP-204518").is_empty());
     }
 
     #[test]

@@ -277,6 +277,23 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
         while start < at && matches!(hay[start], b'.' | b'\'') {
             start += 1;
         }
+        // A terminal colour code before the address (`ESC[33mzhang@`,
+        // `ESC[1;36mli@`): the address begins after its `m`.
+        let digits = hay[start..at]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if hay[start + digits] == b'm' && start + digits + 1 < at {
+            let params = hay[..start]
+                .iter()
+                .rev()
+                .take(16)
+                .take_while(|&&b| b.is_ascii_digit() || b == b';')
+                .count();
+            if hay[..start - params].last() == Some(&b'[') {
+                start += digits + 1;
+            }
+        }
         if start == at {
             // A local part in another script (`用户@`), at most 64 bytes.
             while let Some(len) = wide_letter_before(hay, start) {
@@ -327,6 +344,15 @@ mod tests {
             assert!(!at0(c), "{c}");
         }
         assert!(!latin_letter_at("xç".as_bytes(), 2));
+    }
+
+    #[test]
+    fn a_colour_code_before_an_address_is_not_part_of_it() {
+        let hay = b"\x1b[33mzhang@qq.com\x1b[0m [1;36mli@qq.com [m";
+        let mut out = Vec::new();
+        find(hay, &mut out);
+        let found: Vec<&[u8]> = out.iter().map(|r| &hay[r.clone()]).collect();
+        assert_eq!(found, [&b"zhang@qq.com"[..], &b"li@qq.com"[..]]);
     }
 
     #[test]

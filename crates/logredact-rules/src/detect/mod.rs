@@ -300,10 +300,31 @@ fn ends_or_extension(hay: &[u8], end: usize) -> bool {
     }
 }
 
-/// True when no ASCII letter or digit stands right before `start`.
+/// True when no ASCII letter or digit stands right before `start`, or
+/// only the end of a terminal colour code does.
 #[inline]
 fn left_bounded(hay: &[u8], start: usize) -> bool {
-    start == 0 || !is_word(hay[start - 1])
+    start == 0 || !is_word(hay[start - 1]) || after_colour_code(hay, start)
+}
+
+/// Whether a terminal colour code ends right before `start`: `[`, up to
+/// sixteen digits and semicolons, `m` (`ESC[33m`, `ESC[1;36m`, `ESC[m`).
+/// Its escape character may be there (a space in the view), written out
+/// (`\033`, `^[`) or gone: a terminal shows none of it, so a number
+/// coloured by Node's `console.log` or a pretty-printing logger reads as a
+/// number.
+#[cold]
+fn after_colour_code(hay: &[u8], start: usize) -> bool {
+    if hay[start - 1] != b'm' {
+        return false;
+    }
+    let params = hay[..start - 1]
+        .iter()
+        .rev()
+        .take(17)
+        .take_while(|&&b| b.is_ascii_digit() || b == b';')
+        .count();
+    params <= 16 && start - 1 > params && hay[start - 2 - params] == b'['
 }
 
 /// A fixed pseudo-random sequence (xorshift64) from `seed`, for tests.
