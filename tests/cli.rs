@@ -159,6 +159,50 @@ examples (values either rule set masks are not shown):
     }
 }
 
+/// Two masked forms of one value, each harmless alone, are not shown side by
+/// side where together they give the whole value: a rule that keeps the
+/// first seven digits against one that keeps three and the last four.
+#[test]
+fn diff_never_shows_two_masks_that_together_give_the_value() {
+    let dir = temp_dir("diff-apart");
+    let (old, new) = (dir.join("old"), dir.join("new"));
+    for (d, keep) in [(&old, ""), (&new, "keep_first = 7\nkeep_last = 0\n")] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(
+            d.join("10-mask.toml"),
+            format!("version = 1\n[[mask]]\nid = \"mobile\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n{keep}"),
+        )
+        .unwrap();
+    }
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"phone\":\"13912345678\",\"m\":\"手机13912345678\",\"by_phone\":{\"13900001111\":1}}\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "diff",
+        "--rules",
+        new.to_str().unwrap(),
+        "--against",
+        old.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("phone: \"139****••••\" -> \"139••••****\""),
+        "{report}"
+    );
+    assert!(
+        report.contains("by_phone.139****••••: 1 -> (absent)"),
+        "{report}"
+    );
+    for digits in ["1234", "5678", "0000", "1111"] {
+        assert!(!report.contains(digits), "{digits}: {report}");
+    }
+}
+
 /// `diff --from-topic` takes the newest events of a topic, spread over its
 /// partitions, without joining a group or committing.
 #[test]

@@ -6,7 +6,8 @@
 //! fires on under each set: newly firing, no longer firing. A few examples
 //! per rule show the fields that change. The preview never shows personal
 //! data: a value either set would still mask is replaced by a notice, so
-//! an old value that leaked (what a new rule is for) is not shown either.
+//! an old value that leaked (what a new rule is for) is not shown either,
+//! and two masked forms of one value show only what neither hides.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -270,7 +271,14 @@ fn example(line: u64, new: &RuleSet, old: &RuleSet, was: &Outcome, now: &Outcome
                     " the same fields (the rule fired on values already masked the same way)",
                 );
             }
-            for (path, before, after) in changes.iter().take(FIELDS_PER_EXAMPLE) {
+            let shown_changes = changes.len().min(FIELDS_PER_EXAMPLE);
+            keys_apart(&mut changes[..shown_changes]);
+            for (path, before, after) in changes.iter_mut().take(FIELDS_PER_EXAMPLE) {
+                if let (Some(serde_json::Value::String(a)), Some(serde_json::Value::String(b))) =
+                    (before.as_mut(), after.as_mut())
+                {
+                    (*a, *b) = apart(a, b);
+                }
                 text.push_str(&format!(
                     "\n      {}: {} -> {}",
                     shown_path(path, new, old),
@@ -308,8 +316,71 @@ fn example(line: u64, new: &RuleSet, old: &RuleSet, was: &Outcome, now: &Outcome
     text
 }
 
+/// Two masked forms of one value, each as it may be shown beside the other:
+/// where each shows a letter or digit the other hides, those are shown as
+/// `•`. Side by side, `139****5678` and
+/// `1391234****` would give the whole number; `139****••••` and
+/// `139••••****` show only what changed: which characters each keeps.
+/// (Values of different lengths are a replacement against a partial
+/// mask, or unmasked text, which `shown` hides.)
+fn apart(before: &str, after: &str) -> (String, String) {
+    let shows_more = |mine: &str, other: &str| {
+        mine.chars()
+            .zip(other.chars())
+            .any(|(m, o)| m != o && m.is_alphanumeric())
+    };
+    // Where one shows all the other does and more, side by side they give
+    // no more than it alone.
+    if before.chars().count() != after.chars().count()
+        || !(shows_more(before, after) && shows_more(after, before))
+    {
+        return (before.to_owned(), after.to_owned());
+    }
+    let hide = |mine: char, other: char| {
+        if mine != other && mine.is_alphanumeric() {
+            '•'
+        } else {
+            mine
+        }
+    };
+    before
+        .chars()
+        .zip(after.chars())
+        .map(|(a, b)| (hide(a, b), hide(b, a)))
+        .unzip()
+}
+
+/// [`apart`] for keys: a key masked one way under the old rules and
+/// another way under the new ones is a member gone and a member added,
+/// side by side in the preview.
+fn keys_apart(changes: &mut [Change]) {
+    for i in 0..changes.len() {
+        for j in 0..changes.len() {
+            let (gone, added) = (&changes[i], &changes[j]);
+            let pair = gone.1.is_some()
+                && gone.2.is_none()
+                && added.1.is_none()
+                && added.2.is_some()
+                && gone.0.len() == added.0.len()
+                && gone.0.split_last().map(|(_, p)| p) == added.0.split_last().map(|(_, p)| p);
+            let (Some(Step::Key(a)), Some(Step::Key(b))) = (gone.0.last(), added.0.last()) else {
+                continue;
+            };
+            if pair {
+                let (a, b) = apart(a, b);
+                if let Some(last) = changes[i].0.last_mut() {
+                    *last = Step::Key(a);
+                }
+                if let Some(last) = changes[j].0.last_mut() {
+                    *last = Step::Key(b);
+                }
+            }
+        }
+    }
+}
+
 /// One step of a path into an event: a member's key or an array index.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Step {
     Key(String),
     Index(usize),
