@@ -205,6 +205,25 @@ impl Config {
                 ] {
                     durations.push((format!("outputs.{name}.{what}"), d));
                 }
+                // A request given no time at all fails at once, every time,
+                // and is retried forever.
+                for (what, d) in [
+                    ("request_timeout", es.request_timeout),
+                    ("retry_max_backoff", es.retry_max_backoff),
+                ] {
+                    if d.is_zero() {
+                        err(format!(
+                            "outputs.{name}.{what} is 0s; give it a length, such as \"30s\""
+                        ));
+                    }
+                }
+                if es.retry_initial_backoff > es.retry_max_backoff {
+                    err(format!(
+                        "outputs.{name}.retry_initial_backoff ({}) is longer than retry_max_backoff ({}); the first wait cannot be longer than the longest",
+                        humantime_serde::re::humantime::format_duration(es.retry_initial_backoff),
+                        humantime_serde::re::humantime::format_duration(es.retry_max_backoff)
+                    ));
+                }
             }
         }
         for (what, d) in durations {

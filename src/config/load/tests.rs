@@ -274,6 +274,30 @@ fn at_most_64_outputs() {
     );
 }
 
+/// `request_timeout = "0s"` made every bulk request fail at once, retried
+/// forever; a first backoff longer than the longest was taken too.
+#[test]
+fn durations_that_cannot_work_are_refused() {
+    let text = GOOD.replace(
+        "index = \"logs-hot-%Y.%m.%d\"",
+        "index = \"logs-hot-%Y.%m.%d\"\nrequest_timeout = \"0s\"\nretry_initial_backoff = \"1m\"\nretry_max_backoff = \"10s\"",
+    );
+    let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+    let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(
+        all.iter()
+            .any(|e| e.contains("outputs.hot.request_timeout is 0s; give it a length")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter().any(|e| e.contains(
+            "outputs.hot.retry_initial_backoff (1m) is longer than retry_max_backoff (10s)"
+        )),
+        "{all:?}"
+    );
+}
+
 /// A duration long enough to overflow a clock reading (humantime reads
 /// `300000000000y`) panicked the output task or the shutdown; every
 /// pipeline and output duration is now at most a year.
