@@ -143,6 +143,14 @@ fn unquoted(key: &str, value: &str) -> String {
             "write true and false in lower case: {key} = {}",
             value.to_ascii_lowercase()
         )
+    } else if ["yes", "no", "on", "off"]
+        .iter()
+        .any(|w| value.eq_ignore_ascii_case(w))
+    {
+        let truth = matches!(value.to_ascii_lowercase().as_str(), "yes" | "on");
+        format!(
+            "a yes-or-no setting is written true or false: {key} = {truth}; a text goes in quotes, like {key} = \"{value}\""
+        )
     } else if first.is_ascii_digit() || first == '-' {
         format!("a number is digits alone, like {key} = 3; a text goes in quotes, like {key} = \"{value}\"")
     } else if first == '[' {
@@ -312,6 +320,8 @@ mod tests {
         }
         for (line, expected) in [
             ("enabled = True", "r.toml:2:11: write true and false in lower case: enabled = true"),
+            ("record = yes", "r.toml:2:10: a yes-or-no setting is written true or false: record = true"),
+            ("drop = Off", "r.toml:2:8: a yes-or-no setting is written true or false: drop = false"),
             ("keep_last = 3x", "r.toml:2:13: a number is digits alone, like keep_last = 3; a text goes in quotes, like keep_last = \"3x\""),
             ("fields = [user.phone]", "r.toml:2:11: each text in a list goes in quotes"),
             ("description = \"one\nx = 1", "r.toml:2:19: this text's closing quote is missing"),
