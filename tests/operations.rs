@@ -238,6 +238,50 @@ fn readiness_fails_with_a_reason_while_an_output_is_down() {
     assert!(daemon.terminate().success());
 }
 
+/// While Elasticsearch refuses the credentials, nothing is indexed: the
+/// output is down for `/ready` and `logredact_output_up`, as in an outage
+/// (it used to say "ok" and 1 all along).
+#[test]
+fn readiness_fails_while_the_credentials_are_refused() {
+    let dir = TempDir::new("ready-auth");
+    let tansu = Tansu::start();
+    tansu.create_topic(TOPIC, 2);
+    let es = StandIn::start();
+    produce(&tansu.bootstrap, TOPIC, sample_events(100));
+    let cfg = config(
+        dir.path(),
+        &tansu.bootstrap,
+        &es.url,
+        &copy_rules(dir.path()),
+    );
+    let mut daemon = Daemon::start(&cfg, &dir.path().join("d.log"));
+    let port = daemon.metrics_port();
+    assert!(wait_until(Duration::from_secs(30), || http(
+        port, "GET", "/ready", ""
+    )
+    .0 == 200));
+    es.faults(r#"{"require_authorization": "Basic bm90OnVz"}"#);
+    produce(&tansu.bootstrap, TOPIC, sample_events(100));
+    assert!(wait_until(Duration::from_secs(15), || http(
+        port, "GET", "/ready", ""
+    )
+    .0 == 503));
+    let (_, body) = http(port, "GET", "/ready", "");
+    assert!(body.contains("credentials refused"), "{body}");
+    let metrics = scrape(port);
+    assert_eq!(
+        metrics.get("logredact_output_up{output=\"hot\"}"),
+        Some(&0.0),
+        "{metrics:?}"
+    );
+    es.faults("{}");
+    assert!(wait_until(Duration::from_secs(60), || http(
+        port, "GET", "/ready", ""
+    )
+    .0 == 200));
+    assert!(daemon.terminate().success());
+}
+
 /// Started while Elasticsearch is down, the daemon runs (it does not exit,
 /// which under `Restart=on-failure` would be a restart loop), says what it
 /// waits for, consumes nothing, and starts once the cluster answers.
@@ -267,7 +311,7 @@ fn started_during_an_outage_it_waits_consumes_nothing_then_starts() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|r| r == "output \"hot\" is not reachable (its last request failed or got 5xx)"),
+            .any(|r| r == "output \"hot\" is not reachable (its last request failed, got 5xx, or had its credentials refused with 401 or 403)"),
         "{body}"
     );
     assert_eq!(http(port, "GET", "/health", "").0, 200);

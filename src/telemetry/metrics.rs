@@ -165,7 +165,7 @@ pub fn render(stats: &Stats) -> String {
     o.scalar(
         "logredact_retried_items_total",
         COUNTER,
-        "Bulk items sent again after a 429, 5xx, timeout or connection error.",
+        "Bulk items sent again after a 429, 5xx, 401 or 403, timeout or connection error.",
         n(&stats.retried_items),
     );
     o.scalar(
@@ -314,7 +314,7 @@ pub fn render(stats: &Stats) -> String {
     o.family(
         "logredact_output_up",
         GAUGE,
-        "1 when the output's last request got an answer that was not 5xx.",
+        "1 when the output's last request got an answer that was not 5xx, 401 or 403.",
         d.reachable
             .iter()
             .map(|(output, up)| ([("output", output.as_str())], f64::from(u8::from(*up)))),

@@ -108,7 +108,7 @@ async fn ready(State(stats): State<Arc<Stats>>) -> Response {
     for (output, up) in &stats.detail().reachable {
         if !up {
             problems.push(format!(
-                "output \"{output}\" is not reachable (its last request failed or got 5xx)"
+                "output \"{output}\" is not reachable (its last request failed, got 5xx, or had its credentials refused with 401 or 403)"
             ));
         }
     }

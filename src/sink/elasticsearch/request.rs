@@ -50,7 +50,10 @@ pub(super) async fn send_batch(shared: &Arc<Shared>, batch: Batch) {
         );
         crate::stats::record(&mut d.batch_docs, name, docs.len() as u64);
         crate::stats::record(&mut d.batch_bytes, name, bytes as u64);
-        let reachable = matches!(&result, Ok(r) if r.status_code().as_u16() < 500);
+        // Up: answered, and not with 5xx or a refusal of our credentials
+        // (which indexes nothing until an operator fixes them).
+        let reachable =
+            matches!(&result, Ok(r) if !matches!(r.status_code().as_u16(), 401 | 403 | 500..));
         d.reachable.insert(name.to_owned(), reachable);
         if let Some(h) = d.batch_wait.get_mut(name) {
             for p in docs.iter().filter(|p| p.attempts == 0) {
