@@ -8,7 +8,9 @@
 //! block of ten with a code in use (`area_codes`, from libphonenumber:
 //! retired codes such as `0413` included); a local
 //! number is 7 or 8 digits (8 after a two-digit code) and does not start
-//! with `0`.
+//! with `0`; written unbroken with no country code, it does not start with
+//! `1` either (those are service numbers; such a run is an invoice code or
+//! the like).
 //! Without an area code a short number is not found: service hotlines
 //! (`95588`, `12345`, `400-810-8888`) stay readable, as they must.
 
@@ -79,6 +81,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "0086061068992440",
         "a02161234567",
         "044031900111",
+        "051012000111",
+        "02112345678",
         "0440-3190 0111",
         "02612345678",
         "0300-1234567",
@@ -196,7 +200,13 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             // Or the country code is glued to the area code, which ends
             // the group (`008610-62345678`, `8610-62345678`).
             let glued = step.group_around(0) == (0..country + area);
-            if !is_local(national.get(area..)?, area + zero)
+            let local = national.get(area..)?;
+            if !is_local(local, area + zero)
+                // Local numbers begin 2-9 (1 is for service numbers):
+                // written unbroken and with no country code, one that
+                // begins with 1 is some other code (`051012000111`, an
+                // invoice code).
+                || (country == 0 && step.groups.len() == 1 && local[0] == b'1')
                 || (country == 4 && step.groups.len() > 1 && !(step.group_ends_at(4) || glued))
                 || (country == 2 && !(plus || step.group_ends_at(2) || glued))
                 || !(step.groups.len() == 1
