@@ -454,6 +454,19 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         ),
         (r#"{"log":"w=[32m13812345678[0m"}"#, "13812345678"),
         (r#"{"log":"^[[mE12345678 护照"}"#, "E12345678"),
+        // An ID whose check character is wrong or cut off, where the field's
+        // name or the words before it say it is one (validation failures,
+        // a typo in the last character): the 18th follows from the 17.
+        (
+            r#"{"level":"WARN","msg":"身份证号校验失败：440306199003071233"}"#,
+            "44030619900307123",
+        ),
+        (r#"{"idCard":"440306199003071233"}"#, "44030619900307123"),
+        (r#"{"sfzh":"44030619900307123"}"#, "44030619900307123"),
+        (
+            r#"{"user":{"id_no":"44030619900307123X"}}"#,
+            "44030619900307123",
+        ),
         // A `LIKE` `%` before an ID every character of which is escaped:
         // `%` and the first two digits read as an escape (`%44` is `D`).
         (
@@ -652,6 +665,9 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"m":"三四个人用了一一对应的方法，第一二三条","d":"二〇二六年十二月二日"}"#,
         r#"{"amount":"壹万叁仟捌佰元整","n":"一千三百八十一万二千三百四十五","k":"七八个"}"#,
         r#"{"m":"来电号码一三八","t":"幺幺零"}"#,
+        // 18 and 17 digits with a region and a date, a wrong check
+        // character, and no word saying they are IDs.
+        r#"{"order_no":"440306199003071233","case":"44030619900307123","m":"单号440306199003071233"}"#,
         // Numbers after a bracket and a letter that is no colour code.
         r#"{"m":"x[5m1381234567890","n":"[12km13812345678","p":"[1;2n13812345678"}"#,
     ] {

@@ -6,10 +6,16 @@
 //! An 18-character number must have a real province code, a real birth date
 //! and the right MOD 11-2 check character; a 15-digit one (no check
 //! character) a real province and city code and a real date in the 1900s.
+//! Where the field's name or the words near it say it is an ID (`idCard`,
+//! `sfzh`, `身份证号`), the check character is not asked for, and 17 digits
+//! with a real region and date are one whose last character was cut off:
+//! an ID mistyped, or failing the check in a log that says so, is still a
+//! person's ID, and the 18th character follows from the other 17.
 
 use std::ops::Range;
 
 use super::bounded;
+use super::context::context;
 use super::groups::{joined_to_next, keep, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -20,7 +26,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
     keep: (6, 4),
     min_digits: 15,
     in_numbers: true,
-    reads_key: false,
+    reads_key: true,
     may_match,
     find,
     // (An `X` written as `×` or `Ⅹ` is an `X`: one person's ID hashes
@@ -45,9 +51,12 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«110 105 200 501 061 207»",
         "«11010519491231002×»",
         "«11010519491231002Х» (Cyrillic)",
+        "身份证号校验失败：«110105194912310021»",
+        "身份证号：«11010519491231002»",
     ],
     keeps: &[
         "110105194912310021",
+        "order 11010519491231002",
         "A11010519491231002X",
         "911010519491231002X",
         "11010519491231002XY",
@@ -55,6 +64,24 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "110105491331002",
     ],
 };
+
+/// Words that say a number is an identity number: in a field's name
+/// (`idCard`, `sfzh`, `certNo`) or just before or after it (`身份证号：`).
+const KEYWORDS: &[&str] = &[
+    "身份证",
+    "身份證",
+    "sfz",
+    "idcard",
+    "id_card",
+    "idno",
+    "id_no",
+    "idnumber",
+    "id_number",
+    "zjhm",
+    "证件号",
+    "證件號",
+    "cert",
+];
 
 const ID_RUNS: u32 = run_lengths(&[15, 17, 18]);
 /// The same lengths, for chains of groups.
@@ -161,6 +188,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     // date are all there is to go by.
     let lost = scan.lost_digits;
     let spared = |m: &Range<usize>| lost.iter().any(|l| l.start <= m.start && m.end <= l.end);
+    let keys = scan.keys;
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
@@ -184,16 +212,34 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             let d = step.digits();
             let x_len = x_at(hay, whole.end);
             let x_after = x_len > 0;
+            // An ID by its region and date alone, where the words around
+            // it say it is one.
+            let said = |id: &[u8], m: &Range<usize>| {
+                has_region_and_date(id) && context(hay, keys, m, KEYWORDS)
+            };
             let candidate = match d.len() {
-                18 if is_valid_cn_id(d) || (spared(&whole) && has_region_and_date(d)) => whole,
-                17 if x_after => {
+                18 if is_valid_cn_id(d)
+                    || (spared(&whole) && has_region_and_date(d))
+                    || said(d, &whole) =>
+                {
+                    whole
+                }
+                17 => {
                     let mut id = [0u8; 18];
                     id[..17].copy_from_slice(d);
                     id[17] = b'X';
-                    if !is_valid_cn_id(&id) {
+                    let m = whole.start..whole.end + x_len;
+                    let ok = if x_after {
+                        is_valid_cn_id(&id) || said(&id, &m)
+                    } else {
+                        // Cut off before its last character.
+                        id[17] = cn_id_check_char(d);
+                        said(&id, &m)
+                    };
+                    if !ok {
                         return None;
                     }
-                    whole.start..whole.end + x_len
+                    m
                 }
                 15 if !x_after && is_valid_cn_id15(d) => whole,
                 _ => return None,

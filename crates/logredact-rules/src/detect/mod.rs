@@ -20,6 +20,7 @@ mod bank_card;
 mod cn_id;
 mod cn_landline;
 mod cn_mobile;
+mod context;
 mod custom;
 mod email;
 mod groups;
