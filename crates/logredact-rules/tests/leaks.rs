@@ -463,6 +463,12 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         ),
         (r#"{"idCard":"440306199003071233"}"#, "44030619900307123"),
         (r#"{"sfzh":"44030619900307123"}"#, "44030619900307123"),
+        // A number whose key's last word is no measurement.
+        (
+            r#"{"freeCallNumber":13812345678,"contact_nums":[13912345678]}"#,
+            "13812345678",
+        ),
+        (r#"{"contact_nums":[13912345678]}"#, "13912345678"),
         (
             r#"{"user":{"id_no":"44030619900307123X"}}"#,
             "44030619900307123",
@@ -668,6 +674,10 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // 18 and 17 digits with a region and a date, a wrong check
         // character, and no word saying they are IDs.
         r#"{"order_no":"440306199003071233","case":"44030619900307123","m":"单号440306199003071233"}"#,
+        // Numbers whose key names a measurement: request durations in
+        // nanoseconds, sizes, offsets, counts (the ninth hunt).
+        r#"{"latency":13812345678,"request":{"duration_ns":15004567890},"elapsedNs":18023456789}"#,
+        r#"{"mem_total":17179869184,"DISK_FREE":15032385536,"offset":15234567890,"bytes":[13912345678]}"#,
         // Numbers after a bracket and a letter that is no colour code.
         r#"{"m":"x[5m1381234567890","n":"[12km13812345678","p":"[1;2n13812345678"}"#,
     ] {

@@ -91,11 +91,13 @@ impl Visitor for Pass<'_, '_> {
     }
 
     /// Only numbers long enough to be personal data, unless a custom
-    /// pattern might want shorter ones.
+    /// pattern might want shorter ones; and none that its key names a
+    /// measurement (see [`names_a_quantity`]).
     #[inline]
-    fn number_may_hold(&self, number: &[u8]) -> bool {
-        self.rules.has_regex
-            || number.iter().filter(|b| b.is_ascii_digit()).count() >= self.rules.min_number_digits
+    fn number_may_hold(&self, number: &[u8], key: &[u8]) -> bool {
+        (self.rules.has_regex
+            || number.iter().filter(|b| b.is_ascii_digit()).count() >= self.rules.min_number_digits)
+            && !names_a_quantity(key)
     }
 
     #[inline(always)]
@@ -162,5 +164,98 @@ impl Visitor for Pass<'_, '_> {
     #[inline(always)]
     fn unwatch_from(&mut self, at: usize) {
         self.work.unwatch_from(at);
+    }
+}
+
+/// Last words of a key that name a measurement, not a person: a number
+/// there is a duration, a size or a count (Go's request durations in
+/// nanoseconds, memory and disk sizes, Kafka offsets run through the
+/// range of mobile numbers), and masking it would turn the number into
+/// text that Elasticsearch refuses in a numeric field.
+const QUANTITY_WORDS: &[&[u8]] = &[
+    b"bytes",
+    b"count",
+    b"disk",
+    b"duration",
+    b"elapsed",
+    b"free",
+    b"latency",
+    b"len",
+    b"length",
+    b"mem",
+    b"memory",
+    b"micros",
+    b"millis",
+    b"ms",
+    b"nanos",
+    b"ns",
+    b"offset",
+    b"seq",
+    b"sequence",
+    b"size",
+    b"took",
+    b"total",
+    b"us",
+    b"used",
+];
+
+/// Whether a key's last word names a measurement: `latency`,
+/// `duration_ns`, `elapsedNs`, `mem_total`, `DISK_FREE`. Only the last
+/// word counts: `freeCallNumber` and `contact_nums` name no measurement.
+fn names_a_quantity(key: &[u8]) -> bool {
+    let end = key.len();
+    let mut start = end;
+    if key.last().is_some_and(u8::is_ascii_uppercase) {
+        // An upper-case word (`DISK_FREE`, `elapsed_NS`).
+        while start > 0 && key[start - 1].is_ascii_uppercase() {
+            start -= 1;
+        }
+    } else {
+        while start > 0 && key[start - 1].is_ascii_lowercase() {
+            start -= 1;
+        }
+        // A camel-case word begins at its capital (`elapsedNs`).
+        if start > 0 && key[start - 1].is_ascii_uppercase() {
+            start -= 1;
+        }
+    }
+    let word = &key[start..end];
+    word.len() >= 2
+        && word.len() <= 8
+        && QUANTITY_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_a_quantity;
+
+    #[test]
+    fn a_key_names_a_quantity_by_its_last_word() {
+        for key in [
+            "latency",
+            "duration_ns",
+            "elapsedNs",
+            "mem_total",
+            "DISK_FREE",
+            "offset",
+            "took",
+            "request.bytes",
+            "size",
+            "durationMs",
+        ] {
+            assert!(names_a_quantity(key.as_bytes()), "{key}");
+        }
+        for key in [
+            "phone",
+            "freeCallNumber",
+            "contact_nums",
+            "mobile",
+            "user_id",
+            "items",
+            "status",
+            "",
+        ] {
+            assert!(!names_a_quantity(key.as_bytes()), "{key}");
+        }
     }
 }

@@ -337,7 +337,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         if !fraction && !exponent {
             // A whole number as plain digits, the usual case: it reads as
             // itself.
-            if !v.number_may_hold(&self.src[start..end]) {
+            if !v.number_may_hold(&self.src[start..end], &self.src[self.key.clone()]) {
                 return Ok(Kept::Yes);
             }
             let src = self.src;
@@ -349,7 +349,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         let Some(reading) = whole_reading(&self.src[start..end], &mut buf) else {
             return Ok(Kept::Yes);
         };
-        if !v.number_may_hold(reading) {
+        if !v.number_may_hold(reading, &self.src[self.key.clone()]) {
             return Ok(Kept::Yes);
         }
         self.reading_leaf(start, end, reading, v)

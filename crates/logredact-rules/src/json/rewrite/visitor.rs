@@ -44,8 +44,9 @@ pub(crate) trait Visitor {
     /// A key's raw text (between its quotes), and the sixteen bytes from
     /// its start when the line has them: whether it could hold something.
     fn key_may_hold(&self, raw: &[u8], escaped: bool, chunk: Option<&[u8; 16]>) -> bool;
-    /// A number's text: whether it could hold something.
-    fn number_may_hold(&self, number: &[u8]) -> bool;
+    /// A number's text, and the raw text of the key it is the value of (or
+    /// of the list it is in): whether it could hold something.
+    fn number_may_hold(&self, number: &[u8], key: &[u8]) -> bool;
     /// The top-level member the output never keeps (the visitor writes its
     /// own), if any.
     fn removed_member(&self) -> Option<&str>;
