@@ -469,6 +469,17 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             "13812345678",
         ),
         (r#"{"contact_nums":[13912345678]}"#, "13912345678"),
+        // Python's `repr` of a form: a no-break space as `\xa0` (the code
+        // point, not a UTF-8 byte), a soft hyphen as `\xad`.
+        (
+            r#"{"m":"{'phone': '138\\xa01234\\xa05678', 'id': '440306\\xa019900307\\xa01232'}"}"#,
+            "13812345678",
+        ),
+        (
+            r#"{"m":"{'id': '440306\\xa019900307\\xa01232'}"}"#,
+            "440306199003071232",
+        ),
+        (r#"{"m":"tel 0755\\xad8888\\xad6666"}"#, "075588886666"),
         (
             r#"{"user":{"id_no":"44030619900307123X"}}"#,
             "44030619900307123",

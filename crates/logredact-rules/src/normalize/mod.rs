@@ -132,6 +132,7 @@ impl<'s> NormView<'s> {
         let mut reading = Reading {
             percent,
             met_unsure: false,
+            met_latin1: false,
         };
         let changed = normalize(original, &mut reading, text, starts);
         lost.clear();
@@ -353,6 +354,9 @@ fn normalize(
         changed |= reduce(text, starts, original, i + len, reading);
         i += len;
     }
+    if reading.met_latin1 {
+        latin1_breaks(text);
+    }
     // Control characters the text holds as they are (a JSON string's
     // `\u0001`, decoded): a break, as when an escape here spells one.
     if has_control(text) {
@@ -364,6 +368,23 @@ fn normalize(
         changed = true;
     }
     changed
+}
+
+/// Python's `repr` writes a no-break space as `\xa0` (and a soft hyphen as
+/// `\xad`, a next-line as `\x85`): the code point, not a UTF-8 byte
+/// (`'138\xa01234\xa05678'`). Such a byte alone between ASCII bytes is
+/// neither part of a UTF-8 character nor of a GBK pair (whose second byte
+/// is no ASCII): it is read as the character Latin-1 gives it, a break
+/// between groups of digits.
+fn latin1_breaks(text: &mut [u8]) {
+    for i in 0..text.len() {
+        if matches!(text[i], 0x85 | 0xa0 | 0xad)
+            && (i == 0 || text[i - 1] < 0x80)
+            && text.get(i + 1).is_none_or(|&b| b < 0x80)
+        {
+            text[i] = b' ';
+        }
+    }
 }
 
 /// Whether an escape may be under way at the end of the output.
@@ -395,6 +416,9 @@ fn replace_tail(text: &mut Vec<u8>, starts: &mut Vec<u32>, n: usize, with: &[u8]
 struct Reading {
     percent: Percent,
     met_unsure: bool,
+    /// An escape decoded a byte that may be a Latin-1 space or mark alone
+    /// (see [`latin1_breaks`]).
+    met_latin1: bool,
 }
 
 impl Reading {
@@ -455,6 +479,7 @@ fn source_char(original: &[u8], source: Range<usize>) -> Option<u32> {
             let mut reading = Reading {
                 percent: Percent::Escape,
                 met_unsure: false,
+                met_latin1: false,
             };
             normalize(s, &mut reading, &mut text, &mut starts);
             code_point_at(&text)
@@ -629,6 +654,7 @@ fn reduce(
                     any = true;
                     continue;
                 }
+                reading.met_latin1 |= matches!(last, 0x85 | 0xa0 | 0xad);
                 return any;
             };
             let len = n - start;
