@@ -5,8 +5,6 @@
 
 use std::ops::Range;
 
-use memchr::memmem;
-
 use crate::normalize::{NormBuffers, NormView};
 
 /// How far before a candidate a keyword may stand, and after it.
@@ -19,7 +17,23 @@ pub(super) fn has_any(text: &[u8], words: &[&str]) -> bool {
     let lower = &mut lower[..text.len()];
     lower.copy_from_slice(text);
     lower.make_ascii_lowercase();
-    words.iter().any(|w| names(text, lower, w))
+    any_named(text, lower, words)
+}
+
+/// Whether any of `words` stands in `text` (`lower` is it in lower case).
+/// Most texts hold the first byte of few of the words: those are the only
+/// ones searched for.
+fn any_named(text: &[u8], lower: &[u8], words: &[&str]) -> bool {
+    let mut present = [0u64; 4];
+    for &b in lower {
+        present[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+    words.iter().any(|w| {
+        w.as_bytes()
+            .first()
+            .is_some_and(|&b| present[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+            && names(text, lower, w)
+    })
 }
 
 /// Whether `word` stands in `text` (`lower` is it in lower case):
@@ -29,14 +43,24 @@ pub(super) fn has_any(text: &[u8], words: &[&str]) -> bool {
 /// ends many an English word (`concertTicketNo` and `uncertain` name no
 /// document).
 fn names(text: &[u8], lower: &[u8], word: &str) -> bool {
+    let mut at = places(lower, word.as_bytes());
     if word != "cert" {
-        return memmem::find(lower, word.as_bytes()).is_some();
+        return at.next().is_some();
     }
-    memmem::find_iter(lower, word.as_bytes()).any(|at| {
+    at.any(|at| {
         at == 0
             || !text[at - 1].is_ascii_alphabetic()
             || (text[at - 1].is_ascii_lowercase() && text[at].is_ascii_uppercase())
     })
+}
+
+/// Where `word` stands in `text`. (Texts here are a key or a few dozen
+/// bytes: a search for the first byte and a comparison cost less than
+/// building a substring searcher for each word.)
+fn places<'t>(text: &'t [u8], word: &'t [u8]) -> impl Iterator<Item = usize> + 't {
+    let (first, rest) = word.split_first().map_or((0, &[][..]), |(f, r)| (*f, r));
+    memchr::memchr_iter(first, text)
+        .filter(move |&at| !word.is_empty() && text[at + 1..].starts_with(rest))
 }
 
 pub(super) fn key_has_any(key: &[u8], words: &[&str]) -> bool {
@@ -66,7 +90,7 @@ fn key_has_any_plain(key: &[u8], words: &[&str]) -> bool {
             &long
         }
     };
-    words.iter().any(|w| names(key, lower, w))
+    any_named(key, lower, words)
 }
 
 pub(super) fn context(
