@@ -38,18 +38,24 @@ struct Cli {
 enum Command {
     /// Check that the rule files are valid; exits non-zero on any problem.
     Check {
-        /// The folder of rule files (*.toml, applied in file-name order).
-        #[arg(long, default_value = "rules")]
-        rules: PathBuf,
+        /// The folder of rule files (*.toml, applied in file-name order); default: rules.
+        #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+        rules: Option<PathBuf>,
+        /// The folder of rule files, given without --rules.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
         /// A secret key for hash rules: NAME=env:VARIABLE or NAME=file:PATH.
         #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
         hash_keys: Vec<KeySpec>,
     },
     /// Run the examples embedded in the rule files.
     Test {
-        /// The folder of rule files (*.toml, applied in file-name order).
-        #[arg(long, default_value = "rules")]
-        rules: PathBuf,
+        /// The folder of rule files (*.toml, applied in file-name order); default: rules.
+        #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+        rules: Option<PathBuf>,
+        /// The folder of rule files, given without --rules.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
         /// A secret key for hash rules: NAME=env:VARIABLE or NAME=file:PATH.
         #[arg(long = "hash-key", value_name = "NAME=SOURCE")]
         hash_keys: Vec<KeySpec>,
@@ -254,7 +260,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let (stdout, stderr) = (&mut std::io::stdout(), &mut std::io::stderr());
     match cli.command {
-        Command::Check { rules, hash_keys } => {
+        Command::Check {
+            rules,
+            dir,
+            hash_keys,
+        } => {
+            let rules = rules_dir(rules, dir);
             let ring = secrets::key_ring(&hash_keys)?;
             Ok(ok(commands::check::check(
                 &rules,
@@ -264,7 +275,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 stderr,
             )?))
         }
-        Command::Test { rules, hash_keys } => {
+        Command::Test {
+            rules,
+            dir,
+            hash_keys,
+        } => {
+            let rules = rules_dir(rules, dir);
             let ring = secrets::key_ring(&hash_keys)?;
             Ok(ok(commands::check::test(&rules, ring, stdout, stderr)?))
         }
@@ -490,4 +506,10 @@ mod tests {
         }
         assert!(missing.is_empty(), "no description: {missing:?}");
     }
+}
+
+/// The rules folder given with `--rules` or alone, else `rules`.
+fn rules_dir(flag: Option<PathBuf>, positional: Option<PathBuf>) -> PathBuf {
+    flag.or(positional)
+        .unwrap_or_else(|| PathBuf::from("rules"))
 }

@@ -38,6 +38,18 @@ fn shipped_rules_check_and_their_examples_pass() {
     let out = run(&["test"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains(" passed, 0 failed"));
+    // The folder given alone, as `check-config FILE` takes its file.
+    for command in ["check", "test"] {
+        let out = run(&[command, "rules"]);
+        assert!(out.status.success(), "{command}: {}", text(&out.stderr));
+    }
+    let out = run(&["check", "no-such-folder"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("there is no such folder"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// A rule saved under the wrong name is not read, and `check` says so

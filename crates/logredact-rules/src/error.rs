@@ -145,7 +145,7 @@ impl fmt::Display for RuleErrors {
             self.0.iter().map(|e| e.file.as_str()).collect();
         write!(
             f,
-            "{} problem{} in {} file{}; nothing was changed. Fix them and run `logredact check` again.",
+            "{} problem{} in {} file{}; nothing was changed. Fix them and run the command again.",
             self.0.len(),
             if self.0.len() == 1 { "" } else { "s" },
             files.len(),
