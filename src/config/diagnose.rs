@@ -352,7 +352,9 @@ fn expected_words(expected: &str) -> String {
         "a duration" => "a duration in quotes, such as \"5s\", \"500ms\" or \"1m\"".to_owned(),
         "a string" => "text in quotes".to_owned(),
         "a boolean" => "true or false".to_owned(),
-        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, without quotes".to_owned(),
+        "u8" | "u16" | "u32" | "u64" | "usize" => {
+            "a whole number of 0 or more, without quotes".to_owned()
+        }
         "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number, without quotes".to_owned(),
         "a sequence" => "a list, such as [\"a\", \"b\"]".to_owned(),
         "a map" => "a table".to_owned(),

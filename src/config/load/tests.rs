@@ -103,7 +103,7 @@ fn every_problem_is_reported_at_once_at_its_key_in_plain_words() {
             "c.toml:12:1: outputs.hot.concurency: `concurency` is not a setting here; did you mean `concurrency`?",
             "c.toml:13:1: outputs.hot.request_timeout: `request_timeout` must be a duration in quotes, such as \"5s\", \"500ms\" or \"1m\"; it is the number 30",
             "c.toml:19:1: pipeline.commit_interval: `commit_interval` must be a duration in quotes, such as \"5s\", \"500ms\" or \"1m\"; it is the number 1",
-            "c.toml:20:1: pipeline.max_in_flight_bytes: `max_in_flight_bytes` must be a whole number, without quotes; it is the text \"64MiB\"",
+            "c.toml:20:1: pipeline.max_in_flight_bytes: `max_in_flight_bytes` must be a whole number of 0 or more, without quotes; it is the text \"64MiB\"",
             "c.toml:22:1: log.level = \"verbose\": \"verbose\" is not a log level; write one of off, error, warn, info, debug, trace, or target=level such as logredact=debug",
             "c.toml:23:1: log.format: \"jsn\" is not one of `text`, `json`; did you mean `json`?",
         ]
@@ -271,6 +271,21 @@ fn at_most_64_outputs() {
     assert_eq!(
         all,
         ["c.toml:7:2: outputs: 65 outputs are defined, and at most 64 are allowed; route events to fewer outputs"]
+    );
+}
+
+/// A negative count was told it "must be a whole number" while it is one.
+#[test]
+fn a_negative_count_is_told_it_must_be_0_or_more() {
+    let text = GOOD.replace(
+        "[dead_letter]",
+        "[pipeline]\nmax_in_flight_bytes = -5\n[dead_letter]",
+    );
+    let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+    let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert!(
+        all[0].contains("must be a whole number of 0 or more, without quotes; it is the number -5"),
+        "{all:?}"
     );
 }
 
