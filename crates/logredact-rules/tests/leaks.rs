@@ -480,6 +480,10 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             "440306199003071232",
         ),
         (r#"{"m":"tel 0755\\xad8888\\xad6666"}"#, "075588886666"),
+        // A mobile printed as a quantity, with thousands separators
+        // (FreeMarker's default for a Long, `%,d`).
+        (r#"{"sms":"您的手机号13,812,345,678已绑定"}"#, "13812345678"),
+        (r#"{"m":"phone=13,812,345,678"}"#, "13812345678"),
         (
             r#"{"user":{"id_no":"44030619900307123X"}}"#,
             "44030619900307123",

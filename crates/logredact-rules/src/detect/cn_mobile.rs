@@ -50,6 +50,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+86«1853 409 9073»",
         "«13812345678»x12",
         "+86 «138 1234 5678» ext. 12",
+        "您的手机号«13,812,345,678»已绑定",
+        "phone=«13,812,345,678»",
     ],
     keeps: &[
         "12812345678",
@@ -65,6 +67,10 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "86013812345678",
         "0086013812345678",
         "9f3c2e1a-5b7d-4e2f-a716-013812345678",
+        "13,812,345,678.00",
+        "1,213,812,345,678",
+        "13,812,345,678,901",
+        "10,812,345,678",
     ],
 };
 
@@ -79,7 +85,42 @@ fn may_match(scan: &mut Scan<'_>) -> bool {
         return false;
     }
     let p = scan.prefilter();
-    p.has_run(MOBILE_RUNS) || p.grouped11
+    p.has_run(MOBILE_RUNS) || p.grouped11 || memchr::memchr(b',', scan.hay).is_some()
+}
+
+/// A mobile number printed as a quantity with thousands separators
+/// (FreeMarker's default for a `Long`, Java's `%,d`, JavaScript's
+/// `toLocaleString()`): `13,812,345,678`. Not a part of a longer such
+/// number, nor an amount with a fraction (`13,812,345,678.00`).
+fn thousands(hay: &[u8], out: &mut Vec<Range<usize>>) {
+    const SHAPE: &[u8; 14] = b"dd,ddd,ddd,ddd";
+    let digit = |at: usize| hay.get(at).is_some_and(u8::is_ascii_digit);
+    for comma in memchr::memchr_iter(b',', hay) {
+        let Some(start) = comma.checked_sub(2) else {
+            continue;
+        };
+        let end = start + SHAPE.len();
+        let Some(w) = hay.get(start..end) else {
+            break;
+        };
+        let shaped = w.iter().zip(SHAPE).all(|(&b, &s)| match s {
+            b'd' => b.is_ascii_digit(),
+            _ => b == b',',
+        });
+        let longer = (start >= 2 && hay[start - 1] == b',' && digit(start - 2))
+            || (matches!(hay.get(end), Some(b',' | b'.')) && digit(end + 1));
+        if shaped
+            && w[0] == b'1'
+            && (b'3'..=b'9').contains(&w[1])
+            && !longer
+            && left_bounded(hay, start)
+            && ends_or_extension(hay, end)
+            && !out.iter().any(|m| m.start < end && start < m.end)
+        {
+            let at = out.partition_point(|m| m.start < start);
+            out.insert(at, start..end);
+        }
+    }
 }
 
 /// 11 digits, `1` and then `3`-`9`.
@@ -88,6 +129,28 @@ pub fn is_mobile(digits: &[u8]) -> bool {
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    let from = out.len();
+    if memchr::memchr(b',', scan.hay).is_some() {
+        let mut found = Vec::new();
+        thousands(scan.hay, &mut found);
+        if !found.is_empty() {
+            grouped(scan, out);
+            let mut all = out.split_off(from);
+            for m in found {
+                if !all.iter().any(|n| n.start < m.end && m.start < n.end) {
+                    let at = all.partition_point(|n| n.start < m.start);
+                    all.insert(at, m);
+                }
+            }
+            out.extend(all);
+            return;
+        }
+    }
+    grouped(scan, out);
+}
+
+/// Unbroken or in groups separated by spaces, dashes and the like.
+fn grouped(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
