@@ -483,6 +483,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The rules folder given with `--rules` or alone, else `rules`.
+fn rules_dir(flag: Option<PathBuf>, positional: Option<PathBuf>) -> PathBuf {
+    flag.or(positional)
+        .unwrap_or_else(|| PathBuf::from("rules"))
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -506,10 +512,4 @@ mod tests {
         }
         assert!(missing.is_empty(), "no description: {missing:?}");
     }
-}
-
-/// The rules folder given with `--rules` or alone, else `rules`.
-fn rules_dir(flag: Option<PathBuf>, positional: Option<PathBuf>) -> PathBuf {
-    flag.or(positional)
-        .unwrap_or_else(|| PathBuf::from("rules"))
 }
