@@ -85,7 +85,18 @@ fn may_match(scan: &mut Scan<'_>) -> bool {
         return false;
     }
     let p = scan.prefilter();
-    p.has_run(MOBILE_RUNS) || p.grouped11 || memchr::memchr(b',', scan.hay).is_some()
+    p.has_run(MOBILE_RUNS) || p.grouped11 || may_hold_thousands(scan.hay)
+}
+
+/// Whether `hay` may hold [`thousands`]: `1`, `3`-`9`, a comma, and
+/// another comma four bytes on (a quick look at each comma).
+fn may_hold_thousands(hay: &[u8]) -> bool {
+    memchr::memchr_iter(b',', hay).any(|c| {
+        c >= 2
+            && hay[c - 2] == b'1'
+            && (b'3'..=b'9').contains(&hay[c - 1])
+            && hay.get(c + 4) == Some(&b',')
+    })
 }
 
 /// A mobile number printed as a quantity with thousands separators
@@ -130,7 +141,7 @@ pub fn is_mobile(digits: &[u8]) -> bool {
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let from = out.len();
-    if memchr::memchr(b',', scan.hay).is_some() {
+    if may_hold_thousands(scan.hay) {
         let mut found = Vec::new();
         thousands(scan.hay, &mut found);
         if !found.is_empty() {
