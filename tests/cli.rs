@@ -97,15 +97,11 @@ fn check_warns_about_files_it_does_not_read_and_test_skips_rules_that_are_off() 
     );
 }
 
-/// `diff` tells what new rules change on real events, per rule, with
-/// examples that never show personal data.
-#[test]
-fn diff_reports_what_new_rules_change_without_showing_personal_data() {
-    let dir = temp_dir("diff");
+/// Two rule folders under `dir`, `old` and `new`, each with one partial
+/// mask rule for mobiles; the new one's takes `keep` too.
+fn mobile_rules(dir: &Path, keep: &str) -> (PathBuf, PathBuf) {
     let (old, new) = (dir.join("old"), dir.join("new"));
-    // The new mobile rule keeps one digit more: the same rules fire, and
-    // the output changes (which the report used to leave out).
-    for (d, keep) in [(&old, ""), (&new, "keep_first = 4\n")] {
+    for (d, keep) in [(&old, ""), (&new, keep)] {
         std::fs::create_dir_all(d).unwrap();
         std::fs::write(
             d.join("10-mask.toml"),
@@ -113,6 +109,17 @@ fn diff_reports_what_new_rules_change_without_showing_personal_data() {
         )
         .unwrap();
     }
+    (old, new)
+}
+
+/// `diff` tells what new rules change on real events, per rule, with
+/// examples that never show personal data.
+#[test]
+fn diff_reports_what_new_rules_change_without_showing_personal_data() {
+    let dir = temp_dir("diff");
+    // The new mobile rule keeps one digit more: the same rules fire, and
+    // the output changes (which the report used to leave out).
+    let (old, new) = mobile_rules(&dir, "keep_first = 4\n");
     std::fs::write(
         new.join("20-passport.toml"),
         "version = 1\n[[mask]]\nid = \"passport\"\ndetector = \"passport\"\naction = \"full\"\n[[route]]\nid = \"drop-health\"\nwhen = { field = \"path\", equals = \"/health\" }\ndrop = true\n",
@@ -177,15 +184,7 @@ examples (values either rule set masks are not shown):
 #[test]
 fn diff_never_shows_two_masks_that_together_give_the_value() {
     let dir = temp_dir("diff-apart");
-    let (old, new) = (dir.join("old"), dir.join("new"));
-    for (d, keep) in [(&old, ""), (&new, "keep_first = 7\nkeep_last = 0\n")] {
-        std::fs::create_dir_all(d).unwrap();
-        std::fs::write(
-            d.join("10-mask.toml"),
-            format!("version = 1\n[[mask]]\nid = \"mobile\"\ndetector = \"cn_mobile\"\naction = \"partial\"\n{keep}"),
-        )
-        .unwrap();
-    }
+    let (old, new) = mobile_rules(&dir, "keep_first = 7\nkeep_last = 0\n");
     let events = dir.join("events.ndjson");
     std::fs::write(
         &events,

@@ -126,10 +126,8 @@ fn thousands(hay: &[u8], out: &mut Vec<Range<usize>>) {
             && !longer
             && left_bounded(hay, start)
             && ends_or_extension(hay, end)
-            && !out.iter().any(|m| m.start < end && start < m.end)
         {
-            let at = out.partition_point(|m| m.start < start);
-            out.insert(at, start..end);
+            out.push(start..end);
         }
     }
 }
@@ -140,24 +138,20 @@ pub fn is_mobile(digits: &[u8]) -> bool {
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
-    let from = out.len();
-    if may_hold_thousands(scan.hay) {
+    let (hay, from) = (scan.hay, out.len());
+    grouped(scan, out);
+    if may_hold_thousands(hay) {
         let mut found = Vec::new();
-        thousands(scan.hay, &mut found);
-        if !found.is_empty() {
-            grouped(scan, out);
-            let mut all = out.split_off(from);
-            for m in found {
-                if !all.iter().any(|n| n.start < m.end && m.start < n.end) {
-                    let at = all.partition_point(|n| n.start < m.start);
-                    all.insert(at, m);
-                }
+        thousands(hay, &mut found);
+        // In order among the grouped matches, where none overlaps.
+        for m in found {
+            let mine = &out[from..];
+            if !mine.iter().any(|n| n.start < m.end && m.start < n.end) {
+                let at = from + mine.partition_point(|n| n.start < m.start);
+                out.insert(at, m);
             }
-            out.extend(all);
-            return;
         }
     }
-    grouped(scan, out);
 }
 
 /// Unbroken or in groups separated by spaces, dashes and the like.

@@ -15,6 +15,7 @@
 
 use std::ops::Range;
 
+use super::after_colour_code;
 use super::registry::Builtin;
 
 pub(super) const DETECTOR: Builtin = Builtin {
@@ -283,16 +284,9 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
             .iter()
             .take_while(|b| b.is_ascii_digit())
             .count();
-        if hay[start + digits] == b'm' && start + digits + 1 < at {
-            let params = hay[..start]
-                .iter()
-                .rev()
-                .take(16)
-                .take_while(|&&b| b.is_ascii_digit() || b == b';')
-                .count();
-            if hay[..start - params].last() == Some(&b'[') {
-                start += digits + 1;
-            }
+        let after_m = start + digits + 1;
+        if hay[start + digits] == b'm' && after_m < at && after_colour_code(hay, after_m) {
+            start = after_m;
         }
         if start == at {
             // A local part in another script (`用户@`), at most 64 bytes.

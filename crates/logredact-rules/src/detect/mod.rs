@@ -315,7 +315,7 @@ fn left_bounded(hay: &[u8], start: usize) -> bool {
 /// coloured by Node's `console.log` or a pretty-printing logger reads as a
 /// number.
 #[cold]
-fn after_colour_code(hay: &[u8], start: usize) -> bool {
+pub(super) fn after_colour_code(hay: &[u8], start: usize) -> bool {
     if hay[start - 1] != b'm' {
         return false;
     }
