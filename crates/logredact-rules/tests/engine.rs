@@ -142,6 +142,16 @@ fn a_landline_masks_and_hashes_alike_with_or_without_the_country_code() {
     assert_eq!(out["c"], "+86 (10) 6*** **78");
     assert_eq!(out["d"], "0086-755-******66");
     assert_eq!(out["e"], "0755-******66");
+    // Under a field named for a phone: a local number alone hides as many
+    // digits as after a two-digit area code; without its `0`, as with it.
+    let (out, _) = run(
+        &partial,
+        r#"{"tel":"88886666","fax":"6234567","officeTel":75588886666,"lxdh":"1062345678"}"#,
+    );
+    assert_eq!(out["tel"], "8*****66");
+    assert_eq!(out["fax"], "*****67");
+    assert_eq!(out["officeTel"], "755******66");
+    assert_eq!(out["lxdh"], "106*****78");
     let mut keys = KeyRing::new();
     keys.insert("default", b"0123456789abcdef0123".to_vec());
     let hashed = compile_with(

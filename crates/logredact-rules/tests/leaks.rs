@@ -616,6 +616,22 @@ fn forms_found_by_the_leak_hunt_are_masked() {
             r#"{"travel":{"passports":[{"num":"EA1234567"}]}}"#,
             "ea1234567",
         ),
+        // A passport under a field for any document's number, its type in
+        // another field (the tenth round: hotel, airline and bank APIs).
+        (r#"{"idType":"PASSPORT","idNo":"E12345678"}"#, "e12345678"),
+        (r#"{"credentialType":"1","credentialNo":"G12345678"}"#, "g12345678"),
+        (r#"{"paperType":"护照","paperNo":"EA1234567"}"#, "ea1234567"),
+        (r#"{"guest":{"idCardNo":"E12345678"}}"#, "e12345678"),
+        // A phone number whose area or country code has a field of its
+        // own, and one kept as a number that lost its `0`.
+        (r#"{"areaCode":"0755","tel":"88886666"}"#, "88886666"),
+        (r#"{"quhao":"021","officeTel":"6123 4567"}"#, "61234567"),
+        (r#"{"lxdh":"8888-6666转801"}"#, "88886666"),
+        (r#"{"nationCode":"852","phoneNumber":"51234567"}"#, "51234567"),
+        (r#"{"联系电话":"6234567"}"#, "6234567"),
+        (r#"{"tel":75588886666,"fax":1062345678}"#, "75588886666"),
+        (r#"{"tel":75588886666,"fax":1062345678}"#, "1062345678"),
+        (r#"{"contact":{"mobilePhone":"755-88886666 ext 12"}}"#, "75588886666"),
     ];
     let leaked: Vec<&str> = cases
         .iter()
@@ -695,6 +711,12 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"mem_total":17179869184,"DISK_FREE":15032385536,"offset":15234567890,"bytes":[13912345678]}"#,
         // Numbers after a bracket and a letter that is no colour code.
         r#"{"m":"x[5m1381234567890","n":"[12km13812345678","p":"[1;2n13812345678"}"#,
+        // Fields whose names hold a phone or document word inside another
+        // word, hotlines and numbers beginning with 1 under a phone field,
+        // and a phone field's value with more than a number in it.
+        r#"{"telemetryId":"12345678","hotel":"88886666","newspaper":"E12345678"}"#,
+        r#"{"phone":"95588","mobile":"4008108888","tel":"12345678","fax":"8008208820"}"#,
+        r#"{"phone":"order 88886666","tel":"88886666a","mobile":"8888-6666-8888-6666"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

@@ -80,7 +80,7 @@ const KEYWORDS: &[&str] = &[
     "zjhm",
     "证件号",
     "證件號",
-    "cert",
+    "^cert",
 ];
 
 const ID_RUNS: u32 = run_lengths(&[15, 17, 18]);

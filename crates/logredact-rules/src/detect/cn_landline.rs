@@ -12,11 +12,18 @@
 //! `1` either (those are service numbers; such a run is an invoice code or
 //! the like).
 //! Without an area code a short number is not found: service hotlines
-//! (`95588`, `12345`, `400-810-8888`) stay readable, as they must.
+//! (`95588`, `12345`, `400-810-8888`) stay readable, as they must. The
+//! exception is a field whose name says it holds a phone number (`tel`,
+//! `officeTel`, `联系电话`: `context::PHONE`) and whose whole value is a
+//! local number (`88886666`, `8888-6666`, with an extension after), as
+//! forms write it when the area code has a box of its own; or the
+//! national number without its `0`, as a JSON number or spreadsheet keeps
+//! it (`75588886666`).
 
 use std::ops::Range;
 
 use super::area_codes;
+use super::context::{has_any, key_has_any, PHONE};
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -26,15 +33,22 @@ pub(super) const DETECTOR: Builtin = Builtin {
     name: "cn_landline",
     summary: "Mainland fixed-line numbers with an area code (010-12345678, (021)6123 4567, +86 755 8888 6666), extensions allowed",
     keep: (4, 2),
-    min_digits: 10,
-    in_numbers: false,
-    reads_key: false,
+    // (A local number alone, under a field named for a phone.)
+    min_digits: 7,
+    in_numbers: true,
+    reads_key: true,
     may_match,
     find,
     canonical: national,
     keep_first_in: |m, keep_first| {
+        let digits = m.iter().filter(|b| b.is_ascii_digit()).count();
         if starts_with_trunk(m) {
             keep_first
+        } else if digits <= 8 {
+            // A local number alone: at most its first digits that a
+            // two-digit area code would have left, so that as many of its
+            // digits stay hidden as in `010-6234 5678`.
+            keep_first.saturating_sub(1).min(digits.saturating_sub(7))
         } else {
             keep_first.saturating_sub(1)
         }
@@ -66,6 +80,12 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "(+86)«1062345678»",
         "86«10-62345678»",
         "0086«10-62345678»",
+        "联系电话：«8888 6666»",
+        "tel=«88886666»",
+        "\"officeTel\":\"«6123 4567»\"",
+        "\"lxdh\":\"«8888-6666»转801\"",
+        "fax: «1062345678»",
+        "手机 «755-88886666» ext 12",
     ],
     keeps: &[
         "95588",
@@ -86,17 +106,45 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "0440-3190 0111",
         "02612345678",
         "0300-1234567",
+        "hotel 88886666",
+        "telemetry 88886666",
+        "tel 12345678",
+        "电话 95588",
+        "phone 8888-6666-12345678",
+        "phone 88886666a",
+        "phone order 88886666",
     ],
 };
 
 const LANDLINE_RUNS: u32 = run_lengths(&[10, 11, 12, 13, 14, 15, 16]);
 
+/// A local number alone, unbroken (`88886666`); broken, it makes
+/// `grouped8` (`8888 6666`, `623 4567`).
+const LOCAL_RUNS: u32 = run_lengths(&[7, 8]);
+
 fn may_match(scan: &mut Scan<'_>) -> bool {
-    if scan.features.digits < 10 {
+    if scan.features.digits < 7 {
         return false;
     }
     let p = scan.prefilter();
-    p.has_run(LANDLINE_RUNS) || p.grouped11
+    (scan.features.digits >= 10 && (p.has_run(LANDLINE_RUNS) || p.grouped11))
+        || p.has_run(LOCAL_RUNS)
+        || p.grouped8
+        || whole_value_number(scan.hay, scan.keys[0]).is_some()
+}
+
+/// The number a field named for a phone holds whole, if it does (the
+/// value's shape is looked at first: most values are no number at all).
+fn whole_value_number(hay: &[u8], key: &[u8]) -> Option<Range<usize>> {
+    if hay.len() > WHOLE_VALUE_MAX {
+        return None;
+    }
+    let start = hay.iter().position(|&b| b != b' ')?;
+    let last = hay.iter().rposition(|&b| b != b' ')?;
+    if !(hay[start].is_ascii_digit() && hay[last].is_ascii_digit()) {
+        return None;
+    }
+    number_alone(hay, start, true).filter(|_| key_has_any(key, PHONE))
 }
 
 /// The length of the area code at the start of `d` (without its `0`
@@ -140,14 +188,25 @@ fn starts_with_trunk(matched: &[u8]) -> bool {
 /// hashes the same however it was written.
 fn national(matched: &[u8]) -> Vec<u8> {
     let mut digits = super::registry::digits_only(matched);
-    if !starts_with_trunk(matched) {
+    // (A local number alone is hashed as it is.)
+    if !starts_with_trunk(matched) && digits.len() > 8 {
         digits.insert(0, b'0');
     }
     digits
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    if let Some(number) = whole_value_number(scan.hay, scan.keys[0]) {
+        out.push(number);
+        return;
+    }
     let (hay, runs) = scan.hay_and_runs();
+    with_area_code(hay, runs, out);
+    after_phone_word(hay, runs, out);
+}
+
+/// Numbers with their area code (or country code).
+fn with_area_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
     let mut i = 0;
     while i < runs.len() {
         // A number starts with its area code's 0, or with the country code.
@@ -220,5 +279,153 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
                 .then(|| (step.offset(country)..step.whole.end, step.last))
         });
         i = keep(out, found, i);
+    }
+}
+
+/// Local numbers alone, and national numbers without their `0`, right
+/// after a word that names a phone and perhaps `:`, `=`, quotes or spaces
+/// (`联系电话：8888 6666`, `tel=88886666`, `"officeTel":"6123 4567"` in
+/// text), where `with_area_code` found nothing. (`out` stays in order.)
+fn after_phone_word(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
+    let found = out.len();
+    for run in runs {
+        // (A group of three or four begins a local number only when
+        // another group follows.)
+        let grouped = || matches!(hay.get(run.end..run.end + 2), Some([b' ' | b'-', d]) if d.is_ascii_digit());
+        if !(matches!(run.len(), 7 | 8 | 10 | 11) || (matches!(run.len(), 3 | 4) && grouped()))
+            || out[..found]
+                .iter()
+                .any(|m| m.start < run.end && run.start < m.end)
+            || out[found..].last().is_some_and(|m| run.start < m.end)
+            || !left_bounded(hay, run.start)
+        {
+            continue;
+        }
+        let word_end = run.start
+            - hay[..run.start]
+                .iter()
+                .rev()
+                .take(8)
+                .take_while(|&&b| {
+                    matches!(
+                        b,
+                        b':' | b'=' | b'"' | b'\'' | b' ' | b'\xef' | b'\xbc' | b'\x9a'
+                    )
+                })
+                .count();
+        if word_end == 0 || !(hay[word_end - 1].is_ascii_alphabetic() || hay[word_end - 1] >= 0x80)
+        {
+            continue;
+        }
+        // The word right before: letters, `_`, characters above ASCII.
+        let word = hay[..word_end]
+            .iter()
+            .rev()
+            .take(24)
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+            .count();
+        // (The number's shape first: most runs after a word are none.)
+        if let Some(number) = number_alone(hay, run.start, false)
+            .filter(|_| has_any(&hay[word_end - word..word_end], PHONE))
+        {
+            out.push(number);
+        }
+    }
+    if out.len() > found {
+        out.sort_unstable_by_key(|m| m.start);
+    }
+}
+
+/// The longest value read whole as a number under a field named for a
+/// phone (`0755-88886666 ext 123456` with spaces around it).
+const WHOLE_VALUE_MAX: usize = 40;
+
+/// The number that starts at `start`: a local number alone (`88886666`,
+/// `8888 6666`, `8888-6666`, `6234567`), or a national number that lost
+/// its `0` (`75588886666`, `1062345678`, `755-88886666`), each perhaps with
+/// an extension after (`88886666-801`, `88886666转801`, `8888 6666 ext
+/// 12`). With `whole`, nothing but spaces may follow (the value of a
+/// field named for a phone); else no letter or digit may.
+fn number_alone(hay: &[u8], start: usize, whole: bool) -> Option<Range<usize>> {
+    // Up to three groups of digits, each after one space or `-`, eleven
+    // digits at most in all.
+    let mut digits = [0u8; 11];
+    let mut len = 0;
+    let mut ends = [0usize; 3];
+    let mut first_group = 0;
+    let mut at = start;
+    let mut groups = 0;
+    while groups < ends.len() {
+        let run = hay[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if run == 0 || len + run > digits.len() {
+            break;
+        }
+        digits[len..len + run].copy_from_slice(&hay[at..at + run]);
+        len += run;
+        if groups == 0 {
+            first_group = run;
+        }
+        at += run;
+        ends[groups] = len;
+        groups += 1;
+        match hay.get(at..at + 2) {
+            Some([b' ' | b'-', d]) if d.is_ascii_digit() => at += 1,
+            _ => break,
+        }
+    }
+    if groups == 0 || len < 7 {
+        return None;
+    }
+    // The number is the first one, two or three groups; what follows is
+    // nothing or an extension.
+    let mut end = start;
+    (0..groups).find_map(|n| {
+        // (Past the group and the separator before it.)
+        let take = ends[n];
+        end += if n == 0 { take } else { 1 + take - ends[n - 1] };
+        let d = &digits[..take];
+        let local = n <= 1 && (7..=8).contains(&take) && (b'2'..=b'9').contains(&d[0]);
+        let lost_zero = (10..=11).contains(&take)
+            && area_len(d, false).is_some_and(|area| {
+                is_local(&d[area..], area + 1) && (n == 0 || first_group == area)
+            });
+        if !(local || lost_zero) {
+            return None;
+        }
+        let rest = &hay[end..];
+        let rest = &rest[extension_len(rest)..];
+        let ends = if whole {
+            rest.iter().all(|&b| b == b' ')
+        } else {
+            rest.first().is_none_or(|&b| !b.is_ascii_alphanumeric())
+                && !matches!(rest, [b' ' | b'-', d, ..] if d.is_ascii_digit())
+        };
+        ends.then_some(start..end)
+    })
+}
+
+/// How long the extension at the start of `rest` is (0 for none): a mark
+/// (`-`, `转`, `ext`, `x`, `#`, `分机`) after perhaps a space, perhaps `.`
+/// or `:`, and one to six digits.
+fn extension_len(rest: &[u8]) -> usize {
+    let spaces = |t: &[u8]| t.iter().take_while(|&&b| b == b' ').count();
+    let mut at = spaces(rest);
+    const MARKS: [&str; 8] = ["ext", "-", "x", "#", "转", "轉", "分机", "分機"];
+    let Some(mark) = MARKS.iter().find(|m| {
+        rest.get(at..at + m.len())
+            .is_some_and(|r| r.eq_ignore_ascii_case(m.as_bytes()))
+    }) else {
+        return 0;
+    };
+    at += mark.len();
+    if matches!(rest.get(at), Some(b'.' | b':')) {
+        at += 1;
+    }
+    at += spaces(&rest[at..]);
+    let digits = rest[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if (1..=6).contains(&digits) {
+        at + digits
+    } else {
+        0
     }
 }

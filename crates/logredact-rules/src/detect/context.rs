@@ -29,28 +29,46 @@ fn any_named(text: &[u8], lower: &[u8], words: &[&str]) -> bool {
         present[usize::from(b >> 6)] |= 1 << (b & 63);
     }
     words.iter().any(|w| {
-        w.as_bytes()
-            .first()
+        let (starts, ends, word) = marks(w.as_bytes());
+        word.first()
             .is_some_and(|&b| present[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
-            && names(text, lower, w)
+            && names(text, lower, word, starts, ends)
     })
 }
 
-/// Whether `word` stands in `text` (`lower` is it in lower case):
-/// anywhere (`userpassportno`, `khzjhm`: names run together), but `cert`
-/// only where a word begins, after a non-letter or at a capital that
-/// follows a small letter (`certNo`, `cert_no`, `userCertNo`), since it
-/// ends many an English word (`concertTicketNo` and `uncertain` name no
-/// document).
-fn names(text: &[u8], lower: &[u8], word: &str) -> bool {
-    let mut at = places(lower, word.as_bytes());
-    if word != "cert" {
-        return at.next().is_some();
+/// A word of a list without its marks, and whether it had each: `^` (it
+/// must begin a word in the text) and `$` (it must end one).
+#[inline]
+fn marks(word: &[u8]) -> (bool, bool, &[u8]) {
+    let (starts, word) = match word {
+        [b'^', rest @ ..] => (true, rest),
+        _ => (false, word),
+    };
+    match word {
+        [rest @ .., b'$'] => (starts, true, rest),
+        _ => (starts, false, word),
     }
-    at.any(|at| {
-        at == 0
+}
+
+/// Whether `word` stands in `text` (`lower` is it in lower case):
+/// anywhere (`userpassportno`, `khzjhm`: names run together), except that
+/// a word written `^cert` must begin a word there, after a non-letter or
+/// at a capital that follows a small letter (`certNo`, `cert_no`,
+/// `userCertNo`, since `cert` ends many an English word: `concertTicketNo`
+/// and `uncertain` name no document), and one written `tel$` must end one,
+/// before a non-letter or a capital (`tel`, `telNo`, `officeTel`, not
+/// `telemetry`).
+fn names(text: &[u8], lower: &[u8], word: &[u8], starts: bool, ends: bool) -> bool {
+    places(lower, word).any(|at| {
+        let end = at + word.len();
+        (!starts
+            || at == 0
             || !text[at - 1].is_ascii_alphabetic()
-            || (text[at - 1].is_ascii_lowercase() && text[at].is_ascii_uppercase())
+            || (text[at - 1].is_ascii_lowercase() && text[at].is_ascii_uppercase()))
+            && (!ends
+                || end == text.len()
+                || !text[end].is_ascii_alphabetic()
+                || (text[end - 1].is_ascii_lowercase() && text[end].is_ascii_uppercase()))
     })
 }
 
@@ -107,3 +125,27 @@ pub(super) fn context(
     let to = (candidate.end + AFTER).min(hay.len());
     has_any(&hay[from..candidate.start], words) || has_any(&hay[candidate.end..to], words)
 }
+
+/// Words that name a field for a phone number, lower case (`tel`,
+/// `telNo`, `officeTel`, `mobilePhone`, `lxdh`, `联系电话`): such a field
+/// may hold the number without its area or country code, which another
+/// field holds (`{"areaCode":"0755","tel":"88886666"}`).
+pub(super) const PHONE: &[&str] = &[
+    "^tel$",
+    "phone",
+    "mobile",
+    "^cell",
+    "^fax$",
+    "lxdh",
+    "dianhua",
+    "shouji",
+    "电话",
+    "手机",
+    "座机",
+    "固话",
+    "传真",
+    "联系方式",
+    "電話",
+    "手機",
+    "傳真",
+];

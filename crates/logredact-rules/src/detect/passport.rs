@@ -50,6 +50,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "US passport «123456789»",
         "Indian passport «J8369854»",
         "passport no. «TK1234567»",
+        "idNo=«E12345678»",
+        "credentialNo: «G12345678»",
+        "paperNo «EA1234567»",
     ],
     keeps: &[
         "E12345678",
@@ -63,6 +66,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         // Words that hold a keyword but name no document.
         "concert E12345678",
         "uncertain E12345678",
+        "newspaper E12345678",
+        "rapidNote E12345678",
     ],
 };
 
@@ -82,10 +87,21 @@ const KEYWORDS: &[&str] = &[
     "txz",
     "tongxingzheng",
     "travel",
-    "cert",
+    "^cert",
     "zjhm",
     "zjh",
     "document",
+    // Names of a field for any identity document's number, which holds a
+    // passport's for a foreigner (`idNo`, `idCardNo`, `credentialNo`,
+    // `paperNo`, `证件号码`).
+    "^idno",
+    "id_no",
+    "^idnum",
+    "id_num",
+    "^idcard",
+    "id_card",
+    "credential",
+    "^paper",
     "护照",
     "通行证",
     "回乡证",

@@ -191,6 +191,8 @@ pub struct Prefilter {
     pub grouped11: bool,
     /// The same over at least 16 bytes.
     pub grouped16: bool,
+    /// The same over at least 8 bytes (`623 4567`, `8888 6666`).
+    pub grouped8: bool,
 }
 
 impl Prefilter {
@@ -234,6 +236,7 @@ impl Prefilter {
             let joins = one | two_first | two_second;
             if joins != 0 {
                 let g = d | joins;
+                found.grouped8 |= ones_in_a_row(g, 8);
                 found.grouped11 |= ones_in_a_row(g, 11);
                 found.grouped16 |= ones_in_a_row(g, 16);
             }
@@ -407,6 +410,7 @@ mod tests {
             }
             if j > i {
                 let bytes = runs[j].end - runs[i].start;
+                found.grouped8 |= bytes >= 8;
                 found.grouped11 |= bytes >= 11;
                 found.grouped16 |= bytes >= 16;
             }
@@ -438,11 +442,14 @@ mod tests {
                 assert_eq!(fast.runs, slow.runs, "{shown:?}");
             }
             assert_eq!(slow.runs & !fast.runs, 0, "{shown:?}");
+            assert!(slow.grouped8 <= fast.grouped8, "{shown:?}");
             assert!(slow.grouped11 <= fast.grouped11, "{shown:?}");
             assert!(slow.grouped16 <= fast.grouped16, "{shown:?}");
         }
         assert!(prefilter(b"call 138 1234 5678").grouped11);
         assert!(prefilter(b"(021) 6123 4567").grouped11);
+        assert!(prefilter(b"tel 623 4567").grouped8);
+        assert!(!prefilter(b"v 12.3").grouped8);
         assert!(!prefilter(b"2026-11-20T08:15:30.123").grouped11);
         assert!(prefilter(b"6222 0212 3456 7890 128").grouped16);
         assert_eq!(prefilter(b"1842785349445926").runs, 1 << 16);
