@@ -27,7 +27,7 @@ use super::context::{has_any, key_has_any, PHONE};
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
-use super::{ends_or_extension, left_bounded};
+use super::{ends_or_extension, extension_mark, left_bounded};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "cn_landline",
@@ -196,6 +196,9 @@ fn national(matched: &[u8]) -> Vec<u8> {
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    // (`may_match` asked this only when the prefilter saw no number; it
+    // is asked twice only of a value that is a phone number, which is
+    // rare enough not to carry the answer over.)
     if let Some(number) = whole_value_number(scan.hay, scan.keys[0]) {
         out.push(number);
         return;
@@ -306,12 +309,8 @@ fn after_phone_word(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize
                 .iter()
                 .rev()
                 .take(8)
-                .take_while(|&&b| {
-                    matches!(
-                        b,
-                        b':' | b'=' | b'"' | b'\'' | b' ' | b'\xef' | b'\xbc' | b'\x9a'
-                    )
-                })
+                // (`：` reads as `:` here: the view folds it.)
+                .take_while(|&&b| matches!(b, b':' | b'=' | b'"' | b'\'' | b' '))
                 .count();
         if word_end == 0 || !(hay[word_end - 1].is_ascii_alphabetic() || hay[word_end - 1] >= 0x80)
         {
@@ -405,19 +404,15 @@ fn number_alone(hay: &[u8], start: usize, whole: bool) -> Option<Range<usize>> {
 }
 
 /// How long the extension at the start of `rest` is (0 for none): a mark
-/// (`-`, `转`, `ext`, `x`, `#`, `分机`) after perhaps a space, perhaps `.`
+/// (`detect::extension_mark`) after perhaps a space, perhaps `.`
 /// or `:`, and one to six digits.
 fn extension_len(rest: &[u8]) -> usize {
     let spaces = |t: &[u8]| t.iter().take_while(|&&b| b == b' ').count();
     let mut at = spaces(rest);
-    const MARKS: [&str; 8] = ["ext", "-", "x", "#", "转", "轉", "分机", "分機"];
-    let Some(mark) = MARKS.iter().find(|m| {
-        rest.get(at..at + m.len())
-            .is_some_and(|r| r.eq_ignore_ascii_case(m.as_bytes()))
-    }) else {
+    let Some(mark) = extension_mark(&rest[at..]) else {
         return 0;
     };
-    at += mark.len();
+    at += mark;
     if matches!(rest.get(at), Some(b'.' | b':')) {
         at += 1;
     }

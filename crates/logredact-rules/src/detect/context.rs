@@ -11,15 +11,6 @@ use crate::normalize::{NormBuffers, NormView};
 const BEFORE: usize = 48;
 const AFTER: usize = 24;
 
-pub(super) fn has_any(text: &[u8], words: &[&str]) -> bool {
-    let mut lower = [0u8; BEFORE + AFTER + 16];
-    let text = &text[..text.len().min(lower.len())];
-    let lower = &mut lower[..text.len()];
-    lower.copy_from_slice(text);
-    lower.make_ascii_lowercase();
-    any_named(text, lower, words)
-}
-
 /// Whether any of `words` stands in `text` (`lower` is it in lower case).
 /// Most texts hold the first byte of few of the words: those are the only
 /// ones searched for.
@@ -87,28 +78,30 @@ pub(super) fn key_has_any(key: &[u8], words: &[&str]) -> bool {
         // full-width letters (`ｐａｓｓｐｏｒｔ`): read it.
         let mut buffers = NormBuffers::default();
         let view = NormView::new(key, true, &mut buffers);
-        return key_has_any_plain(view.bytes(), words);
+        return has_any(view.bytes(), words);
     }
-    key_has_any_plain(key, words)
+    has_any(key, words)
 }
 
-fn key_has_any_plain(key: &[u8], words: &[&str]) -> bool {
+/// Whether any of `words` stands in `text`, a key as it reads or a few
+/// dozen bytes of text around a candidate.
+pub(super) fn has_any(text: &[u8], words: &[&str]) -> bool {
     let mut small = [0u8; 64];
     let long;
-    let lower: &[u8] = match small.get_mut(..key.len()) {
+    let lower: &[u8] = match small.get_mut(..text.len()) {
         Some(lower) => {
-            lower.copy_from_slice(key);
+            lower.copy_from_slice(text);
             lower.make_ascii_lowercase();
             lower
         }
         // A long generated name (`..._holder_passport_number`): read all
         // of it.
         None => {
-            long = key.to_ascii_lowercase();
+            long = text.to_ascii_lowercase();
             &long
         }
     };
-    any_named(key, lower, words)
+    any_named(text, lower, words)
 }
 
 pub(super) fn context(

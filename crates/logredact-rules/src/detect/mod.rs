@@ -287,18 +287,28 @@ fn ends_or_extension(hay: &[u8], end: usize) -> bool {
     match rest.first() {
         None => true,
         Some(&b) if !is_word(b) => true,
-        Some(&b) => {
-            let after = if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"ext") {
-                3
-            } else if b.eq_ignore_ascii_case(&b'x') {
-                1
-            } else {
-                return false;
-            };
+        // (Of the marks, only `ext` and `x` begin with a letter.)
+        Some(_) => extension_mark(rest).is_some_and(|after| {
             rest.get(after)
                 .is_some_and(|&b| b.is_ascii_digit() || matches!(b, b'.' | b' ' | b':'))
-        }
+        }),
     }
+}
+
+/// The marks that begin a phone number's extension (`-123`, `转123`,
+/// `ext 12`, `x123`, `#123`, `分机123`); letters in any case. (`ext` comes
+/// before `x`, and both before a mark that would match a shorter start.)
+const EXTENSION_MARKS: [&str; 8] = ["ext", "-", "x", "#", "转", "轉", "分机", "分機"];
+
+/// How long the extension mark at the start of `rest` is, if one is there.
+fn extension_mark(rest: &[u8]) -> Option<usize> {
+    EXTENSION_MARKS
+        .iter()
+        .find(|m| {
+            rest.get(..m.len())
+                .is_some_and(|r| r.eq_ignore_ascii_case(m.as_bytes()))
+        })
+        .map(|m| m.len())
 }
 
 /// True when no ASCII letter or digit stands right before `start`, or
