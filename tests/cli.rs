@@ -731,7 +731,8 @@ fn check_config_says_what_to_do_about_a_route_to_an_unknown_output() {
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(
         rules.join("30-route.toml"),
-        "version = 1\n[[route]]\nid = \"to-warm\"\noutputs = [\"warm\"]\n",
+        "version = 1\n[[route]]\nid = \"to-warm\"\nwhen = { field = \"a\", exists = true }\noutputs = [\"warm\"]\n\
+         [[route]]\nid = \"to-frozen\"\noutputs = [\"cold\", \"frozen\"]\n",
     )
     .unwrap();
     let config = dir.join("c.toml");
@@ -748,6 +749,11 @@ fn check_config_says_what_to_do_about_a_route_to_an_unknown_output() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("rule \"to-warm\" routes to output \"warm\", which the config does not define (its outputs: cold); add that output to the config, or change the rule's outputs"),
+        "{stderr}"
+    );
+    // Every unknown output at once.
+    assert!(
+        stderr.contains("rule \"to-frozen\" routes to output \"frozen\""),
         "{stderr}"
     );
     assert!(!stderr.contains("logredact check --rules"), "{stderr}");

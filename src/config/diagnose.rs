@@ -146,7 +146,13 @@ pub(super) fn problems(path: &Path, text: &str, first: &toml::de::Error) -> Vec<
     if errors.is_empty() {
         errors.push(syntax_error(path, text, first));
     }
-    // In the order of the file; problems without a position last.
+    in_file_order(&mut errors);
+    errors
+}
+
+/// Puts problems in the order of the file; those without a position last
+/// (stable, so these keep the order they were found in).
+fn in_file_order(errors: &mut [ConfigError]) {
     errors.sort_by_key(|e| {
         let mut numbers = e.location.as_deref().unwrap_or("").rsplit(':');
         let col = numbers.next().and_then(|c| c.parse::<usize>().ok());
@@ -156,7 +162,6 @@ pub(super) fn problems(path: &Path, text: &str, first: &toml::de::Error) -> Vec<
             _ => (usize::MAX, 0),
         }
     });
-    errors
 }
 
 /// Deserializes `table` as `T` again and again, each time noting the
@@ -422,7 +427,7 @@ pub(super) fn position(path: &Path, text: &str, errors: &mut [ConfigError]) {
         return;
     };
     let bare = path.display().to_string();
-    for e in errors {
+    for e in errors.iter_mut() {
         if e.location.as_deref() != Some(bare.as_str()) {
             continue;
         }
@@ -437,6 +442,7 @@ pub(super) fn position(path: &Path, text: &str, errors: &mut [ConfigError]) {
             e.location = Some(format!("{bare}:{line}:{col}"));
         }
     }
+    in_file_order(errors);
 }
 
 fn list(names: &[&str]) -> String {

@@ -28,20 +28,25 @@ impl ActiveRules {
     /// Checks the set against the configured outputs.
     pub fn new(set: RuleSet, outputs: &[&str]) -> Result<ActiveRules, String> {
         let mut routes = vec![0u64; set.rule_ids().len()];
+        // Every unknown output at once, one line each.
+        let mut unknown = Vec::new();
         for (i, mask) in routes.iter_mut().enumerate() {
             if set.kind_of(i) != RuleKind::Route {
                 continue;
             }
             for name in set.route_outputs(Routes::Rule(i)).unwrap_or_default() {
-                let id = outputs.iter().position(|o| *o == name).ok_or_else(|| {
-                    format!(
+                match outputs.iter().position(|o| *o == name) {
+                    Some(id) => *mask |= 1 << id,
+                    None => unknown.push(format!(
                         "rule \"{}\" routes to output \"{name}\", which the config does not define (its outputs: {}); add that output to the config, or change the rule's outputs",
                         set.rule_ids()[i],
                         outputs.join(", ")
-                    )
-                })?;
-                *mask |= 1 << id;
+                    )),
+                }
             }
+        }
+        if !unknown.is_empty() {
+            return Err(unknown.join("\n"));
         }
         Ok(ActiveRules {
             set,

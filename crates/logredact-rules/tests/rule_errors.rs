@@ -172,6 +172,35 @@ fn route_rules_must_send_events_somewhere() {
 }
 
 #[test]
+fn empty_lists_in_conditions_are_refused_where_they_are() {
+    let got = errors(&[(
+        "r.toml",
+        "version = 1\n[[route]]\nid = \"a\"\nwhen = { field = \"x\", one_of = [] }\ndrop = true\n\
+         [[route]]\nid = \"b\"\nwhen = { any = [] }\ndrop = true\n\
+         [[route]]\nid = \"c\"\nwhen = { not = { all = [] } }\ndrop = true\n",
+    )]);
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert!(
+        got[0].starts_with(
+            "r.toml:4:32: rule \"a\": `one_of` is empty, so this condition never holds"
+        ),
+        "{got:#?}"
+    );
+    assert!(
+        got[1].starts_with(
+            "r.toml:8:16: rule \"b\": `any` is empty, so this condition holds for no event"
+        ),
+        "{got:#?}"
+    );
+    assert!(
+        got[2].starts_with(
+            "r.toml:12:24: rule \"c\": `all` is empty, so this condition holds for every event"
+        ),
+        "{got:#?}"
+    );
+}
+
+#[test]
 fn tag_rules_may_not_write_personal_data() {
     let got = errors(&[(
         "t.toml",

@@ -330,16 +330,17 @@ fn durations_are_bounded() {
     let e = Config::parse(Path::new("c.toml"), &text).unwrap_err();
     let all: Vec<String> = e.iter().map(ToString::to_string).collect();
     assert_eq!(all.len(), 2, "{all:?}");
+    // (In the order of the file.)
     assert!(
-        all[0].contains("pipeline.shutdown_timeout is 2years"),
+        all[0].contains("outputs.hot.flush_interval is 300000000000years"),
         "{all:?}"
     );
     assert!(
-        all[1].contains("outputs.hot.flush_interval is 300000000000years"),
+        all[1].contains("pipeline.shutdown_timeout is 2years"),
         "{all:?}"
     );
     assert!(
-        all[1].contains("may be at most a year (366 days)"),
+        all[0].contains("may be at most a year (366 days)"),
         "{all:?}"
     );
     let fine = GOOD.replace(
@@ -443,4 +444,30 @@ fn a_secret_property_librdkafka_refuses_is_refused_without_its_value() {
             assert!(!all.contains("oidc-s3cret"), "{all}");
         }
     }
+}
+
+#[test]
+fn problems_the_checks_find_are_listed_in_the_order_of_the_file() {
+    // The checks go through the outputs by name (`cold` before `hot`),
+    // the file has `hot` first; kafka's problem comes before both.
+    let text = GOOD
+        .replace("index = \"logs-hot-%Y.%m.%d\"", "index = \"logs-hot-%Q\"")
+        .replace("index = \"logs-cold-%Y.%m\"", "index = \"logs-cold-%Q\"")
+        .replace("topics = [\"access\"]", "topics = []");
+    let errors = Config::parse(Path::new("c.toml"), &text).unwrap_err();
+    let lines: Vec<usize> = errors
+        .iter()
+        .map(|e| {
+            let at = e.location.as_deref().unwrap_or_default();
+            at.split(':')
+                .nth(1)
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect();
+    assert_eq!(lines.len(), 3, "{errors:#?}");
+    assert!(
+        lines.windows(2).all(|w| w[0] < w[1]),
+        "{lines:?}: {errors:#?}"
+    );
 }

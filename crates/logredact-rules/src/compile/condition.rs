@@ -65,6 +65,13 @@ impl Cx<'_> {
                     Value::from_serde(&to_json(v.get_ref())),
                 )),
                 "one_of" => match v.get_ref() {
+                    DeValue::Array(items) if items.is_empty() => {
+                        self.err(
+                            v.span(),
+                            "`one_of` is empty, so this condition never holds; list the values to compare with, like one_of = [\"a\", \"b\"]".to_owned(),
+                        );
+                        None
+                    }
                     DeValue::Array(items) => Some(Condition::OneOf(
                         path,
                         items
@@ -111,6 +118,16 @@ impl Cx<'_> {
                     self.wrong_type(group, v, "a list of conditions");
                     return None;
                 };
+                if items.is_empty() {
+                    // (`all = []` would hold for every event and `any = []`
+                    // for none: neither is what anyone means.)
+                    let holds = if group == "all" { "every" } else { "no" };
+                    self.err(
+                        v.span(),
+                        format!("`{group}` is empty, so this condition holds for {holds} event; list the conditions inside, like {group} = [{{ field = \"a\", exists = true }}]"),
+                    );
+                    return None;
+                }
                 let inner: Vec<Option<Condition>> =
                     items.iter().map(|i| self.condition(i, depth + 1)).collect();
                 let inner: Option<Vec<Condition>> = inner.into_iter().collect();
