@@ -632,6 +632,12 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"tel":75588886666,"fax":1062345678}"#, "75588886666"),
         (r#"{"tel":75588886666,"fax":1062345678}"#, "1062345678"),
         (r#"{"contact":{"mobilePhone":"755-88886666 ext 12"}}"#, "75588886666"),
+        // An employee's account in a company's private domain (Active
+        // Directory, LDAP binds, Kerberos: the eleventh round).
+        (r#"{"m":"LDAP bind as zhangsan@corp.local ok"}"#, "zhangsancorplocal"),
+        (r#"{"principal":"ZhangSan@CORP.LOCAL"}"#, "hangsan"),
+        (r#"{"user":"li.si@hq.example.internal"}"#, "lisi"),
+        (r#"{"upn":"wangwu@mail.corp"}"#, "wangwu"),
     ];
     let leaked: Vec<&str> = cases
         .iter()
@@ -717,6 +723,9 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"telemetryId":"12345678","hotel":"88886666","newspaper":"E12345678"}"#,
         r#"{"phone":"95588","mobile":"4008108888","tel":"12345678","fax":"8008208820"}"#,
         r#"{"phone":"order 88886666","tel":"88886666a","mobile":"8888-6666-8888-6666"}"#,
+        // A build's version at a private host, machines' own accounts, a
+        // name with no domain.
+        r#"{"build":"v1.2@build.local","pkg":"2.0.1@ci.lan","from":"root@localhost.localdomain","to":"user@local"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

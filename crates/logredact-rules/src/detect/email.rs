@@ -1,6 +1,8 @@
 //! `email`: e-mail addresses, `local@domain.tld`, where the top-level
 //! domain is a real one (the Public Suffix List, through the `psl` crate),
-//! so `logo@2x.png` is kept. Internationalised addresses are found too:
+//! so `logo@2x.png` is kept, or the name of a private network's domain
+//! (`zhangsan@corp.local`: `PRIVATE_TLDS`) after which a version is no
+//! name (`v1.2@build.local` is kept). Internationalised addresses are found too:
 //! a domain in Chinese (`用户@例子.中国`) or in punycode (`xn--`), and a
 //! local part in another script when no ASCII or accented Latin one stands
 //! before the `@`.
@@ -54,6 +56,10 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "b'«zhang@example.com»'",
         "N'«zhang@example.com»'",
         "«jose\u{301}@example.es»",
+        "bind «zhangsan@corp.local» ok",
+        "«ZhangSan@CORP.LOCAL»",
+        "«li.si@hq.example.internal»",
+        "«wang@mail.corp»",
     ],
     keeps: &[
         "/static/img/logo@2x.png",
@@ -62,6 +68,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "x@y.c0m",
         "icon@3x.jpg",
         "v1.2@build.local",
+        "2.0.1@ci.lan",
+        "root@localhost.localdomain",
+        "user@local",
     ],
 };
 
@@ -170,6 +179,32 @@ fn is_tld(label: &[u8]) -> bool {
     !label.is_empty() && psl::suffix(label).is_some_and(|s| s.is_known() && s.as_bytes() == label)
 }
 
+/// Top-level names that are on no public list but name a private network
+/// (lower case): `local` (RFC 6762, and where Active Directory domains
+/// were long told to live: `zhangsan@corp.local` is an employee's
+/// account), `internal` (reserved by ICANN for private use in 2024), and
+/// the names company networks use for the same (`corp`, `lan`, `home`,
+/// `intranet`, `private`). `localhost` and `localdomain` are not among
+/// them: `root@localhost.localdomain` is a machine's account.
+const PRIVATE_TLDS: [&[u8]; 7] = [
+    b"local",
+    b"internal",
+    b"corp",
+    b"lan",
+    b"home",
+    b"intranet",
+    b"private",
+];
+
+/// Whether a local part is a version (`v1.2`, `2.0.1`) rather than a
+/// name: what stands before `@` in a build's or a package's id
+/// (`v1.2@build.local`).
+fn is_version(local: &[u8]) -> bool {
+    let digits = local.strip_prefix(b"v").unwrap_or(local);
+    digits.first().is_some_and(u8::is_ascii_digit)
+        && digits.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+}
+
 /// The length of the dot between two labels at `at`, 0 when none is: `.`,
 /// or the full stop a Chinese input method types for it (`。`, and the
 /// half-width `｡`), as in `zhang@example。com`.
@@ -182,8 +217,10 @@ fn label_dot(hay: &[u8], at: usize) -> usize {
 }
 
 /// The end of a domain starting at `from`: its labels, and then the
-/// longest run of them that ends in a real top-level domain.
-fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
+/// longest run of them that ends in a real top-level domain, or in a
+/// private network's (`PRIVATE_TLDS`) after one label at least; and
+/// whether it is a private one.
+fn domain_end(hay: &[u8], from: usize) -> Option<(usize, bool)> {
     let mut labels: [Range<usize>; 16] = Default::default();
     let mut count = 0;
     let mut pos = from;
@@ -243,7 +280,10 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
         lower.make_ascii_lowercase();
         if tld.first().is_some_and(u8::is_ascii) {
             if is_tld(lower) {
-                return Some(labels[k].start + tld.len());
+                return Some((labels[k].start + tld.len(), false));
+            }
+            if PRIVATE_TLDS.contains(&&*lower) {
+                return Some((labels[k].start + tld.len(), true));
             }
             continue;
         }
@@ -252,7 +292,7 @@ fn domain_end(hay: &[u8], from: usize) -> Option<usize> {
         let mut end = tld.len();
         while end > 0 {
             if is_tld(&lower[..end]) {
-                return Some(labels[k].start + end);
+                return Some((labels[k].start + end, false));
             }
             end -= (1..=4)
                 .find(|&n| n <= end && std::str::from_utf8(&tld[end - n..end]).is_ok())
@@ -300,9 +340,12 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
                 continue;
             }
         }
-        let Some(end) = domain_end(hay, at + 1) else {
+        let Some((end, private)) = domain_end(hay, at + 1) else {
             continue;
         };
+        if private && is_version(&hay[start..at]) {
+            continue;
+        }
         if hay.get(end) == Some(&b'\'') {
             // A quoted string with a prefix (Python's `b'…'`, SQL's
             // `N'…'`): the address begins after the quote.
