@@ -638,6 +638,15 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"principal":"ZhangSan@CORP.LOCAL"}"#, "hangsan"),
         (r#"{"user":"li.si@hq.example.internal"}"#, "lisi"),
         (r#"{"upn":"wangwu@mail.corp"}"#, "wangwu"),
+        // A number spelled out one digit at a time, as people write one
+        // to get it past a platform's filter for contact details.
+        (r#"{"m":"加我 1 3 8 1 2 3 4 5 6 7 8 谢谢"}"#, "13812345678"),
+        (r#"{"m":"vx：1-3-8-1-2-3-4-5-6-7-8"}"#, "13812345678"),
+        (r#"{"m":"电话１ ３ ８ １ ２ ３ ４ ５ ６ ７ ８"}"#, "13812345678"),
+        (r#"{"m":"+8 6 1 3 8 1 2 3 4 5 6 7 8"}"#, "13812345678"),
+        (r#"{"body":"{\"msg\":\"1\u00a03\u00a08\u00a01\u00a02\u00a03\u00a04\u00a05\u00a06\u00a07\u00a08\"}"}"#, "13812345678"),
+        (r#"{"m":"身份证 1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X"}"#, "11010519491231002"),
+        (r#"{"m":"4 4 0 5 2 4 1 8 8 0 0 1 0 1 0 0 1 4"}"#, "44052418800101"),
     ];
     let leaked: Vec<&str> = cases
         .iter()
@@ -726,6 +735,10 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // A build's version at a private host, machines' own accounts, a
         // name with no domain.
         r#"{"build":"v1.2@build.local","pkg":"2.0.1@ci.lan","from":"root@localhost.localdomain","to":"user@local"}"#,
+        // Lists of single digits that spell no number: too short, too
+        // long, with a longer item, with a wrong check character.
+        r#"{"m":"1 3 8 1 2 3 4 5 6 7","n":"1 3 8 1 2 3 4 5 6 7 8 9","o":"1 2 3 4 5 6 7 8 9 10 11"}"#,
+        r#"{"m":"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 1","v":"0 0 0 0 0 0 0 0 0 0 0"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

@@ -16,9 +16,10 @@ use std::ops::Range;
 
 use super::bounded;
 use super::context::context;
-use super::groups::{joined_to_next, keep, walk};
+use super::groups::{insert_apart, joined_to_next, keep, spelled, spelled_digits, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
+use crate::bytes::is_separator;
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "cn_id",
@@ -53,6 +54,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«11010519491231002Х» (Cyrillic)",
         "身份证号校验失败：«110105194912310021»",
         "身份证号：«11010519491231002»",
+        "身份证 «1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X»",
+        "«4-4-0-5-2-4-1-8-8-0-0-1-0-1-0-0-1-4»",
     ],
     keeps: &[
         "110105194912310021",
@@ -62,6 +65,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "11010519491231002XY",
         "202611200815301",
         "110105491331002",
+        "1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 1",
+        "1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 Xa",
     ],
 };
 
@@ -189,6 +194,9 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let lost = scan.lost_digits;
     let spared = |m: &Range<usize>| lost.iter().any(|l| l.start <= m.start && m.end <= l.end);
     let keys = scan.keys;
+    let from = out.len();
+    // (Seventeen characters spelled out span 33 bytes or more.)
+    let may_be_spelled = scan.prefilter().grouped16;
     let (hay, runs) = scan.hay_and_runs();
     let mut i = 0;
     while i < runs.len() {
@@ -250,6 +258,39 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             None
         });
         i = keep(out, found, i);
+    }
+    if may_be_spelled {
+        spelled_out(hay, runs, out, from);
+    }
+}
+
+/// An ID spelled out one character at a time, its check character right
+/// (`1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X`: see `groups::spelled`).
+fn spelled_out(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>, from: usize) {
+    for chain in spelled(hay, runs, 17) {
+        let (mut id, n) = spelled_digits(hay, runs, &chain);
+        let start = runs[chain.start].start;
+        let mut end = runs[chain.end - 1].end;
+        if n == 17 {
+            // Its `X` after the same separators.
+            let gap = hay[end..]
+                .iter()
+                .take(2)
+                .take_while(|&&b| is_separator(b))
+                .count();
+            let x = if gap > 0 { x_at(hay, end + gap) } else { 0 };
+            if x == 0 {
+                continue;
+            }
+            id[17] = b'X';
+            end += gap + x;
+        } else if n != 18 {
+            continue;
+        }
+        let m = start..end;
+        if is_valid_cn_id(&id) && bounded(hay, &m) {
+            insert_apart(out, from, m);
+        }
     }
 }
 

@@ -3,12 +3,15 @@
 //! `187+7212+5468`), with the country code (`+86`, `0086`, or `86` with no
 //! `+`), with the trunk `0` call records put in front (`013812345678`), or
 //! both (`+86 013812345678`, `+86(0)138…`), with or without an extension
-//! after (`x12`). The match covers the national number; a country code or
-//! trunk prefix is left in place.
+//! after (`x12`), or spelled out one digit at a time to get past a filter
+//! (`1 3 8 1 2 3 4 5 6 7 8`). The match covers the national number; a
+//! country code or trunk prefix is left in place.
 
 use std::ops::Range;
 
-use super::groups::{joined_to_next, keep, plus_before, walk};
+use super::groups::{
+    insert_apart, joined_to_next, keep, plus_before, spelled, spelled_digits, walk,
+};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{ends_or_extension, left_bounded};
@@ -52,6 +55,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+86 «138 1234 5678» ext. 12",
         "您的手机号«13,812,345,678»已绑定",
         "phone=«13,812,345,678»",
+        "加我«1 3 8 1 2 3 4 5 6 7 8»",
+        "vx:«1-3-8-1-2-3-4-5-6-7-8»",
+        "8 6 «1 3 8 1 2 3 4 5 6 7 8»",
     ],
     keeps: &[
         "12812345678",
@@ -62,7 +68,10 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "138123456789",
         "8613812345678901",
         "2026-11-20 13:81:23",
-        "1 3 8 1 2 3 4 5 6 7 8",
+        "1 3 8 1 2 3 4 5 6 7",
+        "1 3 8 1 2 3 4 5 6 7 8 9",
+        "1 2 3 4 5 6 7 8 9 10 11",
+        "1 3 8 1 2 3 4 5 6 7 8a",
         "86185 3409 9073",
         "86013812345678",
         "0086013812345678",
@@ -140,16 +149,37 @@ pub fn is_mobile(digits: &[u8]) -> bool {
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let (hay, from) = (scan.hay, out.len());
     grouped(scan, out);
+    let mut found = Vec::new();
     if may_hold_thousands(hay) {
-        let mut found = Vec::new();
         thousands(hay, &mut found);
-        // In order among the grouped matches, where none overlaps.
-        for m in found {
-            let mine = &out[from..];
-            if !mine.iter().any(|n| n.start < m.end && m.start < n.end) {
-                let at = from + mine.partition_point(|n| n.start < m.start);
-                out.insert(at, m);
-            }
+    }
+    // (Eleven digits spelled out span 21 bytes or more.)
+    if scan.prefilter().grouped16 {
+        let (hay, runs) = scan.hay_and_runs();
+        spelled_out(hay, runs, &mut found);
+    }
+    // In order among the grouped matches, where none overlaps.
+    for m in found {
+        insert_apart(out, from, m);
+    }
+}
+
+/// A mobile number spelled out one digit at a time, perhaps after `8 6`
+/// (`1 3 8 1 2 3 4 5 6 7 8`: see `groups::spelled`).
+fn spelled_out(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
+    for chain in spelled(hay, runs, 11) {
+        let (digits, n) = spelled_digits(hay, runs, &chain);
+        let skip = match n {
+            11 => 0,
+            13 if digits.starts_with(b"86") => 2,
+            _ => continue,
+        };
+        let end = runs[chain.end - 1].end;
+        if is_mobile(&digits[skip..n])
+            && left_bounded(hay, runs[chain.start].start)
+            && ends_or_extension(hay, end)
+        {
+            out.push(runs[chain.start + skip].start..end);
         }
     }
 }

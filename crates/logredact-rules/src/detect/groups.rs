@@ -210,9 +210,87 @@ pub(crate) fn keep(
     }
 }
 
+/// The most digits a number spelled out one at a time is read for (an ID:
+/// 18, the last perhaps `X`).
+const MAX_SPELLED: usize = 18;
+
+/// Numbers spelled out one digit at a time (`1 3 8 1 2 3 4 5 6 7 8`,
+/// `1-3-8-1-2-3-…`), as people write a phone number or an ID to get it
+/// past a platform's filter for contact details, and as OCR and some
+/// voice transcripts print them: chains of single-digit runs, each joined
+/// to the next, that no longer run is joined to. Yields each chain of at
+/// least `min` runs and at most `MAX_SPELLED` (indices into `runs`); a
+/// longer chain is a list, not one number. (The walk does not read these:
+/// there a group of one digit is a list's item, `1 3 8 1 2…`.)
+pub fn spelled<'a>(
+    hay: &'a [u8],
+    runs: &'a [Range<usize>],
+    min: usize,
+) -> impl Iterator<Item = Range<usize>> + 'a {
+    // (Most texts have too few single digits: one pass of comparisons.)
+    let enough = runs.iter().filter(|r| r.len() == 1).count() >= min;
+    let mut i = if enough { 0 } else { runs.len() };
+    std::iter::from_fn(move || {
+        while i < runs.len() {
+            // A chain's first run, a single digit.
+            if runs[i].len() != 1 || (i > 0 && joined(hay, &runs[i - 1], &runs[i])) {
+                i += 1;
+                continue;
+            }
+            let first = i;
+            let mut all_single = true;
+            while joined_to_next(hay, runs, i) {
+                i += 1;
+                all_single &= runs[i].len() == 1;
+            }
+            i += 1;
+            if all_single && (min.max(2)..=MAX_SPELLED).contains(&(i - first)) {
+                return Some(first..i);
+            }
+        }
+        None
+    })
+}
+
+/// Adds `m` to the matches a detector found since `from` (in order, none
+/// overlapping), unless it overlaps one of them.
+pub fn insert_apart(out: &mut Vec<Range<usize>>, from: usize, m: Range<usize>) {
+    let mine = &out[from..];
+    if !mine.iter().any(|n| n.start < m.end && m.start < n.end) {
+        let at = from + mine.partition_point(|n| n.start < m.start);
+        out.insert(at, m);
+    }
+}
+
+/// The digits of a [`spelled`] chain, concatenated, and their count.
+pub fn spelled_digits(
+    hay: &[u8],
+    runs: &[Range<usize>],
+    chain: &Range<usize>,
+) -> ([u8; MAX_SPELLED], usize) {
+    let mut digits = [0u8; MAX_SPELLED];
+    for (k, r) in runs[chain.clone()].iter().enumerate() {
+        digits[k] = hay[r.start];
+    }
+    (digits, chain.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spelled_numbers_are_chains_of_single_digits_alone() {
+        let hay = b"a 1 3 8 1-2 3 4 5 6 7 8 b 1 2 3 4 5 6 7 8 9 10 11 c 7 d 1 2";
+        let r = runs(hay);
+        let found: Vec<String> = spelled(hay, &r, 2)
+            .map(|c| {
+                let (d, n) = spelled_digits(hay, &r, &c);
+                String::from_utf8(d[..n].to_vec()).unwrap()
+            })
+            .collect();
+        assert_eq!(found, ["13812345678", "12"]);
+    }
 
     fn runs(hay: &[u8]) -> Vec<Range<usize>> {
         let mut out = Vec::new();
