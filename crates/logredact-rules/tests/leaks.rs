@@ -647,6 +647,13 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"body":"{\"msg\":\"1\u00a03\u00a08\u00a01\u00a02\u00a03\u00a04\u00a05\u00a06\u00a07\u00a08\"}"}"#, "13812345678"),
         (r#"{"m":"身份证 1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X"}"#, "11010519491231002"),
         (r#"{"m":"4 4 0 5 2 4 1 8 8 0 0 1 0 1 0 0 1 4"}"#, "44052418800101"),
+        // Taiwan: a mobile as written at home, and fixed lines with the
+        // country code.
+        (r#"{"m":"台胞联系方式0912-345-678"}"#, "912345678"),
+        (r#"{"tel":"0912345678"}"#, "912345678"),
+        (r#"{"contact":{"mobile":"0912 345678"}}"#, "912345678"),
+        (r#"{"m":"TEL +886 2 2345 6789"}"#, "223456789"),
+        (r#"{"m":"+886-4-2345-6789 分机 12"}"#, "423456789"),
     ];
     let leaked: Vec<&str> = cases
         .iter()
@@ -739,6 +746,9 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // long, with a longer item, with a wrong check character.
         r#"{"m":"1 3 8 1 2 3 4 5 6 7","n":"1 3 8 1 2 3 4 5 6 7 8 9","o":"1 2 3 4 5 6 7 8 9 10 11"}"#,
         r#"{"m":"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 1","v":"0 0 0 0 0 0 0 0 0 0 0"}"#,
+        // Numbers beginning `09` that are no Taiwan mobile: not in its
+        // grouping and not a phone field's whole value.
+        r#"{"sku":"0912345678","m":"order 0912345678","n":"0912-345678","tel":"0912345678 x"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

@@ -23,7 +23,7 @@
 use std::ops::Range;
 
 use super::area_codes;
-use super::context::{has_any, key_has_any, PHONE};
+use super::context::{has_any, key_has_any, word_before, PHONE};
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -304,28 +304,12 @@ fn after_phone_word(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize
         {
             continue;
         }
-        let word_end = run.start
-            - hay[..run.start]
-                .iter()
-                .rev()
-                .take(8)
-                // (`：` reads as `:` here: the view folds it.)
-                .take_while(|&&b| matches!(b, b':' | b'=' | b'"' | b'\'' | b' '))
-                .count();
-        if word_end == 0 || !(hay[word_end - 1].is_ascii_alphabetic() || hay[word_end - 1] >= 0x80)
-        {
+        let Some(word) = word_before(hay, run.start) else {
             continue;
-        }
-        // The word right before: letters, `_`, characters above ASCII.
-        let word = hay[..word_end]
-            .iter()
-            .rev()
-            .take(24)
-            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
-            .count();
+        };
         // (The number's shape first: most runs after a word are none.)
-        if let Some(number) = number_alone(hay, run.start, false)
-            .filter(|_| has_any(&hay[word_end - word..word_end], PHONE))
+        if let Some(number) =
+            number_alone(hay, run.start, false).filter(|_| has_any(&hay[word.clone()], PHONE))
         {
             out.push(number);
         }

@@ -119,6 +119,32 @@ pub(super) fn context(
     has_any(&hay[from..candidate.start], words) || has_any(&hay[candidate.end..to], words)
 }
 
+/// The word right before `start` (letters, digits, `_`, characters above
+/// ASCII, up to 24 bytes), perhaps with `:`, `=`, quotes or spaces
+/// between (`联系电话：`, `tel=`, `"officeTel":"` in a JSON document
+/// written as text); `None` when no word stands there. (`：` reads as
+/// `:` here: the view folds it.)
+#[inline]
+pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
+    let end = start
+        - hay[..start]
+            .iter()
+            .rev()
+            .take(8)
+            .take_while(|&&b| matches!(b, b':' | b'=' | b'"' | b'\'' | b' '))
+            .count();
+    if end == 0 || !(hay[end - 1].is_ascii_alphabetic() || hay[end - 1] >= 0x80) {
+        return None;
+    }
+    let len = hay[..end]
+        .iter()
+        .rev()
+        .take(24)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+        .count();
+    Some(end - len..end)
+}
+
 /// Words that name a field for a phone number, lower case (`tel`,
 /// `telNo`, `officeTel`, `mobilePhone`, `lxdh`, `联系电话`): such a field
 /// may hold the number without its area or country code, which another

@@ -1,25 +1,32 @@
 //! `hk_mo_tw_mobile`: Hong Kong, Macau and Taiwan phone numbers written
 //! with their country code: `+852 5123 4567`, `00853 6612 3456`,
 //! `+886 912 345 678`, `+886-0912-345-678`, `(852) 9123-4567`,
-//! `(00852)5123 4567`. Without a
-//! country code an eight- or nine-digit number is too weak a sign (order
-//! numbers, amounts), so it is not found. The match covers the national
-//! number; the country code is left in place.
+//! `(00852)5123 4567`; Taiwan's fixed lines too (`+886 2 2345 6789`).
+//! Without a country code an eight- or nine-digit number is too weak a
+//! sign (order numbers, amounts), so it is not found, with one exception:
+//! a Taiwan mobile as written at home, `09` and eight digits, grouped the
+//! way Taiwan groups it (`0912-345-678`, `0912 345 678`: no mainland
+//! number has that shape), or in any grouping as the whole value of a
+//! field named for a phone (`{"tel":"0912345678"}`) or right after a word
+//! that names one (`tel=0912345678`). The match covers the
+//! national number; the country code is left in place.
 
 use std::ops::Range;
 
-use super::groups::{keep, lengths, plus_before, walk};
+use super::context::{has_any, key_has_any, word_before, PHONE};
+use super::groups::{insert_apart, joined, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{ends_or_extension, left_bounded};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "hk_mo_tw_mobile",
-    summary: "Hong Kong (+852), Macau (+853) and Taiwan (+886) phone numbers written with the country code",
+    summary: "Hong Kong (+852), Macau (+853) and Taiwan (+886) phone numbers written with the country code; Taiwan mobiles as written at home (0912-345-678)",
     keep: (2, 2),
-    min_digits: 11,
+    // (A Taiwan mobile written at home.)
+    min_digits: 10,
     in_numbers: false,
-    reads_key: false,
+    reads_key: true,
     may_match,
     find,
     canonical: |m| super::registry::digits_only(m),
@@ -38,6 +45,13 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "电话(00853 «66123456»)",
         "+852 «5123 4567»x12",
         "+886«912345678»ext.3",
+        "+886 «2 2345 6789»",
+        "+886-«4-2345-6789»",
+        "+886 «7 123 4567»",
+        "台湾手机«0912-345-678»",
+        "«0912 345 678»",
+        "tel=«0912345678»",
+        "\"mobile\":\"«0912 345678»\"",
     ],
     keeps: &[
         "852 51234567",
@@ -47,17 +61,38 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "+853 12345678",
         "+852 5123 45678",
         "+852 5123 4567y",
+        "+886 1 2345 6789",
+        "0912345678",
+        "order 0912-345678",
+        "0912-345-6789",
+        "10912-345-678",
     ],
 };
 
 const RUNS: u32 = run_lengths(&[11, 12, 13, 14, 15]);
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
-    if scan.features.digits < 11 {
+    if scan.features.digits < 10 {
         return false;
     }
     let p = scan.prefilter();
-    p.has_run(RUNS) || p.grouped11
+    p.has_run(RUNS)
+        || p.grouped11
+        || (p.has_run(1 << 10) && holds_09(scan.hay))
+        || whole_value_may_be_local(scan.hay)
+}
+
+/// Whether `09` stands anywhere in `hay`.
+fn holds_09(hay: &[u8]) -> bool {
+    memchr::memchr_iter(b'0', hay).any(|at| hay.get(at + 1) == Some(&b'9'))
+}
+
+/// The longest value read whole as a Taiwan mobile written at home.
+const WHOLE_VALUE_MAX: usize = 24;
+
+/// Whether `hay` may be, whole, a Taiwan mobile written at home.
+fn whole_value_may_be_local(hay: &[u8]) -> bool {
+    hay.len() <= WHOLE_VALUE_MAX && hay.trim_ascii_start().starts_with(b"09")
 }
 
 /// Whether `n` is a national number under country code `cc`.
@@ -67,16 +102,76 @@ fn is_national(cc: &[u8], n: &[u8]) -> bool {
         (b"852", 8) => (b'2'..=b'9').contains(&n[0]),
         // Macau: eight digits; mobiles start 6, fixed lines 2 and 8.
         (b"853", 8) => matches!(n[0], b'2' | b'6' | b'8'),
-        // Taiwan: mobiles are 9 and eight digits, written with or without
-        // the domestic trunk 0.
-        (b"886", 9) => n[0] == b'9',
-        (b"886", 10) => n.starts_with(b"09"),
+        // Taiwan: mobiles are 9 and eight digits, fixed lines eight
+        // digits (an area code 3 to 8 and the local number) or nine (2,
+        // Taipei, and 4, Taichung and Nantou), each written with or
+        // without the domestic trunk 0.
+        (b"886", 8) => (b'3'..=b'8').contains(&n[0]),
+        (b"886", 9) if n[0] == b'0' => (b'3'..=b'8').contains(&n[1]),
+        (b"886", 9) => matches!(n[0], b'2' | b'4' | b'9'),
+        (b"886", 10) => matches!(n, [b'0', b'2' | b'4' | b'9', ..]),
         _ => false,
     }
 }
 
+/// A Taiwan mobile written at home, with its trunk `0` and no country
+/// code: in Taiwan's grouping (`0912-345-678`, `0912 345 678`)
+/// anywhere, in any grouping or none as the whole value of a field
+/// named for a phone or right after a word that names one. (`out` stays
+/// in order.)
+fn taiwan_at_home(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec<Range<usize>>) {
+    let from = out.len();
+    let mut phone_field = None;
+    let mut i = 0;
+    while i < runs.len() {
+        let run = &hay[runs[i].clone()];
+        // A chain's first group, `09…` (after `+886-` it is the
+        // country code's number).
+        if !run.starts_with(b"09") || (i > 0 && joined(hay, &runs[i - 1], &runs[i])) {
+            i += 1;
+            continue;
+        }
+        let found = walk(hay, runs, i, 1 << 10, usize::MAX, |step| {
+            let lens = step.groups.iter().map(Range::len);
+            let taiwan_grouping = lens.eq([4, 3, 3]);
+            let whole = hay[..step.whole.start].iter().all(|&b| b == b' ')
+                && hay[step.whole.end..].iter().all(|&b| b == b' ');
+            let found = if taiwan_grouping {
+                left_bounded(hay, step.whole.start)
+                    && ends_or_extension(hay, step.whole.end)
+                    && !super::groups::joined_to_next(hay, runs, step.last)
+            } else if whole {
+                *phone_field.get_or_insert_with(|| key_has_any(key, PHONE))
+            } else {
+                // In text, right after a word that names a phone
+                // (`tel=0912345678`, `"tel":"0912345678"` in a dead-letter
+                // record), as `cn_landline` reads a local number.
+                hay.get(step.whole.end)
+                    .is_none_or(|b| !b.is_ascii_alphanumeric())
+                    && !super::groups::joined_to_next(hay, runs, step.last)
+                    && left_bounded(hay, step.whole.start)
+                    && word_before(hay, step.whole.start).is_some_and(|w| has_any(&hay[w], PHONE))
+            };
+            found.then(|| (step.whole.clone(), step.last))
+        });
+        match found {
+            Some((m, last)) => {
+                insert_apart(out, from, m);
+                i = last + 1;
+            }
+            None => i += 1,
+        }
+    }
+}
+
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
+    let key = scan.keys[0];
     let (hay, runs) = scan.hay_and_runs();
+    with_country_code(hay, runs, out);
+    taiwan_at_home(hay, runs, key, out);
+}
+
+fn with_country_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
     let mut i = 0;
     while i < runs.len() {
         let start = runs[i].start;
@@ -118,5 +213,23 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             .then(|| (step.offset(country)..step.whole.end, step.last))
         });
         i = keep(out, found, i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Detector;
+    use super::*;
+
+    #[test]
+    fn a_taiwan_mobile_at_home_is_found_whole_under_a_phone_field() {
+        let d = Detector::Builtin(&DETECTOR);
+        assert_eq!(d.find_in_context(b"0912345678", b"tel"), vec![(0..10)]);
+        assert_eq!(
+            d.find_in_context(b" 0912 345678 ", b"mobilePhone"),
+            vec![(1..12)]
+        );
+        assert!(d.find_in_context(b"0912345678", b"sku").is_empty());
+        assert!(d.find_in_context(b"0912345678 x", b"tel").is_empty());
     }
 }
