@@ -654,6 +654,12 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"contact":{"mobile":"0912 345678"}}"#, "912345678"),
         (r#"{"m":"TEL +886 2 2345 6789"}"#, "223456789"),
         (r#"{"m":"+886-4-2345-6789 分机 12"}"#, "423456789"),
+        // An airline reservation's elements, the number glued to its code
+        // (TravelSky and Amadeus PNRs).
+        (r#"{"pnr":"SSR FOID MU HK1 NI440524188001010014/P1"}"#, "44052418800101"),
+        (r#"{"pnr":"SSR FOID CA HK1 NI11010519491231002X/P2"}"#, "11010519491231002"),
+        (r#"{"pnr":"OSI CA CTCT13812345678"}"#, "13812345678"),
+        (r#"{"pnr":"OSI MU CTCM13912345678/P1"}"#, "13912345678"),
     ];
     let leaked: Vec<&str> = cases
         .iter()
@@ -749,6 +755,9 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // Numbers beginning `09` that are no Taiwan mobile: not in its
         // grouping and not a phone field's whole value.
         r#"{"sku":"0912345678","m":"order 0912345678","n":"0912-345678","tel":"0912345678 x"}"#,
+        // Codes that end in the letters of a PNR's element code, and a
+        // lower-case one.
+        r#"{"a":"UNI440524188001010014","b":"XCTCT13812345678","c":"ni440524188001010014"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

@@ -315,7 +315,26 @@ fn extension_mark(rest: &[u8]) -> Option<usize> {
 /// only the end of a terminal colour code does.
 #[inline]
 fn left_bounded(hay: &[u8], start: usize) -> bool {
-    start == 0 || !is_word(hay[start - 1]) || after_colour_code(hay, start)
+    start == 0
+        || !is_word(hay[start - 1])
+        || after_colour_code(hay, start)
+        || after_pnr_code(hay, start)
+}
+
+/// Whether an airline reservation's (PNR's) element code stands right
+/// before `start`, glued to the number as reservation systems write it
+/// (TravelSky, Amadeus): `NI` (an identity document's number: `SSR FOID
+/// MU HK1 NI110105194912310021/P1`), `CTCM` (a passenger's mobile), `CTCT`
+/// (a telephone: `OSI CA CTCT13812345678`). The code is in capitals and
+/// begins a word.
+#[cold]
+fn after_pnr_code(hay: &[u8], start: usize) -> bool {
+    const CODES: [&[u8]; 3] = [b"NI", b"CTCM", b"CTCT"];
+    CODES.iter().any(|code| {
+        start >= code.len()
+            && hay[start - code.len()..start] == **code
+            && (start == code.len() || !hay[start - code.len() - 1].is_ascii_alphanumeric())
+    })
 }
 
 /// Whether a terminal colour code ends right before `start`: `[`, up to
