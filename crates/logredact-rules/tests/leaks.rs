@@ -636,7 +636,8 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // Directory, LDAP binds, Kerberos: the eleventh round).
         (r#"{"m":"LDAP bind as zhangsan@corp.local ok"}"#, "zhangsancorplocal"),
         (r#"{"principal":"ZhangSan@CORP.LOCAL"}"#, "hangsan"),
-        (r#"{"user":"li.si@hq.example.internal"}"#, "lisi"),
+        (r#"{"user":"li.si@hq.example.intranet"}"#, "lisi"),
+        (r#"{"m":"工号 20231234@corp.local 登录"}"#, "20231234"),
         (r#"{"upn":"wangwu@mail.corp"}"#, "wangwu"),
         // A number spelled out one digit at a time, as people write one
         // to get it past a platform's filter for contact details.
@@ -654,6 +655,13 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"contact":{"mobile":"0912 345678"}}"#, "912345678"),
         (r#"{"m":"TEL +886 2 2345 6789"}"#, "223456789"),
         (r#"{"m":"+886-4-2345-6789 分机 12"}"#, "423456789"),
+        (r#"{"m":"2026-11-20 10:30 0912-345-678 called"}"#, "912345678"),
+        (r#"{"m":"1) 0912-345-678 2) 0922-333-444"}"#, "922333444"),
+        (r#"{"tel":"0912345678 (home)"}"#, "912345678"),
+        (r#"{"tel":912345678}"#, "912345678"),
+        (r#"{"m":"+86 1 3 8 1 2 3 4 5 6 7 8"}"#, "13812345678"),
+        (r#"{"m":"10:00:00 1 3 8 1 2 3 4 5 6 7 8"}"#, "13812345678"),
+        (r#"{"m":"身份证1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2X"}"#, "11010519491231002"),
         // An airline reservation's elements, the number glued to its code
         // (TravelSky and Amadeus PNRs).
         (r#"{"pnr":"SSR FOID MU HK1 NI440524188001010014/P1"}"#, "44052418800101"),
@@ -748,13 +756,17 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // A build's version at a private host, machines' own accounts, a
         // name with no domain.
         r#"{"build":"v1.2@build.local","pkg":"2.0.1@ci.lan","from":"root@localhost.localdomain","to":"user@local"}"#,
+        // Services and machines named in a private domain: a Kubernetes
+        // service, a cloud's machine, a release.
+        r#"{"dsn":"postgres://app@db.default.svc.cluster.local:5432/x","host":"ubuntu@ip-10-0-0-1.ec2.internal","r":"1.2.3-rc1@build.local"}"#,
         // Lists of single digits that spell no number: too short, too
         // long, with a longer item, with a wrong check character.
         r#"{"m":"1 3 8 1 2 3 4 5 6 7","n":"1 3 8 1 2 3 4 5 6 7 8 9","o":"1 2 3 4 5 6 7 8 9 10 11"}"#,
         r#"{"m":"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 1","v":"0 0 0 0 0 0 0 0 0 0 0"}"#,
+        r#"{"preds":"[1 4 2 0 3 1 1 2 0 1 4]","m":"confusion=[[1 5 0 2 3 1 1 2 0 1 4]\n [1 3 8 0 0 1 0 0 0 0 0]]"}"#,
         // Numbers beginning `09` that are no Taiwan mobile: not in its
         // grouping and not a phone field's whole value.
-        r#"{"sku":"0912345678","m":"order 0912345678","n":"0912-345678","tel":"0912345678 x"}"#,
+        r#"{"sku":"0912345678","m":"order 0912345678","n":"0912-345678","o":"123-0912-345-678"}"#,
         // Codes that end in the letters of a PNR's element code, and a
         // lower-case one.
         r#"{"a":"UNI440524188001010014","b":"XCTCT13812345678","c":"ni440524188001010014"}"#,

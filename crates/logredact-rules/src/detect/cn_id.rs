@@ -57,6 +57,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "身份证 «1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X»",
         "«4-4-0-5-2-4-1-8-8-0-0-1-0-1-0-0-1-4»",
         "SSR FOID MU HK1 NI«440524188001010014»/P1",
+        "身份证«1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2X»",
+        "2026-11-20 10:00:00 «1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X»",
     ],
     keeps: &[
         "110105194912310021",
@@ -274,13 +276,14 @@ fn spelled_out(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>, f
         let start = runs[chain.start].start;
         let mut end = runs[chain.end - 1].end;
         if n == 17 {
-            // Its `X` after the same separators.
+            // Its `X` after the same separators, or glued to the last
+            // digit.
             let gap = hay[end..]
                 .iter()
                 .take(2)
                 .take_while(|&&b| is_separator(b))
                 .count();
-            let x = if gap > 0 { x_at(hay, end + gap) } else { 0 };
+            let x = x_at(hay, end + gap);
             if x == 0 {
                 continue;
             }

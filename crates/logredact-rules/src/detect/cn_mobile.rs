@@ -59,6 +59,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "vx:«1-3-8-1-2-3-4-5-6-7-8»",
         "8 6 «1 3 8 1 2 3 4 5 6 7 8»",
         "OSI CA CTCT«13812345678»",
+        "+86 «1 3 8 1 2 3 4 5 6 7 8»",
+        "10:00:00 «1 3 8 1 2 3 4 5 6 7 8» (2026-11-20)",
+        "0 0 8 6 «1 3 8 1 2 3 4 5 6 7 8»",
     ],
     keeps: &[
         "12812345678",
@@ -73,6 +76,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "1 3 8 1 2 3 4 5 6 7 8 9",
         "1 2 3 4 5 6 7 8 9 10 11",
         "1 3 8 1 2 3 4 5 6 7 8a",
+        "preds=[1 4 2 0 3 1 1 2 0 1 4]",
+        "[[1 5 0 2 3 1 1 2 0 1 4]\n [1 3 8 0 0 1 0 0 0 0 0]]",
         "86185 3409 9073",
         "86013812345678",
         "0086013812345678",
@@ -170,9 +175,16 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
 fn spelled_out(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
     for chain in spelled(hay, runs, 11) {
         let (digits, n) = spelled_digits(hay, runs, &chain);
+        // Prefixes as `grouped` reads them: a trunk `0`, a country code,
+        // or both.
+        let d = &digits[..n];
         let skip = match n {
             11 => 0,
-            13 if digits.starts_with(b"86") => 2,
+            12 if d.starts_with(b"0") => 1,
+            13 if d.starts_with(b"86") => 2,
+            14 if d.starts_with(b"860") => 3,
+            15 if d.starts_with(b"0086") => 4,
+            16 if d.starts_with(b"00860") => 5,
             _ => continue,
         };
         let end = runs[chain.end - 1].end;

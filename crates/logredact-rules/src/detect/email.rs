@@ -2,7 +2,7 @@
 //! domain is a real one (the Public Suffix List, through the `psl` crate),
 //! so `logo@2x.png` is kept, or the name of a private network's domain
 //! (`zhangsan@corp.local`: `PRIVATE_TLDS`) after which a version is no
-//! name (`v1.2@build.local` is kept). Internationalised addresses are found too:
+//! name (`v1.2@build.local` is kept), nor a Kubernetes service's. Internationalised addresses are found too:
 //! a domain in Chinese (`用户@例子.中国`) or in punycode (`xn--`), and a
 //! local part in another script when no ASCII or accented Latin one stands
 //! before the `@`.
@@ -58,7 +58,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«jose\u{301}@example.es»",
         "bind «zhangsan@corp.local» ok",
         "«ZhangSan@CORP.LOCAL»",
-        "«li.si@hq.example.internal»",
+        "工号«20231234@corp.local»登录",
         "«wang@mail.corp»",
     ],
     keeps: &[
@@ -69,6 +69,11 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "icon@3x.jpg",
         "v1.2@build.local",
         "2.0.1@ci.lan",
+        "1.2.3-rc1@build.local",
+        "V1.2@build.local",
+        "node rabbit@rabbitmq-0.rabbitmq.default.svc.cluster.local up",
+        "postgres://app@db.default.svc.cluster.local:5432/x",
+        "ubuntu@ip-10-0-0-1.ec2.internal",
         "root@localhost.localdomain",
         "user@local",
     ],
@@ -182,27 +187,36 @@ fn is_tld(label: &[u8]) -> bool {
 /// Top-level names that are on no public list but name a private network
 /// (lower case): `local` (RFC 6762, and where Active Directory domains
 /// were long told to live: `zhangsan@corp.local` is an employee's
-/// account), `internal` (reserved by ICANN for private use in 2024), and
-/// the names company networks use for the same (`corp`, `lan`, `home`,
-/// `intranet`, `private`). `localhost` and `localdomain` are not among
-/// them: `root@localhost.localdomain` is a machine's account.
-const PRIVATE_TLDS: [&[u8]; 7] = [
-    b"local",
-    b"internal",
-    b"corp",
-    b"lan",
-    b"home",
-    b"intranet",
-    b"private",
-];
+/// account), and the names company networks use for the same (`corp`,
+/// `lan`, `home`, `intranet`, `private`). Not `internal`: clouds name
+/// machines there (`ubuntu@ip-10-0-0-1.ec2.internal`); not `localhost` or
+/// `localdomain` (`root@localhost.localdomain`); and a Kubernetes
+/// service's name (`…svc.cluster.local`) is no address either
+/// (`KUBERNETES_DOMAIN`).
+const PRIVATE_TLDS: [&[u8]; 6] = [b"local", b"corp", b"lan", b"home", b"intranet", b"private"];
 
-/// Whether a local part is a version (`v1.2`, `2.0.1`) rather than a
-/// name: what stands before `@` in a build's or a package's id
-/// (`v1.2@build.local`).
+/// The domain Kubernetes names services in (`app@db.default.svc.cluster.local`
+/// is a database user at a service, in a connection string).
+const KUBERNETES_DOMAIN: &[u8] = b"cluster.local";
+
+/// Whether a local part is a version rather than a name: what stands
+/// before `@` in a build's or a package's id (`v1.2@build.local`,
+/// `1.2.3-rc1@ci.lan`): perhaps `v`, then digits with at least one dot,
+/// then perhaps `-` and a tag. (Digits alone are an employee's number:
+/// `20231234@corp.local`.)
 fn is_version(local: &[u8]) -> bool {
-    let digits = local.strip_prefix(b"v").unwrap_or(local);
-    digits.first().is_some_and(u8::is_ascii_digit)
-        && digits.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+    let rest = match local {
+        [b'v' | b'V', rest @ ..] => rest,
+        _ => local,
+    };
+    let (numbers, tag) = match rest.iter().position(|&b| b == b'-') {
+        Some(dash) => (&rest[..dash], &rest[dash + 1..]),
+        None => (rest, &b""[..]),
+    };
+    numbers.first().is_some_and(u8::is_ascii_digit)
+        && numbers.contains(&b'.')
+        && numbers.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+        && tag.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.')
 }
 
 /// The length of the dot between two labels at `at`, 0 when none is: `.`,
@@ -283,6 +297,13 @@ fn domain_end(hay: &[u8], from: usize) -> Option<(usize, bool)> {
                 return Some((labels[k].start + tld.len(), false));
             }
             if PRIVATE_TLDS.contains(&&*lower) {
+                let domain = &hay[from..labels[k].start + tld.len()];
+                let kubernetes = domain.len() >= KUBERNETES_DOMAIN.len()
+                    && domain[domain.len() - KUBERNETES_DOMAIN.len()..]
+                        .eq_ignore_ascii_case(KUBERNETES_DOMAIN);
+                if kubernetes {
+                    return None;
+                }
                 return Some((labels[k].start + tld.len(), true));
             }
             continue;

@@ -217,11 +217,13 @@ const MAX_SPELLED: usize = 18;
 /// Numbers spelled out one digit at a time (`1 3 8 1 2 3 4 5 6 7 8`,
 /// `1-3-8-1-2-3-…`), as people write a phone number or an ID to get it
 /// past a platform's filter for contact details, and as OCR and some
-/// voice transcripts print them: chains of single-digit runs, each joined
-/// to the next, that no longer run is joined to. Yields each chain of at
-/// least `min` runs and at most `MAX_SPELLED` (indices into `runs`); a
-/// longer chain is a list, not one number. (The walk does not read these:
-/// there a group of one digit is a list's item, `1 3 8 1 2…`.)
+/// voice transcripts print them: stretches of single-digit runs, each
+/// joined to the next (what stands around them may be any text, a time
+/// or a `+86` included). Yields each stretch of at least `min` runs and
+/// at most `MAX_SPELLED` (indices into `runs`); a longer one is a list,
+/// and so is one in square brackets, as arrays are printed
+/// (`[1 4 2 0 3 1 1 2 0 1 4]`). (The walk does not read these: there a
+/// group of one digit is a list's item, `1 3 8 1 2…`.)
 pub fn spelled<'a>(
     hay: &'a [u8],
     runs: &'a [Range<usize>],
@@ -232,19 +234,21 @@ pub fn spelled<'a>(
     let mut i = if enough { 0 } else { runs.len() };
     std::iter::from_fn(move || {
         while i < runs.len() {
-            // A chain's first run, a single digit.
-            if runs[i].len() != 1 || (i > 0 && joined(hay, &runs[i - 1], &runs[i])) {
+            if runs[i].len() != 1 {
                 i += 1;
                 continue;
             }
             let first = i;
-            let mut all_single = true;
-            while joined_to_next(hay, runs, i) {
+            while i + 1 < runs.len()
+                && runs[i + 1].len() == 1
+                && joined(hay, &runs[i], &runs[i + 1])
+            {
                 i += 1;
-                all_single &= runs[i].len() == 1;
             }
             i += 1;
-            if all_single && (min.max(2)..=MAX_SPELLED).contains(&(i - first)) {
+            let (start, end) = (runs[first].start, runs[i - 1].end);
+            let listed = (start > 0 && hay[start - 1] == b'[') || hay.get(end) == Some(&b']');
+            if !listed && (min.max(2)..=MAX_SPELLED).contains(&(i - first)) {
                 return Some(first..i);
             }
         }
@@ -281,7 +285,7 @@ mod tests {
 
     #[test]
     fn spelled_numbers_are_chains_of_single_digits_alone() {
-        let hay = b"a 1 3 8 1-2 3 4 5 6 7 8 b 1 2 3 4 5 6 7 8 9 10 11 c 7 d 1 2";
+        let hay = b"a 1 3 8 1-2 3 4 5 6 7 8 b 1 2 3 4 5 6 7 8 9 10 11 c 7 d 1 2 [3 4] 10:00 5 6";
         let r = runs(hay);
         let found: Vec<String> = spelled(hay, &r, 2)
             .map(|c| {
@@ -289,7 +293,7 @@ mod tests {
                 String::from_utf8(d[..n].to_vec()).unwrap()
             })
             .collect();
-        assert_eq!(found, ["13812345678", "12"]);
+        assert_eq!(found, ["13812345678", "123456789", "12", "56"]);
     }
 
     fn runs(hay: &[u8]) -> Vec<Range<usize>> {

@@ -6,15 +6,17 @@
 //! sign (order numbers, amounts), so it is not found, with one exception:
 //! a Taiwan mobile as written at home, `09` and eight digits, grouped the
 //! way Taiwan groups it (`0912-345-678`, `0912 345 678`: no mainland
-//! number has that shape), or in any grouping as the whole value of a
-//! field named for a phone (`{"tel":"0912345678"}`) or right after a word
-//! that names one (`tel=0912345678`). The match covers the
+//! number has that shape), or in any grouping of three digits or more in
+//! a field named for a phone (`{"tel":"0912345678"}`, `{"phones":
+//! "0912345678;0922333444"}`) or right after a word that names one
+//! (`tel=0912345678`); and one that lost its `0` as a JSON number, as a
+//! phone field's whole value (`{"tel":912345678}`). The match covers the
 //! national number; the country code is left in place.
 
 use std::ops::Range;
 
 use super::context::{has_any, key_has_any, word_before, PHONE};
-use super::groups::{insert_apart, joined, keep, lengths, plus_before, walk};
+use super::groups::{insert_apart, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{ends_or_extension, left_bounded};
@@ -23,9 +25,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
     name: "hk_mo_tw_mobile",
     summary: "Hong Kong (+852), Macau (+853) and Taiwan (+886) phone numbers written with the country code; Taiwan mobiles as written at home (0912-345-678)",
     keep: (2, 2),
-    // (A Taiwan mobile written at home.)
-    min_digits: 10,
-    in_numbers: false,
+    // (A Taiwan mobile written at home, perhaps without its `0`.)
+    min_digits: 9,
+    in_numbers: true,
     reads_key: true,
     may_match,
     find,
@@ -72,13 +74,15 @@ pub(super) const DETECTOR: Builtin = Builtin {
 const RUNS: u32 = run_lengths(&[11, 12, 13, 14, 15]);
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
-    if scan.features.digits < 10 {
+    if scan.features.digits < 9 {
         return false;
     }
     let p = scan.prefilter();
     p.has_run(RUNS)
         || p.grouped11
         || (p.has_run(1 << 10) && holds_09(scan.hay))
+        // (One that lost its `0`, after a phone word in text.)
+        || p.has_run(1 << 9)
         || whole_value_may_be_local(scan.hay)
 }
 
@@ -92,7 +96,10 @@ const WHOLE_VALUE_MAX: usize = 24;
 
 /// Whether `hay` may be, whole, a Taiwan mobile written at home.
 fn whole_value_may_be_local(hay: &[u8]) -> bool {
-    hay.len() <= WHOLE_VALUE_MAX && hay.trim_ascii_start().starts_with(b"09")
+    hay.len() <= WHOLE_VALUE_MAX && {
+        let value = hay.trim_ascii();
+        value.starts_with(b"09") || (value.len() == 9 && value[0] == b'9')
+    }
 }
 
 /// Whether `n` is a national number under country code `cc`.
@@ -115,43 +122,58 @@ fn is_national(cc: &[u8], n: &[u8]) -> bool {
 }
 
 /// A Taiwan mobile written at home, with its trunk `0` and no country
-/// code: in Taiwan's grouping (`0912-345-678`, `0912 345 678`)
-/// anywhere, in any grouping or none as the whole value of a field
-/// named for a phone or right after a word that names one. (`out` stays
-/// in order.)
-fn taiwan_at_home(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec<Range<usize>>) {
-    let from = out.len();
+/// code: in Taiwan's grouping (`0912-345-678`, `0912 345 678`) anywhere;
+/// in any grouping of three digits or more in a field named for a phone
+/// or right after a word that names one. Adds to the matches from `from`
+/// on, keeping them in order and apart.
+fn taiwan_at_home(
+    hay: &[u8],
+    runs: &[Range<usize>],
+    key: &[u8],
+    out: &mut Vec<Range<usize>>,
+    from: usize,
+) {
     let mut phone_field = None;
+    // (A dash joins groups of one number: `123-0912…` and `…678-9` are
+    // some longer one.)
+    let dash_digit =
+        |at: usize| hay.get(at) == Some(&b'-') && hay.get(at + 1).is_some_and(u8::is_ascii_digit);
     let mut i = 0;
     while i < runs.len() {
-        let run = &hay[runs[i].clone()];
-        // A chain's first group, `09…` (after `+886-` it is the
-        // country code's number).
-        if !run.starts_with(b"09") || (i > 0 && joined(hay, &runs[i - 1], &runs[i])) {
+        let start = runs[i].start;
+        if runs[i].len() == 9
+            && hay[start] == b'9'
+            && left_bounded(hay, start)
+            && ends_or_extension(hay, runs[i].end)
+            && !dash_digit(runs[i].end)
+            && word_before(hay, start).is_some_and(|w| has_any(&hay[w], PHONE))
+        {
+            // One that lost its `0`, after a word that names a phone
+            // (`"tel":912345678` in a dead-letter record).
+            insert_apart(out, from, runs[i].clone());
+            i += 1;
+            continue;
+        }
+        if !hay[start..].starts_with(b"09")
+            || (start >= 2 && hay[start - 1] == b'-' && hay[start - 2].is_ascii_digit())
+        {
             i += 1;
             continue;
         }
         let found = walk(hay, runs, i, 1 << 10, usize::MAX, |step| {
-            let lens = step.groups.iter().map(Range::len);
-            let taiwan_grouping = lens.eq([4, 3, 3]);
-            let whole = hay[..step.whole.start].iter().all(|&b| b == b' ')
-                && hay[step.whole.end..].iter().all(|&b| b == b' ');
-            let found = if taiwan_grouping {
-                left_bounded(hay, step.whole.start)
-                    && ends_or_extension(hay, step.whole.end)
-                    && !super::groups::joined_to_next(hay, runs, step.last)
-            } else if whole {
-                *phone_field.get_or_insert_with(|| key_has_any(key, PHONE))
-            } else {
+            let bounded = left_bounded(hay, step.whole.start)
+                && ends_or_extension(hay, step.whole.end)
+                && !dash_digit(step.whole.end);
+            if !bounded || step.min_group_after(0) < 3 {
+                return None;
+            }
+            let found = step.groups.iter().map(Range::len).eq([4, 3, 3])
+                || *phone_field.get_or_insert_with(|| key_has_any(key, PHONE))
                 // In text, right after a word that names a phone
-                // (`tel=0912345678`, `"tel":"0912345678"` in a dead-letter
-                // record), as `cn_landline` reads a local number.
-                hay.get(step.whole.end)
-                    .is_none_or(|b| !b.is_ascii_alphanumeric())
-                    && !super::groups::joined_to_next(hay, runs, step.last)
-                    && left_bounded(hay, step.whole.start)
-                    && word_before(hay, step.whole.start).is_some_and(|w| has_any(&hay[w], PHONE))
-            };
+                // (`tel=0912345678`, `"tel":"0912345678"` in a
+                // dead-letter record), as `cn_landline` reads a local
+                // number.
+                || word_before(hay, step.whole.start).is_some_and(|w| has_any(&hay[w], PHONE));
             found.then(|| (step.whole.clone(), step.last))
         });
         match found {
@@ -162,13 +184,25 @@ fn taiwan_at_home(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec<R
             None => i += 1,
         }
     }
+    // A Taiwan mobile that lost its `0` as a JSON number or in a
+    // spreadsheet, as a phone field's whole value (`{"tel":912345678}`).
+    let value = hay.trim_ascii();
+    if value.len() == 9
+        && value[0] == b'9'
+        && value.iter().all(u8::is_ascii_digit)
+        && *phone_field.get_or_insert_with(|| key_has_any(key, PHONE))
+    {
+        let at = value.as_ptr() as usize - hay.as_ptr() as usize;
+        insert_apart(out, from, at..at + 9);
+    }
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let key = scan.keys[0];
+    let from = out.len();
     let (hay, runs) = scan.hay_and_runs();
     with_country_code(hay, runs, out);
-    taiwan_at_home(hay, runs, key, out);
+    taiwan_at_home(hay, runs, key, out, from);
 }
 
 fn with_country_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
@@ -222,7 +256,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_taiwan_mobile_at_home_is_found_whole_under_a_phone_field() {
+    fn a_taiwan_mobile_at_home_is_found_under_a_phone_field() {
         let d = Detector::Builtin(&DETECTOR);
         assert_eq!(d.find_in_context(b"0912345678", b"tel"), vec![(0..10)]);
         assert_eq!(
@@ -230,6 +264,10 @@ mod tests {
             vec![(1..12)]
         );
         assert!(d.find_in_context(b"0912345678", b"sku").is_empty());
-        assert!(d.find_in_context(b"0912345678 x", b"tel").is_empty());
+        assert!(d.find_in_context(b"0912345678a", b"tel").is_empty());
+        assert!(d.find_in_context(b"0912345678-1", b"tel").is_empty());
+        assert_eq!(d.find_in_context(b"912345678", b"tel"), vec![(0..9)]);
+        assert!(d.find_in_context(b"912345678", b"sku").is_empty());
+        assert!(d.find_in_context(b"9123456789", b"tel").is_empty());
     }
 }
