@@ -106,7 +106,10 @@ fn partial_mask_chars(
     mask: char,
 ) {
     let text = String::from_utf8_lossy(text);
-    let count = text.chars().filter(|c| c.is_alphanumeric()).count();
+    // (`×` inside a match is an ID's check character typed for `X`: it
+    // counts as one, or keeping the last four would show a fifth.)
+    let counted = |c: char| c.is_alphanumeric() || c == '×';
+    let count = text.chars().filter(|&c| counted(c)).count();
     let (first, last) = if keep_first + keep_last >= count {
         (0, 0)
     } else {
@@ -115,7 +118,7 @@ fn partial_mask_chars(
     let mut i = 0;
     let mut buf = [0u8; 4];
     for c in text.chars() {
-        let shown = if c.is_alphanumeric() {
+        let shown = if counted(c) {
             let hide = i >= first && i < count - last;
             i += 1;
             if hide {

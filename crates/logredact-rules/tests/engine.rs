@@ -165,6 +165,23 @@ fn a_landline_masks_and_hashes_alike_with_or_without_the_country_code() {
     assert_eq!(out["b"], format!("+86 {a}"));
 }
 
+/// An ID's check character typed as `×` keeps as few characters as an
+/// `X` does: the birth date stays hidden whatever was typed, spelled out
+/// one character at a time too.
+#[test]
+fn an_id_masks_alike_whatever_its_x_was_typed_as() {
+    let partial = compile(&format!(
+        "{NO_RECORD}\n[[mask]]\nid = \"i\"\ndetector = \"cn_id\"\naction = \"partial\"\n"
+    ));
+    let (out, _) = run(
+        &partial,
+        r#"{"a":"11010519491231002X","b":"11010519491231002×","c":"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 ×"}"#,
+    );
+    assert_eq!(out["a"], "110105********002X");
+    assert_eq!(out["b"], "110105********002×");
+    assert_eq!(out["c"], "1 1 0 1 0 5 * * * * * * * * 0 0 2 ×");
+}
+
 #[test]
 fn hash_without_a_configured_key_is_an_error() {
     let files = [SourceFile {

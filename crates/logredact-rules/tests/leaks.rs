@@ -662,6 +662,11 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"+86 1 3 8 1 2 3 4 5 6 7 8"}"#, "13812345678"),
         (r#"{"m":"10:00:00 1 3 8 1 2 3 4 5 6 7 8"}"#, "13812345678"),
         (r#"{"m":"身份证1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2X"}"#, "11010519491231002"),
+        // A phone word, then a dot, a bracket or a tab before the number.
+        (r#"{"m":"Tel. 88886666"}"#, "88886666"),
+        (r#"{"m":"手機（0912345678）"}"#, "912345678"),
+        (r#"{"m":"mobile:\t0912345678"}"#, "912345678"),
+        (r#"{"m":"联系电话号码为 8888 6666"}"#, "88886666"),
         // An airline reservation's elements, the number glued to its code
         // (TravelSky and Amadeus PNRs).
         (r#"{"pnr":"SSR FOID MU HK1 NI440524188001010014/P1"}"#, "44052418800101"),
@@ -763,6 +768,8 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // long, with a longer item, with a wrong check character.
         r#"{"m":"1 3 8 1 2 3 4 5 6 7","n":"1 3 8 1 2 3 4 5 6 7 8 9","o":"1 2 3 4 5 6 7 8 9 10 11"}"#,
         r#"{"m":"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 1","v":"0 0 0 0 0 0 0 0 0 0 0"}"#,
+        // A phone word that is not the last thing said before a number.
+        r#"{"m":"联系电话未填，订单88886666","n":"电话未填订单0912345678"}"#,
         r#"{"preds":"[1 4 2 0 3 1 1 2 0 1 4]","m":"confusion=[[1 5 0 2 3 1 1 2 0 1 4]\n [1 3 8 0 0 1 0 0 0 0 0]]"}"#,
         // Numbers beginning `09` that are no Taiwan mobile: not in its
         // grouping and not a phone field's whole value.

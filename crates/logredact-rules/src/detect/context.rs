@@ -14,7 +14,7 @@ const AFTER: usize = 24;
 /// Whether any of `words` stands in `text` (`lower` is it in lower case).
 /// Most texts hold the first byte of few of the words: those are the only
 /// ones searched for.
-fn any_named(text: &[u8], lower: &[u8], words: &[&str]) -> bool {
+fn any_named(text: &[u8], lower: &[u8], words: &[&str], max_after: usize) -> bool {
     let mut present = [0u64; 4];
     for &b in lower {
         present[usize::from(b >> 6)] |= 1 << (b & 63);
@@ -23,7 +23,7 @@ fn any_named(text: &[u8], lower: &[u8], words: &[&str]) -> bool {
         let (starts, ends, word) = marks(w.as_bytes());
         word.first()
             .is_some_and(|&b| present[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
-            && names(text, lower, word, starts, ends)
+            && names(text, lower, word, starts, ends, max_after)
     })
 }
 
@@ -49,13 +49,21 @@ fn marks(word: &[u8]) -> (bool, bool, &[u8]) {
 /// and `uncertain` name no document), and one written `tel$` must end one,
 /// before a non-letter or a capital (`tel`, `telNo`, `officeTel`, not
 /// `telemetry`).
-fn names(text: &[u8], lower: &[u8], word: &[u8], starts: bool, ends: bool) -> bool {
+fn names(
+    text: &[u8],
+    lower: &[u8],
+    word: &[u8],
+    starts: bool,
+    ends: bool,
+    max_after: usize,
+) -> bool {
     places(lower, word).any(|at| {
         let end = at + word.len();
-        (!starts
-            || at == 0
-            || !text[at - 1].is_ascii_alphabetic()
-            || (text[at - 1].is_ascii_lowercase() && text[at].is_ascii_uppercase()))
+        text.len() - end <= max_after
+            && (!starts
+                || at == 0
+                || !text[at - 1].is_ascii_alphabetic()
+                || (text[at - 1].is_ascii_lowercase() && text[at].is_ascii_uppercase()))
             && (!ends
                 || end == text.len()
                 || !text[end].is_ascii_alphabetic()
@@ -86,6 +94,14 @@ pub(super) fn key_has_any(key: &[u8], words: &[&str]) -> bool {
 /// Whether any of `words` stands in `text`, a key as it reads or a few
 /// dozen bytes of text around a candidate.
 pub(super) fn has_any(text: &[u8], words: &[&str]) -> bool {
+    has_any_ending(text, words, usize::MAX)
+}
+
+/// Whether any of `words` stands in `text` with at most `max_after` bytes
+/// after it: the word before a number names a phone when it ends so
+/// (`联系电话`, `电话号码`, `联系方式为`, `mobileNumber`), not when the
+/// phone word is one thing among others (`电话未填订单`).
+pub(super) fn has_any_ending(text: &[u8], words: &[&str], max_after: usize) -> bool {
     let mut small = [0u8; 64];
     let long;
     let lower: &[u8] = match small.get_mut(..text.len()) {
@@ -101,7 +117,7 @@ pub(super) fn has_any(text: &[u8], words: &[&str]) -> bool {
             &long
         }
     };
-    any_named(text, lower, words)
+    any_named(text, lower, words, max_after)
 }
 
 pub(super) fn context(
@@ -120,30 +136,61 @@ pub(super) fn context(
 }
 
 /// The word right before `start` (letters, digits, `_`, characters above
-/// ASCII, up to 24 bytes), perhaps with `:`, `=`, quotes or spaces
-/// between (`联系电话：`, `tel=`, `"officeTel":"` in a JSON document
-/// written as text); `None` when no word stands there. (`：` reads as
-/// `:` here: the view folds it.)
-#[inline]
+/// ASCII but punctuation, up to 24 bytes), perhaps with `:`, `=`, `.`,
+/// brackets, quotes, tabs or spaces between (`联系电话：`, `tel=`,
+/// `Tel. `, `手機（`, `"officeTel":"` in a JSON document written as text);
+/// `None` when no word stands there. (`：` and `（` read as `:` and `(`
+/// here: the view folds them.) A word ends at Chinese punctuation
+/// (`电话未填，订单` is two).
 pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
     let end = start
         - hay[..start]
             .iter()
             .rev()
             .take(8)
-            .take_while(|&&b| matches!(b, b':' | b'=' | b'"' | b'\'' | b' '))
+            .take_while(|&&b| {
+                matches!(
+                    b,
+                    b':' | b'=' | b'"' | b'\'' | b' ' | b'\t' | b'.' | b'(' | b'['
+                )
+            })
             .count();
     if end == 0 || !(hay[end - 1].is_ascii_alphabetic() || hay[end - 1] >= 0x80) {
         return None;
     }
-    let len = hay[..end]
-        .iter()
-        .rev()
-        .take(24)
-        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
-        .count();
-    Some(end - len..end)
+    let mut from = end;
+    while end - from < 24 && from > 0 {
+        let b = hay[from - 1];
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            from -= 1;
+            continue;
+        }
+        if b < 0x80 {
+            break;
+        }
+        // A character above ASCII: its first byte, and whether it is
+        // punctuation (CJK symbols and punctuation, general punctuation,
+        // full-width signs).
+        let len = (1..=4.min(from))
+            .find(|&n| hay[from - n] >= 0xc0)
+            .unwrap_or(1);
+        let cp = std::str::from_utf8(&hay[from - len..from])
+            .ok()
+            .and_then(|c| c.chars().next())
+            .map_or(0, u32::from);
+        let punctuation = matches!(cp, 0x2000..=0x206f | 0x3000..=0x303f | 0xff00..=0xff0f | 0xff1a..=0xff20 | 0xff3b..=0xff40 | 0xff5b..=0xff65);
+        if punctuation {
+            break;
+        }
+        from -= len;
+    }
+    (from < end).then_some(from..end)
 }
+
+/// How many bytes may follow a phone word at the end of the word before a
+/// number: three Chinese characters or nine letters (`号码为`,
+/// `Numbers`).
+pub(super) const PHONE_WORD_TAIL: usize = 9;
 
 /// Words that name a field for a phone number, lower case (`tel`,
 /// `telNo`, `officeTel`, `mobilePhone`, `lxdh`, `联系电话`): such a field

@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use super::context::{has_any, key_has_any, word_before, PHONE};
+use super::context::{has_any_ending, key_has_any, word_before, PHONE, PHONE_WORD_TAIL};
 use super::groups::{insert_apart, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -146,7 +146,8 @@ fn taiwan_at_home(
             && left_bounded(hay, start)
             && ends_or_extension(hay, runs[i].end)
             && !dash_digit(runs[i].end)
-            && word_before(hay, start).is_some_and(|w| has_any(&hay[w], PHONE))
+            && word_before(hay, start)
+                .is_some_and(|w| has_any_ending(&hay[w], PHONE, PHONE_WORD_TAIL))
         {
             // One that lost its `0`, after a word that names a phone
             // (`"tel":912345678` in a dead-letter record).
@@ -173,7 +174,7 @@ fn taiwan_at_home(
                 // (`tel=0912345678`, `"tel":"0912345678"` in a
                 // dead-letter record), as `cn_landline` reads a local
                 // number.
-                || word_before(hay, step.whole.start).is_some_and(|w| has_any(&hay[w], PHONE));
+                || word_before(hay, step.whole.start).is_some_and(|w| has_any_ending(&hay[w], PHONE, PHONE_WORD_TAIL));
             found.then(|| (step.whole.clone(), step.last))
         });
         match found {

@@ -296,8 +296,7 @@ fn ends_or_extension(hay: &[u8], end: usize) -> bool {
 }
 
 /// The marks that begin a phone number's extension (`-123`, `转123`,
-/// `ext 12`, `x123`, `#123`, `分机123`); letters in any case. (`ext` comes
-/// before `x`, and both before a mark that would match a shorter start.)
+/// `ext 12`, `x123`, `#123`, `分机123`); letters in any case.
 const EXTENSION_MARKS: [&str; 8] = ["ext", "-", "x", "#", "转", "轉", "分机", "分機"];
 
 /// How long the extension mark at the start of `rest` is, if one is there.
