@@ -174,10 +174,11 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
         let len = (1..=4.min(from))
             .find(|&n| hay[from - n] >= 0xc0)
             .unwrap_or(1);
-        let cp = std::str::from_utf8(&hay[from - len..from])
-            .ok()
-            .and_then(|c| c.chars().next())
-            .map_or(0, u32::from);
+        let cp = hay[from - len + 1..from]
+            .iter()
+            .fold(u32::from(hay[from - len]) & (0x7f >> len), |cp, &b| {
+                cp << 6 | u32::from(b & 0x3f)
+            });
         let punctuation = matches!(cp, 0x2000..=0x206f | 0x3000..=0x303f | 0xff00..=0xff0f | 0xff1a..=0xff20 | 0xff3b..=0xff40 | 0xff5b..=0xff65);
         if punctuation {
             break;
@@ -215,3 +216,33 @@ pub(super) const PHONE: &[&str] = &[
     "手機",
     "傳真",
 ];
+
+#[cfg(test)]
+mod word_tests {
+    use super::*;
+
+    #[test]
+    fn the_word_before_a_number_ends_at_punctuation_and_after_separators() {
+        let word = |text: &str| {
+            let hay = text.as_bytes();
+            word_before(hay, hay.len()).map(|w| String::from_utf8_lossy(&hay[w]).into_owned())
+        };
+        assert_eq!(word("联系电话：").as_deref(), None); // (folded to `:` in the view)
+        assert_eq!(word("联系电话:").as_deref(), Some("联系电话"));
+        assert_eq!(word("电话未填，订单").as_deref(), Some("订单"));
+        assert_eq!(word("note — 手機(").as_deref(), Some("手機"));
+        assert_eq!(word("\"officeTel\":\"").as_deref(), Some("officeTel"));
+        assert_eq!(word("Tel. ").as_deref(), Some("Tel"));
+        assert_eq!(word("12 ").as_deref(), None);
+        assert!(has_any_ending(
+            "联系电话号码为".as_bytes(),
+            PHONE,
+            PHONE_WORD_TAIL
+        ));
+        assert!(!has_any_ending(
+            "电话未填订单".as_bytes(),
+            PHONE,
+            PHONE_WORD_TAIL
+        ));
+    }
+}
