@@ -657,16 +657,17 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"+886-4-2345-6789 分机 12"}"#, "423456789"),
         (r#"{"m":"2026-11-20 10:30 0912-345-678 called"}"#, "912345678"),
         (r#"{"m":"1) 0912-345-678 2) 0922-333-444"}"#, "922333444"),
-        (r#"{"tel":"0912345678 (home)"}"#, "912345678"),
-        (r#"{"tel":912345678}"#, "912345678"),
         (r#"{"m":"+86 1 3 8 1 2 3 4 5 6 7 8"}"#, "13812345678"),
         (r#"{"m":"10:00:00 1 3 8 1 2 3 4 5 6 7 8"}"#, "13812345678"),
         (r#"{"m":"身份证1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2X"}"#, "11010519491231002"),
-        // A phone word, then a dot, a bracket or a tab before the number.
-        (r#"{"m":"Tel. 88886666"}"#, "88886666"),
-        (r#"{"m":"手機（0912345678）"}"#, "912345678"),
-        (r#"{"m":"mobile:\t0912345678"}"#, "912345678"),
+        // A phone word a few words before, a list of contact ways, a
+        // Chinese comma between, a dash extension, one bracket.
         (r#"{"m":"联系电话号码为 8888 6666"}"#, "88886666"),
+        (r#"{"m":"用户联系电话已变更为 88886666"}"#, "88886666"),
+        (r#"{"m":"手机、微信：0912345678"}"#, "912345678"),
+        (r#"{"m":"手机，0912345678"}"#, "912345678"),
+        (r#"{"tel":"0912345678-1"}"#, "912345678"),
+        (r#"{"m":"手机号：1 3 8 1 2 3 4 5 6 7 8]"}"#, "13812345678"),
         // An airline reservation's elements, the number glued to its code
         // (TravelSky and Amadeus PNRs).
         (r#"{"pnr":"SSR FOID MU HK1 NI440524188001010014/P1"}"#, "44052418800101"),
@@ -769,7 +770,9 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"m":"1 3 8 1 2 3 4 5 6 7","n":"1 3 8 1 2 3 4 5 6 7 8 9","o":"1 2 3 4 5 6 7 8 9 10 11"}"#,
         r#"{"m":"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 1","v":"0 0 0 0 0 0 0 0 0 0 0"}"#,
         // A phone word that is not the last thing said before a number.
-        r#"{"m":"联系电话未填，订单88886666","n":"电话未填订单0912345678"}"#,
+        r#"{"m":"联系电话未填，订单88886666","n":"Login via mobile. 20231120 batch done","o":"mobile (2345678 users)"}"#,
+        // Hourly counts, and a code in a phone field beside words.
+        r#"{"m":"hourly errors: 0 1 3 2 0 0 1 0 0 3 1 0","phone_model":"iPhone 15 SKU 0912345678"}"#,
         r#"{"preds":"[1 4 2 0 3 1 1 2 0 1 4]","m":"confusion=[[1 5 0 2 3 1 1 2 0 1 4]\n [1 3 8 0 0 1 0 0 0 0 0]]"}"#,
         // Numbers beginning `09` that are no Taiwan mobile: not in its
         // grouping and not a phone field's whole value.

@@ -23,7 +23,7 @@
 use std::ops::Range;
 
 use super::area_codes;
-use super::context::{has_any_ending, key_has_any, word_before, PHONE, PHONE_WORD_TAIL};
+use super::context::{has_any, key_has_any, word_before, PHONE};
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -308,8 +308,8 @@ fn after_phone_word(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize
             continue;
         };
         // (The number's shape first: most runs after a word are none.)
-        if let Some(number) = number_alone(hay, run.start, false)
-            .filter(|_| has_any_ending(&hay[word.clone()], PHONE, PHONE_WORD_TAIL))
+        if let Some(number) =
+            number_alone(hay, run.start, false).filter(|_| has_any(&hay[word.clone()], PHONE))
         {
             out.push(number);
         }

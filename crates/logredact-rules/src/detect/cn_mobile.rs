@@ -175,16 +175,13 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
 fn spelled_out(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
     for chain in spelled(hay, runs, 11) {
         let (digits, n) = spelled_digits(hay, runs, &chain);
-        // Prefixes as `grouped` reads them: a trunk `0`, a country code,
-        // or both.
+        // A country code before it (not a trunk `0` alone: twelve single
+        // digits beginning with `0` are more often hourly counts).
         let d = &digits[..n];
         let skip = match n {
             11 => 0,
-            12 if d.starts_with(b"0") => 1,
             13 if d.starts_with(b"86") => 2,
-            14 if d.starts_with(b"860") => 3,
             15 if d.starts_with(b"0086") => 4,
-            16 if d.starts_with(b"00860") => 5,
             _ => continue,
         };
         let end = runs[chain.end - 1].end;

@@ -14,7 +14,7 @@ const AFTER: usize = 24;
 /// Whether any of `words` stands in `text` (`lower` is it in lower case).
 /// Most texts hold the first byte of few of the words: those are the only
 /// ones searched for.
-fn any_named(text: &[u8], lower: &[u8], words: &[&str], max_after: usize) -> bool {
+fn any_named(text: &[u8], lower: &[u8], words: &[&str]) -> bool {
     let mut present = [0u64; 4];
     for &b in lower {
         present[usize::from(b >> 6)] |= 1 << (b & 63);
@@ -23,7 +23,7 @@ fn any_named(text: &[u8], lower: &[u8], words: &[&str], max_after: usize) -> boo
         let (starts, ends, word) = marks(w.as_bytes());
         word.first()
             .is_some_and(|&b| present[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
-            && names(text, lower, word, starts, ends, max_after)
+            && names(text, lower, word, starts, ends)
     })
 }
 
@@ -49,21 +49,13 @@ fn marks(word: &[u8]) -> (bool, bool, &[u8]) {
 /// and `uncertain` name no document), and one written `tel$` must end one,
 /// before a non-letter or a capital (`tel`, `telNo`, `officeTel`, not
 /// `telemetry`).
-fn names(
-    text: &[u8],
-    lower: &[u8],
-    word: &[u8],
-    starts: bool,
-    ends: bool,
-    max_after: usize,
-) -> bool {
+fn names(text: &[u8], lower: &[u8], word: &[u8], starts: bool, ends: bool) -> bool {
     places(lower, word).any(|at| {
         let end = at + word.len();
-        text.len() - end <= max_after
-            && (!starts
-                || at == 0
-                || !text[at - 1].is_ascii_alphabetic()
-                || (text[at - 1].is_ascii_lowercase() && text[at].is_ascii_uppercase()))
+        (!starts
+            || at == 0
+            || !text[at - 1].is_ascii_alphabetic()
+            || (text[at - 1].is_ascii_lowercase() && text[at].is_ascii_uppercase()))
             && (!ends
                 || end == text.len()
                 || !text[end].is_ascii_alphabetic()
@@ -94,14 +86,6 @@ pub(super) fn key_has_any(key: &[u8], words: &[&str]) -> bool {
 /// Whether any of `words` stands in `text`, a key as it reads or a few
 /// dozen bytes of text around a candidate.
 pub(super) fn has_any(text: &[u8], words: &[&str]) -> bool {
-    has_any_ending(text, words, usize::MAX)
-}
-
-/// Whether any of `words` stands in `text` with at most `max_after` bytes
-/// after it: the word before a number names a phone when it ends so
-/// (`联系电话`, `电话号码`, `联系方式为`, `mobileNumber`), not when the
-/// phone word is one thing among others (`电话未填订单`).
-pub(super) fn has_any_ending(text: &[u8], words: &[&str], max_after: usize) -> bool {
     let mut small = [0u8; 64];
     let long;
     let lower: &[u8] = match small.get_mut(..text.len()) {
@@ -117,7 +101,7 @@ pub(super) fn has_any_ending(text: &[u8], words: &[&str], max_after: usize) -> b
             &long
         }
     };
-    any_named(text, lower, words, max_after)
+    any_named(text, lower, words)
 }
 
 pub(super) fn context(
@@ -136,25 +120,34 @@ pub(super) fn context(
 }
 
 /// The word right before `start` (letters, digits, `_`, characters above
-/// ASCII but punctuation, up to 24 bytes), perhaps with `:`, `=`, `.`,
-/// brackets, quotes, tabs or spaces between (`联系电话：`, `tel=`,
-/// `Tel. `, `手機（`, `"officeTel":"` in a JSON document written as text);
-/// `None` when no word stands there. (`：` and `（` read as `:` and `(`
-/// here: the view folds them.) A word ends at Chinese punctuation
-/// (`电话未填，订单` is two).
+/// ASCII but punctuation, up to 24 bytes), perhaps with `:`, `=`, quotes,
+/// spaces or Chinese commas between (`联系电话：`, `tel=`, `手机，`,
+/// `"officeTel":"` in a JSON document written as text); `None` when no
+/// word stands there. (`：` reads as `:` here: the view folds it.) A word
+/// ends at Chinese punctuation other than `、` (`电话未填，订单` is two
+/// words, `手机、微信` one).
 pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
     let end = start
         - hay[..start]
             .iter()
             .rev()
             .take(8)
-            .take_while(|&&b| {
-                matches!(
-                    b,
-                    b':' | b'=' | b'"' | b'\'' | b' ' | b'\t' | b'.' | b'(' | b'['
-                )
-            })
+            .take_while(|&&b| matches!(b, b':' | b'=' | b'"' | b'\'' | b' '))
             .count();
+    // Chinese commas between the word and the number (`手机，0912…`).
+    let mut end = end;
+    while end >= 3
+        && matches!(
+            hay[end - 3..end],
+            [0xef, 0xbc, 0x8c | 0x9b] | [0xe3, 0x80, 0x81]
+        )
+    {
+        end -= 3;
+    }
+    // (Or the same folded to ASCII, after Chinese text.)
+    if end >= 2 && matches!(hay[end - 1], b',' | b';') && hay[end - 2] >= 0x80 {
+        end -= 1;
+    }
     if end == 0 || !(hay[end - 1].is_ascii_alphabetic() || hay[end - 1] >= 0x80) {
         return None;
     }
@@ -179,7 +172,9 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
             .fold(u32::from(hay[from - len]) & (0x7f >> len), |cp, &b| {
                 cp << 6 | u32::from(b & 0x3f)
             });
-        let punctuation = matches!(cp, 0x2000..=0x206f | 0x3000..=0x303f | 0xff00..=0xff0f | 0xff1a..=0xff20 | 0xff3b..=0xff40 | 0xff5b..=0xff65);
+        // (`、` joins the items of a list: `手机、微信：`.)
+        let punctuation = cp != 0x3001
+            && matches!(cp, 0x2000..=0x206f | 0x3000..=0x303f | 0xff00..=0xff0f | 0xff1a..=0xff20 | 0xff3b..=0xff40 | 0xff5b..=0xff65);
         if punctuation {
             break;
         }
@@ -187,11 +182,6 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
     }
     (from < end).then_some(from..end)
 }
-
-/// How many bytes may follow a phone word at the end of the word before a
-/// number: three Chinese characters or nine letters (`号码为`,
-/// `Numbers`).
-pub(super) const PHONE_WORD_TAIL: usize = 9;
 
 /// Words that name a field for a phone number, lower case (`tel`,
 /// `telNo`, `officeTel`, `mobilePhone`, `lxdh`, `联系电话`): such a field
@@ -230,19 +220,12 @@ mod word_tests {
         assert_eq!(word("联系电话：").as_deref(), None); // (folded to `:` in the view)
         assert_eq!(word("联系电话:").as_deref(), Some("联系电话"));
         assert_eq!(word("电话未填，订单").as_deref(), Some("订单"));
-        assert_eq!(word("note — 手機(").as_deref(), Some("手機"));
+        assert_eq!(word("note — 手机、微信:").as_deref(), Some("手机、微信"));
+        assert_eq!(word("手机，").as_deref(), Some("手机"));
+        assert_eq!(word("手机,").as_deref(), Some("手机"));
+        assert_eq!(word("order,").as_deref(), None);
         assert_eq!(word("\"officeTel\":\"").as_deref(), Some("officeTel"));
-        assert_eq!(word("Tel. ").as_deref(), Some("Tel"));
+        assert_eq!(word("mobile. ").as_deref(), None);
         assert_eq!(word("12 ").as_deref(), None);
-        assert!(has_any_ending(
-            "联系电话号码为".as_bytes(),
-            PHONE,
-            PHONE_WORD_TAIL
-        ));
-        assert!(!has_any_ending(
-            "电话未填订单".as_bytes(),
-            PHONE,
-            PHONE_WORD_TAIL
-        ));
     }
 }

@@ -59,6 +59,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "bind «zhangsan@corp.local» ok",
         "«ZhangSan@CORP.LOCAL»",
         "工号«20231234@corp.local»登录",
+        "«zhangsan@login01.cluster.local»",
+        "«1.2.3-zhangsan@corp.local»",
         "«wang@mail.corp»",
     ],
     keeps: &[
@@ -74,6 +76,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "node rabbit@rabbitmq-0.rabbitmq.default.svc.cluster.local up",
         "postgres://app@db.default.svc.cluster.local:5432/x",
         "ubuntu@ip-10-0-0-1.ec2.internal",
+        "v2.1.0-SNAPSHOT@ci.lan",
         "root@localhost.localdomain",
         "user@local",
     ],
@@ -192,18 +195,21 @@ fn is_tld(label: &[u8]) -> bool {
 /// machines there (`ubuntu@ip-10-0-0-1.ec2.internal`); not `localhost` or
 /// `localdomain` (`root@localhost.localdomain`); and a Kubernetes
 /// service's name (`…svc.cluster.local`) is no address either
-/// (`KUBERNETES_DOMAIN`).
+/// (`KUBERNETES_DOMAINS`).
 const PRIVATE_TLDS: [&[u8]; 6] = [b"local", b"corp", b"lan", b"home", b"intranet", b"private"];
 
-/// The domain Kubernetes names services in (`app@db.default.svc.cluster.local`
-/// is a database user at a service, in a connection string).
-const KUBERNETES_DOMAIN: &[u8] = b"cluster.local";
+/// The domains Kubernetes names services and pods in
+/// (`app@db.default.svc.cluster.local` is a database user at a service,
+/// in a connection string); a host such as `login01.cluster.local` is
+/// some company's own.
+const KUBERNETES_DOMAINS: [&[u8]; 2] = [b".svc.cluster.local", b".pod.cluster.local"];
 
 /// Whether a local part is a version rather than a name: what stands
 /// before `@` in a build's or a package's id (`v1.2@build.local`,
 /// `1.2.3-rc1@ci.lan`): perhaps `v`, then digits with at least one dot,
-/// then perhaps `-` and a tag. (Digits alone are an employee's number:
-/// `20231234@corp.local`.)
+/// then perhaps `-` and a release tag (`rc1`, `beta.2`, `SNAPSHOT`: a
+/// name after the dash is a person's, `1.2.3-zhangsan`). (Digits alone
+/// are an employee's number: `20231234@corp.local`.)
 fn is_version(local: &[u8]) -> bool {
     let rest = match local {
         [b'v' | b'V', rest @ ..] => rest,
@@ -216,7 +222,25 @@ fn is_version(local: &[u8]) -> bool {
     numbers.first().is_some_and(u8::is_ascii_digit)
         && numbers.contains(&b'.')
         && numbers.iter().all(|&b| b.is_ascii_digit() || b == b'.')
-        && tag.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'.')
+        && is_release_tag(tag)
+}
+
+/// Whether `tag` is empty or a release tag: a word for a stage, then
+/// perhaps digits and dots (`rc1`, `beta.2`, `SNAPSHOT`, `alpha`).
+fn is_release_tag(tag: &[u8]) -> bool {
+    const STAGES: [&[u8]; 8] = [
+        b"alpha",
+        b"beta",
+        b"rc",
+        b"snapshot",
+        b"dev",
+        b"pre",
+        b"release",
+        b"build",
+    ];
+    let word = tag.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    (word == 0 || STAGES.iter().any(|s| tag[..word].eq_ignore_ascii_case(s)))
+        && tag[word..].iter().all(|&b| b.is_ascii_digit() || b == b'.')
 }
 
 /// The length of the dot between two labels at `at`, 0 when none is: `.`,
@@ -298,9 +322,10 @@ fn domain_end(hay: &[u8], from: usize) -> Option<(usize, bool)> {
             }
             if PRIVATE_TLDS.contains(&&*lower) {
                 let domain = &hay[from..labels[k].start + tld.len()];
-                let kubernetes = domain.len() >= KUBERNETES_DOMAIN.len()
-                    && domain[domain.len() - KUBERNETES_DOMAIN.len()..]
-                        .eq_ignore_ascii_case(KUBERNETES_DOMAIN);
+                let kubernetes = KUBERNETES_DOMAINS.iter().any(|k| {
+                    domain.len() > k.len()
+                        && domain[domain.len() - k.len()..].eq_ignore_ascii_case(k)
+                });
                 if kubernetes {
                     return None;
                 }

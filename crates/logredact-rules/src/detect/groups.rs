@@ -222,7 +222,7 @@ const MAX_SPELLED: usize = 18;
 /// or a `+86` included). Yields each stretch of at least `min` runs and
 /// at most `MAX_SPELLED` (indices into `runs`); a longer one is a list,
 /// and so is one in square brackets, as arrays are printed
-/// (`[1 4 2 0 3 1 1 2 0 1 4]`). (The walk does not read these: there a
+/// (`[1 4 2 0 3 1 1 2 0 1 4]`; one bracket alone is not enough). (The walk does not read these: there a
 /// group of one digit is a list's item, `1 3 8 1 2…`.)
 pub fn spelled<'a>(
     hay: &'a [u8],
@@ -247,7 +247,7 @@ pub fn spelled<'a>(
             }
             i += 1;
             let (start, end) = (runs[first].start, runs[i - 1].end);
-            let listed = (start > 0 && hay[start - 1] == b'[') || hay.get(end) == Some(&b']');
+            let listed = start > 0 && hay[start - 1] == b'[' && hay.get(end) == Some(&b']');
             if !listed && (min.max(2)..=MAX_SPELLED).contains(&(i - first)) {
                 return Some(first..i);
             }

@@ -7,15 +7,14 @@
 //! a Taiwan mobile as written at home, `09` and eight digits, grouped the
 //! way Taiwan groups it (`0912-345-678`, `0912 345 678`: no mainland
 //! number has that shape), or in any grouping of three digits or more in
-//! a field named for a phone (`{"tel":"0912345678"}`, `{"phones":
-//! "0912345678;0922333444"}`) or right after a word that names one
-//! (`tel=0912345678`); and one that lost its `0` as a JSON number, as a
-//! phone field's whole value (`{"tel":912345678}`). The match covers the
-//! national number; the country code is left in place.
+//! a field named for a phone that holds phone numbers only
+//! (`{"tel":"0912345678"}`, `{"phones":"0912345678;0922333444"}`) or
+//! right after a word that names one (`tel=0912345678`). The match
+//! covers the national number; the country code is left in place.
 
 use std::ops::Range;
 
-use super::context::{has_any_ending, key_has_any, word_before, PHONE, PHONE_WORD_TAIL};
+use super::context::{has_any, key_has_any, word_before, PHONE};
 use super::groups::{insert_apart, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -25,9 +24,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
     name: "hk_mo_tw_mobile",
     summary: "Hong Kong (+852), Macau (+853) and Taiwan (+886) phone numbers written with the country code; Taiwan mobiles as written at home (0912-345-678)",
     keep: (2, 2),
-    // (A Taiwan mobile written at home, perhaps without its `0`.)
-    min_digits: 9,
-    in_numbers: true,
+    // (A Taiwan mobile written at home.)
+    min_digits: 10,
+    in_numbers: false,
     reads_key: true,
     may_match,
     find,
@@ -74,15 +73,13 @@ pub(super) const DETECTOR: Builtin = Builtin {
 const RUNS: u32 = run_lengths(&[11, 12, 13, 14, 15]);
 
 fn may_match(scan: &mut Scan<'_>) -> bool {
-    if scan.features.digits < 9 {
+    if scan.features.digits < 10 {
         return false;
     }
     let p = scan.prefilter();
     p.has_run(RUNS)
         || p.grouped11
         || (p.has_run(1 << 10) && holds_09(scan.hay))
-        // (One that lost its `0`, after a phone word in text.)
-        || p.has_run(1 << 9)
         || whole_value_may_be_local(scan.hay)
 }
 
@@ -96,10 +93,7 @@ const WHOLE_VALUE_MAX: usize = 24;
 
 /// Whether `hay` may be, whole, a Taiwan mobile written at home.
 fn whole_value_may_be_local(hay: &[u8]) -> bool {
-    hay.len() <= WHOLE_VALUE_MAX && {
-        let value = hay.trim_ascii();
-        value.starts_with(b"09") || (value.len() == 9 && value[0] == b'9')
-    }
+    hay.len() <= WHOLE_VALUE_MAX && hay.trim_ascii_start().starts_with(b"09")
 }
 
 /// Whether `n` is a national number under country code `cc`.
@@ -121,9 +115,31 @@ fn is_national(cc: &[u8], n: &[u8]) -> bool {
     }
 }
 
+/// Whether `rest` begins with a dash extension: `-` and one to four digits
+/// that end there (`-1`, `-801`).
+fn dash_extension(rest: &[u8]) -> bool {
+    let digits = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+    (1..=4).contains(&digits)
+        && rest
+            .get(1 + digits)
+            .is_none_or(|b| !b.is_ascii_alphanumeric())
+}
+
+/// Whether a phone field's value holds phone numbers only: digits and the
+/// signs that write and list them (`0912345678;0922333444`,
+/// `0912-345-678 / 0922 333 444`, `(0912) 345678`), no words
+/// (`iPhone 15 SKU 0912345678` holds a code, not a phone number).
+fn numbers_only(value: &[u8]) -> bool {
+    value.len() <= 120
+        && value
+            .iter()
+            .all(|&b| b.is_ascii_digit() || b" \t\n-+();,/#".contains(&b))
+}
+
 /// A Taiwan mobile written at home, with its trunk `0` and no country
 /// code: in Taiwan's grouping (`0912-345-678`, `0912 345 678`) anywhere;
-/// in any grouping of three digits or more in a field named for a phone
+/// in any grouping of three digits or more, perhaps with a dash
+/// extension, in a field named for a phone that holds phone numbers only
 /// or right after a word that names one. Adds to the matches from `from`
 /// on, keeping them in order and apart.
 fn taiwan_at_home(
@@ -141,20 +157,6 @@ fn taiwan_at_home(
     let mut i = 0;
     while i < runs.len() {
         let start = runs[i].start;
-        if runs[i].len() == 9
-            && hay[start] == b'9'
-            && left_bounded(hay, start)
-            && ends_or_extension(hay, runs[i].end)
-            && !dash_digit(runs[i].end)
-            && word_before(hay, start)
-                .is_some_and(|w| has_any_ending(&hay[w], PHONE, PHONE_WORD_TAIL))
-        {
-            // One that lost its `0`, after a word that names a phone
-            // (`"tel":912345678` in a dead-letter record).
-            insert_apart(out, from, runs[i].clone());
-            i += 1;
-            continue;
-        }
         if !hay[start..].starts_with(b"09")
             || (start >= 2 && hay[start - 1] == b'-' && hay[start - 2].is_ascii_digit())
         {
@@ -162,19 +164,25 @@ fn taiwan_at_home(
             continue;
         }
         let found = walk(hay, runs, i, 1 << 10, usize::MAX, |step| {
-            let bounded = left_bounded(hay, step.whole.start)
-                && ends_or_extension(hay, step.whole.end)
-                && !dash_digit(step.whole.end);
-            if !bounded || step.min_group_after(0) < 3 {
+            if !(left_bounded(hay, step.whole.start) && ends_or_extension(hay, step.whole.end))
+                || step.min_group_after(0) < 3
+            {
                 return None;
             }
-            let found = step.groups.iter().map(Range::len).eq([4, 3, 3])
-                || *phone_field.get_or_insert_with(|| key_has_any(key, PHONE))
+            // After a dash, only an extension of a number the context
+            // names a phone (`0912345678-1`).
+            let dashed = dash_digit(step.whole.end);
+            if dashed && !dash_extension(&hay[step.whole.end..]) {
+                return None;
+            }
+            let found = (!dashed && step.groups.iter().map(Range::len).eq([4, 3, 3]))
+                || (*phone_field
+                    .get_or_insert_with(|| key_has_any(key, PHONE) && numbers_only(hay)))
                 // In text, right after a word that names a phone
                 // (`tel=0912345678`, `"tel":"0912345678"` in a
                 // dead-letter record), as `cn_landline` reads a local
                 // number.
-                || word_before(hay, step.whole.start).is_some_and(|w| has_any_ending(&hay[w], PHONE, PHONE_WORD_TAIL));
+                || word_before(hay, step.whole.start).is_some_and(|w| has_any(&hay[w], PHONE));
             found.then(|| (step.whole.clone(), step.last))
         });
         match found {
@@ -184,17 +192,6 @@ fn taiwan_at_home(
             }
             None => i += 1,
         }
-    }
-    // A Taiwan mobile that lost its `0` as a JSON number or in a
-    // spreadsheet, as a phone field's whole value (`{"tel":912345678}`).
-    let value = hay.trim_ascii();
-    if value.len() == 9
-        && value[0] == b'9'
-        && value.iter().all(u8::is_ascii_digit)
-        && *phone_field.get_or_insert_with(|| key_has_any(key, PHONE))
-    {
-        let at = value.as_ptr() as usize - hay.as_ptr() as usize;
-        insert_apart(out, from, at..at + 9);
     }
 }
 
@@ -266,9 +263,15 @@ mod tests {
         );
         assert!(d.find_in_context(b"0912345678", b"sku").is_empty());
         assert!(d.find_in_context(b"0912345678a", b"tel").is_empty());
-        assert!(d.find_in_context(b"0912345678-1", b"tel").is_empty());
-        assert_eq!(d.find_in_context(b"912345678", b"tel"), vec![(0..9)]);
-        assert!(d.find_in_context(b"912345678", b"sku").is_empty());
-        assert!(d.find_in_context(b"9123456789", b"tel").is_empty());
+        assert_eq!(d.find_in_context(b"0912345678-1", b"tel"), vec![(0..10)]);
+        assert!(d.find_in_context(b"0912345678-12345", b"tel").is_empty());
+        assert!(d.find_in_context(b"0912-345-678-9", b"note").is_empty());
+        assert!(d
+            .find_in_context(b"iPhone 15 SKU 0912345678", b"phoneModel")
+            .is_empty());
+        assert_eq!(
+            d.find_in_context(b"0912345678;0922333444", b"phones"),
+            vec![(0..10), (11..21)]
+        );
     }
 }
