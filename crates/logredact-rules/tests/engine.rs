@@ -126,13 +126,19 @@ fn hash_is_keyed_marked_and_joins_forms_of_one_value() {
     );
 }
 
+/// One mask rule: `detector`'s matches partly masked, with its usual
+/// widths.
+fn partial_rule(detector: &str) -> RuleSet {
+    compile(&format!(
+        "{NO_RECORD}\n[[mask]]\nid = \"p\"\ndetector = \"{detector}\"\naction = \"partial\"\n"
+    ))
+}
+
 /// A landline after a country code has no trunk `0`: the same number
 /// keeps the same digits readable and hashes the same in every form.
 #[test]
 fn a_landline_masks_and_hashes_alike_with_or_without_the_country_code() {
-    let partial = compile(&format!(
-        "{NO_RECORD}\n[[mask]]\nid = \"l\"\ndetector = \"cn_landline\"\naction = \"partial\"\n"
-    ));
+    let partial = partial_rule("cn_landline");
     let (out, _) = run(
         &partial,
         r#"{"a":"010-62345678","b":"+86 10 6234 5678","c":"+86 (10) 6234 5678","d":"0086-755-88886666","e":"0755-88886666"}"#,
@@ -170,9 +176,7 @@ fn a_landline_masks_and_hashes_alike_with_or_without_the_country_code() {
 /// one character at a time too.
 #[test]
 fn an_id_masks_alike_whatever_its_x_was_typed_as() {
-    let partial = compile(&format!(
-        "{NO_RECORD}\n[[mask]]\nid = \"i\"\ndetector = \"cn_id\"\naction = \"partial\"\n"
-    ));
+    let partial = partial_rule("cn_id");
     let (out, _) = run(
         &partial,
         r#"{"a":"11010519491231002X","b":"11010519491231002×","c":"1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 ×"}"#,

@@ -27,7 +27,7 @@ use super::context::{has_any, key_has_any, word_before, PHONE};
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
-use super::{ends_or_extension, extension_mark, left_bounded};
+use super::{ends_or_extension, extension_len, left_bounded};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "cn_landline",
@@ -385,26 +385,4 @@ fn number_alone(hay: &[u8], start: usize, whole: bool) -> Option<Range<usize>> {
         };
         ends.then_some(start..end)
     })
-}
-
-/// How long the extension at the start of `rest` is (0 for none): a mark
-/// (`detect::extension_mark`) after perhaps a space, perhaps `.`
-/// or `:`, and one to six digits.
-fn extension_len(rest: &[u8]) -> usize {
-    let spaces = |t: &[u8]| t.iter().take_while(|&&b| b == b' ').count();
-    let mut at = spaces(rest);
-    let Some(mark) = extension_mark(&rest[at..]) else {
-        return 0;
-    };
-    at += mark;
-    if matches!(rest.get(at), Some(b'.' | b':')) {
-        at += 1;
-    }
-    at += spaces(&rest[at..]);
-    let digits = rest[at..].iter().take_while(|b| b.is_ascii_digit()).count();
-    if (1..=6).contains(&digits) {
-        at + digits
-    } else {
-        0
-    }
 }

@@ -18,7 +18,7 @@ use super::context::{has_any, key_has_any, word_before, PHONE};
 use super::groups::{insert_apart, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
-use super::{ends_or_extension, left_bounded};
+use super::{ends_or_extension, extension_len, left_bounded};
 
 pub(super) const DETECTOR: Builtin = Builtin {
     name: "hk_mo_tw_mobile",
@@ -115,14 +115,14 @@ fn is_national(cc: &[u8], n: &[u8]) -> bool {
     }
 }
 
-/// Whether `rest` begins with a dash extension: `-` and one to four digits
-/// that end there (`-1`, `-801`).
+/// Whether `rest` begins with a dash extension that ends there: `-` and
+/// one to four digits (`-1`, `-801`; `extension_len` reads the mark and
+/// the digits).
 fn dash_extension(rest: &[u8]) -> bool {
-    let digits = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
-    (1..=4).contains(&digits)
-        && rest
-            .get(1 + digits)
-            .is_none_or(|b| !b.is_ascii_alphanumeric())
+    let len = extension_len(rest);
+    rest.first() == Some(&b'-')
+        && (2..=5).contains(&len)
+        && rest.get(len).is_none_or(|b| !b.is_ascii_alphanumeric())
 }
 
 /// Whether a phone field's value holds phone numbers only: digits and the

@@ -299,6 +299,28 @@ fn ends_or_extension(hay: &[u8], end: usize) -> bool {
 /// `ext 12`, `x123`, `#123`, `分机123`); letters in any case.
 const EXTENSION_MARKS: [&str; 8] = ["ext", "-", "x", "#", "转", "轉", "分机", "分機"];
 
+/// How long the extension at the start of `rest` is (0 for none): a mark
+/// (`detect::extension_mark`) after perhaps a space, perhaps `.`
+/// or `:`, and one to six digits.
+pub(super) fn extension_len(rest: &[u8]) -> usize {
+    let spaces = |t: &[u8]| t.iter().take_while(|&&b| b == b' ').count();
+    let mut at = spaces(rest);
+    let Some(mark) = extension_mark(&rest[at..]) else {
+        return 0;
+    };
+    at += mark;
+    if matches!(rest.get(at), Some(b'.' | b':')) {
+        at += 1;
+    }
+    at += spaces(&rest[at..]);
+    let digits = rest[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if (1..=6).contains(&digits) {
+        at + digits
+    } else {
+        0
+    }
+}
+
 /// How long the extension mark at the start of `rest` is, if one is there.
 fn extension_mark(rest: &[u8]) -> Option<usize> {
     EXTENSION_MARKS
