@@ -16,7 +16,7 @@ use std::ops::Range;
 
 use super::bounded;
 use super::context::context;
-use super::groups::{insert_apart, joined_to_next, keep, spelled, spelled_digits, walk};
+use super::groups::{joined_to_next, keep, merge_apart, spelled, spelled_digits, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use crate::bytes::is_separator;
@@ -271,6 +271,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
 /// An ID spelled out one character at a time, its check character right
 /// (`1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 X`: see `groups::spelled`).
 fn spelled_out(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>, from: usize) {
+    let mut found = Vec::new();
     for chain in spelled(hay, runs, 17) {
         let (mut id, n) = spelled_digits(hay, runs, &chain);
         let start = runs[chain.start].start;
@@ -294,9 +295,10 @@ fn spelled_out(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>, f
         }
         let m = start..end;
         if is_valid_cn_id(&id) && bounded(hay, &m) {
-            insert_apart(out, from, m);
+            found.push(m);
         }
     }
+    merge_apart(out, from, found);
 }
 
 #[cfg(test)]

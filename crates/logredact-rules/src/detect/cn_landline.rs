@@ -291,14 +291,18 @@ fn with_area_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>
 /// text), where `with_area_code` found nothing. (`out` stays in order.)
 fn after_phone_word(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
     let found = out.len();
+    // (The first match `with_area_code` found that may reach a run: both
+    // are in order, so it only moves on.)
+    let mut next = 0;
     for run in runs {
+        while next < found && out[next].end <= run.start {
+            next += 1;
+        }
         // (A group of three or four begins a local number only when
         // another group follows.)
         let grouped = || matches!(hay.get(run.end..run.end + 2), Some([b' ' | b'-', d]) if d.is_ascii_digit());
         if !(matches!(run.len(), 7 | 8 | 10 | 11) || (matches!(run.len(), 3 | 4) && grouped()))
-            || out[..found]
-                .iter()
-                .any(|m| m.start < run.end && run.start < m.end)
+            || out[..found].get(next).is_some_and(|m| m.start < run.end)
             || out[found..].last().is_some_and(|m| run.start < m.end)
             || !left_bounded(hay, run.start)
         {

@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use super::groups::{
-    insert_apart, joined_to_next, keep, plus_before, spelled, spelled_digits, walk,
+    joined_to_next, keep, merge_apart, plus_before, spelled, spelled_digits, walk,
 };
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -165,9 +165,7 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         spelled_out(hay, runs, &mut found);
     }
     // In order among the grouped matches, where none overlaps.
-    for m in found {
-        insert_apart(out, from, m);
-    }
+    merge_apart(out, from, found);
 }
 
 /// A mobile number spelled out one digit at a time, perhaps after `8 6`

@@ -256,14 +256,31 @@ pub fn spelled<'a>(
     })
 }
 
-/// Adds `m` to the matches a detector found since `from` (in order, none
-/// overlapping), unless it overlaps one of them.
-pub fn insert_apart(out: &mut Vec<Range<usize>>, from: usize, m: Range<usize>) {
-    let mine = &out[from..];
-    if !mine.iter().any(|n| n.start < m.end && m.start < n.end) {
-        let at = from + mine.partition_point(|n| n.start < m.start);
-        out.insert(at, m);
+/// Adds `found` to the matches a detector found since `from` (in order,
+/// none overlapping), leaving out each that overlaps one of them or one of
+/// `found` that starts before it. In time linear in their number (a value
+/// may hold tens of thousands), plus the sort of `found`.
+pub fn merge_apart(out: &mut Vec<Range<usize>>, from: usize, mut found: Vec<Range<usize>>) {
+    if found.is_empty() {
+        return;
     }
+    found.sort_by_key(|m| m.start);
+    let mine = out.split_off(from);
+    let mut k = 0;
+    for m in found {
+        while k < mine.len() && mine[k].start <= m.start {
+            out.push(mine[k].clone());
+            k += 1;
+        }
+        // (All kept so far start before it and lie apart: only the last
+        // can reach it.)
+        let clash = out[from..].last().is_some_and(|last| m.start < last.end)
+            || mine.get(k).is_some_and(|next| next.start < m.end);
+        if !clash {
+            out.push(m);
+        }
+    }
+    out.extend_from_slice(&mine[k..]);
 }
 
 /// The digits of a [`spelled`] chain, concatenated, and their count.
@@ -282,6 +299,26 @@ pub fn spelled_digits(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_matches_stay_in_order_and_apart() {
+        // Matches found before `from` are another detector's: untouched.
+        let mut out = vec![100..200, 10..20, 40..50];
+        merge_apart(&mut out, 1, vec![60..70, 45..55, 0..5, 20..30, 2..8]);
+        assert_eq!(out, vec![100..200, 0..5, 10..20, 20..30, 40..50, 60..70]);
+        // Many, in linear time (each in its own place, none dropped).
+        let mut out: Vec<Range<usize>> = (0..50_000).map(|k| 20 * k..20 * k + 10).collect();
+        merge_apart(
+            &mut out,
+            0,
+            (0..50_000)
+                .rev()
+                .map(|k| 20 * k + 10..20 * k + 20)
+                .collect(),
+        );
+        assert_eq!(out.len(), 100_000);
+        assert!(out.windows(2).all(|w| w[0].end <= w[1].start));
+    }
 
     #[test]
     fn spelled_numbers_are_chains_of_single_digits_alone() {

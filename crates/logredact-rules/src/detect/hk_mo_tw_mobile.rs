@@ -15,7 +15,7 @@
 use std::ops::Range;
 
 use super::context::{has_any, key_has_any, word_before, PHONE};
-use super::groups::{insert_apart, keep, lengths, plus_before, walk};
+use super::groups::{keep, lengths, merge_apart, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 use super::{ends_or_extension, extension_len, left_bounded};
@@ -150,6 +150,7 @@ fn taiwan_at_home(
     from: usize,
 ) {
     let mut phone_field = None;
+    let mut found_all = Vec::new();
     // (A dash joins groups of one number: `123-0912…` and `…678-9` are
     // some longer one.)
     let dash_digit =
@@ -187,12 +188,13 @@ fn taiwan_at_home(
         });
         match found {
             Some((m, last)) => {
-                insert_apart(out, from, m);
+                found_all.push(m);
                 i = last + 1;
             }
             None => i += 1,
         }
     }
+    merge_apart(out, from, found_all);
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {

@@ -13,10 +13,12 @@
 //!   visited, and the values conditions read (watched paths).
 //! - `visit`: what the rewriting pass asks of the engine at each value.
 //! - `scan`: the mask rules and the residual check over one value.
+//! - `overlap`: merging each rule's matches into those kept, in linear time.
 //! - `tags`: tag rules, appended to the written bytes or on a tree.
 //! - `record`: the redaction record each event carries.
 //! - `text`: masking text that is not an event (dead letters).
 
+mod overlap;
 mod record;
 mod scan;
 mod tags;

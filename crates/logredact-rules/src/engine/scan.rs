@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use hmac::Mac;
 
+use super::overlap::Matches;
 use super::workspace::{LeafScratch, PathTrack, Tally, Workspace};
 use crate::detect::{Features, Scan, WHOLE_TEXT};
 use crate::json::number_quote;
@@ -231,7 +232,6 @@ impl RuleSet {
         let LeafScratch {
             scan: scan_buffers,
             norm,
-            accepted,
             matches,
         } = scratch;
         let raw = match profiled {
@@ -279,32 +279,29 @@ impl RuleSet {
             view.lost_digits()
         };
         let mut scan = Scan::new(view.bytes(), features, tally.keys, lost, scan_buffers);
-        if self.find_all(stage, &mut scan, accepted, matches, tally, skipped) {
+        if self.find_all(stage, &mut scan, matches, tally, skipped) {
             return Ok(Leaf::Drop);
         }
-        if accepted.is_empty() {
+        if matches.kept.is_empty() {
             return Ok(Leaf::Unchanged);
         }
-        accepted.sort_unstable_by_key(|(r, _)| r.start);
         out.clear();
-        self.rewrite(current, &view, accepted, out)?;
+        self.rewrite(current, &view, &matches.kept, out)?;
         Ok(Leaf::Changed)
     }
 
     /// Runs every rule that applies over `scan`, keeping the matches that do
-    /// not overlap an earlier rule's in `accepted`, and merging those that
-    /// do into the earlier rule's. Returns whether a drop
-    /// rule matched.
+    /// not overlap an earlier rule's in `matches.kept`, and merging those
+    /// that do into the earlier rule's. Returns whether a drop rule matched.
     fn find_all(
         &self,
         stage: Stage,
         scan: &mut Scan<'_>,
-        accepted: &mut Vec<(Range<usize>, usize)>,
-        matches: &mut Vec<Range<usize>>,
+        matches: &mut Matches,
         tally: &mut Tally<'_>,
         skipped: &mut bool,
     ) -> bool {
-        accepted.clear();
+        matches.kept.clear();
         for (i, rule) in self.masks.iter().enumerate() {
             let applies = rule.everywhere
                 || match stage {
@@ -318,39 +315,13 @@ impl RuleSet {
             if !rule.detector.may_match(scan) {
                 continue;
             }
-            matches.clear();
-            rule.detector.find(scan, matches);
-            let mut new_hits = 0u32;
-            for m in matches.iter() {
-                match accepted
-                    .iter()
-                    .position(|(a, _)| a.start < m.end && m.start < a.end)
-                {
-                    None => {
-                        accepted.push((m.clone(), i));
-                        new_hits += 1;
-                    }
-                    // Overlapping an earlier rule's match: the earlier rule
-                    // masks both together, so no part of this one is left
-                    // readable (`010-4483 1522 9999999`, a landline glued to
-                    // digits that read as a mobile).
-                    Some(_) => {
-                        let mut merged = m.clone();
-                        let mut rule = usize::MAX;
-                        // Take in every accepted match the union reaches.
-                        while let Some(k) = accepted
-                            .iter()
-                            .position(|(a, _)| a.start < merged.end && merged.start < a.end)
-                        {
-                            let (a, r) = accepted.swap_remove(k);
-                            merged = merged.start.min(a.start)..merged.end.max(a.end);
-                            rule = rule.min(r);
-                        }
-                        accepted.push((merged, rule));
-                    }
-                }
-            }
-            let hits = new_hits;
+            matches.found.clear();
+            rule.detector.find(scan, &mut matches.found);
+            // Overlapping an earlier rule's match, a match is masked with it
+            // by the earlier rule, so no part of it is left readable
+            // (`010-4483 1522 9999999`, a landline glued to digits that read
+            // as a mobile).
+            let hits = matches.keep_found(i);
             if hits == 0 {
                 continue;
             }

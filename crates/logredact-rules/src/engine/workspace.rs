@@ -2,8 +2,7 @@
 //! of the value being visited, and where the values that tag and route
 //! conditions read were written.
 
-use std::ops::Range;
-
+use super::overlap::Matches;
 use crate::detect::ScanBuffers;
 use crate::normalize::NormBuffers;
 use crate::RuleSet;
@@ -48,9 +47,8 @@ pub struct Workspace {
 pub(super) struct LeafScratch {
     pub(super) scan: ScanBuffers,
     pub(super) norm: NormBuffers,
-    /// Matches a pass keeps, with the index of the mask rule that found each.
-    pub(super) accepted: Vec<(Range<usize>, usize)>,
-    pub(super) matches: Vec<Range<usize>>,
+    /// Matches a pass keeps, and each rule's as its detector finds them.
+    pub(super) matches: Matches,
 }
 
 /// What the scan of one value counts and records, borrowed from the

@@ -3,6 +3,7 @@
 //! visitor makes of them.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use super::{Kept, Leaf, Rewriter, Step, Stop, Visitor};
 use crate::bytes::{string_chunk, string_stops, tail_string_chunk};
@@ -256,7 +257,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         start: usize,
         end: usize,
         escaped: bool,
-        masked: &mut Vec<Vec<u8>>,
+        masked: &mut MaskedKeys,
         v: &mut V,
     ) -> Step<Leaf> {
         let text = self.string_text(start, end, escaped)?;
@@ -266,11 +267,10 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             Ok(Leaf::Changed) => {
                 let new = v.leaf_text();
                 let mut key = new.to_vec();
-                let repeats = masked.iter().filter(|k| k.as_slice() == new).count();
+                let repeats = masked.note(new);
                 if repeats > 0 {
                     key.extend_from_slice(format!("#{}", repeats + 1).as_bytes());
                 }
-                masked.push(new.to_vec());
                 self.flush_to(start);
                 self.masked_key = Some((start, self.out.len()));
                 write_json_bytes(self.out, &key);
@@ -353,5 +353,34 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             return Ok(Kept::Yes);
         }
         self.reading_leaf(start, end, reading, v)
+    }
+}
+
+/// The keys of one object that a rule masked, to tell apart those that
+/// mask alike (`{"13812345678":1,"13812349678":2}` writes `138****5678`
+/// and `138****5678#2`). Counted in a map: an object may have tens of
+/// thousands of such keys. (No allocation until a key is masked.)
+#[derive(Default)]
+pub(super) struct MaskedKeys {
+    seen: HashMap<Vec<u8>, u32>,
+    last: Vec<u8>,
+}
+
+impl MaskedKeys {
+    /// Notes masked key `key`; returns how many keys masked alike before.
+    fn note(&mut self, key: &[u8]) -> u32 {
+        let count = self.seen.entry(key.to_vec()).or_insert(0);
+        *count += 1;
+        self.last.clear();
+        self.last.extend_from_slice(key);
+        *count - 1
+    }
+
+    /// Forgets the last key noted: it went with its member, so a later key
+    /// that masks alike needs no `#2`.
+    pub(super) fn forget_last(&mut self) {
+        if let Some(count) = self.seen.get_mut(&self.last) {
+            *count -= 1;
+        }
     }
 }

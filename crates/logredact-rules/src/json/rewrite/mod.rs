@@ -29,6 +29,7 @@ mod visitor;
 pub(crate) use visitor::{Leaf, Stop, Visitor};
 
 use super::ParseError;
+use leaves::MaskedKeys;
 
 /// Nesting limit, the same as serde_json's.
 pub const MAX_DEPTH: usize = 128;
@@ -268,8 +269,8 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             return Ok(0);
         }
         let mut members = Members::default();
-        // Keys of this object a rule masked (rare: no allocation otherwise).
-        let mut masked_keys: Vec<Vec<u8>> = Vec::new();
+        // Keys of this object a rule masked.
+        let mut masked_keys = MaskedKeys::default();
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -335,9 +336,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             // that name is removed.
             let keep = kept? == Kept::Yes && !ours;
             if key_masked && !keep {
-                // The key went with its member: a later key that masks
-                // alike needs no `#2`.
-                masked_keys.pop();
+                masked_keys.forget_last();
             }
             self.settle(&mut members, keep, key_start, v)?;
             if !self.next_member(&mut members, b'}', "expected ',' or '}' after a value", v)? {
