@@ -674,6 +674,31 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"pnr":"SSR FOID CA HK1 NI11010519491231002X/P2"}"#, "11010519491231002"),
         (r#"{"pnr":"OSI CA CTCT13812345678"}"#, "13812345678"),
         (r#"{"pnr":"OSI MU CTCM13912345678/P1"}"#, "13912345678"),
+        // The twelfth hunt. The numbers of a list after a phone word, and
+        // of a phone field that holds a list.
+        (r#"{"m":"手機：0912345678、0922333444"}"#, "922333444"),
+        (r#"{"m":"手机：0912-345-678，0922333444；0933444555"}"#, "933444555"),
+        (r#"{"m":"电话：88886666、88886667"}"#, "88886667"),
+        (r#"{"m":"电话：88886666，8888 6667 / 66668888"}"#, "66668888"),
+        (r#"{"m":"联系电话：0755-88886666，66668888"}"#, "66668888"),
+        (r#"{"m":"联系电话：13812345678、88886666"}"#, "88886666"),
+        (r#"{"tel":"88886666;88886667","lxdh":"13812345678;88886666"}"#, "88886667"),
+        (r#"{"tel":"88886666、88886667"}"#, "88886667"),
+        (r#"{"tel":"0912345678、0922333444"}"#, "922333444"),
+        (r#"{"body":"{\"tel\":[\"88886666\",\"88886667\"]}"}"#, "88886667"),
+        // A phone-named element in XML, a numbered phone word.
+        (r#"{"m":"tel2: 88886670"}"#, "88886670"),
+        (r#"{"body":"<Contact><tel>88886666</tel><mobile2>0912345678</mobile2></Contact>"}"#, "88886666"),
+        (r#"{"body":"<Contact><tel>88886666</tel><mobile2>0912345678</mobile2></Contact>"}"#, "912345678"),
+        // Taiwan's country code without `+`, as `86` before a mainland
+        // mobile.
+        (r#"{"m":"tel 886912345678"}"#, "912345678"),
+        (r#"{"m":"call 886-912-345-678"}"#, "912345678"),
+        (r#"{"m":"call 886 0912 345 678"}"#, "912345678"),
+        // A passport in an airline reservation's documents.
+        (r#"{"pnr":"SSR FOID MU HK1 PPE12345678/P1"}"#, "E12345678"),
+        (r#"{"pnr":"SSR FOID CA HK1 PPEA1234567/P2"}"#, "EA1234567"),
+        (r#"{"pnr":"SSR DOCS CA HK1 P/CN/G12345678/CN/01JAN80/M/01JAN30/ZHANG/SAN"}"#, "G12345678"),
     ];
     let leaked: Vec<&str> = cases
         .iter()
@@ -780,6 +805,11 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         // Codes that end in the letters of a PNR's element code, and a
         // lower-case one.
         r#"{"a":"UNI440524188001010014","b":"XCTCT13812345678","c":"ni440524188001010014"}"#,
+        // Not a list of phone numbers: numbering, another word, a number
+        // after a word that is no phone's; `886` before no mobile.
+        r#"{"m":"电话：1、2、3","n":"订单：88886666、88886667"}"#,
+        r#"{"m":"id 886212345678 8869 1234 5678 8860912345678"}"#,
+        r#"{"pnr":"SSR FOID MU HK1 ppE12345678/P1 XPPE12345678","m":"APP13812345678"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

@@ -23,7 +23,7 @@
 use std::ops::Range;
 
 use super::area_codes;
-use super::context::{has_any, key_has_any, word_before, PHONE};
+use super::context::{has_any, key_has_any, list_start, numbers_only, word_before, PHONE};
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -203,9 +203,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         out.push(number);
         return;
     }
+    let key = scan.keys[0];
     let (hay, runs) = scan.hay_and_runs();
     with_area_code(hay, runs, out);
-    after_phone_word(hay, runs, out);
+    after_phone_word(hay, runs, key, out);
 }
 
 /// Numbers with their area code (or country code).
@@ -288,9 +289,13 @@ fn with_area_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>
 /// Local numbers alone, and national numbers without their `0`, right
 /// after a word that names a phone and perhaps `:`, `=`, quotes or spaces
 /// (`联系电话：8888 6666`, `tel=88886666`, `"officeTel":"6123 4567"` in
-/// text), where `with_area_code` found nothing. (`out` stays in order.)
-fn after_phone_word(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
+/// text), or after such a number and a sign that lists it (`电话：
+/// 88886666、88886667`), or anywhere in a field named for a phone that
+/// holds numbers only (`{"tel":"88886666,88886667"}`), where
+/// `with_area_code` found nothing. (`out` stays in order.)
+fn after_phone_word(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec<Range<usize>>) {
     let found = out.len();
+    let mut phone_field = None;
     // (The first match `with_area_code` found that may reach a run: both
     // are in order, so it only moves on.)
     let mut next = 0;
@@ -308,12 +313,21 @@ fn after_phone_word(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize
         {
             continue;
         }
-        let Some(word) = word_before(hay, run.start) else {
+        let word = word_before(hay, list_start(hay, run.start));
+        if word.is_none() && phone_field == Some(false) {
+            continue;
+        }
+        // (The number's shape first: most runs after a word are none.)
+        let Some(number) = number_alone(hay, run.start, false) else {
             continue;
         };
-        // (The number's shape first: most runs after a word are none.)
-        if let Some(number) =
-            number_alone(hay, run.start, false).filter(|_| has_any(&hay[word.clone()], PHONE))
+        // (In a phone field, a number begins the value or an item of its
+        // list, not a group in the middle of one: `8888-6666-8888-6666`.)
+        let item =
+            || hay[..run.start].trim_ascii().is_empty() || list_start(hay, run.start) < run.start;
+        if word.is_some_and(|w| has_any(&hay[w], PHONE))
+            || (*phone_field.get_or_insert_with(|| key_has_any(key, PHONE) && numbers_only(hay))
+                && item())
         {
             out.push(number);
         }

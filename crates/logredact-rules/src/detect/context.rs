@@ -121,8 +121,10 @@ pub(super) fn context(
 
 /// The word right before `start` (letters, digits, `_`, characters above
 /// ASCII but punctuation, up to 24 bytes), perhaps with `:`, `=`, quotes,
-/// spaces or Chinese commas between (`联系电话：`, `tel=`, `手机，`,
-/// `"officeTel":"` in a JSON document written as text); `None` when no
+/// spaces, `>`, `[` or Chinese commas between (`联系电话：`, `tel=`,
+/// `手机，`, `"officeTel":"` or `"tel":["` in a JSON document written as
+/// text, `<tel>` in XML);
+/// `None` when no
 /// word stands there. (`：` reads as `:` here: the view folds it.) A word
 /// ends at Chinese punctuation other than `、` (`电话未填，订单` is two
 /// words, `手机、微信` one).
@@ -132,7 +134,7 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
             .iter()
             .rev()
             .take(8)
-            .take_while(|&&b| matches!(b, b':' | b'=' | b'"' | b'\'' | b' '))
+            .take_while(|&&b| matches!(b, b':' | b'=' | b'"' | b'\'' | b' ' | b'>' | b'['))
             .count();
     // Chinese commas between the word and the number (`手机，0912…`).
     let mut end = end;
@@ -148,7 +150,16 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
     if end >= 2 && matches!(hay[end - 1], b',' | b';') && hay[end - 2] >= 0x80 {
         end -= 1;
     }
-    if end == 0 || !(hay[end - 1].is_ascii_alphabetic() || hay[end - 1] >= 0x80) {
+    // (A word may end in a digit or two: `tel2`, `<mobile2>`.)
+    let numbered = hay[..end]
+        .iter()
+        .rev()
+        .take(2)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if end == numbered
+        || !(hay[end - numbered - 1].is_ascii_alphabetic() || hay[end - numbered - 1] >= 0x80)
+    {
         return None;
     }
     let mut from = end;
@@ -181,6 +192,82 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
         from -= len;
     }
     (from < end).then_some(from..end)
+}
+
+/// Where a list of numbers that ends right before `start` begins: back
+/// past each number and the sign that joins it to the next (`、`, `，`,
+/// `；`, `,`, `;`, `/`, spaces around), so that the word before the first
+/// names them all (`手机：0912345678、0922333444`, `电话：88886666，88886667`).
+/// `start` when no such number stands before it. An item is a number of
+/// seven digits or more, perhaps in groups (`0755-8888 6666`), so list
+/// numbering (`1、2、`) is no item; eight items at most are read.
+pub(super) fn list_start(hay: &[u8], start: usize) -> usize {
+    // (Spaces, and the quotes around the items of a JSON list written as
+    // text: `"tel":["88886666","88886667"]`.)
+    let spaces = |mut at: usize| {
+        while at > 0 && matches!(hay[at - 1], b' ' | b'"' | b'\'') {
+            at -= 1;
+        }
+        at
+    };
+    let mut first = start;
+    for _ in 0..8 {
+        let mut at = spaces(first);
+        at = match hay[..at] {
+            [.., 0xe3, 0x80, 0x81] | [.., 0xef, 0xbc, 0x8c | 0x9b] => at - 3,
+            [.., b',' | b';' | b'/'] => at - 1,
+            _ => break,
+        };
+        let end = spaces(at);
+        // The number: digits, and the signs inside one, ending in a digit.
+        let mut from = end;
+        let mut digits = 0;
+        while from > 0 && end - from < 24 {
+            match hay[from - 1] {
+                b'0'..=b'9' => digits += 1,
+                b'-' | b'(' | b')' | b'+' | b' ' => {}
+                _ => break,
+            }
+            from -= 1;
+        }
+        let from = from + hay[from..end].iter().take_while(|&&b| b == b' ').count();
+        let before = from
+            - hay[..from]
+                .iter()
+                .rev()
+                .take_while(|&&b| matches!(b, b'"' | b'\''))
+                .count();
+        // (Not a part of a longer word: `x88886666`.)
+        if digits < 7
+            || !hay[..end].last().is_some_and(u8::is_ascii_digit)
+            || (before > 0 && hay[before - 1].is_ascii_alphanumeric())
+        {
+            break;
+        }
+        first = from;
+    }
+    first
+}
+
+/// Whether a phone field's value holds phone numbers only: digits and the
+/// signs that write and list them (`0912345678;0922333444`,
+/// `0912345678、0922333444`, `0912-345-678 / 0922 333 444`,
+/// `(0912) 345678`), no words
+/// (`iPhone 15 SKU 0912345678` holds a code, not a phone number).
+pub(super) fn numbers_only(value: &[u8]) -> bool {
+    if value.len() > 120 {
+        return false;
+    }
+    let mut rest = value;
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = match rest {
+            _ if b.is_ascii_digit() || b" \t\n-+();,/#".contains(&b) => tail,
+            // (`、`, `，` and `；` list them too.)
+            [0xe3, 0x80, 0x81, tail @ ..] | [0xef, 0xbc, 0x8c | 0x9b, tail @ ..] => tail,
+            _ => return false,
+        };
+    }
+    true
 }
 
 /// Words that name a field for a phone number, lower case (`tel`,
@@ -227,5 +314,23 @@ mod word_tests {
         assert_eq!(word("\"officeTel\":\"").as_deref(), Some("officeTel"));
         assert_eq!(word("mobile. ").as_deref(), None);
         assert_eq!(word("12 ").as_deref(), None);
+        assert_eq!(word("<Contact><tel>").as_deref(), Some("tel"));
+        assert_eq!(word("<mobile2>").as_deref(), Some("mobile2"));
+        assert_eq!(word("mobile 123 ").as_deref(), None);
+    }
+
+    #[test]
+    fn a_list_of_numbers_begins_after_the_word_that_names_it() {
+        let list = |text: &str| {
+            let hay = text.as_bytes();
+            String::from_utf8_lossy(&hay[..list_start(hay, hay.len())]).into_owned()
+        };
+        assert_eq!(list("手机：0912345678、"), "手机：");
+        assert_eq!(list("电话:88886666，8888 6667, "), "电话:");
+        assert_eq!(list("tel 0755-8888 6666 / 66668888; "), "tel ");
+        assert_eq!(list("电话：1、"), "电话：1、");
+        assert_eq!(list("电话：88886666 "), "电话：88886666 ");
+        assert_eq!(list("order x88886666, "), "order x88886666, ");
+        assert_eq!(list(r#""tel":["88886666",""#), r#""tel":[""#);
     }
 }

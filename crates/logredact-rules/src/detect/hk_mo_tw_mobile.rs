@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::context::{has_any, key_has_any, word_before, PHONE};
+use super::context::{has_any, key_has_any, list_start, numbers_only, word_before, PHONE};
 use super::groups::{keep, lengths, merge_apart, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -46,6 +46,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "电话(00853 «66123456»)",
         "+852 «5123 4567»x12",
         "+886«912345678»ext.3",
+        "886«912345678»",
+        "886-«912-345-678»",
+        "886 «0912 345 678»",
         "+886 «2 2345 6789»",
         "+886-«4-2345-6789»",
         "+886 «7 123 4567»",
@@ -57,6 +60,10 @@ pub(super) const DETECTOR: Builtin = Builtin {
     keeps: &[
         "852 51234567",
         "85251234567",
+        "886212345678",
+        "8860912345678",
+        "886 2 2345 6789",
+        "8869 1234 5678",
         "+852 1234 5678",
         "+886 812 345 678",
         "+853 12345678",
@@ -125,17 +132,6 @@ fn dash_extension(rest: &[u8]) -> bool {
         && rest.get(len).is_none_or(|b| !b.is_ascii_alphanumeric())
 }
 
-/// Whether a phone field's value holds phone numbers only: digits and the
-/// signs that write and list them (`0912345678;0922333444`,
-/// `0912-345-678 / 0922 333 444`, `(0912) 345678`), no words
-/// (`iPhone 15 SKU 0912345678` holds a code, not a phone number).
-fn numbers_only(value: &[u8]) -> bool {
-    value.len() <= 120
-        && value
-            .iter()
-            .all(|&b| b.is_ascii_digit() || b" \t\n-+();,/#".contains(&b))
-}
-
 /// A Taiwan mobile written at home, with its trunk `0` and no country
 /// code: in Taiwan's grouping (`0912-345-678`, `0912 345 678`) anywhere;
 /// in any grouping of three digits or more, perhaps with a dash
@@ -183,7 +179,8 @@ fn taiwan_at_home(
                 // (`tel=0912345678`, `"tel":"0912345678"` in a
                 // dead-letter record), as `cn_landline` reads a local
                 // number.
-                || word_before(hay, step.whole.start).is_some_and(|w| has_any(&hay[w], PHONE));
+                || word_before(hay, list_start(hay, step.whole.start))
+                    .is_some_and(|w| has_any(&hay[w], PHONE));
             found.then(|| (step.whole.clone(), step.last))
         });
         match found {
@@ -212,7 +209,8 @@ fn with_country_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usiz
         // The country code is written as one: `+852`, `00852`, `(852)`.
         let plus = plus_before(hay, start);
         let paren = start > 0 && hay[start - 1] == b'(';
-        if !plus && !paren && !hay[runs[i].clone()].starts_with(b"00") {
+        let run = &hay[runs[i].clone()];
+        if !plus && !paren && !run.starts_with(b"00") && !run.starts_with(b"886") {
             i += 1;
             continue;
         }
@@ -221,15 +219,27 @@ fn with_country_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usiz
             digits[..step.len].copy_from_slice(step.digits());
             let d = &digits[..step.len];
             let skip = if d.starts_with(b"00") { 2 } else { 0 };
-            if skip == 0 && !plus && !paren {
-                return None;
-            }
             let cc = d.get(skip..skip + 3)?;
             if !matches!(cc, b"852" | b"853" | b"886") {
                 return None;
             }
             let country = skip + 3;
             let national = is_national(cc, &d[country..]);
+            // `886` alone, with no `+`, only before a mobile, unbroken
+            // (`886912345678`) or as a group of its own (`886 0912 345
+            // 678`), as `86` before a mainland one.
+            if skip == 0
+                && !plus
+                && !paren
+                && !(cc == b"886"
+                    && match &d[country..] {
+                        [b'9', ..] => step.groups.len() == 1 || step.group_ends_at(country),
+                        [b'0', b'9', ..] => step.group_ends_at(country),
+                        _ => false,
+                    })
+            {
+                return None;
+            }
             // `(852)` is a country code only when the bracket closes right
             // after it; `00852` is one however it is bracketed:
             // `(00852)5123 4567`, `(00853 6612 3456)`.

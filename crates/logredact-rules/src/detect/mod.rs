@@ -345,12 +345,12 @@ fn left_bounded(hay: &[u8], start: usize) -> bool {
 /// Whether an airline reservation's (PNR's) element code stands right
 /// before `start`, glued to the number as reservation systems write it
 /// (TravelSky, Amadeus): `NI` (an identity document's number: `SSR FOID
-/// MU HK1 NI110105194912310021/P1`), `CTCM` (a passenger's mobile), `CTCT`
-/// (a telephone: `OSI CA CTCT13812345678`). The code is in capitals and
-/// begins a word.
+/// MU HK1 NI110105194912310021/P1`), `PP` (a passport's: `SSR FOID MU HK1
+/// PPE12345678/P1`), `CTCM` (a passenger's mobile), `CTCT` (a telephone:
+/// `OSI CA CTCT13812345678`). The code is in capitals and begins a word.
 #[cold]
 fn after_pnr_code(hay: &[u8], start: usize) -> bool {
-    const CODES: [&[u8]; 3] = [b"NI", b"CTCM", b"CTCT"];
+    const CODES: [&[u8]; 4] = [b"NI", b"PP", b"CTCM", b"CTCT"];
     CODES.iter().any(|code| {
         start >= code.len()
             && hay[start - code.len()..start] == **code

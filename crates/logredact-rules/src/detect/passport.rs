@@ -53,6 +53,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "idNo=«E12345678»",
         "credentialNo: «G12345678»",
         "paperNo «EA1234567»",
+        "SSR FOID MU HK1 PP«E12345678»/P1",
+        "SSR FOID CA HK1 PP«EA1234567»/P2",
+        "SSR DOCS CA HK1 P/CN/«G12345678»/CN/01JAN80/M/01JAN30/ZHANG/SAN",
     ],
     keeps: &[
         "E12345678",
@@ -68,6 +71,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "uncertain E12345678",
         "newspaper E12345678",
         "rapidNote E12345678",
+        "SSR FOID MU HK1 XPPE12345678/P1",
+        "SSR FOID MU HK1 ppE12345678/P1",
     ],
 };
 
@@ -102,6 +107,11 @@ const KEYWORDS: &[&str] = &[
     "id_card",
     "credential",
     "^paper",
+    // An airline reservation's elements for a passenger's documents
+    // (`SSR FOID MU HK1 PPE12345678/P1`, `SSR DOCS CA HK1
+    // P/CN/E12345678/…`).
+    "ssr foid",
+    "ssr docs",
     "护照",
     "通行证",
     "回乡证",
@@ -148,7 +158,13 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             .take_while(|&k| run.start >= k && hay[run.start - k].is_ascii_alphabetic())
             .count();
         let candidate = match (run.len(), letters_before) {
-            (8, 1) if b"CDEGHKLMPST".contains(&letter(run.start - 1)) => run.start - 1..run.end,
+            // (Or after an airline reservation's `PP`: `PPE12345678`.)
+            (8, 1 | 2)
+                if b"CDEGHKLMPST".contains(&letter(run.start - 1))
+                    && (letters_before == 1 || left_bounded(hay, run.start - 1)) =>
+            {
+                run.start - 1..run.end
+            }
             (7, 2)
                 if b"CDEPS".contains(&letter(run.start - 2))
                     && letter(run.start - 1).is_ascii_uppercase() =>
