@@ -228,16 +228,13 @@ fn with_country_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usiz
             // `886` alone, with no `+`, only before a mobile, unbroken
             // (`886912345678`) or as a group of its own (`886 0912 345
             // 678`), as `86` before a mainland one.
-            if skip == 0
-                && !plus
-                && !paren
-                && !(cc == b"886"
-                    && match &d[country..] {
-                        [b'9', ..] => step.groups.len() == 1 || step.group_ends_at(country),
-                        [b'0', b'9', ..] => step.group_ends_at(country),
-                        _ => false,
-                    })
-            {
+            let bare_mobile = cc == b"886"
+                && match &d[country..] {
+                    [b'9', ..] => step.groups.len() == 1 || step.group_ends_at(country),
+                    [b'0', b'9', ..] => step.group_ends_at(country),
+                    _ => false,
+                };
+            if skip == 0 && !plus && !paren && !bare_mobile {
                 return None;
             }
             // `(852)` is a country code only when the bracket closes right
