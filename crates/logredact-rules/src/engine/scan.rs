@@ -73,7 +73,7 @@ impl RuleSet {
         let mut unsure = false;
         let mut masked = self.scan_pass(
             Stage::Mask,
-            Percent::Sign,
+            Percent::Escape,
             original,
             profiled,
             leaf_text,
@@ -82,18 +82,15 @@ impl RuleSet {
             &mut skipped,
             &mut unsure,
         )?;
-        // A `%` that is no sure escape is read as a sign first
+        // A `%` that is no sure escape is read as a sign too: the rules
+        // run again over what the first reading left
         // (`LIKE '%13812345678%'`, where `%13` is no escape; `%2518…`,
-        // where decoding brings one out), and then as an escape: the rules
-        // run again over what the first reading left. (In this order a
-        // match does not stop at such an escape and leave its hex digits
-        // readable: read as an escape first, `%da` in `LIKE
-        // '%dave.li@example.com%'` left `da` beside the masked address.)
+        // where decoding brings one out).
         if unsure {
             masked = match masked {
                 Leaf::Changed => self.pass_over_changed(
                     Stage::Mask,
-                    Percent::Escape,
+                    Percent::Sign,
                     leaf_text,
                     leaf_spare,
                     scratch,
@@ -104,7 +101,7 @@ impl RuleSet {
                 // buffers the tokenizer's profile was in.)
                 Leaf::Unchanged => self.scan_pass(
                     Stage::Mask,
-                    Percent::Escape,
+                    Percent::Sign,
                     original,
                     None,
                     leaf_text,

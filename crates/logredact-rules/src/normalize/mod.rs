@@ -332,7 +332,7 @@ fn normalize(
                 original.get(i + 2).copied().and_then(hex),
             ) {
                 let byte = (h << 4 | l) as u8;
-                if reading.escape(byte, next, text.last().copied()) {
+                if reading.escape(byte, next) {
                     push(text, starts, byte, i);
                     reduce(text, starts, original, i + 3, reading);
                     changed = true;
@@ -429,14 +429,12 @@ impl Reading {
     /// right before another letter or digit (encoders that escape letters
     /// and digits escape every byte), never a control byte other than tab,
     /// CR and LF, nor the first byte of a multi-byte character without its
-    /// next byte's escape after it, nor a character's later byte with no
-    /// first byte before it (`%be` in `LIKE '%ben@example.com'`). Those
-    /// are no sure escapes: `percent`
+    /// next byte's escape after it. Those are no sure escapes: `percent`
     /// says how to read them. Asked as the view is built, at every level
     /// of decoding, so a `%` that only decoding brings out (`%2518…`,
     /// `\u002518…`, a full-width `％`) is judged too.
-    fn escape(&mut self, byte: u8, next: Option<u8>, before: Option<u8>) -> bool {
-        if !ambiguous_escape(byte, next, before) {
+    fn escape(&mut self, byte: u8, next: Option<u8>) -> bool {
+        if !ambiguous_escape(byte, next) {
             return true;
         }
         self.met_unsure = true;
@@ -444,7 +442,7 @@ impl Reading {
     }
 }
 
-fn ambiguous_escape(byte: u8, next: Option<u8>, before: Option<u8>) -> bool {
+fn ambiguous_escape(byte: u8, next: Option<u8>) -> bool {
     // Two decimal digits before a digit, whatever they decode to: `%21` may
     // be `!`, or a `%` before an ID (`LIKE '%210102199003071233%'`; also
     // `%40` before a card, `%81` before a residence permit). But `%25` is
@@ -464,10 +462,6 @@ fn ambiguous_escape(byte: u8, next: Option<u8>, before: Option<u8>) -> bool {
             next.is_some_and(|n| n.is_ascii_alphanumeric() || n >= 0x80)
         }
         0xc0..=0xff => next != Some(b'%'),
-        0x80..=0xbf => {
-            before.is_none_or(|b| b < 0x80)
-                && next.is_some_and(|n| n.is_ascii_alphanumeric() || n >= 0x80)
-        }
         _ => false,
     }
 }
@@ -719,8 +713,7 @@ fn reduce(
         if let Some(&[b'%', h, l]) = tail(3) {
             if let (Some(h), Some(l)) = (hex(h), hex(l)) {
                 let byte = (h << 4 | l) as u8;
-                let before = n.checked_sub(4).map(|at| text[at]);
-                if reading.escape(byte, next_decoded(rest), before) {
+                if reading.escape(byte, next_decoded(rest)) {
                     replace_tail(text, starts, 3, &[byte]);
                     any = true;
                     continue;

@@ -302,8 +302,6 @@ fn a_percent_that_is_no_sure_escape_reads_both_ways() {
     for unsure_text in [
         "LIKE '%18534099073%'",
         "'%de@example.com'",
-        // A character's later byte with no first byte before it.
-        "LIKE '%ben@example.com'",
         // Once decoded: `%25`, `\u0025` and `％` are a `%`.
         "LIKE '%2518534099073%25'",
         "a=%252518534099073",
@@ -327,7 +325,6 @@ fn a_percent_that_is_no_sure_escape_reads_both_ways() {
         "100%",
         "50% off",
         "a%20b",
-        "%E6%89%8B13812345678",
     ] {
         assert!(!unsure(sure), "{sure}");
     }
