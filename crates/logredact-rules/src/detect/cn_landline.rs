@@ -313,21 +313,33 @@ fn after_phone_word(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec
         {
             continue;
         }
-        let word = word_before(hay, list_start(hay, run.start));
-        if word.is_none() && phone_field == Some(false) {
+        // Right after a phone word, perhaps with other numbers of a list
+        // between; or in a phone field's list of numbers (its lone number
+        // is `whole_value_number`'s; the value's shape first: most values
+        // are no such list), where a number begins the value or an item,
+        // not a group in the middle of one (`8888-6666-8888-6666`).
+        let word = word_before(hay, run.start).or_else(|| {
+            let first = list_start(hay, run.start);
+            (first < run.start)
+                .then(|| word_before(hay, first))
+                .flatten()
+        });
+        let named = match word {
+            Some(_) => true,
+            None => {
+                run.len() < hay.len()
+                    && *phone_field
+                        .get_or_insert_with(|| numbers_only(hay) && key_has_any(key, PHONE))
+                    && (hay[..run.start].trim_ascii().is_empty()
+                        || list_start(hay, run.start) < run.start)
+            }
+        };
+        if !named {
             continue;
         }
         // (The number's shape first: most runs after a word are none.)
-        let Some(number) = number_alone(hay, run.start, false) else {
-            continue;
-        };
-        // (In a phone field, a number begins the value or an item of its
-        // list, not a group in the middle of one: `8888-6666-8888-6666`.)
-        let item =
-            || hay[..run.start].trim_ascii().is_empty() || list_start(hay, run.start) < run.start;
-        if word.is_some_and(|w| has_any(&hay[w], PHONE))
-            || (*phone_field.get_or_insert_with(|| key_has_any(key, PHONE) && numbers_only(hay))
-                && item())
+        if let Some(number) = number_alone(hay, run.start, false)
+            .filter(|_| word.is_none_or(|w| has_any(&hay[w], PHONE)))
         {
             out.push(number);
         }

@@ -260,10 +260,14 @@ pub fn spelled<'a>(
 /// none overlapping), leaving out each that overlaps one of them or one of
 /// `found` that starts before it. In time linear in their number (a value
 /// may hold tens of thousands), plus the sort of `found`.
-pub fn merge_apart(out: &mut Vec<Range<usize>>, from: usize, mut found: Vec<Range<usize>>) {
-    if found.is_empty() {
-        return;
+#[inline]
+pub fn merge_apart(out: &mut Vec<Range<usize>>, from: usize, found: Vec<Range<usize>>) {
+    if !found.is_empty() {
+        merge_found(out, from, found);
     }
+}
+
+fn merge_found(out: &mut Vec<Range<usize>>, from: usize, mut found: Vec<Range<usize>>) {
     found.sort_by_key(|m| m.start);
     let mine = out.split_off(from);
     let mut k = 0;

@@ -174,12 +174,16 @@ fn taiwan_at_home(
             }
             let found = (!dashed && step.groups.iter().map(Range::len).eq([4, 3, 3]))
                 || (*phone_field
-                    .get_or_insert_with(|| key_has_any(key, PHONE) && numbers_only(hay)))
+                    .get_or_insert_with(|| numbers_only(hay) && key_has_any(key, PHONE)))
                 // In text, right after a word that names a phone
                 // (`tel=0912345678`, `"tel":"0912345678"` in a
                 // dead-letter record), as `cn_landline` reads a local
                 // number.
-                || word_before(hay, list_start(hay, step.whole.start))
+                || word_before(hay, step.whole.start)
+                    .or_else(|| {
+                        let first = list_start(hay, step.whole.start);
+                        (first < step.whole.start).then(|| word_before(hay, first)).flatten()
+                    })
                     .is_some_and(|w| has_any(&hay[w], PHONE));
             found.then(|| (step.whole.clone(), step.last))
         });

@@ -22,7 +22,25 @@ impl Matches {
     /// Merges `found`, mask rule `rule`'s matches, into `kept` (see
     /// [`merge_in`]); returns the rule's hits.
     pub(super) fn keep_found(&mut self, rule: usize) -> u32 {
-        merge_in(&mut self.kept, &mut self.found, rule, &mut self.merged)
+        match (self.found.first(), self.kept.last()) {
+            (None, _) => 0,
+            // (Most often all of them come after those kept, in order: no
+            // copy needed.)
+            (Some(first), last)
+                if last.is_none_or(|(last, _)| last.end <= first.start)
+                    && self.found.is_sorted_by_key(|m| m.start) =>
+            {
+                let mut hits = 0;
+                for m in &self.found {
+                    if self.kept.last().is_none_or(|(last, _)| last.end <= m.start) {
+                        hits += 1;
+                    }
+                    push(&mut self.kept, (m.clone(), rule));
+                }
+                hits
+            }
+            _ => merge_in(&mut self.kept, &mut self.found, rule, &mut self.merged),
+        }
     }
 }
 
@@ -87,10 +105,13 @@ mod tests {
         found: &[Range<usize>],
         rule: usize,
     ) -> (Vec<(Range<usize>, usize)>, u32) {
-        let mut kept = kept.to_vec();
-        let mut found = found.to_vec();
-        let hits = merge_in(&mut kept, &mut found, rule, &mut Vec::new());
-        (kept, hits)
+        let mut matches = Matches {
+            kept: kept.to_vec(),
+            found: found.to_vec(),
+            ..Matches::default()
+        };
+        let hits = matches.keep_found(rule);
+        (matches.kept, hits)
     }
 
     #[test]
@@ -179,7 +200,13 @@ mod tests {
                         hits += 1;
                     }
                 }
-                hits_each.push((hits, merge_in(&mut kept, &mut found, rule, &mut Vec::new())));
+                let mut matches = Matches {
+                    kept,
+                    found: found.clone(),
+                    ..Matches::default()
+                };
+                hits_each.push((hits, matches.keep_found(rule)));
+                kept = matches.kept;
             }
             quadratic.sort_by_key(|(r, _)| r.start);
             assert_eq!(kept, quadratic);

@@ -257,7 +257,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         start: usize,
         end: usize,
         escaped: bool,
-        masked: &mut MaskedKeys,
+        masked: &mut Option<Box<MaskedKeys>>,
         v: &mut V,
     ) -> Step<Leaf> {
         let text = self.string_text(start, end, escaped)?;
@@ -267,7 +267,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             Ok(Leaf::Changed) => {
                 let new = v.leaf_text();
                 let mut key = new.to_vec();
-                let repeats = masked.note(new);
+                let repeats = masked.get_or_insert_with(Box::default).note(new);
                 if repeats > 0 {
                     key.extend_from_slice(format!("#{}", repeats + 1).as_bytes());
                 }
@@ -359,7 +359,8 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
 /// The keys of one object that a rule masked, to tell apart those that
 /// mask alike (`{"13812345678":1,"13812349678":2}` writes `138****5678`
 /// and `138****5678#2`). Counted in a map: an object may have tens of
-/// thousands of such keys. (No allocation until a key is masked.)
+/// thousands of such keys. (Made when the first key is masked: most
+/// objects have none.)
 #[derive(Default)]
 pub(super) struct MaskedKeys {
     seen: HashMap<Vec<u8>, u32>,

@@ -270,7 +270,7 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
         }
         let mut members = Members::default();
         // Keys of this object a rule masked.
-        let mut masked_keys = MaskedKeys::default();
+        let mut masked_keys: Option<Box<MaskedKeys>> = None;
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -336,7 +336,9 @@ impl<'i, 'o, E> Rewriter<'i, 'o, E> {
             // that name is removed.
             let keep = kept? == Kept::Yes && !ours;
             if key_masked && !keep {
-                masked_keys.forget_last();
+                if let Some(masked) = masked_keys.as_mut() {
+                    masked.forget_last();
+                }
             }
             self.settle(&mut members, keep, key_start, v)?;
             if !self.next_member(&mut members, b'}', "expected ',' or '}' after a value", v)? {
