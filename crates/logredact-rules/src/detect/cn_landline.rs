@@ -23,7 +23,7 @@
 use std::ops::Range;
 
 use super::area_codes;
-use super::context::{has_any, key_has_any, list_start, numbers_only, word_before, PHONE};
+use super::context::{has_any, key_has_any, list_start, numbers_only, word_or_list_before, PHONE};
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -318,12 +318,7 @@ fn after_phone_word(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec
         // is `whole_value_number`'s; the value's shape first: most values
         // are no such list), where a number begins the value or an item,
         // not a group in the middle of one (`8888-6666-8888-6666`).
-        let word = word_before(hay, run.start).or_else(|| {
-            let first = list_start(hay, run.start);
-            (first < run.start)
-                .then(|| word_before(hay, first))
-                .flatten()
-        });
+        let word = word_or_list_before(hay, run.start);
         let named = match word {
             Some(_) => true,
             None => {

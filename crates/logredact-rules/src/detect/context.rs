@@ -123,11 +123,9 @@ pub(super) fn context(
 /// ASCII but punctuation, up to 24 bytes), perhaps with `:`, `=`, quotes,
 /// spaces, `>`, `[` or Chinese commas between (`联系电话：`, `tel=`,
 /// `手机，`, `"officeTel":"` or `"tel":["` in a JSON document written as
-/// text, `<tel>` in XML);
-/// `None` when no
-/// word stands there. (`：` reads as `:` here: the view folds it.) A word
-/// ends at Chinese punctuation other than `、` (`电话未填，订单` is two
-/// words, `手机、微信` one).
+/// text, `<tel>` in XML); `None` when no word stands there. (`：` reads as
+/// `:` here: the view folds it.) A word ends at Chinese punctuation other
+/// than `、` (`电话未填，订单` is two words, `手机、微信` one).
 pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
     let end = start
         - hay[..start]
@@ -192,6 +190,16 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
         from -= len;
     }
     (from < end).then_some(from..end)
+}
+
+/// The word before the number at `start` ([`word_before`]), or, where
+/// none stands right before it, the word before the list of numbers it
+/// ends ([`list_start`]: `电话：88886666、88886667`).
+pub(super) fn word_or_list_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
+    word_before(hay, start).or_else(|| {
+        let first = list_start(hay, start);
+        (first < start).then(|| word_before(hay, first)).flatten()
+    })
 }
 
 /// Where a list of numbers that ends right before `start` begins: back

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::context::{has_any, key_has_any, list_start, numbers_only, word_before, PHONE};
+use super::context::{has_any, key_has_any, numbers_only, word_or_list_before, PHONE};
 use super::groups::{keep, lengths, merge_apart, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -179,11 +179,7 @@ fn taiwan_at_home(
                 // (`tel=0912345678`, `"tel":"0912345678"` in a
                 // dead-letter record), as `cn_landline` reads a local
                 // number.
-                || word_before(hay, step.whole.start)
-                    .or_else(|| {
-                        let first = list_start(hay, step.whole.start);
-                        (first < step.whole.start).then(|| word_before(hay, first)).flatten()
-                    })
+                || word_or_list_before(hay, step.whole.start)
                     .is_some_and(|w| has_any(&hay[w], PHONE));
             found.then(|| (step.whole.clone(), step.last))
         });
