@@ -23,7 +23,9 @@
 use std::ops::Range;
 
 use super::area_codes;
-use super::context::{has_any, key_has_any, list_start, numbers_only, word_or_list_before, PHONE};
+use super::context::{
+    has_any, key_has_any, list_start, listed_next, phone_list_field, word_or_list_before, PHONE,
+};
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -204,9 +206,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         return;
     }
     let key = scan.keys[0];
+    let from = out.len();
     let (hay, runs) = scan.hay_and_runs();
     with_area_code(hay, runs, out);
-    after_phone_word(hay, runs, key, out);
+    after_phone_word(hay, runs, key, out, from);
 }
 
 /// Numbers with their area code (or country code).
@@ -293,12 +296,21 @@ fn with_area_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>
 /// 88886666、88886667`), or anywhere in a field named for a phone that
 /// holds numbers only (`{"tel":"88886666,88886667"}`), where
 /// `with_area_code` found nothing. (`out` stays in order.)
-fn after_phone_word(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec<Range<usize>>) {
+fn after_phone_word(
+    hay: &[u8],
+    runs: &[Range<usize>],
+    key: &[u8],
+    out: &mut Vec<Range<usize>>,
+    from: usize,
+) {
     let found = out.len();
     let mut phone_field = None;
     // (The first match `with_area_code` found that may reach a run: both
     // are in order, so it only moves on.)
-    let mut next = 0;
+    let mut next = from;
+    // Where the last number a phone word or field named ended: the next
+    // number of its list is named too, however long the list.
+    let mut listed_end = None;
     for run in runs {
         while next < found && out[next].end <= run.start {
             next += 1;
@@ -318,17 +330,22 @@ fn after_phone_word(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec
         // is `whole_value_number`'s; the value's shape first: most values
         // are no such list), where a number begins the value or an item,
         // not a group in the middle of one (`8888-6666-8888-6666`).
-        let word = word_or_list_before(hay, run.start);
-        let named = match word {
-            Some(_) => true,
-            None => {
-                run.len() < hay.len()
-                    && *phone_field
-                        .get_or_insert_with(|| numbers_only(hay) && key_has_any(key, PHONE))
-                    && (hay[..run.start].trim_ascii().is_empty()
-                        || list_start(hay, run.start) < run.start)
-            }
+        let listed = listed_end.is_some_and(|end| listed_next(hay, end, run.start));
+        let word = if listed {
+            None
+        } else {
+            word_or_list_before(hay, run.start)
         };
+        let named = listed
+            || match word {
+                Some(_) => true,
+                None => {
+                    run.len() < hay.len()
+                        && *phone_field.get_or_insert_with(|| phone_list_field(hay, key))
+                        && (hay[..run.start].trim_ascii().is_empty()
+                            || list_start(hay, run.start) < run.start)
+                }
+            };
         if !named {
             continue;
         }
@@ -336,6 +353,7 @@ fn after_phone_word(hay: &[u8], runs: &[Range<usize>], key: &[u8], out: &mut Vec
         if let Some(number) = number_alone(hay, run.start, false)
             .filter(|_| word.is_none_or(|w| has_any(&hay[w], PHONE)))
         {
+            listed_end = Some(number.end);
             out.push(number);
         }
     }

@@ -192,6 +192,41 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
     (from < end).then_some(from..end)
 }
 
+/// The signs that list numbers, besides `、`, `，` and `；`: between two
+/// phone numbers (`88886666,88886667`, one a line).
+const LIST_SIGNS: &[u8] = b",;/|\t\n";
+
+/// Whether `text` is one sign that lists numbers ([`LIST_SIGNS`], `、`,
+/// `，`, `；`).
+fn is_list_sign(text: &[u8]) -> bool {
+    match text {
+        [b] => LIST_SIGNS.contains(b),
+        [0xe3, 0x80, 0x81] | [0xef, 0xbc, 0x8c | 0x9b] => true,
+        _ => false,
+    }
+}
+
+/// How long the sign that lists numbers ending at `at` is, 0 when none
+/// ends there.
+fn list_sign_before(hay: &[u8], at: usize) -> usize {
+    [1, 3]
+        .into_iter()
+        .find(|&n| at >= n && is_list_sign(&hay[at - n..at]))
+        .unwrap_or(0)
+}
+
+/// Whether only a sign that lists numbers, perhaps with spaces and quotes
+/// around it, stands between `end`, where a number ends, and `start`,
+/// where the next begins: the next number of the same list, however long
+/// the list (`电话：88886600、88886601、…`).
+pub(super) fn listed_next(hay: &[u8], end: usize, start: usize) -> bool {
+    let loose = |b: &u8| matches!(b, b' ' | b'"' | b'\'');
+    let gap = hay.get(end..start).unwrap_or_default();
+    let from = gap.iter().take_while(|b| loose(b)).count();
+    let to = gap.len() - gap.iter().rev().take_while(|b| loose(b)).count();
+    from < to && is_list_sign(&gap[from..to])
+}
+
 /// The word before the number at `start` ([`word_before`]), or, where
 /// none stands right before it, the word before the list of numbers it
 /// ends ([`list_start`]: `电话：88886666、88886667`).
@@ -203,8 +238,8 @@ pub(super) fn word_or_list_before(hay: &[u8], start: usize) -> Option<Range<usiz
 }
 
 /// Where a list of numbers that ends right before `start` begins: back
-/// past each number and the sign that joins it to the next (`、`, `，`,
-/// `；`, `,`, `;`, `/`, spaces around), so that the word before the first
+/// past each number and the sign that joins it to the next
+/// ([`is_list_sign`], spaces and quotes around), so that the word before the first
 /// names them all (`手机：0912345678、0922333444`, `电话：88886666，88886667`).
 /// `start` when no such number stands before it. An item is a number of
 /// seven digits or more, perhaps in groups (`0755-8888 6666`), so list
@@ -220,12 +255,12 @@ pub(super) fn list_start(hay: &[u8], start: usize) -> usize {
     };
     let mut first = start;
     for _ in 0..8 {
-        let mut at = spaces(first);
-        at = match hay[..at] {
-            [.., 0xe3, 0x80, 0x81] | [.., 0xef, 0xbc, 0x8c | 0x9b] => at - 3,
-            [.., b',' | b';' | b'/'] => at - 1,
-            _ => break,
-        };
+        let at = spaces(first);
+        let sign = list_sign_before(hay, at);
+        if sign == 0 {
+            break;
+        }
+        let at = at - sign;
         let end = spaces(at);
         // The number: digits, and the signs inside one, ending in a digit.
         let mut from = end;
@@ -263,19 +298,23 @@ pub(super) fn list_start(hay: &[u8], start: usize) -> usize {
 /// `(0912) 345678`), no words
 /// (`iPhone 15 SKU 0912345678` holds a code, not a phone number).
 pub(super) fn numbers_only(value: &[u8]) -> bool {
-    if value.len() > 120 {
-        return false;
-    }
     let mut rest = value;
     while let Some((&b, tail)) = rest.split_first() {
         rest = match rest {
-            _ if b.is_ascii_digit() || b" \t\n-+();,/#".contains(&b) => tail,
-            // (`、`, `，` and `；` list them too.)
-            [0xe3, 0x80, 0x81, tail @ ..] | [0xef, 0xbc, 0x8c | 0x9b, tail @ ..] => tail,
+            // Digits, the signs inside a number, and those between.
+            _ if b.is_ascii_digit() || b" -+()#".contains(&b) || LIST_SIGNS.contains(&b) => tail,
+            [a, b, c, tail @ ..] if is_list_sign(&[*a, *b, *c]) => tail,
             _ => return false,
         };
     }
     true
+}
+
+/// Whether a value is a list of phone numbers in a field named for a
+/// phone: [`numbers_only`] (asked first: most values hold more), under a
+/// key with a [`PHONE`] word.
+pub(super) fn phone_list_field(value: &[u8], key: &[u8]) -> bool {
+    numbers_only(value) && key_has_any(key, PHONE)
 }
 
 /// Words that name a field for a phone number, lower case (`tel`,
@@ -340,5 +379,15 @@ mod word_tests {
         assert_eq!(list("电话：88886666 "), "电话：88886666 ");
         assert_eq!(list("order x88886666, "), "order x88886666, ");
         assert_eq!(list(r#""tel":["88886666",""#), r#""tel":[""#);
+        assert_eq!(list("tel 88886666\n"), "tel ");
+    }
+
+    #[test]
+    fn the_next_number_of_a_list_stands_after_one_sign() {
+        let hay = "88886666、 88886667,\"88886668\" 88886669;;88886670".as_bytes();
+        assert!(listed_next(hay, 8, 12));
+        assert!(listed_next(hay, 20, 22));
+        assert!(!listed_next(hay, 31, 32));
+        assert!(!listed_next(hay, 40, 42));
     }
 }

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::context::{has_any, key_has_any, numbers_only, word_or_list_before, PHONE};
+use super::context::{has_any, listed_next, phone_list_field, word_or_list_before, PHONE};
 use super::groups::{keep, lengths, merge_apart, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -173,14 +173,16 @@ fn taiwan_at_home(
                 return None;
             }
             let found = (!dashed && step.groups.iter().map(Range::len).eq([4, 3, 3]))
-                || (*phone_field
-                    .get_or_insert_with(|| numbers_only(hay) && key_has_any(key, PHONE)))
+                || *phone_field.get_or_insert_with(|| phone_list_field(hay, key))
                 // In text, right after a word that names a phone
                 // (`tel=0912345678`, `"tel":"0912345678"` in a
                 // dead-letter record), as `cn_landline` reads a local
-                // number.
+                // number, or listed after a number found.
                 || word_or_list_before(hay, step.whole.start)
-                    .is_some_and(|w| has_any(&hay[w], PHONE));
+                    .is_some_and(|w| has_any(&hay[w], PHONE))
+                || found_all
+                    .last()
+                    .is_some_and(|m: &Range<usize>| listed_next(hay, m.end, step.whole.start));
             found.then(|| (step.whole.clone(), step.last))
         });
         match found {
