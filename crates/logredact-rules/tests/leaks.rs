@@ -739,7 +739,11 @@ fn only_the_number_a_double_held_goes_without_its_check() {
 #[test]
 fn a_phone_field_with_one_number_a_line_is_masked() {
     let set = shipped();
-    assert!(!survives(&set, r#"{"tel":"88886666\n88886667"}"#, "88886667"));
+    assert!(!survives(
+        &set,
+        r#"{"tel":"88886666\n88886667"}"#,
+        "88886667"
+    ));
 }
 
 /// Look-alikes the same hunt found masked: they come out as they went in,

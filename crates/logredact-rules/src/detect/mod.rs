@@ -345,7 +345,7 @@ fn left_bounded(hay: &[u8], start: usize) -> bool {
 /// Whether an airline reservation's (PNR's) element code stands right
 /// before `start`, glued to the number as reservation systems write it
 /// (TravelSky, Amadeus): `NI` (an identity document's number: `SSR FOID
-/// MU HK1 NI110105194912310021/P1`), `PP` (a passport's: `SSR FOID MU HK1
+/// MU HK1 NI11010519491231002X/P1`), `PP` (a passport's: `SSR FOID MU HK1
 /// PPE12345678/P1`), `CTCM` (a passenger's mobile), `CTCT` (a telephone:
 /// `OSI CA CTCT13812345678`). The code is in capitals and begins a word.
 #[cold]
