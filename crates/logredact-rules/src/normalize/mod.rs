@@ -210,9 +210,10 @@ pub fn may_need_normalizing(text: &[u8]) -> bool {
 /// character the view folds or removes (custom patterns may read any
 /// sign); without, only those the built-in detectors read differently
 /// once folded: digits, letters, the signs they look at
-/// (`@ . - + ( ) % \ _`), spaces and invisible marks. Full-width commas
-/// and colons, common in Chinese text, are boundaries either way, so text
-/// holding only those is scanned as it is, uncopied.
+/// (`@ . - + ( ) % \ _`, and `:` and `=` before a phone number:
+/// `电话：`, `tel＝`), spaces and invisible marks. Full-width commas,
+/// common in Chinese text, are boundaries either way, so text holding
+/// only those is scanned as it is, uncopied.
 pub fn has_foldable(text: &[u8], all: bool) -> bool {
     let mut from = 0;
     while let Some(off) = find_special(&text[from..]) {
@@ -227,7 +228,7 @@ pub fn has_foldable(text: &[u8], all: bool) -> bool {
             Fold::Keep => {}
             Fold::Remove | Fold::Mark | Fold::RunDigit(_) => return true,
             Fold::Byte(b) => {
-                if all || b.is_ascii_alphanumeric() || b"@.-+()%\\_: ".contains(&b) {
+                if all || b.is_ascii_alphanumeric() || b"@.-+()%\\_:= ".contains(&b) {
                     return true;
                 }
             }
