@@ -705,6 +705,27 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"pnr":"SSR FOID MU HK1 PPE12345678/P1"}"#, "E12345678"),
         (r#"{"pnr":"SSR FOID CA HK1 PPEA1234567/P2"}"#, "EA1234567"),
         (r#"{"pnr":"SSR DOCS CA HK1 P/CN/G12345678/CN/01JAN80/M/01JAN30/ZHANG/SAN"}"#, "G12345678"),
+        // The thirteenth hunt. A phone word in brackets, in a table's
+        // cell, in a form's or a program's syntax, as an abbreviation.
+        (r#"{"m":"电话（88886666）","n":"联系电话(88886667)"}"#, "88886666"),
+        (r#"{"m":"电话（88886666）","n":"联系电话(88886667)"}"#, "88886667"),
+        (r#"{"m":"【联系电话】：88886666"}"#, "88886666"),
+        (r#"{"m":"Tel. 88886666","n":"FAX.:88886667"}"#, "88886666"),
+        (r#"{"m":"Tel. 88886666","n":"FAX.:88886667"}"#, "88886667"),
+        (r#"{"m":"name|tel|88886666"}"#, "88886666"),
+        (r#"{"html":"<tr><th>电话</th><td>88886666</td></tr>"}"#, "88886666"),
+        (r#"{"html":"<td>联系电话：</td><td class=\"v\"><span>88886666</span></td>"}"#, "88886666"),
+        (r#"{"body":"Content-Disposition: form-data; name=\"tel\"\r\n\r\n88886666\r\n"}"#, "88886666"),
+        (r#"{"m":"Array ( [tel] => 88886666 )"}"#, "88886666"),
+        (r#"{"q":"user[tel]=88886666&user[name]=x"}"#, "88886666"),
+        (r#"{"sql":"UPDATE user SET `phone`='88886666' WHERE id=3"}"#, "88886666"),
+        (r#"{"m":"tel -> 88886666","n":"mobile#0912345678"}"#, "88886666"),
+        (r#"{"m":"tel -> 88886666","n":"mobile#0912345678"}"#, "912345678"),
+        (r#"{"m":"手機（0912345678）"}"#, "912345678"),
+        // Other countries' passports in an airline reservation.
+        (r#"{"pnr":"SSR DOCS YY HK1 P/GBR/123456789/GBR/12JUL64/M/23AUG29/SMITH/JOHN"}"#, "123456789"),
+        (r#"{"pnr":"SSR DOCS CA HK1/P/GB/AB1234567/GB/12JUL64/M/23AUG29/SMITH/JOHN"}"#, "AB1234567"),
+        (r#"{"pnr":"SSR FOID CA HK1 PP123456789/P1"}"#, "123456789"),
     ];
     let leaked: Vec<&str> = cases
         .iter()
@@ -829,6 +850,12 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"m":"电话：1、2、3","n":"订单：88886666、88886667"}"#,
         r#"{"m":"id 886212345678 8869 1234 5678 8860912345678"}"#,
         r#"{"pnr":"SSR FOID MU HK1 ppE12345678/P1 XPPE12345678","m":"APP13812345678"}"#,
+        // Signs between a word and a number that is no phone's: another
+        // word, a name with a date, a table cell of another column.
+        r#"{"m":"order(88886666) 订单号【88886666】 hotel|88886666 hotel. 88886666","n":"mobile-20261130"}"#,
+        r#"{"html":"<td>订单</td><td>88886666</td>","t":"<td>电话</td><td>张三</td><td>88886666</td>"}"#,
+        r#"{"m":"手机(2026-11-30) [phone] => 2026-11-30 08:15:30 tel#2026-11-30 电话（共3条）"}"#,
+        r#"{"pnr":"order P/US/123456789/x","q":"route PP123456789/P1"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

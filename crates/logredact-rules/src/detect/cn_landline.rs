@@ -88,6 +88,11 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "\"lxdh\":\"«8888-6666»转801\"",
         "fax: «1062345678»",
         "手机 «755-88886666» ext 12",
+        "【联系电话】«88886666»",
+        "电话（«88886666»）",
+        "Tel. «88886666»",
+        "<th>电话</th><td>«88886666»</td>",
+        "[tel] => «88886666»",
     ],
     keeps: &[
         "95588",
@@ -115,6 +120,9 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "phone 8888-6666-12345678",
         "phone 88886666a",
         "phone order 88886666",
+        "mobile (2345678 users)",
+        "mobile-20261130",
+        "<td>订单</td><td>88886666</td>",
     ],
 };
 

@@ -120,34 +120,14 @@ pub(super) fn context(
 }
 
 /// The word right before `start` (letters, digits, `_`, characters above
-/// ASCII but punctuation, up to 24 bytes), perhaps with `:`, `=`, quotes,
-/// spaces, `>`, `[` or Chinese commas between (`联系电话：`, `tel=`,
-/// `手机，`, `"officeTel":"` or `"tel":["` in a JSON document written as
-/// text, `<tel>` in XML); `None` when no word stands there. (`：` reads as
+/// ASCII but punctuation, up to 24 bytes), perhaps with signs between
+/// ([`between_word_and_number`]: `联系电话：`, `tel=`, `手机，`,
+/// `"officeTel":"`, `<tel>`, `【电话】`, `电话（`, `Tel. `, `[tel] => `,
+/// `<th>电话</th><td>`); `None` when no word stands there. (`：` reads as
 /// `:` here: the view folds it.) A word ends at Chinese punctuation other
 /// than `、` (`电话未填，订单` is two words, `手机、微信` one).
 pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
-    let end = start
-        - hay[..start]
-            .iter()
-            .rev()
-            .take(8)
-            .take_while(|&&b| matches!(b, b':' | b'=' | b'"' | b'\'' | b' ' | b'>' | b'['))
-            .count();
-    // Chinese commas between the word and the number (`手机，0912…`).
-    let mut end = end;
-    while end >= 3
-        && matches!(
-            hay[end - 3..end],
-            [0xef, 0xbc, 0x8c | 0x9b] | [0xe3, 0x80, 0x81]
-        )
-    {
-        end -= 3;
-    }
-    // (Or the same folded to ASCII, after Chinese text.)
-    if end >= 2 && matches!(hay[end - 1], b',' | b';') && hay[end - 2] >= 0x80 {
-        end -= 1;
-    }
+    let end = between_word_and_number(hay, start);
     // (A word may end in a digit or two: `tel2`, `<mobile2>`.)
     let numbered = hay[..end]
         .iter()
@@ -190,6 +170,91 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
         from -= len;
     }
     (from < end).then_some(from..end)
+}
+
+/// Where the signs that may stand between a word and the number it names
+/// begin, reading back from `start`: `:`, `=`, quotes, spaces and line
+/// breaks, brackets (`电话（`, `【电话】`, `[tel] => `, `user[tel]=`), `|`,
+/// `#`, an arrow's or a lone dash (`tel -> `, `电话-`), MySQL's backticks, Chinese commas (`手机，`), the dot of an
+/// abbreviation (`Tel. `, `FAX.:`), and the tags of an HTML table or text
+/// (`<th>电话</th><td>`, `电话：<span>`); a tag that names the field
+/// itself is the word (`<tel>`). At most 48 bytes.
+fn between_word_and_number(hay: &[u8], start: usize) -> usize {
+    let mut end = start;
+    while start - end < 48 && end > 0 {
+        end -= match hay[..end] {
+            [.., b':' | b'=' | b'"' | b'\'' | b'`' | b' ' | b'\t' | b'\r' | b'\n'] => 1,
+            [.., b')' | b'[' | b']' | b'|' | b'#'] => 1,
+            // (An opening bracket only around the number alone: `电话（
+            // 88886666）`, not `mobile (2345678 users)`.)
+            [.., b'('] if closed_after(hay, start) => 1,
+            // (A dash in an arrow, or between spaces or after Chinese
+            // text: `tel -> `, `电话-`; not `mobile-20261130`, a name.)
+            [.., w, b'-']
+                if w >= 0x80 || w == b' ' || matches!(hay.get(end), Some(b'>' | b' ')) =>
+            {
+                1
+            }
+            // `】`, `，`, `；`, `、`.
+            [.., 0xe3, 0x80, 0x91 | 0x81] | [.., 0xef, 0xbc, 0x8c | 0x9b] => 3,
+            // (A Chinese comma folded to ASCII, after Chinese text.)
+            [.., c, b',' | b';'] if c >= 0x80 => 1,
+            [.., b'.'] if abbreviation(&hay[..end - 1]) => 1,
+            [.., b'>'] => match html_tag_before(hay, end) {
+                Some(len) => len,
+                None => 1,
+            },
+            _ => break,
+        };
+    }
+    end
+}
+
+/// Whether a closing bracket follows the number at `start`, with only
+/// digits, spaces and dashes before it.
+fn closed_after(hay: &[u8], start: usize) -> bool {
+    hay[start..]
+        .iter()
+        .take(24)
+        .find(|&&b| !matches!(b, b'0'..=b'9' | b' ' | b'-'))
+        == Some(&b')')
+}
+
+/// Whether `text` ends in an abbreviation of a phone word that a dot
+/// follows (`Tel.`, `FAX.`).
+fn abbreviation(text: &[u8]) -> bool {
+    let n = text.len();
+    n >= 3
+        && (text[n - 3..].eq_ignore_ascii_case(b"tel")
+            || text[n - 3..].eq_ignore_ascii_case(b"fax"))
+        && (n == 3 || !text[n - 4].is_ascii_alphabetic())
+}
+
+/// The length of the HTML tag that ends at `end`, when it is one that lays
+/// out a table or text (`<td>`, `</th>`, `<span class="x">`), not one
+/// that names a field (`<tel>`).
+fn html_tag_before(hay: &[u8], end: usize) -> Option<usize> {
+    const LAYOUT: &[&[u8]] = &[
+        b"td", b"th", b"tr", b"span", b"div", b"p", b"b", b"i", b"em", b"strong", b"label",
+        b"font", b"li", b"dd", b"dt", b"br", b"u",
+    ];
+    let open = end
+        - 2
+        - hay[..end - 1]
+            .iter()
+            .rev()
+            .take(40)
+            .position(|&b| b == b'<')?;
+    let tag = &hay[open + 1..end - 1];
+    let name = tag.strip_prefix(b"/").unwrap_or(tag);
+    let name = &name[..name
+        .iter()
+        .position(|&b| b == b' ' || b == b'/')
+        .unwrap_or(name.len())];
+    LAYOUT
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case(name))
+        .then_some(end - open)
 }
 
 /// The signs that list numbers, besides `、`, `，` and `；`: between two
@@ -364,6 +429,19 @@ mod word_tests {
         assert_eq!(word("<Contact><tel>").as_deref(), Some("tel"));
         assert_eq!(word("<mobile2>").as_deref(), Some("mobile2"));
         assert_eq!(word("mobile 123 ").as_deref(), None);
+        assert_eq!(word("【联系电话】:").as_deref(), Some("联系电话"));
+        assert_eq!(word("Tel. ").as_deref(), Some("Tel"));
+        assert_eq!(word("hotel. ").as_deref(), None);
+        assert_eq!(word("<th>电话</th><td>").as_deref(), Some("电话"));
+        assert_eq!(
+            word("<td>电话</td><td class=\"v\"><b>").as_deref(),
+            Some("电话")
+        );
+        assert_eq!(word("Array ( [tel] => ").as_deref(), Some("tel"));
+        assert_eq!(word("`phone`='").as_deref(), Some("phone"));
+        assert_eq!(word("name=\"tel\"\r\n\r\n").as_deref(), Some("tel"));
+        assert_eq!(word("tel -> ").as_deref(), Some("tel"));
+        assert_eq!(word("mobile-").as_deref(), None);
     }
 
     #[test]

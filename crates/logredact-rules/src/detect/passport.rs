@@ -56,6 +56,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "SSR FOID MU HK1 PP«E12345678»/P1",
         "SSR FOID CA HK1 PP«EA1234567»/P2",
         "SSR DOCS CA HK1 P/CN/«G12345678»/CN/01JAN80/M/01JAN30/ZHANG/SAN",
+        "SSR DOCS YY HK1 P/GBR/«123456789»/GBR/12JUL64/M/23AUG29/SMITH/JOHN",
+        "SSR FOID CA HK1 PP«123456789»/P1",
     ],
     keeps: &[
         "E12345678",
@@ -73,6 +75,8 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "rapidNote E12345678",
         "SSR FOID MU HK1 XPPE12345678/P1",
         "SSR FOID MU HK1 ppE12345678/P1",
+        "order P/US/123456789/x",
+        "route PP123456789/P1",
     ],
 };
 
@@ -150,6 +154,14 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     let keys = scan.keys;
     let (hay, runs) = scan.hay_and_runs();
     for run in runs {
+        // (A reservation's number follows a `/` or its code's letters.)
+        if run.start > 0 && (hay[run.start - 1] == b'/' || hay[run.start - 1].is_ascii_uppercase())
+        {
+            if let Some(number) = reservation_passport(hay, keys, run) {
+                out.push(number);
+                continue;
+            }
+        }
         if run.end < hay.len() && is_word(hay[run.end]) {
             continue;
         }
@@ -200,4 +212,54 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
             out.push(candidate);
         }
     }
+}
+
+/// Words that name an airline reservation's elements for a passenger's
+/// documents.
+const RESERVATION: &[&str] = &["ssr foid", "ssr docs"];
+
+/// A passport's number of any country in an airline reservation, where
+/// the element itself says it is a passport: glued to `PP` in `SSR FOID`
+/// (`PP123456789/P1`, `PPE12345678/P1`), or the number after `P/` (or
+/// `I/`, an identity card) and the issuing country in `SSR DOCS` (`P/USA/123456789/…`, `P/GB/AB1234567/…`):
+/// letters and digits, six to fifteen, that hold `run`. (Numbers with no
+/// run of seven digits or more, `C01X00T47`, are not looked for.)
+#[cold]
+fn reservation_passport(hay: &[u8], keys: [&[u8]; 2], run: &Range<usize>) -> Option<Range<usize>> {
+    let alnum = |at: usize| hay[at].is_ascii_alphanumeric();
+    let mut from = run.start;
+    while from > 0 && run.end - from < 17 && alnum(from - 1) {
+        from -= 1;
+    }
+    let mut to = run.end;
+    while to < hay.len() && to - from < 17 && alnum(to) {
+        to += 1;
+    }
+    if to < hay.len() && !matches!(hay[to], b'/' | b' ') {
+        return None;
+    }
+    let before = &hay[..from];
+    let starts_word = |at: usize| at == 0 || !hay[at - 1].is_ascii_alphanumeric();
+    let start = if hay[from..to].starts_with(b"PP") && starts_word(from) {
+        from + 2
+    } else {
+        // `P/` (a passport) or `I/` (an identity card), two or three
+        // capitals, `/`.
+        let country = before
+            .strip_suffix(b"/")?
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_uppercase())
+            .count();
+        let element = before.len().checked_sub(country + 3)?;
+        if !matches!(country, 2 | 3)
+            || !matches!(before[element..element + 2], [b'P' | b'I', b'/'])
+            || !starts_word(element)
+        {
+            return None;
+        }
+        from
+    };
+    let number = start..to;
+    (matches!(number.len(), 6..=15) && context(hay, keys, &number, RESERVATION)).then_some(number)
 }
