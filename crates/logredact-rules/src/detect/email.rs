@@ -348,6 +348,20 @@ fn domain_end(hay: &[u8], from: usize) -> Option<(usize, bool)> {
     None
 }
 
+/// Whether a byte that begins or ends no character stands right before
+/// `at`: one an escape decoded (`%da` is the byte 0xDA), where the text
+/// itself, valid UTF-8, holds none.
+fn lone_byte_before(hay: &[u8], at: usize) -> bool {
+    if at == 0 || hay[at - 1] < 0x80 {
+        return false;
+    }
+    let lead = (1..=4.min(at))
+        .map(|n| at - n)
+        .find(|&i| hay[i] & 0xc0 != 0x80)
+        .unwrap_or(at - 1);
+    std::str::from_utf8(&hay[lead..at]).is_err()
+}
+
 /// `local@domain.tld`.
 fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
     let mut from = 0;
@@ -361,8 +375,15 @@ fn find(hay: &[u8], out: &mut Vec<Range<usize>>) {
                 n => start -= n,
             }
         }
-        while start < at && matches!(hay[start], b'.' | b'\'') {
-            start += 1;
+        if lone_byte_before(hay, start) {
+            // A `%` that is no sure escape, read as one (`LIKE
+            // '%dave.li@…'`, `'%ce.wang@…'`): a reader sees its letters,
+            // the address's first, so they are masked with it.
+            start -= 1;
+        } else {
+            while start < at && matches!(hay[start], b'.' | b'\'') {
+                start += 1;
+            }
         }
         // A terminal colour code before the address (`ESC[33mzhang@`,
         // `ESC[1;36mli@`): the address begins after its `m`.
