@@ -200,10 +200,7 @@ fn between_word_and_number(hay: &[u8], start: usize) -> usize {
             // (A Chinese comma folded to ASCII, after Chinese text.)
             [.., c, b',' | b';'] if c >= 0x80 => 1,
             [.., b'.'] if abbreviation(&hay[..end - 1]) => 1,
-            [.., b'>'] => match html_tag_before(hay, end) {
-                Some(len) => len,
-                None => 1,
-            },
+            [.., b'>'] => html_tag_before(hay, end).unwrap_or(1),
             _ => break,
         };
     }
