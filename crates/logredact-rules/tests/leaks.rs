@@ -726,6 +726,26 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"pnr":"SSR DOCS YY HK1 P/GBR/123456789/GBR/12JUL64/M/23AUG29/SMITH/JOHN"}"#, "123456789"),
         (r#"{"pnr":"SSR DOCS CA HK1/P/GB/AB1234567/GB/12JUL64/M/23AUG29/SMITH/JOHN"}"#, "AB1234567"),
         (r#"{"pnr":"SSR FOID CA HK1 PP123456789/P1"}"#, "123456789"),
+        // The fourteenth hunt. Phone words of forms: pinyin initials,
+        // words spelled out, traditional characters; a word that says a
+        // number follows after the phone word; a note in brackets; an
+        // arrow.
+        (r#"{"gddh":"88886601","bgdh":"88886602","lxfs":"88886603","jtdh":"88886604","dhhm":"88886605","zuoji":"88886606","chuanzhen":"88886607"}"#, "88886605"),
+        (r#"{"gddh":"88886601","bgdh":"88886602","lxfs":"88886603","jtdh":"88886604","dhhm":"88886605","zuoji":"88886606","chuanzhen":"88886607"}"#, "88886607"),
+        (r#"{"sjhm":"0912345678","landline":"88886666","msisdn":"88886667"}"#, "912345678"),
+        (r#"{"sjhm":"0912345678","landline":"88886666","msisdn":"88886667"}"#, "88886667"),
+        (r#"{"m":"总机：88886666","n":"联系号码：88886667","o":"聯繫方式：88886668"}"#, "88886666"),
+        (r#"{"m":"总机：88886666","n":"联系号码：88886667","o":"聯繫方式：88886668"}"#, "88886668"),
+        (r#"{"m":"Phone No.: 88886666","n":"phone number is 88886667","o":"Mobile No.: 0912345678"}"#, "88886667"),
+        (r#"{"m":"Phone No.: 88886666","n":"phone number is 88886667","o":"Mobile No.: 0912345678"}"#, "912345678"),
+        (r#"{"m":"办公电话(分机)：88886666","n":"Tel (office): 88886667","o":"电话 → 88886668"}"#, "88886666"),
+        (r#"{"m":"办公电话(分机)：88886666","n":"Tel (office): 88886667","o":"电话 → 88886668"}"#, "88886667"),
+        (r#"{"m":"办公电话(分机)：88886666","n":"Tel (office): 88886667","o":"电话 → 88886668"}"#, "88886668"),
+        // A field that says only "number", in a field named for a phone.
+        (r#"{"phone":{"areaCode":"0755","number":"88886666"}}"#, "88886666"),
+        (r#"{"payload":"{\"phone\":{\"areaCode\":\"0755\",\"number\":\"88886666\"}}"}"#, "88886666"),
+        (r#"{"phones":[{"type":"home","number":"88886667"}],"mobile":{"no":"0912345678"}}"#, "88886667"),
+        (r#"{"phones":[{"type":"home","number":"88886667"}],"mobile":{"no":"0912345678"}}"#, "912345678"),
     ];
     let leaked: Vec<&str> = cases
         .iter()
@@ -876,6 +896,13 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"html":"<td>订单</td><td>88886666</td>","t":"<td>电话</td><td>张三</td><td>88886666</td>"}"#,
         r#"{"m":"手机(2026-11-30) [phone] => 2026-11-30 08:15:30 tel#2026-11-30 电话（共3条）"}"#,
         r#"{"pnr":"order P/US/123456789/x","q":"route PP123456789/P1"}"#,
+        // A word that says a number follows after a word that is no
+        // phone's; a field that says "number" in one that is no phone's;
+        // fields about a phone that hold no number.
+        r#"{"m":"order No.: 88886666","n":"the number is 88886666","o":"Invoice (office): 88886666"}"#,
+        r#"{"order":{"number":"88886666"},"phone_updated":"20231120","phone_model":"88886666"}"#,
+        r#"{"payload":"{\"phone\":\"x\",\"order\":{\"number\":\"88886666\"}}"}"#,
+        r#"{"phoneBrand":"88886666","mobileAppId":"88886666","tel_sdk_version":"88886666"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

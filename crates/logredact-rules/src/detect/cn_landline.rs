@@ -24,7 +24,7 @@ use std::ops::Range;
 
 use super::area_codes;
 use super::context::{
-    has_any, key_has_any, list_start, listed_next, phone_list_field, word_or_list_before, PHONE,
+    has_any, list_start, listed_next, phone_field, phone_list_field, word_or_list_before, PHONE,
 };
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
@@ -140,12 +140,12 @@ fn may_match(scan: &mut Scan<'_>) -> bool {
     (scan.features.digits >= 10 && (p.has_run(LANDLINE_RUNS) || p.grouped11))
         || p.has_run(LOCAL_RUNS)
         || p.grouped8
-        || whole_value_number(scan.hay, scan.keys[0]).is_some()
+        || whole_value_number(scan.hay, scan.keys).is_some()
 }
 
 /// The number a field named for a phone holds whole, if it does (the
 /// value's shape is looked at first: most values are no number at all).
-fn whole_value_number(hay: &[u8], key: &[u8]) -> Option<Range<usize>> {
+fn whole_value_number(hay: &[u8], keys: [&[u8]; 2]) -> Option<Range<usize>> {
     if hay.len() > WHOLE_VALUE_MAX {
         return None;
     }
@@ -154,7 +154,7 @@ fn whole_value_number(hay: &[u8], key: &[u8]) -> Option<Range<usize>> {
     if !(hay[start].is_ascii_digit() && hay[last].is_ascii_digit()) {
         return None;
     }
-    number_alone(hay, start, true).filter(|_| key_has_any(key, PHONE))
+    number_alone(hay, start, true).filter(|_| phone_field(keys))
 }
 
 /// The length of the area code at the start of `d` (without its `0`
@@ -209,15 +209,15 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     // (`may_match` asked this only when the prefilter saw no number; it
     // is asked twice only of a value that is a phone number, which is
     // rare enough not to carry the answer over.)
-    if let Some(number) = whole_value_number(scan.hay, scan.keys[0]) {
+    if let Some(number) = whole_value_number(scan.hay, scan.keys) {
         out.push(number);
         return;
     }
-    let key = scan.keys[0];
+    let keys = scan.keys;
     let from = out.len();
     let (hay, runs) = scan.hay_and_runs();
     with_area_code(hay, runs, out);
-    after_phone_word(hay, runs, key, out, from);
+    after_phone_word(hay, runs, keys, out, from);
 }
 
 /// Numbers with their area code (or country code).
@@ -307,7 +307,7 @@ fn with_area_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>
 fn after_phone_word(
     hay: &[u8],
     runs: &[Range<usize>],
-    key: &[u8],
+    keys: [&[u8]; 2],
     out: &mut Vec<Range<usize>>,
     from: usize,
 ) {
@@ -349,7 +349,7 @@ fn after_phone_word(
                 Some(_) => true,
                 None => {
                     run.len() < hay.len()
-                        && *phone_field.get_or_insert_with(|| phone_list_field(hay, key))
+                        && *phone_field.get_or_insert_with(|| phone_list_field(hay, keys))
                         && (hay[..run.start].trim_ascii().is_empty()
                             || list_start(hay, run.start) < run.start)
                 }

@@ -127,6 +127,73 @@ pub(super) fn context(
 /// `:` here: the view folds it.) A word ends at Chinese punctuation other
 /// than `、` (`电话未填，订单` is two words, `手机、微信` one).
 pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
+    let mut word = one_word_before(hay, start)?;
+    // A JSON member named only "number", written as text (a document in a
+    // field, a dead-letter record): the name of its object names it.
+    if word.start > 0
+        && hay[word.start - 1] == b'"'
+        && NUMBER
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&hay[word.clone()]))
+    {
+        if let Some(object) = object_name_before(hay, word.start - 1) {
+            return Some(object);
+        }
+    }
+    let mut head = word.clone();
+    // A word that says a number follows, after the word that names it
+    // (`Phone No.: `, `phone number is `, `Mobile No.`), or a note in
+    // brackets after it (`办公电话(分机)：`, `Tel (office): `): the words
+    // before count too, two at most.
+    for _ in 0..2 {
+        let filler = FILLERS
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(&hay[head.clone()]));
+        let note = word.start > 0 && hay[word.start - 1] == b'(';
+        if !(filler || note) {
+            break;
+        }
+        let at = word.start - usize::from(note);
+        let at = at
+            - hay[..at]
+                .iter()
+                .rev()
+                .take(2)
+                .take_while(|&&b| b == b' ')
+                .count();
+        match one_word_before(hay, at) {
+            Some(before) if before.end == at => {
+                word.start = before.start;
+                head = before;
+            }
+            _ => break,
+        }
+    }
+    Some(word)
+}
+
+/// The name of the JSON object, written as text, that `at` is in
+/// (`"phone":{"areaCode":"0755","number":` → `phone`; `"phones":[{"type":
+/// "home","number":` → `phones`), read back at most 160 bytes.
+fn object_name_before(hay: &[u8], at: usize) -> Option<Range<usize>> {
+    let mut depth = 0usize;
+    for i in (at.saturating_sub(160)..at).rev() {
+        match hay[i] {
+            b'}' | b']' => depth += 1,
+            b'{' | b'[' if depth > 0 => depth -= 1,
+            b'{' => return one_word_before(hay, i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Words that say a number follows, not what it is: the word before
+/// them names it.
+const FILLERS: &[&[u8]] = &[b"no", b"nr", b"num", b"number", b"is"];
+
+/// [`word_before`], one word alone.
+fn one_word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
     let end = between_word_and_number(hay, start);
     // (A word may end in a digit or two: `tel2`, `<mobile2>`.)
     let numbered = hay[..end]
@@ -200,6 +267,8 @@ fn between_word_and_number(hay: &[u8], start: usize) -> usize {
             // (A Chinese comma folded to ASCII, after Chinese text.)
             [.., c, b',' | b';'] if c >= 0x80 => 1,
             [.., b'.'] if abbreviation(&hay[..end - 1]) => 1,
+            // `→`.
+            [.., 0xe2, 0x86, 0x92] => 3,
             [.., b'>'] => html_tag_before(hay, end).unwrap_or(1),
             _ => break,
         };
@@ -217,14 +286,15 @@ fn closed_after(hay: &[u8], start: usize) -> bool {
         == Some(&b')')
 }
 
-/// Whether `text` ends in an abbreviation of a phone word that a dot
-/// follows (`Tel.`, `FAX.`).
+/// Whether `text` ends in an abbreviation that a dot follows (`Tel.`,
+/// `FAX.`, `No.`).
 fn abbreviation(text: &[u8]) -> bool {
-    let n = text.len();
-    n >= 3
-        && (text[n - 3..].eq_ignore_ascii_case(b"tel")
-            || text[n - 3..].eq_ignore_ascii_case(b"fax"))
-        && (n == 3 || !text[n - 4].is_ascii_alphabetic())
+    [&b"tel"[..], b"fax", b"no"].iter().any(|a| {
+        let n = text.len();
+        n >= a.len()
+            && text[n - a.len()..].eq_ignore_ascii_case(a)
+            && (n == a.len() || !text[n - a.len() - 1].is_ascii_alphabetic())
+    })
 }
 
 /// The length of the HTML tag that ends at `end`, when it is one that lays
@@ -375,9 +445,33 @@ pub(super) fn numbers_only(value: &[u8]) -> bool {
 /// Whether a value is a list of phone numbers in a field named for a
 /// phone: [`numbers_only`] (asked first: most values hold more), under a
 /// key with a [`PHONE`] word.
-pub(super) fn phone_list_field(value: &[u8], key: &[u8]) -> bool {
-    numbers_only(value) && key_has_any(key, PHONE)
+pub(super) fn phone_list_field(value: &[u8], keys: [&[u8]; 2]) -> bool {
+    numbers_only(value) && phone_field(keys)
 }
+
+/// Whether a field is named for a phone number (`keys`: its name, and the
+/// name of the field around it): its name holds a [`PHONE`] word and no
+/// word that names something else about a phone (`phone_model`,
+/// `mobileAppId`, `tel_sdk_version`, `phone_updated`); or its name says
+/// only that it holds a number, and the field around it is named for a
+/// phone (`{"phone": {"areaCode": "0755", "number": "88886666"}}`,
+/// `{"phones": [{"type": "home", "number": "88886666"}]}`).
+pub(super) fn phone_field(keys: [&[u8]; 2]) -> bool {
+    let names_phone = |key: &[u8]| key_has_any(key, PHONE) && !key_has_any(key, NOT_THE_NUMBER);
+    names_phone(keys[0])
+        || (NUMBER.iter().any(|n| n.eq_ignore_ascii_case(keys[0])) && names_phone(keys[1]))
+}
+
+/// Words in a field's name that say it holds something about a phone
+/// other than its number.
+const NOT_THE_NUMBER: &[&str] = &[
+    "model", "brand", "^sdk", "version", "appid", "app_id", "updated", "verified", "^type",
+    "status", "^count", "^time", "^date",
+];
+
+/// Names of a field that say only that it holds a number: the name of the
+/// field around it names the number.
+const NUMBER: &[&[u8]] = &[b"number", b"no", b"num", b"nbr", b"value", b"val"];
 
 /// Words that name a field for a phone number, lower case (`tel`,
 /// `telNo`, `officeTel`, `mobilePhone`, `lxdh`, `联系电话`): such a field
@@ -392,13 +486,35 @@ pub(super) const PHONE: &[&str] = &[
     "lxdh",
     "dianhua",
     "shouji",
+    // Pinyin initials of forms' field names: 固定电话, 办公电话, 家庭电话,
+    // 住宅电话, 单位电话, 移动电话, 电话号码, 手机号码, 传真号码, 联系方式;
+    // and words spelled out.
+    "gddh",
+    "bgdh",
+    "jtdh",
+    "zzdh",
+    "dwdh",
+    "yddh",
+    "dhhm",
+    "sjhm",
+    "czhm",
+    "lxfs",
+    "zuoji",
+    "guhua",
+    "chuanzhen",
+    "landline",
+    "msisdn",
     "电话",
     "手机",
     "座机",
     "固话",
     "传真",
     "联系方式",
+    "联系号码",
+    "总机",
     "電話",
+    "聯繫方式",
+    "聯絡方式",
     "手機",
     "傳真",
 ];

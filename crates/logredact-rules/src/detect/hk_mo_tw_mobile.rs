@@ -141,7 +141,7 @@ fn dash_extension(rest: &[u8]) -> bool {
 fn taiwan_at_home(
     hay: &[u8],
     runs: &[Range<usize>],
-    key: &[u8],
+    keys: [&[u8]; 2],
     out: &mut Vec<Range<usize>>,
     from: usize,
 ) {
@@ -173,7 +173,7 @@ fn taiwan_at_home(
                 return None;
             }
             let found = (!dashed && step.groups.iter().map(Range::len).eq([4, 3, 3]))
-                || *phone_field.get_or_insert_with(|| phone_list_field(hay, key))
+                || *phone_field.get_or_insert_with(|| phone_list_field(hay, keys))
                 // In text, right after a word that names a phone
                 // (`tel=0912345678`, `"tel":"0912345678"` in a
                 // dead-letter record), as `cn_landline` reads a local
@@ -197,11 +197,11 @@ fn taiwan_at_home(
 }
 
 fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
-    let key = scan.keys[0];
+    let keys = scan.keys;
     let from = out.len();
     let (hay, runs) = scan.hay_and_runs();
     with_country_code(hay, runs, out);
-    taiwan_at_home(hay, runs, key, out, from);
+    taiwan_at_home(hay, runs, keys, out, from);
 }
 
 fn with_country_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>) {
