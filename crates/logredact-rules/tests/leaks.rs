@@ -741,6 +741,10 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"办公电话(分机)：88886666","n":"Tel (office): 88886667","o":"电话 → 88886668"}"#, "88886666"),
         (r#"{"m":"办公电话(分机)：88886666","n":"Tel (office): 88886667","o":"电话 → 88886668"}"#, "88886667"),
         (r#"{"m":"办公电话(分机)：88886666","n":"Tel (office): 88886667","o":"电话 → 88886668"}"#, "88886668"),
+        // A card with a long last group, as UnionPay's 19-digit cards
+        // are printed (6 and 13) and as people type them.
+        (r#"{"m":"卡号：622202 1234567890128。"}"#, "6222021234567890128"),
+        (r#"{"m":"6222 0212 3456 7890128","n":"62220212 34567890128"}"#, "6222021234567890128"),
         // A field that says only "number", in a field named for a phone.
         (r#"{"phone":{"areaCode":"0755","number":"88886666"}}"#, "88886666"),
         (r#"{"payload":"{\"phone\":{\"areaCode\":\"0755\",\"number\":\"88886666\"}}"}"#, "88886666"),

@@ -1,11 +1,12 @@
 //! `bank_card`: payment card numbers, 15-19 digits that pass the Luhn
 //! check and begin the way card issuers' numbers begin, unbroken or in
-//! groups of up to six digits (`6222 0212 3456 7890 128`).
+//! groups of up to six digits (`6222 0212 3456 7890 128`), or with a long
+//! last group as some cards are printed (`622202 1234567890128`).
 
 use std::ops::Range;
 
 use super::bounded;
-use super::groups::{joined_to_next, keep, lengths, walk};
+use super::groups::{joined, joined_to_next, keep, lengths, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
 
@@ -37,6 +38,10 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "«8100 1234 5678 9012 347»",
         "Mir «2200123456789019»",
         "Troy «9792031234567897»",
+        "«622202 1234567890128»",
+        "«6222 0212 3456 7890128»",
+        "«6222 021234567890128»",
+        "«62220212 34567890128»",
     ],
     keeps: &[
         "trace=4111111111111112",
@@ -51,6 +56,11 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "8172123456789010",
         "2205123456789014",
         "2204123456789012343",
+        // Groups that are no card's way of printing one: three and a long
+        // one, a five first, a long group first.
+        "622 2021234567890128",
+        "62220 21234567890128",
+        "6222021234567 890128",
     ],
 };
 
@@ -144,6 +154,10 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         if run.len() > 6 {
             if bounded(hay, &run) && is_card(&hay[run.clone()]) {
                 out.push(run);
+            } else if let Some(card) = long_last_group(hay, runs, i) {
+                if out.last().is_none_or(|m| m.end <= card.start) {
+                    out.push(card);
+                }
             }
             i += 1;
             continue;
@@ -165,6 +179,44 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
         });
         i = keep(out, best, i);
     }
+}
+
+/// A card whose last group is longer than six digits, as some cards are
+/// printed and typed: a group of six and one of thirteen (UnionPay's
+/// 19-digit cards, `622202 1234567890128`), groups of four and a long one
+/// (`6222 0212 3456 7890128`, `6222 021234567890128`), a group of eight
+/// and one of eleven. `i` is the long group's run; the groups before it
+/// are read back.
+fn long_last_group(hay: &[u8], runs: &[Range<usize>], i: usize) -> Option<Range<usize>> {
+    if runs[i].len() > 15 || i == 0 || !joined(hay, &runs[i - 1], &runs[i]) {
+        return None;
+    }
+    let mut digits = [0u8; 19];
+    let mut best = None;
+    let mut first = i;
+    let mut len = runs[i].len();
+    while first > 0 && i - first < 4 && joined(hay, &runs[first - 1], &runs[first]) {
+        let group = runs[first - 1].len();
+        // Fours all, or one group of six or eight.
+        let fours = group == 4 && runs[first..i].iter().all(|r| r.len() == 4);
+        if !(fours || (first == i && matches!(group, 6 | 8))) || len + group > 19 {
+            break;
+        }
+        first -= 1;
+        len += group;
+        if len >= 16 {
+            let mut at = 0;
+            for r in &runs[first..=i] {
+                digits[at..at + r.len()].copy_from_slice(&hay[r.clone()]);
+                at += r.len();
+            }
+            let whole = runs[first].start..runs[i].end;
+            if bounded(hay, &whole) && is_card(&digits[..len]) {
+                best = Some(whole);
+            }
+        }
+    }
+    best
 }
 
 #[cfg(test)]
