@@ -86,10 +86,20 @@ const KEYWORDS: &[&str] = &[
     "id_no",
     "idnumber",
     "id_number",
-    "zjhm",
+    "zjh",
     "证件号",
     "證件號",
     "^cert",
+    // The term of GB 11643 and of government forms (公民身份号码), its
+    // pinyin initials, the word spelled out; an identity's number in
+    // English.
+    "公民身份",
+    "gmsfhm",
+    "shenfenzheng",
+    "identityno",
+    "identity_no",
+    "identitycard",
+    "identity_card",
 ];
 
 const ID_RUNS: u32 = run_lengths(&[15, 17, 18]);

@@ -99,6 +99,8 @@ const KEYWORDS: &[&str] = &[
     "^cert",
     "zjhm",
     "zjh",
+    "zhengjian",
+    "^hzh",
     "document",
     // Names of a field for any identity document's number, which holds a
     // passport's for a foreigner (`idNo`, `idCardNo`, `credentialNo`,
@@ -122,6 +124,7 @@ const KEYWORDS: &[&str] = &[
     "台胞证",
     "旅行证",
     "证件",
+    "证照",
     "居留",
     // The same in traditional characters (Hong Kong, Macau, Taiwan).
     "護照",
@@ -131,6 +134,7 @@ const KEYWORDS: &[&str] = &[
     "臺胞證",
     "旅行證",
     "證件",
+    "證照",
 ];
 
 /// Words that name a passport itself, for other countries' numbers.
