@@ -96,10 +96,7 @@ const KEYWORDS: &[&str] = &[
     "公民身份",
     "gmsfhm",
     "shenfenzheng",
-    "identityno",
-    "identity_no",
-    "identitycard",
-    "identity_card",
+    "^identity",
 ];
 
 const ID_RUNS: u32 = run_lengths(&[15, 17, 18]);
