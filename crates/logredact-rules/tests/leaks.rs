@@ -716,15 +716,18 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         (r#"{"m":"【联系电话】：88886666"}"#, "88886666"),
         (r#"{"m":"Tel. 88886666","n":"FAX.:88886667"}"#, "88886666"),
         (r#"{"m":"Tel. 88886666","n":"FAX.:88886667"}"#, "88886667"),
-        (r#"{"m":"name|tel|88886666"}"#, "88886666"),
+        (r#"{"m":"| 电话 | 88886666 |"}"#, "88886666"),
         (r#"{"html":"<tr><th>电话</th><td>88886666</td></tr>"}"#, "88886666"),
         (r#"{"html":"<td>联系电话：</td><td class=\"v\"><span>88886666</span></td>"}"#, "88886666"),
         (r#"{"body":"Content-Disposition: form-data; name=\"tel\"\r\n\r\n88886666\r\n"}"#, "88886666"),
         (r#"{"m":"Array ( [tel] => 88886666 )"}"#, "88886666"),
         (r#"{"q":"user[tel]=88886666&user[name]=x"}"#, "88886666"),
         (r#"{"sql":"UPDATE user SET `phone`='88886666' WHERE id=3"}"#, "88886666"),
-        (r#"{"m":"tel -> 88886666","n":"mobile#0912345678"}"#, "88886666"),
-        (r#"{"m":"tel -> 88886666","n":"mobile#0912345678"}"#, "912345678"),
+        (r#"{"m":"tel -> 88886666","n":"mobile → 0912345678"}"#, "88886666"),
+        (r#"{"m":"tel -> 88886666","n":"mobile → 0912345678"}"#, "912345678"),
+        (r#"{"m":"Tel. No.: 88886666","n":"Tel.No.: 88886667","updatedPhone":"88886668"}"#, "88886666"),
+        (r#"{"m":"Tel. No.: 88886666","n":"Tel.No.: 88886667","updatedPhone":"88886668"}"#, "88886667"),
+        (r#"{"m":"Tel. No.: 88886666","n":"Tel.No.: 88886667","updatedPhone":"88886668"}"#, "88886668"),
         (r#"{"m":"手機（0912345678）"}"#, "912345678"),
         // Other countries' passports in an airline reservation.
         (r#"{"pnr":"SSR DOCS YY HK1 P/GBR/123456789/GBR/12JUL64/M/23AUG29/SMITH/JOHN"}"#, "123456789"),
@@ -759,6 +762,7 @@ fn forms_found_by_the_leak_hunt_are_masked() {
         // A field that says only "number", in a field named for a phone.
         (r#"{"phone":{"areaCode":"0755","number":"88886666"}}"#, "88886666"),
         (r#"{"payload":"{\"phone\":{\"areaCode\":\"0755\",\"number\":\"88886666\"}}"}"#, "88886666"),
+        (r#"{"payload":"{\"phones\":[{\"type\":\"home\",\"number\":\"88886666\"},{\"type\":\"work\",\"number\":\"88886667\"}]}"}"#, "88886667"),
         (r#"{"phones":[{"type":"home","number":"88886667"}],"mobile":{"no":"0912345678"}}"#, "88886667"),
         (r#"{"phones":[{"type":"home","number":"88886667"}],"mobile":{"no":"0912345678"}}"#, "912345678"),
     ];
@@ -918,6 +922,13 @@ fn look_alikes_found_by_the_leak_hunt_are_kept() {
         r#"{"order":{"number":"88886666"},"phone_updated":"20231120","phone_model":"88886666"}"#,
         r#"{"payload":"{\"phone\":\"x\",\"order\":{\"number\":\"88886666\"}}"}"#,
         r#"{"phoneBrand":"88886666","mobileAppId":"88886666","tel_sdk_version":"88886666"}"#,
+        // A phone word in a record's fields, a heading in brackets, a
+        // word in a note, a dash between words: no number of a phone (the
+        // review of the fourteenth round).
+        r#"{"a":"login|mobile|28374651|OK","b":"channel=mobile #28374651","c":"[mobile] 2345678 users online","d":"mobile[20240501]"}"#,
+        r#"{"e":"Active users (mobile): 2345678","f":"mobile (iOS) 20240501","g":"platform: mobile - 2345678 sessions","m":"tel_sdk_version=2345678"}"#,
+        // Two numbers side by side that are in no card's layout.
+        r#"{"m":"order ids: 41234567 41234569 shipped","n":"batch 41234567-41234569"}"#,
     ] {
         let out = apply(&set, input).unwrap();
         let mut kept = out.clone();

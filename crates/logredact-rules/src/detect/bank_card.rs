@@ -61,6 +61,7 @@ pub(super) const DETECTOR: Builtin = Builtin {
         "622 2021234567890128",
         "62220 21234567890128",
         "6222021234567 890128",
+        "41234567 41234569",
     ],
 };
 
@@ -181,42 +182,33 @@ fn find(scan: &mut Scan<'_>, out: &mut Vec<Range<usize>>) {
     }
 }
 
-/// A card whose last group is longer than six digits, as some cards are
-/// printed and typed: a group of six and one of thirteen (UnionPay's
-/// 19-digit cards, `622202 1234567890128`), groups of four and a long one
-/// (`6222 0212 3456 7890128`, `6222 021234567890128`), a group of eight
-/// and one of eleven. `i` is the long group's run; the groups before it
-/// are read back.
+/// A card of 19 digits whose last group is longer than six, as some cards
+/// are printed and typed, in exactly these layouts: six and thirteen
+/// (UnionPay's 19-digit cards, `622202 1234567890128`), eight and eleven,
+/// four and fifteen, two fours and eleven, three fours and seven
+/// (`6222 0212 3456 7890128`). `i` is the long group's run; the groups
+/// before it are read back. (Two numbers side by side, `41234567
+/// 41234569`, are in no such layout.)
 fn long_last_group(hay: &[u8], runs: &[Range<usize>], i: usize) -> Option<Range<usize>> {
-    if runs[i].len() > 15 || i == 0 || !joined(hay, &runs[i - 1], &runs[i]) {
-        return None;
-    }
+    const LAYOUTS: [&[usize]; 5] = [&[6, 13], &[8, 11], &[4, 15], &[4, 4, 11], &[4, 4, 4, 7]];
+    let layout = LAYOUTS.iter().find(|l| {
+        let n = l.len();
+        i + 1 >= n
+            && (i + 1 - n..i).all(|k| joined(hay, &runs[k], &runs[k + 1]))
+            && runs[i + 1 - n..=i]
+                .iter()
+                .zip(l.iter())
+                .all(|(r, &len)| r.len() == len)
+    })?;
+    let first = i + 1 - layout.len();
     let mut digits = [0u8; 19];
-    let mut best = None;
-    let mut first = i;
-    let mut len = runs[i].len();
-    while first > 0 && i - first < 4 && joined(hay, &runs[first - 1], &runs[first]) {
-        let group = runs[first - 1].len();
-        // Fours all, or one group of six or eight.
-        let fours = group == 4 && runs[first..i].iter().all(|r| r.len() == 4);
-        if !(fours || (first == i && matches!(group, 6 | 8))) || len + group > 19 {
-            break;
-        }
-        first -= 1;
-        len += group;
-        if len >= 16 {
-            let mut at = 0;
-            for r in &runs[first..=i] {
-                digits[at..at + r.len()].copy_from_slice(&hay[r.clone()]);
-                at += r.len();
-            }
-            let whole = runs[first].start..runs[i].end;
-            if bounded(hay, &whole) && is_card(&digits[..len]) {
-                best = Some(whole);
-            }
-        }
+    let mut at = 0;
+    for r in &runs[first..=i] {
+        digits[at..at + r.len()].copy_from_slice(&hay[r.clone()]);
+        at += r.len();
     }
-    best
+    let whole = runs[first].start..runs[i].end;
+    (bounded(hay, &whole) && is_card(&digits)).then_some(whole)
 }
 
 #[cfg(test)]

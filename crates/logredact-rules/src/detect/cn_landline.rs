@@ -24,7 +24,7 @@ use std::ops::Range;
 
 use super::area_codes;
 use super::context::{
-    has_any, list_start, listed_next, phone_field, phone_list_field, word_or_list_before, PHONE,
+    list_start, listed_next, names_phone, phone_field, phone_list_field, word_or_list_before,
 };
 use super::groups::{joined_to_next, keep, lengths, plus_before, walk};
 use super::registry::Builtin;
@@ -298,9 +298,9 @@ fn with_area_code(hay: &[u8], runs: &[Range<usize>], out: &mut Vec<Range<usize>>
 }
 
 /// Local numbers alone, and national numbers without their `0`, right
-/// after a word that names a phone and perhaps `:`, `=`, quotes or spaces
-/// (`联系电话：8888 6666`, `tel=88886666`, `"officeTel":"6123 4567"` in
-/// text), or after such a number and a sign that lists it (`电话：
+/// after a word that names a phone (`context::word_before`, with the
+/// signs it reads past: `联系电话：8888 6666`, `tel=88886666`,
+/// `"officeTel":"6123 4567"` in text, `Phone No.: 88886666`), or after such a number and a sign that lists it (`电话：
 /// 88886666、88886667`), or anywhere in a field named for a phone that
 /// holds numbers only (`{"tel":"88886666,88886667"}`), where
 /// `with_area_code` found nothing. (`out` stays in order.)
@@ -359,7 +359,7 @@ fn after_phone_word(
         }
         // (The number's shape first: most runs after a word are none.)
         if let Some(number) = number_alone(hay, run.start, false)
-            .filter(|_| word.is_none_or(|w| has_any(&hay[w], PHONE)))
+            .filter(|_| word.is_none_or(|w| names_phone(&hay[w])))
         {
             listed_end = Some(number.end);
             out.push(number);

@@ -3,7 +3,7 @@
 //! near a candidate (`护照号E12345678`, `{"idCard": …}`). Pure functions of
 //! their arguments.
 
-use std::ops::Range;
+use std::ops::{Not, Range};
 
 use crate::normalize::{NormBuffers, NormView};
 
@@ -119,52 +119,50 @@ pub(super) fn context(
     has_any(&hay[from..candidate.start], words) || has_any(&hay[candidate.end..to], words)
 }
 
-/// The word right before `start` (letters, digits, `_`, characters above
-/// ASCII but punctuation, up to 24 bytes), perhaps with signs between
-/// ([`between_word_and_number`]: `联系电话：`, `tel=`, `手机，`,
-/// `"officeTel":"`, `<tel>`, `【电话】`, `电话（`, `Tel. `, `[tel] => `,
-/// `<th>电话</th><td>`); `None` when no word stands there. (`：` reads as
-/// `:` here: the view folds it.) A word ends at Chinese punctuation other
-/// than `、` (`电话未填，订单` is two words, `手机、微信` one).
+/// The word that names the number at `start`: the word right before it
+/// (letters, digits, `_`, characters above ASCII but punctuation, up to 24
+/// bytes), perhaps with signs between ([`between_word_and_number`]:
+/// `联系电话：`, `tel=`, `手机，`, `"officeTel":"`, `<tel>`, `【电话】`,
+/// `电话（`, `Tel. `, `[tel] => `, `<th>电话</th><td>`); or the word before
+/// a word that only says a number follows or a note in brackets
+/// (`Phone No.: `, `办公电话(分机)：`); or, for a JSON member named only
+/// `number` written as text, its object's name. `None` when no word stands
+/// there. (`：` reads as `:` here: the view folds it.) A word ends at
+/// Chinese punctuation other than `、` (`电话未填，订单` is two words,
+/// `手机、微信` one).
 pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
     let mut word = one_word_before(hay, start)?;
     // A JSON member named only "number", written as text (a document in a
     // field, a dead-letter record): the name of its object names it.
-    if word.start > 0
-        && hay[word.start - 1] == b'"'
-        && NUMBER
-            .iter()
-            .any(|n| n.eq_ignore_ascii_case(&hay[word.clone()]))
-    {
+    if word.start > 0 && hay[word.start - 1] == b'"' && is_number_name(&hay[word.clone()]) {
         if let Some(object) = object_name_before(hay, word.start - 1) {
             return Some(object);
         }
     }
-    let mut head = word.clone();
     // A word that says a number follows, after the word that names it
-    // (`Phone No.: `, `phone number is `, `Mobile No.`), or a note in
-    // brackets after it (`办公电话(分机)：`, `Tel (office): `): the words
-    // before count too, two at most.
+    // (`Phone No.: `, `phone number is `, `Tel. No.: `), or a note in
+    // brackets after it before a `:` (`办公电话(分机)：`, `Tel (office): `):
+    // the word before names the number (`users (mobile): ` names none),
+    // two steps at most.
     for _ in 0..2 {
         let filler = FILLERS
             .iter()
-            .any(|f| f.eq_ignore_ascii_case(&hay[head.clone()]));
-        let note = word.start > 0 && hay[word.start - 1] == b'(';
+            .any(|f| f.eq_ignore_ascii_case(&hay[word.clone()]));
+        let note = word.start > 0
+            && hay[word.start - 1] == b'('
+            && matches!(hay.get(word.end..word.end + 2), Some([b')', b':' | b'=']));
         if !(filler || note) {
             break;
         }
         let at = word.start - usize::from(note);
-        let at = at
-            - hay[..at]
-                .iter()
-                .rev()
-                .take(2)
-                .take_while(|&&b| b == b' ')
-                .count();
         match one_word_before(hay, at) {
-            Some(before) if before.end == at => {
-                word.start = before.start;
-                head = before;
+            Some(before)
+                if at - before.end <= 3
+                    && hay[before.end..at]
+                        .iter()
+                        .all(|b| matches!(b, b'.' | b'-' | b' ')) =>
+            {
+                word = before;
             }
             _ => break,
         }
@@ -174,14 +172,25 @@ pub(super) fn word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
 
 /// The name of the JSON object, written as text, that `at` is in
 /// (`"phone":{"areaCode":"0755","number":` → `phone`; `"phones":[{"type":
-/// "home","number":` → `phones`), read back at most 160 bytes.
+/// "home","number":` → `phones`, and so in the list's next item), read
+/// back at most 160 bytes.
 fn object_name_before(hay: &[u8], at: usize) -> Option<Range<usize>> {
     let mut depth = 0usize;
     for i in (at.saturating_sub(160)..at).rev() {
         match hay[i] {
             b'}' | b']' => depth += 1,
             b'{' | b'[' if depth > 0 => depth -= 1,
-            b'{' => return one_word_before(hay, i),
+            // (An object in a list: the list's name names it, whichever
+            // item it is.)
+            b'{' if hay[..i].trim_ascii_end().ends_with(b",") => {}
+            b'{' | b'[' => {
+                let name_end = i - hay[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| matches!(b, b'[' | b' '))
+                    .count();
+                return one_word_before(hay, name_end);
+            }
             _ => {}
         }
     }
@@ -189,8 +198,8 @@ fn object_name_before(hay: &[u8], at: usize) -> Option<Range<usize>> {
 }
 
 /// Words that say a number follows, not what it is: the word before
-/// them names it.
-const FILLERS: &[&[u8]] = &[b"no", b"nr", b"num", b"number", b"is"];
+/// them names it ([`NUMBER`]'s and `is`).
+const FILLERS: &[&[u8]] = &[b"no", b"nr", b"num", b"nbr", b"number", b"is"];
 
 /// [`word_before`], one word alone.
 fn one_word_before(hay: &[u8], start: usize) -> Option<Range<usize>> {
@@ -251,17 +260,21 @@ fn between_word_and_number(hay: &[u8], start: usize) -> usize {
     while start - end < 48 && end > 0 {
         end -= match hay[..end] {
             [.., b':' | b'=' | b'"' | b'\'' | b'`' | b' ' | b'\t' | b'\r' | b'\n'] => 1,
-            [.., b')' | b'[' | b']' | b'|' | b'#'] => 1,
+            // (Brackets only where a name or a list is written: `["`, `[tel]
+            // => `, `user[tel]=`, and a note before `：`, `电话(办公)：`; not
+            // `[mobile] 2345678 users`.)
+            [.., b'['] if matches!(hay.get(end), Some(b'"' | b'\'')) => 1,
+            [.., b']'] if hay[end..].starts_with(b"=") || hay[end..].starts_with(b" =>") => 1,
+            [.., b')'] if matches!(hay.get(end), Some(b':' | b'=')) => 1,
             // (An opening bracket only around the number alone: `电话（
             // 88886666）`, not `mobile (2345678 users)`.)
             [.., b'('] if closed_after(hay, start) => 1,
-            // (A dash in an arrow, or between spaces or after Chinese
-            // text: `tel -> `, `电话-`; not `mobile-20261130`, a name.)
-            [.., w, b'-']
-                if w >= 0x80 || w == b' ' || matches!(hay.get(end), Some(b'>' | b' ')) =>
-            {
-                1
-            }
+            // (A table's `|` between spaces: `| 电话 | 88886666 |`; not
+            // `login|mobile|28374651`, a record's fields.)
+            [.., b' ', b'|'] if hay.get(end) == Some(&b' ') => 1,
+            // (A dash in an arrow or after Chinese text: `tel -> `, `电话-`;
+            // not `mobile-20261130`, a name, nor `mobile - 2345678 sessions`.)
+            [.., w, b'-'] if w >= 0x80 || hay.get(end) == Some(&b'>') => 1,
             // `】`, `，`, `；`, `、`.
             [.., 0xe3, 0x80, 0x91 | 0x81] | [.., 0xef, 0xbc, 0x8c | 0x9b] => 3,
             // (A Chinese comma folded to ASCII, after Chinese text.)
@@ -450,27 +463,53 @@ pub(super) fn phone_list_field(value: &[u8], keys: [&[u8]; 2]) -> bool {
 }
 
 /// Whether a field is named for a phone number (`keys`: its name, and the
-/// name of the field around it): its name holds a [`PHONE`] word and no
-/// word that names something else about a phone (`phone_model`,
-/// `mobileAppId`, `tel_sdk_version`, `phone_updated`); or its name says
-/// only that it holds a number, and the field around it is named for a
-/// phone (`{"phone": {"areaCode": "0755", "number": "88886666"}}`,
+/// name of the field around it): its name [`names_phone`]; or its name
+/// says only that it holds a number, and the field around it is named for
+/// a phone (`{"phone": {"areaCode": "0755", "number": "88886666"}}`,
 /// `{"phones": [{"type": "home", "number": "88886666"}]}`).
 pub(super) fn phone_field(keys: [&[u8]; 2]) -> bool {
-    let names_phone = |key: &[u8]| key_has_any(key, PHONE) && !key_has_any(key, NOT_THE_NUMBER);
-    names_phone(keys[0])
-        || (NUMBER.iter().any(|n| n.eq_ignore_ascii_case(keys[0])) && names_phone(keys[1]))
+    names_phone(keys[0]) || (is_number_name(keys[0]) && names_phone(keys[1]))
 }
 
-/// Words in a field's name that say it holds something about a phone
-/// other than its number.
-const NOT_THE_NUMBER: &[&str] = &[
-    "model", "brand", "^sdk", "version", "appid", "app_id", "updated", "verified", "^type",
-    "status", "^count", "^time", "^date",
+/// Whether a name or a word holds a [`PHONE`] word and does not end in a
+/// word that says it is about a phone but no number (`phone_model`,
+/// `mobileAppId`, `tel_sdk_version`, `phone_updated`; `updatedPhone` is a
+/// phone's number).
+pub(super) fn names_phone(name: &[u8]) -> bool {
+    key_has_any(name, PHONE) && {
+        let n = name.len();
+        NOT_THE_NUMBER
+            .iter()
+            .any(|w| n >= w.len() && name[n - w.len()..].eq_ignore_ascii_case(w))
+            .not()
+    }
+}
+
+/// How the names of fields about a phone but no number end.
+const NOT_THE_NUMBER: &[&[u8]] = &[
+    b"model",
+    b"brand",
+    b"sdk",
+    b"version",
+    b"appid",
+    b"app_id",
+    b"updated",
+    b"updated_at",
+    b"verified",
+    b"type",
+    b"status",
+    b"count",
+    b"time",
+    b"date",
 ];
 
-/// Names of a field that say only that it holds a number: the name of the
-/// field around it names the number.
+/// Whether a field's name says only that it holds a number: the name of
+/// the field around it names the number.
+fn is_number_name(name: &[u8]) -> bool {
+    NUMBER.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Those names.
 const NUMBER: &[&[u8]] = &[b"number", b"no", b"num", b"nbr", b"value", b"val"];
 
 /// Words that name a field for a phone number, lower case (`tel`,

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::context::{has_any, listed_next, phone_list_field, word_or_list_before, PHONE};
+use super::context::{listed_next, names_phone, phone_list_field, word_or_list_before};
 use super::groups::{keep, lengths, merge_apart, plus_before, walk};
 use super::registry::Builtin;
 use super::scan::{run_lengths, Scan};
@@ -179,7 +179,7 @@ fn taiwan_at_home(
                 // dead-letter record), as `cn_landline` reads a local
                 // number, or listed after a number found.
                 || word_or_list_before(hay, step.whole.start)
-                    .is_some_and(|w| has_any(&hay[w], PHONE))
+                    .is_some_and(|w| names_phone(&hay[w]))
                 || found_all
                     .last()
                     .is_some_and(|m: &Range<usize>| listed_next(hay, m.end, step.whole.start));
