@@ -318,13 +318,14 @@ fn html_tag_before(hay: &[u8], end: usize) -> Option<usize> {
         b"td", b"th", b"tr", b"span", b"div", b"p", b"b", b"i", b"em", b"strong", b"label",
         b"font", b"li", b"dd", b"dt", b"br", b"u",
     ];
-    let open = end
-        - 2
-        - hay[..end - 1]
-            .iter()
-            .rev()
-            .take(40)
-            .position(|&b| b == b'<')?;
+    // (Where the `<` is, counted back from the `>`; none when the `>`
+    // begins the text.)
+    let back = hay[..end - 1]
+        .iter()
+        .rev()
+        .take(40)
+        .position(|&b| b == b'<')?;
+    let open = end - 2 - back;
     let tag = &hay[open + 1..end - 1];
     let name = tag.strip_prefix(b"/").unwrap_or(tag);
     let name = &name[..name
@@ -594,6 +595,8 @@ mod word_tests {
         assert_eq!(word("name=\"tel\"\r\n\r\n").as_deref(), Some("tel"));
         assert_eq!(word("tel -> ").as_deref(), Some("tel"));
         assert_eq!(word("mobile-").as_deref(), None);
+        // (A `>` that begins the text: no tag before it.)
+        assert_eq!(word(">").as_deref(), None);
     }
 
     #[test]
